@@ -1,0 +1,18 @@
+"""The command line: thin adapters that call one library function each and
+format its result. Each command module attaches itself to the root app."""
+
+from __future__ import annotations
+
+# Command modules register their commands on import; keep this list sorted.
+from cxgap.cli import (  # noqa: F401  (imported for their side effect)
+    study_cmd,
+)
+from cxgap.cli._app import app
+
+
+def main() -> None:
+    """Entry point of the ``cxgap`` script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,52 @@
+"""Small helpers shared by the CLI commands: consoles, options, JSON output."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from cxgap.settings import ENV_DATABASE_URL, Settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help=f"Database URL (default: ${ENV_DATABASE_URL} or sqlite:///cxgap.db).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def settings_from(db: str | None) -> Settings:
+    """The settings for one command run: ``--db`` wins over the environment."""
+    return Settings.load(database_url=db)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as indented JSON on stdout (NaN and infinities as null)."""
+    typer.echo(json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=str))
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    """A number for a table cell; an en dash for a missing value."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:.{digits}f}"

@@ -1,0 +1,1 @@
+"""Turn outside files into validated tables: CSV/XLSX reading, cell checks."""

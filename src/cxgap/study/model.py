@@ -1,0 +1,227 @@
+"""The study definition: everything a CX lead can edit, validated.
+
+A study belongs to an organisation and holds the customer promise, the
+experience factors, touchpoints, moments that matter, customer segments,
+waves, the instrument's questions, the defection reasons offered to
+respondents, the competitors to look for in open answers, the anonymity
+threshold and the parameters of the relationship bank account.
+
+Question keys follow one convention that the storage layer and every analysis
+rely on (see ``docs/DATA_MODEL.md``):
+
+========================  ========  =============================================
+key                       kind      meaning
+========================  ========  =============================================
+``perf.<factor>``         rating    performance on a factor (1-5)
+``imp.<factor>``          rating    importance of a factor (1-5)
+``rank``                  rank      importance ranking; one item per factor
+``tp.<touchpoint>``       rating    performance of a touchpoint (1-5)
+``excellent``             rating    "would you describe the service as excellent?"
+``ltr``                   nps       likelihood to recommend (0-10), customers
+``expected_promoters``    share     % of customers leadership/staff expect to be promoters
+``expected_detractors``   share     % expected to be detractors
+``leave``                 multi     what would make a customer leave; one item per reason
+``open.<name>``           text      open questions
+========================  ========  =============================================
+
+In the wide analysis frame a question with items becomes one column per item,
+``<key>.<item>`` (``rank.resolution``, ``leave.slow_response``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Audience = Literal["leadership", "staff", "customer"]
+AUDIENCES: tuple[Audience, ...] = ("leadership", "staff", "customer")
+QuestionKind = Literal["rating", "nps", "share", "rank", "multi", "choice", "text"]
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_key(value: str) -> str:
+    if not _KEY.match(value):
+        raise ValueError(
+            "a key of lower-case letters, digits and underscores, starting with a letter"
+        )
+    return value
+
+
+class Item(_Strict):
+    """A named element of the study (factor, touchpoint, segment, ...)."""
+
+    key: str
+    label: str
+    description: str = ""
+
+    @field_validator("key")
+    @classmethod
+    def _valid_key(cls, v: str) -> str:
+        return _check_key(v)
+
+
+class Factor(Item):
+    """An experience factor; ``lexicon`` lists words that tag open text to it."""
+
+    lexicon: list[str] = Field(default_factory=list)
+
+
+class Moment(Item):
+    """A moment that matters; ``weight`` is its weight ``w_m`` in the ledger."""
+
+    weight: float = Field(default=1.0, gt=0)
+
+
+class DefectionReason(Item):
+    """A reason a customer might leave, optionally tied to a factor."""
+
+    factor: str | None = None
+
+
+class Wave(_Strict):
+    """One round of data collection."""
+
+    key: str
+    label: str
+    opens: date | None = None
+    closes: date | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _valid_key(cls, v: str) -> str:
+        return _check_key(v)
+
+
+class Question(_Strict):
+    """One question of the instrument.
+
+    ``items`` are the options of a ``multi``/``choice`` question or the things
+    ranked by a ``rank`` question.
+    """
+
+    key: str
+    text: str
+    kind: QuestionKind
+    audiences: list[Audience]
+    section: str = "general"
+    scale_min: float | None = None
+    scale_max: float | None = None
+    factor: str | None = None
+    touchpoint: str | None = None
+    items: list[str] = Field(default_factory=list)
+    required: bool = False
+
+    @field_validator("key")
+    @classmethod
+    def _qkey(cls, v: str) -> str:
+        if not all(_KEY.match(part) for part in v.split(".")):
+            raise ValueError("dot-separated parts of lower-case letters, digits and underscores")
+        return v
+
+    @model_validator(mode="after")
+    def _scale(self) -> Question:
+        if self.kind in ("rating", "nps", "share"):
+            if self.scale_min is None or self.scale_max is None:
+                raise ValueError(f"a {self.kind} question needs scale_min and scale_max")
+            if self.scale_min >= self.scale_max:
+                raise ValueError("scale_min must be below scale_max")
+        if self.kind in ("rank", "multi", "choice") and not self.items:
+            raise ValueError(f"a {self.kind} question needs items")
+        if not self.audiences:
+            raise ValueError("at least one audience")
+        return self
+
+
+class LedgerParameters(_Strict):
+    """Parameters of the relationship bank account (see ``docs/LEDGER.md``)."""
+
+    met: float = 1.0
+    exceeded: float = 2.0
+    loss_aversion: float = Field(default=2.0, gt=0)
+    compounding_window_days: float = Field(default=30.0, ge=0)
+    compounding_step: float = Field(default=0.5, ge=0)
+    compounding_cap: int = Field(default=4, ge=0)
+    credit_half_life_days: float = Field(default=90.0, gt=0)
+    debit_half_life_days: float = Field(default=365.0, gt=0)
+    threshold_lead_days: float = Field(default=30.0, ge=0)
+    min_defections: int = Field(default=5, ge=1)
+    default_threshold: float = -10.0
+
+
+class StudyDefinition(_Strict):
+    """The whole editable definition of a study."""
+
+    slug: str
+    name: str
+    organisation: str
+    description: str = ""
+    anonymity_threshold: int = Field(default=5, ge=1)
+    promise: list[str] = Field(default_factory=list)
+    factors: list[Factor]
+    touchpoints: list[Item]
+    moments: list[Moment]
+    segments: list[Item]
+    waves: list[Wave]
+    defection_reasons: list[DefectionReason] = Field(default_factory=list)
+    competitors: list[str] = Field(default_factory=list)
+    questions: list[Question]
+    ledger: LedgerParameters = Field(default_factory=LedgerParameters)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.match(r"^[a-z0-9][a-z0-9-]*$", v):
+            raise ValueError("a slug of lower-case letters, digits and hyphens")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> StudyDefinition:
+        for name in (
+            "factors",
+            "touchpoints",
+            "moments",
+            "segments",
+            "waves",
+            "defection_reasons",
+            "questions",
+        ):
+            keys = [x.key for x in getattr(self, name)]
+            dupes = sorted({k for k in keys if keys.count(k) > 1})
+            if dupes:
+                raise ValueError(f"{name}: duplicate key(s) {', '.join(dupes)}")
+        if not self.factors:
+            raise ValueError("factors: at least one factor")
+        if not self.waves:
+            raise ValueError("waves: at least one wave")
+        factors = {f.key for f in self.factors}
+        touchpoints = {t.key for t in self.touchpoints}
+        for i, q in enumerate(self.questions):
+            if q.factor is not None and q.factor not in factors:
+                raise ValueError(f"questions[{i}] ({q.key}): unknown factor {q.factor!r}")
+            if q.touchpoint is not None and q.touchpoint not in touchpoints:
+                raise ValueError(f"questions[{i}] ({q.key}): unknown touchpoint {q.touchpoint!r}")
+        for i, r in enumerate(self.defection_reasons):
+            if r.factor is not None and r.factor not in factors:
+                raise ValueError(f"defection_reasons[{i}] ({r.key}): unknown factor {r.factor!r}")
+        return self
+
+    # Convenience look-ups used across the library -------------------------
+    def question(self, key: str) -> Question:
+        for q in self.questions:
+            if q.key == key:
+                return q
+        raise KeyError(key)
+
+    def questions_for(self, audience: Audience) -> list[Question]:
+        return [q for q in self.questions if audience in q.audiences]
+
+    def wave_keys(self) -> list[str]:
+        return [w.key for w in self.waves]
