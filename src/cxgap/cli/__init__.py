@@ -3,11 +3,14 @@ format its result. Each command module attaches itself to the root app."""
 
 from __future__ import annotations
 
+from cxgap.cli._app import app
+
 # Command modules register their commands on import; keep this list sorted.
-from cxgap.cli import (  # noqa: F401  (imported for their side effect)
+from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
+    db_cmd,
+    demo_cmd,
     study_cmd,
 )
-from cxgap.cli._app import app
 
 
 def main() -> None:

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from cxgap.errors import CxgapError
 
-
-class UserError(click.ClickException):
-    """A :class:`CxgapError` shown as one line; exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.message}", err=True, file=file)
+USER_ERROR_EXIT = 2
 
 
 class _Group(TyperGroup):
-    """Turns every expected failure into one clear line instead of a traceback."""
+    """Turns every expected failure into one clear line on stderr and exit
+    status 2, instead of a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CxgapError as exc:
-            raise UserError(str(exc)) from exc
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(USER_ERROR_EXIT) from None
 
 
 app = typer.Typer(

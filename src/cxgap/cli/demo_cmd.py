@@ -1,0 +1,62 @@
+"""``cxgap demo``: a realistic demo company, stored and summarised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cxgap.cli._app import app
+from cxgap.cli._common import DbOption, console, settings_from
+from cxgap.demo.install import install_demo
+from cxgap.store.db import Database
+
+_STEPS = 8
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
+    scale: Annotated[
+        int, typer.Option(min=1, help="Multiply respondents, accounts and events by N.")
+    ] = 1,
+    out: Annotated[Path, typer.Option(help="Folder for the demo report.")] = Path("cxgap-demo"),
+) -> None:
+    """Create the demo company Brightwell Systems (study slug `demo`) and
+    summarise what was created."""
+    settings = settings_from(db)
+    with (
+        Database.open(settings) as database,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("Creating the demo company", total=_STEPS)
+
+        def step(what: str, n: int) -> None:
+            progress.update(task, description=what, advance=n)
+
+        data = install_demo(database, seed=seed, scale=scale, step=step)
+        url = database.url
+    table = Table(title=f"Demo company {data.study.organisation} — study 'demo'", show_header=True)
+    table.add_column("created")
+    table.add_column("count", justify="right")
+    for what, n in data.counts().items():
+        table.add_row(what, f"{n:,}")
+    console.print(table)
+    console.print(f"Database: {url}")
+    _after_demo(url, out)
+
+
+def _after_demo(url: str, out: Path) -> None:
+    """What to do next (the report is written here once it exists)."""
+    console.print("Next: cxgap studies list · cxgap study show demo · cxgap analyze demo")

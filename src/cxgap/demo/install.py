@@ -1,0 +1,62 @@
+"""Write the demo company into a database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from cxgap.demo.generator import SLUG, DemoData, generate_demo
+from cxgap.store import schema as t
+from cxgap.store.accounts import write_accounts, write_events, write_interviews
+from cxgap.store.actions import add_action
+from cxgap.store.db import Database
+from cxgap.store.frames import write_frame
+from cxgap.store.migrate import ensure_schema
+from cxgap.store.studies import delete_study, save_study
+
+Step = Callable[[str, int], None]
+
+
+def install_demo(
+    db: Database, *, seed: int = 7, scale: int = 1, step: Step | None = None
+) -> DemoData:
+    """Generate the demo company and store it, replacing any earlier demo.
+
+    ``step(description, amount)`` is called as work completes, for progress
+    display. Re-running with the same seed gives the same data; a run that
+    was interrupted is repaired by running again (the old demo is deleted
+    first, in one transaction).
+    """
+
+    def report(what: str, n: int = 1) -> None:
+        if step:
+            step(what, n)
+
+    ensure_schema(db)
+    report("Generating the demo company")
+    demo = generate_demo(seed=seed, scale=scale)
+    with db.connect() as conn:
+        exists = conn.execute(select(t.study.c.id).where(t.study.c.slug == SLUG)).scalar()
+    if exists is not None:
+        delete_study(db, SLUG, with_organisation_data=True)
+    save_study(db, demo.study, create_only=True)
+    report("Study definition")
+    write_accounts(db, SLUG, demo.accounts)
+    report("Accounts")
+    write_frame(
+        db,
+        SLUG,
+        demo.frame,
+        file="demo responses",
+        progress=lambda n: report("Survey responses", 0),
+    )
+    report("Survey responses")
+    write_interviews(db, SLUG, demo.interviews)
+    report("Interview notes")
+    write_events(db, SLUG, demo.events, file="demo events")
+    report("Interaction events")
+    for item in demo.actions:
+        add_action(db, SLUG, item)
+    report("Action plan")
+    return demo

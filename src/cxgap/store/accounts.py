@@ -1,0 +1,288 @@
+"""Accounts, their interaction events (the ledger) and discovery interviews."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select, update
+
+from cxgap.errors import InputError, Problem
+from cxgap.store import schema as t
+from cxgap.store.db import Database
+from cxgap.store.studies import organisation_of, study_id
+
+ACCOUNT_COLUMNS = [
+    "account_id",
+    "name",
+    "segment",
+    "annual_revenue",
+    "owner",
+    "acquired_at",
+    "defected_at",
+]
+EVENT_COLUMNS = [
+    "account_id",
+    "timestamp",
+    "touchpoint",
+    "moment",
+    "outcome",
+    "severity",
+    "source_id",
+    "source_system",
+    "cost",
+    "note",
+]
+INTERVIEW_COLUMNS = ["account_id", "segment", "date", "interviewer", "text", "tags"]
+
+
+def _none(v: Any) -> Any:
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    return v
+
+
+def _day(v: Any) -> date | None:
+    v = _none(v)
+    if v is None:
+        return None
+    return pd.Timestamp(v).date()
+
+
+def write_accounts(db: Database, slug: str, accounts: pd.DataFrame) -> tuple[int, int]:
+    """Insert or update the accounts of the study's organisation by
+    ``account_id``; return (inserted, updated)."""
+    inserted = updated = 0
+    with db.begin() as conn:
+        org = organisation_of(conn, study_id(conn, slug))
+        existing = dict(
+            conn.execute(
+                select(t.account.c.external_id, t.account.c.id).where(
+                    t.account.c.organisation_id == org
+                )
+            ).all()
+        )
+        new_rows = []
+        for r in accounts.itertuples(index=False):
+            values = {
+                "name": str(r.name),
+                "segment": _none(r.segment),
+                "annual_revenue": _none(r.annual_revenue),
+                "owner": _none(r.owner),
+                "acquired_at": _day(r.acquired_at),
+                "defected_at": _day(r.defected_at),
+            }
+            if r.account_id in existing:
+                conn.execute(
+                    update(t.account)
+                    .where(t.account.c.id == existing[r.account_id])
+                    .values(**values)
+                )
+                updated += 1
+            else:
+                new_rows.append(
+                    {"organisation_id": org, "external_id": str(r.account_id), **values}
+                )
+        if new_rows:
+            conn.execute(t.account.insert(), new_rows)
+            inserted = len(new_rows)
+    return inserted, updated
+
+
+def load_accounts(db: Database, slug: str) -> pd.DataFrame:
+    """The accounts of the study's organisation (``ACCOUNT_COLUMNS``)."""
+    with db.connect() as conn:
+        org = organisation_of(conn, study_id(conn, slug))
+        rows = conn.execute(
+            select(
+                t.account.c.external_id.label("account_id"),
+                t.account.c.name,
+                t.account.c.segment,
+                t.account.c.annual_revenue,
+                t.account.c.owner,
+                t.account.c.acquired_at,
+                t.account.c.defected_at,
+            )
+            .where(t.account.c.organisation_id == org)
+            .order_by(t.account.c.external_id)
+        ).all()
+    frame = pd.DataFrame(rows, columns=ACCOUNT_COLUMNS)
+    for c in ("acquired_at", "defected_at"):
+        frame[c] = pd.to_datetime(frame[c])
+    frame["annual_revenue"] = frame["annual_revenue"].astype(float)
+    return frame
+
+
+def write_events(
+    db: Database,
+    slug: str,
+    events: pd.DataFrame,
+    *,
+    file: str = "<events>",
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 20_000,
+) -> int:
+    """Store interaction events in one transaction, idempotent by
+    (account, ``source_id``); return how many were new."""
+    with db.begin() as conn:
+        org = organisation_of(conn, study_id(conn, slug))
+        account_ids = dict(
+            conn.execute(
+                select(t.account.c.external_id, t.account.c.id).where(
+                    t.account.c.organisation_id == org
+                )
+            ).all()
+        )
+        ev = events.reset_index(drop=True)
+        missing = ~ev["account_id"].isin(list(account_ids))
+        if missing.any():
+            raise InputError(
+                [
+                    Problem(
+                        file,
+                        int(i) + 2,
+                        "account_id",
+                        ev.at[i, "account_id"],
+                        "the id of an imported account",
+                    )
+                    for i in np.flatnonzero(missing.to_numpy())
+                ]
+            )
+        ids = ev["account_id"].map(account_ids).astype(int).to_numpy()
+        seen = set(
+            conn.execute(
+                select(t.interaction_event.c.account_id, t.interaction_event.c.source_id)
+                .join(t.account, t.account.c.id == t.interaction_event.c.account_id)
+                .where(t.account.c.organisation_id == org)
+            ).all()
+        )
+        times = pd.to_datetime(ev["timestamp"])
+        rows = []
+        for i, r in enumerate(ev.itertuples(index=False)):
+            key = (int(ids[i]), str(r.source_id))
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(
+                {
+                    "account_id": key[0],
+                    "occurred_at": times.iloc[i].to_pydatetime(),
+                    "seq": i,
+                    "touchpoint": r.touchpoint,
+                    "moment": r.moment,
+                    "outcome": r.outcome,
+                    "severity": None if _none(r.severity) is None else int(r.severity),
+                    "source_id": key[1],
+                    "source_system": _none(r.source_system),
+                    "cost": _none(r.cost),
+                    "note": _none(r.note),
+                }
+            )
+        for start in range(0, len(rows), chunk):
+            conn.execute(t.interaction_event.insert(), rows[start : start + chunk])
+            if progress:
+                progress(len(rows[start : start + chunk]))
+    return len(rows)
+
+
+def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd.DataFrame:
+    """The interaction events of the study's organisation, in time order
+    (ties in the order they were recorded)."""
+    with db.connect() as conn:
+        org = organisation_of(conn, study_id(conn, slug))
+        q = (
+            select(
+                t.account.c.external_id.label("account_id"),
+                t.interaction_event.c.occurred_at.label("timestamp"),
+                t.interaction_event.c.touchpoint,
+                t.interaction_event.c.moment,
+                t.interaction_event.c.outcome,
+                t.interaction_event.c.severity,
+                t.interaction_event.c.source_id,
+                t.interaction_event.c.source_system,
+                t.interaction_event.c.cost,
+                t.interaction_event.c.note,
+            )
+            .join(t.account, t.account.c.id == t.interaction_event.c.account_id)
+            .where(t.account.c.organisation_id == org)
+            .order_by(
+                t.interaction_event.c.occurred_at,
+                t.interaction_event.c.seq,
+                t.interaction_event.c.id,
+            )
+        )
+        if until is not None:
+            q = q.where(t.interaction_event.c.occurred_at <= until)
+        frame = pd.DataFrame(conn.execute(q).all(), columns=EVENT_COLUMNS)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    frame["severity"] = frame["severity"].astype(float)
+    frame["cost"] = frame["cost"].astype(float)
+    return frame
+
+
+def write_interviews(db: Database, slug: str, notes: pd.DataFrame) -> int:
+    """Store discovery-interview notes, idempotent by ``source_key`` (default:
+    account and date); return how many were new."""
+    with db.begin() as conn:
+        sid = study_id(conn, slug)
+        org = organisation_of(conn, sid)
+        account_ids = dict(
+            conn.execute(
+                select(t.account.c.external_id, t.account.c.id).where(
+                    t.account.c.organisation_id == org
+                )
+            ).all()
+        )
+        seen = set(
+            conn.execute(
+                select(t.interview_note.c.source_key).where(t.interview_note.c.study_id == sid)
+            ).scalars()
+        )
+        rows = []
+        for r in notes.itertuples(index=False):
+            key = getattr(r, "source_key", None) or f"{r.account_id}:{_day(r.date)}"
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(
+                {
+                    "study_id": sid,
+                    "account_id": account_ids.get(r.account_id),
+                    "segment": _none(r.segment),
+                    "held_on": _day(r.date),
+                    "interviewer": _none(r.interviewer),
+                    "text": str(r.text),
+                    "tags": list(r.tags) if isinstance(r.tags, list | tuple) else [],
+                    "source_key": key,
+                }
+            )
+        if rows:
+            conn.execute(t.interview_note.insert(), rows)
+    return len(rows)
+
+
+def load_interviews(db: Database, slug: str) -> pd.DataFrame:
+    """Discovery-interview notes of the study (``INTERVIEW_COLUMNS``)."""
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        rows = conn.execute(
+            select(
+                t.account.c.external_id.label("account_id"),
+                t.interview_note.c.segment,
+                t.interview_note.c.held_on.label("date"),
+                t.interview_note.c.interviewer,
+                t.interview_note.c.text,
+                t.interview_note.c.tags,
+            )
+            .outerjoin(t.account, t.account.c.id == t.interview_note.c.account_id)
+            .where(t.interview_note.c.study_id == sid)
+            .order_by(t.interview_note.c.id)
+        ).all()
+    frame = pd.DataFrame(rows, columns=INTERVIEW_COLUMNS)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame

@@ -1,0 +1,100 @@
+"""Opening the database: one engine per process, created explicitly.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout and
+foreign keys on, so a reader never blocks a writer and a crash never leaves a
+half-written file. PostgreSQL is reached through psycopg 3 with a connection
+pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from cxgap.errors import DatabaseError
+from cxgap.settings import Settings, mask_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+class Database:
+    """A handle on one cxgap database: the engine and its URL.
+
+    Create it with :meth:`open`; pass it to store functions; :meth:`close` it
+    (or use it as a context manager) when done.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return mask_url(self.engine.url.render_as_string(hide_password=False))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    def open(cls, settings: Settings, *, check: bool = True) -> Database:
+        """Create the engine for ``settings.database_url`` and check it answers."""
+        url = settings.database_url
+        kwargs: dict[str, Any] = {"echo": settings.echo_sql, "future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        try:
+            engine = create_engine(url, **kwargs)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise DatabaseError(f"cannot use database {mask_url(url)}: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        db = cls(engine)
+        if check:
+            try:
+                with engine.connect():
+                    pass
+            except OperationalError as exc:
+                engine.dispose()
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise DatabaseError(f"cannot reach database {mask_url(url)}: {reason}") from None
+        return db
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled
+        back entirely on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,320 @@
+"""The database schema, in SQLAlchemy Core: the only place that names tables.
+
+Answers are long-format (one row per answer), so a new question needs no
+schema change; :mod:`cxgap.store.frames` loads them into one wide frame for
+analysis with one query. Changes to this file go with an Alembic migration in
+``cxgap/store/migrations/versions`` (``docs/DEVELOPMENT.md``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+# Deterministic constraint names so migrations work the same on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _created() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _study_fk() -> Column[int]:
+    return Column(
+        "study_id", Integer, ForeignKey("study.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+organisation = Table(
+    "organisation",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    _created(),
+)
+
+study = Table(
+    "study",
+    metadata,
+    _id(),
+    Column(
+        "organisation_id",
+        Integer,
+        ForeignKey("organisation.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("anonymity_threshold", Integer, nullable=False, default=5),
+    Column("competitors", JSON, nullable=False, default=list),
+    Column("ledger", JSON, nullable=False, default=dict),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def _element(name: str, *extra: Column[object]) -> Table:
+    """A keyed, ordered element of a study definition (factor, touchpoint, ...)."""
+    return Table(
+        name,
+        metadata,
+        _id(),
+        _study_fk(),
+        Column("key", String(100), nullable=False),
+        Column("label", String(300), nullable=False),
+        Column("description", Text, nullable=False, default=""),
+        Column("position", Integer, nullable=False),
+        *extra,
+        UniqueConstraint("study_id", "key", name=f"uq_{name}_study_key"),
+    )
+
+
+factor = _element("factor", Column("lexicon", JSON, nullable=False, default=list))
+touchpoint = _element("touchpoint")
+moment = _element("moment", Column("weight", Float, nullable=False, default=1.0))
+segment = _element("segment")
+defection_reason = _element("defection_reason", Column("factor_key", String(100)))
+
+promise_statement = Table(
+    "promise_statement",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("position", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+wave = Table(
+    "wave",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("key", String(100), nullable=False),
+    Column("label", String(300), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("opens", Date),
+    Column("closes", Date),
+    UniqueConstraint("study_id", "key", name="uq_wave_study_key"),
+)
+
+question = Table(
+    "question",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("key", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("audiences", JSON, nullable=False),
+    Column("section", String(100), nullable=False, default="general"),
+    Column("scale_min", Float),
+    Column("scale_max", Float),
+    Column("factor_key", String(100)),
+    Column("touchpoint_key", String(100)),
+    Column("items", JSON, nullable=False, default=list),
+    Column("required", Boolean, nullable=False, default=False),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("study_id", "key", name="uq_question_study_key"),
+)
+
+account = Table(
+    "account",
+    metadata,
+    _id(),
+    Column(
+        "organisation_id",
+        Integer,
+        ForeignKey("organisation.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("external_id", String(200), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("segment", String(100)),
+    Column("annual_revenue", Float),
+    Column("owner", String(200)),
+    Column("acquired_at", Date),
+    Column("defected_at", Date),
+    UniqueConstraint("organisation_id", "external_id", name="uq_account_org_external"),
+)
+
+respondent = Table(
+    "respondent",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("external_id", String(200), nullable=False),
+    Column("audience", String(20), nullable=False),
+    Column("segment", String(100)),
+    Column("team", String(100)),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="SET NULL"), index=True),
+    Column("name", String(300)),
+    Column("email", String(320)),
+    UniqueConstraint("study_id", "external_id", name="uq_respondent_study_external"),
+)
+
+invitation = Table(
+    "invitation",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("wave_id", Integer, ForeignKey("wave.id", ondelete="CASCADE"), nullable=False),
+    Column("respondent_id", Integer, ForeignKey("respondent.id", ondelete="CASCADE")),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("audience", String(20), nullable=False),
+    Column("team", String(100)),
+    Column("anonymous", Boolean, nullable=False, default=False),
+    Column("state", String(20), nullable=False, default="created"),
+    _created(),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("answered_at", DateTime(timezone=True)),
+)
+
+response = Table(
+    "response",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("wave_id", Integer, ForeignKey("wave.id", ondelete="RESTRICT"), nullable=False),
+    Column("respondent_id", Integer, ForeignKey("respondent.id", ondelete="SET NULL"), index=True),
+    Column("invitation_id", Integer, ForeignKey("invitation.id", ondelete="SET NULL")),
+    Column("audience", String(20), nullable=False),
+    Column("segment", String(100)),
+    Column("team", String(100)),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="SET NULL")),
+    Column("source", String(20), nullable=False, default="individual"),
+    Column("source_key", String(200), nullable=False),
+    Column("status", String(20), nullable=False, default="complete"),
+    Column("submitted_on", Date),
+    UniqueConstraint("study_id", "source_key", name="uq_response_study_source"),
+    Index("ix_response_study_wave", "study_id", "wave_id"),
+)
+
+answer = Table(
+    "answer",
+    metadata,
+    _id(),
+    Column(
+        "response_id",
+        Integer,
+        ForeignKey("response.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("question_key", String(200), nullable=False),
+    Column("item", String(100), nullable=False, default=""),
+    Column("value_num", Float),
+    Column("value_text", Text),
+    UniqueConstraint("response_id", "question_key", "item", name="uq_answer_response_question"),
+)
+
+interview_note = Table(
+    "interview_note",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="SET NULL"), index=True),
+    Column("segment", String(100)),
+    Column("held_on", Date),
+    Column("interviewer", String(200)),
+    Column("text", Text, nullable=False),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("source_key", String(200), nullable=False),
+    UniqueConstraint("study_id", "source_key", name="uq_interview_note_study_source"),
+)
+
+interaction_event = Table(
+    "interaction_event",
+    metadata,
+    _id(),
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("account.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("occurred_at", DateTime(timezone=False), nullable=False),
+    Column("seq", Integer, nullable=False, default=0),
+    Column("touchpoint", String(100), nullable=False),
+    Column("moment", String(100), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("severity", Integer),
+    Column("source_id", String(200), nullable=False),
+    Column("source_system", String(100)),
+    Column("cost", Float),
+    Column("note", Text),
+    UniqueConstraint("account_id", "source_id", name="uq_interaction_event_account_source"),
+    Index("ix_interaction_event_account_time", "account_id", "occurred_at"),
+)
+
+action_item = Table(
+    "action_item",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("title", String(300), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("factor_key", String(100)),
+    Column("touchpoint_key", String(100)),
+    Column("baseline_wave", String(100)),
+    Column("priority", Float),
+    Column("evidence", JSON, nullable=False, default=dict),
+    Column("owner", String(200)),
+    Column("due_on", Date),
+    Column("status", String(20), nullable=False, default="proposed"),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+app_user = Table(
+    "app_user",
+    metadata,
+    _id(),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(300), nullable=False, default=""),
+    Column("password_hash", String(300), nullable=False),
+    _created(),
+)
+
+membership = Table(
+    "membership",
+    metadata,
+    _id(),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "organisation_id",
+        Integer,
+        ForeignKey("organisation.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("role", String(20), nullable=False),
+    UniqueConstraint("user_id", "organisation_id", name="uq_membership_user_org"),
+)

@@ -1,0 +1,330 @@
+"""Saving and loading study definitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from cxgap.errors import CxgapError, NotFoundError, StudyFileError
+from cxgap.store import schema as t
+from cxgap.store.db import Database
+from cxgap.study.model import (
+    DefectionReason,
+    Factor,
+    Item,
+    LedgerParameters,
+    Moment,
+    Question,
+    StudyDefinition,
+    Wave,
+)
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """One line of ``cxgap studies list``."""
+
+    slug: str
+    name: str
+    organisation: str
+    waves: list[str]
+    responses: int
+    accounts: int
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "organisation": self.organisation,
+            "waves": self.waves,
+            "responses": self.responses,
+            "accounts": self.accounts,
+        }
+
+
+def _organisation_id(conn: Connection, name: str) -> int:
+    found = conn.execute(select(t.organisation.c.id).where(t.organisation.c.name == name)).scalar()
+    if found is not None:
+        return int(found)
+    return int(conn.execute(insert(t.organisation).values(name=name)).inserted_primary_key[0])
+
+
+def study_id(conn: Connection, slug: str) -> int:
+    """The id of study ``slug``; :class:`NotFoundError` naming the known slugs."""
+    found = conn.execute(select(t.study.c.id).where(t.study.c.slug == slug)).scalar()
+    if found is None:
+        known = conn.execute(select(t.study.c.slug).order_by(t.study.c.slug)).scalars().all()
+        hint = f" (known: {', '.join(known)})" if known else " (there are no studies yet)"
+        raise NotFoundError(f"no study {slug!r}{hint}")
+    return int(found)
+
+
+def organisation_of(conn: Connection, sid: int) -> int:
+    return int(
+        conn.execute(select(t.study.c.organisation_id).where(t.study.c.id == sid)).scalar_one()
+    )
+
+
+def _rows(items: list[Any], **fields: Any) -> list[dict[str, Any]]:
+    return [{"position": i, **fields, **item} for i, item in enumerate(items)]
+
+
+def _write_elements(conn: Connection, sid: int, definition: StudyDefinition) -> None:
+    for table in (
+        t.factor,
+        t.touchpoint,
+        t.moment,
+        t.segment,
+        t.defection_reason,
+        t.promise_statement,
+        t.question,
+    ):
+        conn.execute(delete(table).where(table.c.study_id == sid))
+    element_rows: list[tuple[Any, list[dict[str, Any]]]] = [
+        (t.factor, [f.model_dump() for f in definition.factors]),
+        (t.touchpoint, [x.model_dump() for x in definition.touchpoints]),
+        (t.moment, [m.model_dump() for m in definition.moments]),
+        (t.segment, [s.model_dump() for s in definition.segments]),
+        (
+            t.defection_reason,
+            [
+                {**r.model_dump(exclude={"factor"}), "factor_key": r.factor}
+                for r in definition.defection_reasons
+            ],
+        ),
+        (t.promise_statement, [{"text": p} for p in definition.promise]),
+        (
+            t.question,
+            [
+                {
+                    **q.model_dump(exclude={"factor", "touchpoint"}),
+                    "factor_key": q.factor,
+                    "touchpoint_key": q.touchpoint,
+                }
+                for q in definition.questions
+            ],
+        ),
+    ]
+    for table, items in element_rows:
+        if items:
+            conn.execute(insert(table), _rows(items, study_id=sid))
+
+
+def _write_waves(conn: Connection, sid: int, definition: StudyDefinition, file: str) -> None:
+    existing = {
+        row.key: row.id
+        for row in conn.execute(select(t.wave.c.key, t.wave.c.id).where(t.wave.c.study_id == sid))
+    }
+    wanted = {w.key for w in definition.waves}
+    for key, wid in existing.items():
+        if key in wanted:
+            continue
+        n = conn.execute(
+            select(func.count()).select_from(t.response).where(t.response.c.wave_id == wid)
+        ).scalar_one()
+        if n:
+            raise StudyFileError(
+                file, "waves", f"wave {key!r} (it holds {n} responses and cannot be removed)"
+            )
+        conn.execute(delete(t.wave).where(t.wave.c.id == wid))
+    for position, w in enumerate(definition.waves):
+        values = {"label": w.label, "opens": w.opens, "closes": w.closes, "position": position}
+        if w.key in existing:
+            conn.execute(update(t.wave).where(t.wave.c.id == existing[w.key]).values(**values))
+        else:
+            conn.execute(insert(t.wave).values(study_id=sid, key=w.key, **values))
+
+
+def _check_answered_questions(
+    conn: Connection, sid: int, definition: StudyDefinition, file: str
+) -> None:
+    keys = {q.key for q in definition.questions}
+    answered = conn.execute(
+        select(t.answer.c.question_key, func.count())
+        .join(t.response, t.response.c.id == t.answer.c.response_id)
+        .where(t.response.c.study_id == sid)
+        .group_by(t.answer.c.question_key)
+    ).all()
+    for key, n in answered:
+        if key not in keys:
+            raise StudyFileError(
+                file, "questions", f"question {key!r} (it holds {n} answers and cannot be removed)"
+            )
+
+
+def save_study(
+    db: Database, definition: StudyDefinition, *, file: str = "<study>", create_only: bool = False
+) -> bool:
+    """Create the study or replace its definition, in one transaction.
+
+    Returns ``True`` when the study was created. Waves and questions that
+    already hold responses cannot be removed (:class:`StudyFileError`): no
+    answer is ever lost by editing a study.
+    """
+    with db.begin() as conn:
+        found = conn.execute(select(t.study.c.id).where(t.study.c.slug == definition.slug)).scalar()
+        values = {
+            "name": definition.name,
+            "description": definition.description,
+            "anonymity_threshold": definition.anonymity_threshold,
+            "competitors": list(definition.competitors),
+            "ledger": definition.ledger.model_dump(),
+        }
+        org = _organisation_id(conn, definition.organisation)
+        if found is None:
+            sid = int(
+                conn.execute(
+                    insert(t.study).values(slug=definition.slug, organisation_id=org, **values)
+                ).inserted_primary_key[0]
+            )
+            created = True
+        else:
+            if create_only:
+                raise CxgapError(
+                    f"study {definition.slug!r} already exists: edit it with "
+                    f"`cxgap study export {definition.slug} FILE.yaml` and `cxgap study apply`"
+                )
+            sid = int(found)
+            _check_answered_questions(conn, sid, definition, file)
+            conn.execute(
+                update(t.study)
+                .where(t.study.c.id == sid)
+                .values(organisation_id=org, updated_at=func.now(), **values)
+            )
+            created = False
+        _write_elements(conn, sid, definition)
+        _write_waves(conn, sid, definition, file)
+    return created
+
+
+def _ordered(conn: Connection, table: Any, sid: int) -> list[Any]:
+    return list(
+        conn.execute(select(table).where(table.c.study_id == sid).order_by(table.c.position))
+    )
+
+
+def load_study(db: Database, slug: str) -> StudyDefinition:
+    """The definition of study ``slug``."""
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        row = conn.execute(select(t.study).where(t.study.c.id == sid)).one()
+        org = conn.execute(
+            select(t.organisation.c.name).where(t.organisation.c.id == row.organisation_id)
+        ).scalar_one()
+
+        def items(table: Any) -> list[dict[str, Any]]:
+            return [
+                {"key": r.key, "label": r.label, "description": r.description}
+                for r in _ordered(conn, table, sid)
+            ]
+
+        return StudyDefinition(
+            slug=row.slug,
+            name=row.name,
+            organisation=org,
+            description=row.description,
+            anonymity_threshold=row.anonymity_threshold,
+            promise=[r.text for r in _ordered(conn, t.promise_statement, sid)],
+            factors=[
+                Factor(key=r.key, label=r.label, description=r.description, lexicon=r.lexicon)
+                for r in _ordered(conn, t.factor, sid)
+            ],
+            touchpoints=[Item(**d) for d in items(t.touchpoint)],
+            moments=[
+                Moment(key=r.key, label=r.label, description=r.description, weight=r.weight)
+                for r in _ordered(conn, t.moment, sid)
+            ],
+            segments=[Item(**d) for d in items(t.segment)],
+            waves=[
+                Wave(key=r.key, label=r.label, opens=r.opens, closes=r.closes)
+                for r in _ordered(conn, t.wave, sid)
+            ],
+            defection_reasons=[
+                DefectionReason(
+                    key=r.key, label=r.label, description=r.description, factor=r.factor_key
+                )
+                for r in _ordered(conn, t.defection_reason, sid)
+            ],
+            competitors=list(row.competitors or []),
+            questions=[
+                Question(
+                    key=r.key,
+                    text=r.text,
+                    kind=r.kind,
+                    audiences=r.audiences,
+                    section=r.section,
+                    scale_min=r.scale_min,
+                    scale_max=r.scale_max,
+                    factor=r.factor_key,
+                    touchpoint=r.touchpoint_key,
+                    items=r.items,
+                    required=r.required,
+                )
+                for r in _ordered(conn, t.question, sid)
+            ],
+            ledger=LedgerParameters(**(row.ledger or {})),
+        )
+
+
+def list_studies(db: Database) -> list[StudySummary]:
+    """Every study with its organisation, waves and response count."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(
+                t.study.c.id,
+                t.study.c.slug,
+                t.study.c.name,
+                t.study.c.organisation_id,
+                t.organisation.c.name.label("org"),
+            )
+            .join(t.organisation, t.organisation.c.id == t.study.c.organisation_id)
+            .order_by(t.study.c.slug)
+        ).all()
+        out = []
+        for r in rows:
+            waves = (
+                conn.execute(
+                    select(t.wave.c.key)
+                    .where(t.wave.c.study_id == r.id)
+                    .order_by(t.wave.c.position)
+                )
+                .scalars()
+                .all()
+            )
+            n = conn.execute(
+                select(func.count()).select_from(t.response).where(t.response.c.study_id == r.id)
+            ).scalar_one()
+            accounts = conn.execute(
+                select(func.count())
+                .select_from(t.account)
+                .where(t.account.c.organisation_id == r.organisation_id)
+            ).scalar_one()
+            out.append(StudySummary(r.slug, r.name, r.org, list(waves), int(n), int(accounts)))
+        return out
+
+
+def delete_study(db: Database, slug: str, *, with_organisation_data: bool = False) -> None:
+    """Delete a study and everything recorded for it, in one transaction.
+
+    With ``with_organisation_data``, the organisation's accounts and events go
+    too when no other study of the organisation remains.
+    """
+    with db.begin() as conn:
+        sid = study_id(conn, slug)
+        org = organisation_of(conn, sid)
+        responses = select(t.response.c.id).where(t.response.c.study_id == sid)
+        conn.execute(delete(t.answer).where(t.answer.c.response_id.in_(responses)))
+        conn.execute(delete(t.response).where(t.response.c.study_id == sid))
+        conn.execute(delete(t.study).where(t.study.c.id == sid))
+        others = conn.execute(
+            select(func.count()).select_from(t.study).where(t.study.c.organisation_id == org)
+        ).scalar_one()
+        if with_organisation_data and not others:
+            accounts = select(t.account.c.id).where(t.account.c.organisation_id == org)
+            conn.execute(
+                delete(t.interaction_event).where(t.interaction_event.c.account_id.in_(accounts))
+            )
+            conn.execute(delete(t.account).where(t.account.c.organisation_id == org))
+            conn.execute(delete(t.organisation).where(t.organisation.c.id == org))
