@@ -1,0 +1,364 @@
+"""Means of rating items and the comparison of two groups.
+
+The t interval of a mean, Welch's unequal-variance difference of means with its
+interval and test, the Mann–Whitney test (normal approximation with tie and
+continuity correction), Hedges' g, Cliff's delta and Holm's step-down
+adjustment. Everything works from a small number of passes over the data so
+that a million-row export is compared in well under a second.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+from scipy.stats import norm
+from scipy.stats import t as t_dist
+
+from cxgap.analysis._base import Result, finite
+from cxgap.errors import AnalysisError
+
+__all__ = [
+    "MeanEstimate",
+    "RankComparison",
+    "WelchComparison",
+    "clean",
+    "cliffs_delta",
+    "hedges_g",
+    "holm",
+    "mann_whitney",
+    "mean_estimate",
+    "welch",
+    "welch_from_stats",
+]
+
+
+def clean(values: ArrayLike) -> NDArray[np.float64]:
+    """The finite values of ``values`` as a float array (NaN = no answer)."""
+    arr = np.asarray(values, dtype=float).ravel()
+    return arr[np.isfinite(arr)]
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise AnalysisError(f"confidence must be between 0 and 1, got {confidence}")
+
+
+class MeanEstimate(Result):
+    """Mean of one group with its t interval."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float
+
+
+def mean_estimate(values: ArrayLike, confidence: float = 0.95) -> MeanEstimate:
+    """Mean, sample standard deviation and t interval of the mean.
+
+    Parameters
+    ----------
+    values : array-like
+        The answers; NaN counts as no answer.
+    confidence : float
+        Two-sided confidence level.
+
+    Returns
+    -------
+    MeanEstimate
+        ``n``, ``mean``, ``sd`` (``n - 1`` denominator) and
+        ``mean ± t(1-α/2, n-1) · sd/√n``; the interval and SD are ``None``
+        below n = 2, the mean too at n = 0.
+
+    References
+    ----------
+    Student (1908). The probable error of a mean. Biometrika 6(1), 1-25.
+
+    Examples
+    --------
+    >>> est = mean_estimate([1, 2, 3, 4, 5])
+    >>> est.mean, round(est.ci_low, 3), round(est.ci_high, 3)
+    (3.0, 1.037, 4.963)
+    """
+    _check_confidence(confidence)
+    x = clean(values)
+    n = len(x)
+    if n == 0:
+        return MeanEstimate(
+            n=0, mean=None, sd=None, ci_low=None, ci_high=None, confidence=confidence
+        )
+    m = float(x.mean())
+    if n == 1:
+        return MeanEstimate(n=1, mean=m, sd=None, ci_low=None, ci_high=None, confidence=confidence)
+    sd = float(x.std(ddof=1))
+    half = float(t_dist.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    return MeanEstimate(
+        n=n, mean=m, sd=sd, ci_low=m - half, ci_high=m + half, confidence=confidence
+    )
+
+
+class WelchComparison(Result):
+    """``mean_a - mean_b`` with Welch's interval and test."""
+
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    t: float | None
+    df: float | None
+    p_value: float | None
+
+
+def welch_from_stats(
+    mean_a: float,
+    var_a: float,
+    n_a: int,
+    mean_b: float,
+    var_b: float,
+    n_b: int,
+    confidence: float = 0.95,
+) -> WelchComparison:
+    """Welch's comparison from group means, sample variances and sizes.
+
+    See :func:`welch`; this form lets callers that already hold summary
+    statistics (waves, big tables) avoid a second pass over the data.
+    """
+    _check_confidence(confidence)
+    if n_a < 2 or n_b < 2:
+        return WelchComparison(
+            difference=finite(mean_a - mean_b) if n_a and n_b else None,
+            ci_low=None,
+            ci_high=None,
+            t=None,
+            df=None,
+            p_value=None,
+        )
+    d = mean_a - mean_b
+    sa, sb = var_a / n_a, var_b / n_b
+    se2 = sa + sb
+    if se2 <= 0:
+        # Both groups constant: the difference is known exactly; no test.
+        return WelchComparison(difference=d, ci_low=d, ci_high=d, t=None, df=None, p_value=None)
+    se = math.sqrt(se2)
+    df = se2**2 / (sa**2 / (n_a - 1) + sb**2 / (n_b - 1))
+    t = d / se
+    q = float(t_dist.ppf(1 - (1 - confidence) / 2, df))
+    p = float(2 * t_dist.sf(abs(t), df))
+    return WelchComparison(
+        difference=d, ci_low=d - q * se, ci_high=d + q * se, t=t, df=df, p_value=p
+    )
+
+
+def welch(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -> WelchComparison:
+    """Difference of two means with Welch's unequal-variance t interval and test.
+
+    ``d = mean_a - mean_b``, ``se = sqrt(s_a²/n_a + s_b²/n_b)``, degrees of
+    freedom by the Welch–Satterthwaite equation
+    ``df = se⁴ / ((s_a²/n_a)²/(n_a-1) + (s_b²/n_b)²/(n_b-1))``.
+
+    Parameters
+    ----------
+    a, b : array-like
+        The answers of the two groups (NaN = no answer).
+    confidence : float
+        Two-sided confidence level.
+
+    Returns
+    -------
+    WelchComparison
+        ``difference``, ``ci_low``, ``ci_high``, ``t``, ``df`` and the two-sided
+        ``p_value``; ``None`` where a group has fewer than 2 answers.
+
+    References
+    ----------
+    Welch, B. L. (1947). The generalization of "Student's" problem when several
+    different population variances are involved. Biometrika 34, 28-35.
+
+    Examples
+    --------
+    >>> w = welch([4, 5, 5, 4, 5], [2, 3, 2, 4, 3, 2])
+    >>> round(w.difference, 3), round(w.p_value, 4)
+    (1.933, 0.0013)
+    """
+    x, y = clean(a), clean(b)
+    return welch_from_stats(
+        float(x.mean()) if len(x) else math.nan,
+        float(x.var(ddof=1)) if len(x) > 1 else math.nan,
+        len(x),
+        float(y.mean()) if len(y) else math.nan,
+        float(y.var(ddof=1)) if len(y) > 1 else math.nan,
+        len(y),
+        confidence,
+    )
+
+
+def hedges_g(a: ArrayLike, b: ArrayLike) -> float | None:
+    """Hedges' g: the standardised mean difference with the small-sample correction.
+
+    ``g = J(df) · (mean_a - mean_b) / s_pooled`` with
+    ``s_pooled² = ((n_a-1)s_a² + (n_b-1)s_b²) / df``, ``df = n_a + n_b - 2`` and
+    the exact correction ``J(df) = Γ(df/2) / (√(df/2) · Γ((df-1)/2))``
+    (≈ ``1 - 3/(4·df - 1)``).
+
+    Parameters
+    ----------
+    a, b : array-like
+        The answers of the two groups (NaN = no answer).
+
+    Returns
+    -------
+    float or None
+        ``None`` when a group has fewer than 2 answers or both are constant.
+
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect
+    size and related estimators. Journal of Educational Statistics 6(2), 107-128.
+
+    Examples
+    --------
+    >>> round(hedges_g([4, 5, 5, 4, 5], [2, 3, 2, 4, 3, 2]), 3)
+    2.489
+    """
+    x, y = clean(a), clean(b)
+    n1, n2 = len(x), len(y)
+    if n1 < 2 or n2 < 2:
+        return None
+    df = n1 + n2 - 2
+    pooled = ((n1 - 1) * x.var(ddof=1) + (n2 - 1) * y.var(ddof=1)) / df
+    if pooled <= 0:
+        return None
+    j = math.exp(special.gammaln(df / 2) - special.gammaln((df - 1) / 2)) / math.sqrt(df / 2)
+    return finite(j * (x.mean() - y.mean()) / math.sqrt(pooled))
+
+
+class RankComparison(Result):
+    """Mann–Whitney U of group ``a`` and its p-value, and Cliff's delta."""
+
+    u: float
+    p_value: float | None
+    cliffs_delta: float
+
+
+def mann_whitney(a: ArrayLike, b: ArrayLike) -> RankComparison | None:
+    """Mann–Whitney U test (two-sided) and Cliff's delta from one ranking.
+
+    ``U_a = R_a - n_a(n_a+1)/2`` where ``R_a`` is the sum of the mid-ranks of
+    ``a`` in the pooled sample; ``z = (|U_a - n_a n_b/2| - 1/2) / σ`` with the
+    tie-corrected ``σ² = n_a n_b/12 · ((N+1) - Σ(t³-t)/(N(N-1)))``.
+    Cliff's delta is ``(#(a>b) - #(a<b)) / (n_a n_b) = 2U_a/(n_a n_b) - 1``.
+
+    Parameters
+    ----------
+    a, b : array-like
+        The answers of the two groups (NaN = no answer).
+
+    Returns
+    -------
+    RankComparison or None
+        ``u``, ``p_value`` (normal approximation with tie and continuity
+        correction; ``None`` when every answer is the same value) and
+        ``cliffs_delta``; ``None`` when a group is empty.
+
+    References
+    ----------
+    Mann, H. B., Whitney, D. R. (1947). On a test of whether one of two random
+    variables is stochastically larger than the other. Ann. Math. Stat. 18, 50-60.
+    Cliff, N. (1993). Dominance statistics: ordinal analyses to answer ordinal
+    questions. Psychological Bulletin 114(3), 494-509.
+
+    Examples
+    --------
+    >>> r = mann_whitney([4, 5, 5, 4, 5], [2, 3, 2, 4, 3, 2])
+    >>> r.u, round(r.cliffs_delta, 3), round(r.p_value, 4)
+    (29.0, 0.933, 0.0111)
+    """
+    x, y = clean(a), clean(b)
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        return None
+    values, inverse = np.unique(np.concatenate([x, y]), return_inverse=True)
+    k = len(values)
+    count_a = np.bincount(inverse[:n1], minlength=k).astype(float)
+    count_b = np.bincount(inverse[n1:], minlength=k).astype(float)
+    total = count_a + count_b
+    midrank = np.cumsum(total) - (total - 1) / 2
+    u = float((count_a * midrank).sum() - n1 * (n1 + 1) / 2)
+    big_n = n1 + n2
+    ties = float((total**3 - total).sum())
+    var = n1 * n2 / 12 * ((big_n + 1) - ties / (big_n * (big_n - 1))) if big_n > 1 else 0.0
+    p: float | None = None
+    if var > 0:
+        z = (abs(u - n1 * n2 / 2) - 0.5) / math.sqrt(var)
+        p = float(min(1.0, 2 * norm.sf(max(z, 0.0))))
+    return RankComparison(u=u, p_value=p, cliffs_delta=2 * u / (n1 * n2) - 1)
+
+
+def cliffs_delta(a: ArrayLike, b: ArrayLike) -> float | None:
+    """Cliff's delta ``(#(a>b) - #(a<b)) / (n_a n_b)``, in -1..1.
+
+    Parameters
+    ----------
+    a, b : array-like
+        The answers of the two groups (NaN = no answer).
+
+    Returns
+    -------
+    float or None
+        ``None`` when a group is empty.
+
+    References
+    ----------
+    Cliff, N. (1993). Psychological Bulletin 114(3), 494-509.
+
+    Examples
+    --------
+    >>> cliffs_delta([1, 2, 3], [1, 1, 1])
+    0.6666666666666667
+    """
+    r = mann_whitney(a, b)
+    return None if r is None else r.cliffs_delta
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of a family of p-values.
+
+    Sorted ascending, ``p_(i)`` becomes ``max_{j<=i} min(1, (m - j + 1) p_(j))``;
+    missing p-values (``None``/NaN) are left out of the family and stay ``None``.
+
+    Parameters
+    ----------
+    p_values : sequence of float or None
+        The unadjusted p-values.
+
+    Returns
+    -------
+    list of float or None
+        The adjusted p-values, in the input order.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+    Scandinavian Journal of Statistics 6(2), 65-70.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03, None])
+    [0.03, 0.06, 0.06, None]
+    """
+    out: list[float | None] = [None] * len(p_values)
+    idx = [i for i, p in enumerate(p_values) if p is not None and math.isfinite(p)]
+    if not idx:
+        return out
+    ps = np.array([p_values[i] for i in idx], dtype=float)
+    order = np.argsort(ps, kind="stable")
+    m = len(ps)
+    scaled = np.minimum(1.0, (m - np.arange(m)) * ps[order])
+    adjusted = np.maximum.accumulate(scaled)
+    for rank, pos in enumerate(order):
+        out[idx[int(pos)]] = round(float(adjusted[rank]), 15)
+    return out
