@@ -1,0 +1,138 @@
+"""The defection threshold: Youden cut-off, AUC with DeLong interval, default."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from cxgap.analysis.ledger import score_events
+from cxgap.analysis.threshold import delong_auc, learn_threshold, threshold_sample
+from cxgap.errors import AnalysisError
+from cxgap.study.model import LedgerParameters
+
+P = LedgerParameters()
+
+
+def groups(seed: int, m: int = 30, n: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    balance = np.concatenate([rng.normal(-20, 10, m), rng.normal(0, 10, n)]).round(1)
+    defected = np.r_[np.ones(m, bool), np.zeros(n, bool)]
+    return balance, defected
+
+
+def test_auc_matches_hanley_and_mcneil_1982_worked_example() -> None:
+    # Hanley & McNeil (1982), Radiology 143:29-36, Table 1: CT ratings 1-5 of
+    # 58 normal and 51 abnormal cases; they give A = 0.893 and SE = 0.032 (their
+    # exponential approximation). DeLong's SE is close to it on these data.
+    normal = np.repeat([1, 2, 3, 4, 5], [33, 6, 6, 11, 2])
+    abnormal = np.repeat([1, 2, 3, 4, 5], [3, 2, 2, 11, 33])
+    auc, se = delong_auc(abnormal, normal)
+    assert auc == pytest.approx(0.893, abs=5e-4)
+    assert se == pytest.approx(0.032, abs=0.003)
+
+
+def test_delong_standard_error_matches_its_definition_computed_pairwise() -> None:
+    balance, defected = groups(1, 25, 40)
+    x, y = -balance[defected], -balance[~defected]
+    # DeLong et al. (1988): structural components from every pair, psi = 1, 1/2, 0
+    psi = (x[:, None] > y[None, :]) + 0.5 * (x[:, None] == y[None, :])
+    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
+    want = np.sqrt(v10.var(ddof=1) / len(x) + v01.var(ddof=1) / len(y))
+    auc, se = delong_auc(x, y)
+    assert auc == pytest.approx(psi.mean())
+    assert se == pytest.approx(want)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_youden_cut_off_matches_sklearn_roc_curve(seed: int) -> None:
+    balance, defected = groups(seed)
+    r = learn_threshold(balance, defected, P)
+    fpr, tpr, thr = roc_curve(defected, -balance)
+    j = tpr - fpr
+    assert r.method == "youden"
+    assert r.youden_j == pytest.approx(j.max())
+    assert r.auc == pytest.approx(roc_auc_score(defected, -balance))
+    best = int(np.argmax(j))
+    # sklearn flags defection when -balance >= thr, i.e. balance <= -thr
+    assert r.sensitivity == pytest.approx(tpr[best])
+    assert r.specificity == pytest.approx(1 - fpr[best])
+    assert -thr[best] < r.threshold
+    assert r.auc_ci_low is not None
+    assert r.auc_ci_high is not None
+    assert r.auc_ci_low < r.auc < r.auc_ci_high
+
+
+def test_threshold_lies_between_observed_balances() -> None:
+    bal = [-30, -25, -22, -18, -15, -5, 0, 2, 5, 8, 10, -20]
+    r = learn_threshold(bal, [True] * 5 + [False] * 7, P)
+    assert r.threshold == -10.0  # midpoint of -15 (last defected) and -5
+    assert r.sensitivity == 1.0
+    assert r.specificity == pytest.approx(6 / 7)
+    assert r.sensitivity_ci is not None
+    assert r.sensitivity_ci[0] < 1.0
+
+
+def test_fewer_defections_than_the_minimum_use_the_labelled_default() -> None:
+    bal = [-30, -25, 0, 2, 5, 8]
+    r = learn_threshold(bal, [True, True, False, False, False, False], P)
+    assert r.method == "default"
+    assert r.threshold == P.default_threshold
+    assert "fewer than min_defections = 5" in r.reason
+    assert r.auc == 1.0  # still reported, with its n
+
+
+def test_a_balance_that_does_not_separate_falls_back_to_the_default() -> None:
+    bal = [5, 6, 7, 8, 9, -1, -2, -3, -4, -5]
+    r = learn_threshold(bal, [True] * 5 + [False] * 5, P)
+    assert r.method == "default"
+    assert "does not separate" in r.reason
+
+
+def test_inputs_of_different_length_or_non_finite_are_refused() -> None:
+    with pytest.raises(AnalysisError):
+        learn_threshold([1.0, 2.0], [True], P)
+    with pytest.raises(AnalysisError):
+        learn_threshold([1.0, float("nan")], [True, False], P)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(-40, 20), min_size=5, max_size=30),
+    st.lists(st.integers(-20, 40), min_size=5, max_size=30),
+)
+def test_reported_rates_are_those_of_the_threshold(dfc: list[int], ret: list[int]) -> None:
+    bal = np.array(dfc + ret, dtype=float)
+    lab = np.r_[np.ones(len(dfc), bool), np.zeros(len(ret), bool)]
+    r = learn_threshold(bal, lab, P)
+    assert r.sensitivity == pytest.approx(np.mean(bal[lab] < r.threshold))
+    assert r.specificity == pytest.approx(np.mean(bal[~lab] >= r.threshold))
+    assert r.auc == pytest.approx(roc_auc_score(lab, -bal))
+
+
+def test_threshold_sample_reads_defected_balances_30_days_before_they_left() -> None:
+    ev = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "b", "c"],
+            "timestamp": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-03-20", "2025-01-01"]),
+            "moment": ["routine"] * 4,
+            "outcome": ["met", "met", "failed", "met"],
+            "severity": [None, None, 3, None],
+        }
+    )
+    s = score_events(ev, P, {"routine": 1.0})
+    acc = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "defected_at": pd.to_datetime([None, "2025-04-01", "2025-09-01", None]),
+        }
+    )
+    t = threshold_sample(s, acc, "2025-06-01", P)
+    assert t["defected"].tolist() == [False, True, False, False]  # c leaves after as-of
+    assert t.loc["b", "evaluated_at"] == pd.Timestamp("2025-03-02")
+    # at 2025-03-02 the failure of 03-20 has not happened: only the credit, 60 days old
+    assert t.loc["b", "balance"] == pytest.approx(1.0 * 0.5 ** (60 / 90))
+    assert t.loc["d", "balance"] == 0.0  # no events
