@@ -1,12 +1,28 @@
-"""Shared fixtures: small, named for the state they hold."""
+"""Shared fixtures: small, named for the state they hold.
+
+Database tests run on SQLite and on the PostgreSQL server of this machine
+(``CXGAP_TEST_POSTGRES``, default ``postgresql+psycopg://postgres@127.0.0.1:5432``):
+each test session creates its own PostgreSQL database and drops it at the
+end. Where no server answers, the PostgreSQL cases skip with the reason.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cxgap.settings import Settings
+from cxgap.store.db import Database
+from cxgap.store.migrate import upgrade
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+POSTGRES_SERVER = os.environ.get(
+    "CXGAP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
+)
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +31,59 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data sets not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database for this test session."""
+    import psycopg
+
+    conninfo = POSTGRES_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    name = f"cxgap_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_SERVER}: {exc}".splitlines()[0])
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _reset_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of an empty database: a temporary SQLite file, or the session's
+    PostgreSQL database emptied for this test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cxgap.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def empty_db(db_url: str) -> Iterator[Database]:
+    """An empty database, no schema yet."""
+    db = Database.open(Settings.load(database_url=db_url))
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def fresh_db(empty_db: Database) -> Database:
+    """A database at the current schema, holding nothing."""
+    upgrade(empty_db)
+    return empty_db

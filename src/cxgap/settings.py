@@ -53,8 +53,11 @@ class Settings(BaseModel):
                 url = "sqlite:///" + str(Path(rel).resolve())
         try:
             return cls(database_url=url)
-        except ValueError as exc:
-            raise ConfigError(f"invalid database URL {mask_url(url)!r}: {exc}") from None
+        except ValueError:
+            raise ConfigError(
+                f"invalid database URL {mask_url(url)!r}: expected sqlite:///PATH "
+                "or postgresql+psycopg://USER@HOST/DATABASE"
+            ) from None
 
 
 def mask_url(url: str) -> str:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from cxgap.settings import ENV_DATABASE_URL, Settings
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 
 DbOption = Annotated[

@@ -120,7 +120,9 @@ def _widen(study: StudyDefinition, responses: pd.DataFrame, answers: pd.DataFram
                 index=frame.index,
                 dtype=object if is_text else float,
             )
-        if not is_text:
+        if is_text:
+            data[col] = data[col].astype(object).where(data[col].notna(), None)
+        else:
             data[col] = data[col].astype(float)
     frame = pd.concat([frame, pd.DataFrame(data, index=frame.index)], axis=1)
     for c in ("segment", "team", "account_id", "respondent_id"):

@@ -126,7 +126,7 @@ def _write_waves(conn: Connection, sid: int, definition: StudyDefinition, file: 
         ).scalar_one()
         if n:
             raise StudyFileError(
-                file, "waves", f"wave {key!r} (it holds {n} responses and cannot be removed)"
+                file, "waves", f"wave {key!r} (it holds {n} response(s) and cannot be removed)"
             )
         conn.execute(delete(t.wave).where(t.wave.c.id == wid))
     for position, w in enumerate(definition.waves):
@@ -150,7 +150,9 @@ def _check_answered_questions(
     for key, n in answered:
         if key not in keys:
             raise StudyFileError(
-                file, "questions", f"question {key!r} (it holds {n} answers and cannot be removed)"
+                file,
+                "questions",
+                f"question {key!r} (it holds {n} answer(s) and cannot be removed)",
             )
 
 

@@ -6,6 +6,7 @@ was expected.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,11 @@ def from_mapping(data: Any, *, file: str) -> StudyDefinition:
             msg = "an unknown key (remove it or check its spelling)"
         elif "input" in err and err["type"] not in ("value_error", "assertion_error"):
             msg = f"{msg} (got {err['input']!r})"
+        if not path:
+            # Cross-reference checks name their location at the start of the message.
+            m = re.match(r"^([a-z_]+(?:\[\d+\])?)(?: \([^)]*\))?: (.*)$", msg)
+            if m:
+                path, msg = m.group(1), m.group(2)
         more = len(exc.errors()) - 1
         if more:
             msg += f" (and {more} more problem(s))"

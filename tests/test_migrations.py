@@ -1,0 +1,63 @@
+"""The schema is created and upgraded only through Alembic migrations."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from cxgap.errors import DatabaseError
+from cxgap.store.db import Database
+from cxgap.store.migrate import current_revision, ensure_schema, head_revision, upgrade
+from cxgap.store.schema import metadata
+
+
+def test_upgrade_creates_the_schema_at_head(empty_db: Database) -> None:
+    assert current_revision(empty_db) is None
+    before, after = upgrade(empty_db)
+    assert (before, after) == (None, head_revision())
+    assert {"study", "response", "answer", "account", "interaction_event"} <= set(
+        empty_db.table_names()
+    )
+
+
+def test_migrations_match_the_declared_schema(empty_db: Database) -> None:
+    upgrade(empty_db)
+    with empty_db.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_upgrade_twice_changes_nothing(empty_db: Database) -> None:
+    upgrade(empty_db)
+    assert upgrade(empty_db) == (head_revision(), head_revision())
+
+
+def test_ensure_schema_creates_an_empty_database(empty_db: Database) -> None:
+    ensure_schema(empty_db)
+    assert current_revision(empty_db) == head_revision()
+
+
+def test_ensure_schema_refuses_a_database_at_another_revision(empty_db: Database) -> None:
+    upgrade(empty_db)
+    with empty_db.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    with pytest.raises(DatabaseError, match="run `cxgap db upgrade`"):
+        ensure_schema(empty_db)
+
+
+def test_ensure_schema_without_create_names_the_command(empty_db: Database) -> None:
+    with pytest.raises(DatabaseError, match="no cxgap schema"):
+        ensure_schema(empty_db, create=False)
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cxgap.settings import Settings
+
+    with (
+        Database.open(Settings.load(database_url=f"sqlite:///{tmp_path}/x.db")) as db,
+        db.connect() as conn,
+    ):
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

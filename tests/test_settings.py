@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cxgap.errors import ConfigError
+from cxgap.settings import DEFAULT_DATABASE_URL, ENV_DATABASE_URL, Settings, mask_url
+
+
+def test_default_is_sqlite_file_in_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = Settings.load(environ={})
+    assert DEFAULT_DATABASE_URL == "sqlite:///cxgap.db"
+    assert s.database_url == f"sqlite:///{tmp_path / 'cxgap.db'}"
+
+
+def test_explicit_url_wins_over_environment() -> None:
+    env = {ENV_DATABASE_URL: "sqlite:////tmp/from-env.db"}
+    assert Settings.load(environ=env).database_url == "sqlite:////tmp/from-env.db"
+    explicit = Settings.load(database_url="sqlite:////tmp/x.db", environ=env)
+    assert explicit.database_url == "sqlite:////tmp/x.db"
+
+
+def test_bare_postgresql_scheme_uses_psycopg3() -> None:
+    s = Settings.load(database_url="postgresql://u@h/db", environ={})
+    assert s.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_unknown_engine_is_a_config_error_with_masked_password() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.load(database_url="mysql://user:hunter2@host/db", environ={})
+    assert "hunter2" not in str(err.value)
+    assert "***" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (
+            "postgresql+psycopg://ann:s3cret@db.example/cx",
+            "postgresql+psycopg://ann:***@db.example/cx",
+        ),
+        ("sqlite:////tmp/a.db", "sqlite:////tmp/a.db"),
+        ("weird://ann:s3cret@host", "weird://ann:***@host"),
+    ],
+)
+def test_mask_url_hides_passwords(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
