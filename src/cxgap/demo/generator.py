@@ -154,7 +154,7 @@ def _accounts(rng: np.random.Generator, scale: int) -> pd.DataFrame:
     ).round(-2)
     acquired = pd.to_datetime("2018-01-01") + pd.to_timedelta(rng.integers(0, 6 * 365, n), unit="D")
     new_acq = pd.Timestamp("2025-06-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
-    acquired = np.where(segment == "new", new_acq, acquired)
+    acquired_at = np.where(segment == "new", new_acq, acquired)
     defected = pd.Timestamp("2025-09-01") + pd.to_timedelta(rng.integers(0, 390, n), unit="D")
     defected_at = pd.Series(pd.to_datetime(defected)).where(segment == "defected")
     return pd.DataFrame(
@@ -164,7 +164,7 @@ def _accounts(rng: np.random.Generator, scale: int) -> pd.DataFrame:
             "segment": segment,
             "annual_revenue": revenue,
             "owner": rng.choice(_OWNERS, n),
-            "acquired_at": pd.to_datetime(acquired),
+            "acquired_at": pd.to_datetime(acquired_at),
             "defected_at": pd.to_datetime(defected_at),
         }
     )
@@ -359,7 +359,7 @@ def _responses(
 
 
 def _interviews(rng: np.random.Generator, accounts: pd.DataFrame, scale: int) -> pd.DataFrame:
-    picks = []
+    picks: list[int] = []
     for segment, k in (("top", 6), ("new", 4), ("defected", 6), ("other", 4)):
         pool = accounts.index[accounts["segment"] == segment].to_numpy()
         picks.extend(rng.choice(pool, min(k * scale, len(pool)), replace=False))

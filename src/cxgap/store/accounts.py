@@ -154,13 +154,14 @@ def write_events(
                 ]
             )
         ids = ev["account_id"].map(account_ids).astype(int).to_numpy()
-        seen = set(
-            conn.execute(
+        seen: set[tuple[int, str]] = {
+            (int(a), str(s))
+            for a, s in conn.execute(
                 select(t.interaction_event.c.account_id, t.interaction_event.c.source_id)
                 .join(t.account, t.account.c.id == t.interaction_event.c.account_id)
                 .where(t.account.c.organisation_id == org)
-            ).all()
-        )
+            )
+        }
         times = pd.to_datetime(ev["timestamp"])
         rows = []
         for i, r in enumerate(ev.itertuples(index=False)):
@@ -176,7 +177,7 @@ def write_events(
                     "touchpoint": r.touchpoint,
                     "moment": r.moment,
                     "outcome": r.outcome,
-                    "severity": None if _none(r.severity) is None else int(r.severity),
+                    "severity": None if _none(r.severity) is None else int(float(str(r.severity))),
                     "source_id": key[1],
                     "source_system": _none(r.source_system),
                     "cost": _none(r.cost),

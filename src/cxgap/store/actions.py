@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 
 from cxgap.errors import CxgapError, NotFoundError
 from cxgap.store import schema as t
-from cxgap.store.db import Database
+from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_study, study_id
 
 Status = Literal["proposed", "accepted", "in_progress", "done", "dropped"]
@@ -55,21 +55,23 @@ def add_action(db: Database, slug: str, item: ActionItem) -> ActionItem:
     _check_refs(db, slug, item)
     with db.begin() as conn:
         sid = study_id(conn, slug)
-        new_id = conn.execute(
-            insert(t.action_item).values(
-                study_id=sid,
-                title=item.title,
-                description=item.description,
-                factor_key=item.factor,
-                touchpoint_key=item.touchpoint,
-                baseline_wave=item.baseline_wave,
-                priority=item.priority,
-                evidence=item.evidence,
-                owner=item.owner,
-                due_on=item.due_on,
-                status=item.status,
+        new_id = inserted_id(
+            conn.execute(
+                insert(t.action_item).values(
+                    study_id=sid,
+                    title=item.title,
+                    description=item.description,
+                    factor_key=item.factor,
+                    touchpoint_key=item.touchpoint,
+                    baseline_wave=item.baseline_wave,
+                    priority=item.priority,
+                    evidence=item.evidence,
+                    owner=item.owner,
+                    due_on=item.due_on,
+                    status=item.status,
+                )
             )
-        ).inserted_primary_key[0]
+        )
     return item.model_copy(update={"id": int(new_id)})
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from cxgap.errors import DatabaseError
@@ -28,6 +28,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an ``INSERT`` just created."""
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - every cxgap table has an integer key
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])
 
 
 class Database:

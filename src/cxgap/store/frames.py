@@ -29,7 +29,7 @@ ProgressFn = Callable[[int], None]
 
 def question_columns(study: StudyDefinition) -> list[tuple[str, str, str, bool]]:
     """(column, question key, item, is_text) for every column of the wide frame."""
-    cols = []
+    cols: list[tuple[str, str, str, bool]] = []
     for q in study.questions:
         if q.kind in ("rank", "multi"):
             cols.extend((f"{q.key}.{item}", q.key, item, False) for item in q.items)

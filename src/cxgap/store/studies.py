@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from cxgap.errors import CxgapError, NotFoundError, StudyFileError
 from cxgap.store import schema as t
-from cxgap.store.db import Database
+from cxgap.store.db import Database, inserted_id
 from cxgap.study.model import (
     DefectionReason,
     Factor,
@@ -48,7 +48,7 @@ def _organisation_id(conn: Connection, name: str) -> int:
     found = conn.execute(select(t.organisation.c.id).where(t.organisation.c.name == name)).scalar()
     if found is not None:
         return int(found)
-    return int(conn.execute(insert(t.organisation).values(name=name)).inserted_primary_key[0])
+    return inserted_id(conn.execute(insert(t.organisation).values(name=name)))
 
 
 def study_id(conn: Connection, slug: str) -> int:
@@ -176,10 +176,10 @@ def save_study(
         }
         org = _organisation_id(conn, definition.organisation)
         if found is None:
-            sid = int(
+            sid = inserted_id(
                 conn.execute(
                     insert(t.study).values(slug=definition.slug, organisation_id=org, **values)
-                ).inserted_primary_key[0]
+                )
             )
             created = True
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cxgap.study.model import (
     AUDIENCES,
+    Audience,
     DefectionReason,
     Factor,
     Item,
@@ -212,7 +213,7 @@ DEFECTION_REASONS: list[DefectionReason] = [
     DefectionReason(key="competitor_offer", label="A better offer from a competitor"),
 ]
 
-OPEN_QUESTIONS: list[tuple[str, str, tuple[str, ...]]] = [
+OPEN_QUESTIONS: list[tuple[str, str, tuple[Audience, ...]]] = [
     ("well", "What do we do well?", AUDIENCES),
     ("improve", "What could we improve?", AUDIENCES),
     (
@@ -238,8 +239,8 @@ def default_questions(
     experience the company; the wording is the customer's, and the survey
     page frames it for each audience.
     """
-    all_ = list(AUDIENCES)
-    inside = ["leadership", "staff"]
+    all_: list[Audience] = list(AUDIENCES)
+    inside: list[Audience] = ["leadership", "staff"]
     qs: list[Question] = []
     for f in factors:
         qs.append(
