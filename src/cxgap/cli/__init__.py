@@ -9,6 +9,7 @@ from cxgap.cli._app import app
 from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     db_cmd,
     demo_cmd,
+    drivers_cmd,
     study_cmd,
 )
 

@@ -1,0 +1,139 @@
+"""``cxgap drivers``: key-driver analysis of any CSV/XLSX file."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cxgap.analysis.drivers import DriversResult, key_drivers
+from cxgap.cli._app import app
+from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.errors import AnalysisError
+from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
+
+class MethodChoice(StrEnum):
+    shapley = "shapley"
+    relative_weights = "relative-weights"
+
+
+_UNNAMED = re.compile(r"^Unnamed: \d+$")  # pandas' name for an empty header
+
+
+def _require_numbers(table: pd.DataFrame, name: str) -> None:
+    """One clear line when a column holds no numbers at all (a text outcome)."""
+    values, invalid = numeric_column(table, name, drop_invalid=True)
+    if invalid and values.notna().sum() == 0:
+        first = table[name].dropna().iloc[0]
+        raise AnalysisError(
+            f"{table.attrs.get('source', '<data>')}: column {name!r} is not numeric "
+            f"({invalid} cell(s) are not numbers, e.g. {first!r}); code it as numbers first"
+        )
+
+
+def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.DataFrame:
+    """The outcome and factor columns of ``path`` as floats (NaN when empty).
+
+    Without ``factors``, every other column whose cells are all numbers (and
+    that has a header: an unnamed first column is a row index) is a factor.
+    """
+    table = read_table(path)
+    require_columns(table, [outcome, *(factors or [])])
+    for name in [outcome, *(factors or [])]:
+        _require_numbers(table, name)
+    columns: dict[str, pd.Series] = {}
+    if factors is None:
+        for name in table.columns:
+            if name == outcome or not name or _UNNAMED.match(name):
+                continue
+            values, invalid = numeric_column(table, name, drop_invalid=True)
+            if invalid == 0 and values.notna().any():
+                columns[name] = values
+        if not columns:
+            raise AnalysisError(f"{path}: no numeric columns besides {outcome!r} to use as factors")
+    else:
+        for name in factors:
+            columns[name] = numeric_column(table, name)[0]
+    columns[outcome] = numeric_column(table, outcome)[0]
+    return pd.DataFrame(columns)
+
+
+def _table(res: DriversResult) -> Table:
+    r2 = fmt(res.r2, 3)
+    if res.r2_ci_low is not None:
+        r2 += f" [{fmt(res.r2_ci_low, 3)}, {fmt(res.r2_ci_high, 3)}]"
+    method = "Shapley (LMG)" if res.method == "shapley" else "Johnson's relative weights"
+    table = Table(
+        title=f"Drivers of {res.outcome}: {method}",
+        caption=f"n = {res.n} (dropped {res.dropped} with a missing value), R² = {r2}, "
+        f"{res.bootstrap} bootstrap resamples",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("Factor")
+    table.add_column("Importance (part of R²)", justify="right")
+    table.add_column("Share", justify="right")
+    table.add_column(f"{res.confidence:.0%} CI", justify="right")
+    for d in res.drivers:
+        ci = "–" if d.ci_low is None else f"{fmt(d.ci_low, 3)} – {fmt(d.ci_high, 3)}"
+        share = "–" if d.share is None else f"{100 * d.share:.1f}%"
+        table.add_row(str(d.rank), d.factor, fmt(d.importance, 3), share, ci)
+    return table
+
+
+@app.command()
+def drivers(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or XLSX file, one row per respondent.")],
+    outcome: Annotated[str, typer.Option("--outcome", "-o", help="Column to explain (e.g. ltr).")],
+    factors: Annotated[
+        str | None,
+        typer.Option(
+            "--factors",
+            "-f",
+            help="Comma-separated factor columns (default: every other numeric column).",
+        ),
+    ] = None,
+    method: Annotated[
+        MethodChoice, typer.Option("--method", "-m", help="Decomposition of R².")
+    ] = MethodChoice.shapley,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", "-b", min=0, help="Bootstrap resamples (0: none).")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Key drivers: each factor's part of the R² of OUTCOME, with bootstrap intervals.
+
+    Rows with a missing value are dropped and counted.
+    """
+    names = None if factors is None else [c.strip() for c in factors.split(",") if c.strip()]
+    frame = _numeric_frame(file, outcome, names)
+    with Progress(
+        TextColumn("Bootstrap"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=bootstrap == 0,
+    ) as bar:
+        task = bar.add_task("bootstrap", total=bootstrap)
+        res = key_drivers(
+            frame,
+            outcome,
+            list(frame.columns.drop(outcome)),
+            method=method.value,
+            bootstrap=bootstrap,
+            seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    if as_json:
+        print_json(res.to_json_dict())
+    else:
+        console.print(_table(res))
