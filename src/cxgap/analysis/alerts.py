@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from cxgap.analysis._base import Result
-from cxgap.analysis.ledger import balances_at
+from cxgap.analysis.ledger import balances_at, to_datetime
 
 __all__ = ["Alert", "AlertsResult", "threshold_alerts"]
 
@@ -105,8 +105,8 @@ def threshold_alerts(
         ]
 
     return AlertsResult(
-        since=pd.Timestamp(since).to_pydatetime(),
-        as_of=pd.Timestamp(as_of).to_pydatetime(),
+        since=to_datetime(since),
+        as_of=to_datetime(as_of),
         threshold=float(threshold),
         n_accounts=len(now),
         crossed_below=_alerts(down, "crossed_below"),

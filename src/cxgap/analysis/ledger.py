@@ -74,6 +74,14 @@ def _timestamp_ns(value: Any, what: str) -> int:
     return int(ts.as_unit("ns").value)
 
 
+def to_datetime(value: Any) -> datetime:
+    """A timestamp as a Python datetime (microseconds; naive UTC for aware ones)."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.floor("us").to_pydatetime()
+
+
 def _codes(series: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Index]:
     """Integer codes and categories; cheap for categorical columns."""
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -413,7 +421,7 @@ def ledger(
     scored = score_events(events, params, moment_weights)
     table = balances_at(scored, as_of).sort_values("balance", kind="stable")
     return LedgerResult(
-        as_of=pd.Timestamp(as_of).to_pydatetime(),
+        as_of=to_datetime(as_of),
         n_events=int(table["events"].sum()),
         n_accounts=len(table),
         parameters={k: float(v) for k, v in params.model_dump().items()},

@@ -36,6 +36,7 @@ from cxgap.analysis.ledger import (
     balance_history,
     balances_at,
     score_events,
+    to_datetime,
 )
 from cxgap.analysis.threshold import ThresholdResult, learn_threshold, threshold_sample
 from cxgap.errors import AnalysisError, NotFoundError
@@ -225,7 +226,7 @@ def _largest_debits(
         rec: Any = row
         out.setdefault(str(rec.account_id), []).append(
             Debit(
-                timestamp=pd.Timestamp(rec.timestamp).to_pydatetime(),
+                timestamp=to_datetime(rec.timestamp),
                 touchpoint=str(rec.touchpoint) if has_tp and pd.notna(rec.touchpoint) else None,
                 moment=str(rec.moment),
                 severity=float(rec.severity),
@@ -377,7 +378,7 @@ def ledger_report(
         )
 
     return LedgerReport(
-        as_of=pd.Timestamp(as_of).to_pydatetime(),
+        as_of=to_datetime(as_of),
         threshold=threshold.threshold,
         threshold_method=threshold.method,
         threshold_detail=threshold,
@@ -504,7 +505,7 @@ def account_detail(
         r: Any = rec
         events.append(
             ScoredEvent(
-                timestamp=pd.Timestamp(r.timestamp).to_pydatetime(),
+                timestamp=to_datetime(r.timestamp),
                 touchpoint=str(r.touchpoint) if has_tp and pd.notna(r.touchpoint) else None,
                 moment=str(r.moment),
                 outcome=str(r.outcome),
@@ -524,8 +525,8 @@ def account_detail(
         if len(grp) >= 2:
             runs.append(
                 CompoundingRun(
-                    start=pd.Timestamp(grp["timestamp"].iloc[0]).to_pydatetime(),
-                    end=pd.Timestamp(grp["timestamp"].iloc[-1]).to_pydatetime(),
+                    start=to_datetime(grp["timestamp"].iloc[0]),
+                    end=to_datetime(grp["timestamp"].iloc[-1]),
                     failures=len(grp),
                     debit=float(grp["contribution"].sum()),
                     debit_now=float(grp["now_value"].sum()),
@@ -539,7 +540,7 @@ def account_detail(
     hist = balance_history(sub, dates)
     return AccountDetail(
         account=str(account),
-        as_of=pd.Timestamp(as_of_ns, unit="ns").to_pydatetime(),
+        as_of=to_datetime(pd.Timestamp(as_of_ns, unit="ns")),
         balance=balance,
         threshold=float(threshold),
         distance=balance - float(threshold),
@@ -550,7 +551,7 @@ def account_detail(
         ),
         compounding_runs=runs,
         history=[
-            BalancePoint(date=d.to_pydatetime(), balance=float(v))
+            BalancePoint(date=to_datetime(d), balance=float(v))
             for d, v in zip(hist.index, hist.iloc[:, 0], strict=True)
         ],
     )

@@ -10,6 +10,7 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     db_cmd,
     demo_cmd,
     drivers_cmd,
+    ledger_cmd,
     study_cmd,
 )
 

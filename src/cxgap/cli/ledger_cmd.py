@@ -1,0 +1,183 @@
+"""``cxgap ledger FILE.csv``: the relationship bank account of any events file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from cxgap.analysis.alerts import threshold_alerts
+from cxgap.analysis.ledger import score_events
+from cxgap.analysis.risk import AccountDetail, LedgerReport, account_detail, ledger_report
+from cxgap.cli._app import app
+from cxgap.cli._common import JsonOption, console, fmt, print_json
+from cxgap.errors import InputError, Problem
+from cxgap.ingest.events import load_mapping, parse_accounts, parse_events
+from cxgap.ingest.tables import read_table
+from cxgap.study.defaults import MOMENTS
+from cxgap.study.model import LedgerParameters
+
+
+def _date(value: str | None, option: str) -> pd.Timestamp | None:
+    """A YYYY-MM-DD option as the end of that day (the day counts in full)."""
+    if value is None:
+        return None
+    try:
+        day = pd.Timestamp(pd.to_datetime(value, format="%Y-%m-%d"))
+    except (ValueError, TypeError):
+        raise InputError([Problem(option, None, None, value, "a date YYYY-MM-DD")]) from None
+    return day + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+
+
+def _report_table(report: LedgerReport, limit: int) -> None:
+    t = report.threshold_detail
+    auc = (
+        f"AUC {fmt(t.auc)} [{fmt(t.auc_ci_low)}, {fmt(t.auc_ci_high)}]"
+        if t.auc is not None
+        else "no AUC"
+    )
+    console.print(
+        f"As of {report.as_of:%Y-%m-%d}: {report.n_accounts} accounts, {report.n_events} events. "
+        f"Threshold {report.threshold:.2f} ({report.threshold_method}: {t.reason}; {auc})."
+    )
+    table = Table(title="Accounts, lowest balance first")
+    for name in ("Account", "Balance", "Events", "Failures", "Distance", "Below", "Revenue"):
+        table.add_column(name, justify="left" if name in ("Account", "Below") else "right")
+    for a in report.accounts[:limit]:
+        table.add_row(
+            a.account,
+            fmt(a.balance),
+            str(a.events),
+            str(a.failures),
+            fmt(a.distance),
+            "yes" if a.below_threshold else "",
+            fmt(a.revenue, 0),
+        )
+    console.print(table)
+    if len(report.accounts) > limit:
+        console.print(f"... {len(report.accounts) - limit} more (use --limit or --json).")
+    r = report.revenue_at_risk
+    if r is not None:
+        expected = fmt(r.expected_revenue_loss, 0)
+        console.print(
+            f"Revenue at risk: {r.revenue_below_threshold:,.0f} from {r.n_below} account(s) "
+            f"below the threshold; probability-weighted {expected} ({r.expected_reason})."
+        )
+
+
+def _detail_table(d: AccountDetail) -> None:
+    console.print(
+        f"{d.account}: balance {d.balance:.2f}, threshold {d.threshold:.2f}, "
+        f"distance {d.distance:.2f}{' (below)' if d.below_threshold else ''}."
+    )
+    table = Table(title="Events")
+    for name in ("When", "Touchpoint", "Moment", "Outcome", "Sev", "k", "Contribution", "Now"):
+        table.add_column(name)
+    for e in d.events:
+        table.add_row(
+            f"{e.timestamp:%Y-%m-%d}",
+            e.touchpoint or "",
+            e.moment,
+            e.outcome,
+            fmt(e.severity, 0),
+            str(e.prior_failures),
+            fmt(e.contribution),
+            fmt(e.weight_now),
+        )
+    console.print(table)
+    for r in d.compounding_runs:
+        console.print(
+            f"Compounding run {r.start:%Y-%m-%d} to {r.end:%Y-%m-%d}: {r.failures} failures, "
+            f"debit {r.debit:.2f} ({r.debit_now:.2f} now)."
+        )
+
+
+@app.command()
+def ledger(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Events CSV/XLSX: account, timestamp, touchpoint, moment, outcome, severity."
+        ),
+    ],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Balance date YYYY-MM-DD (default: now).")
+    ] = None,
+    accounts_file: Annotated[
+        Path | None,
+        typer.Option("--accounts", help="Accounts CSV: account, defected_at, revenue[, owner]."),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None, typer.Option("--mapping", help="YAML mapping of columns and outcome words.")
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Show one account's events and history.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Alerts: accounts that crossed the threshold since YYYY-MM-DD."
+        ),
+    ] = None,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="POST the alerts (with --since) as JSON here.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows in the table.")] = 20,
+    json_: JsonOption = False,
+) -> None:
+    """The relationship bank account of every account in an events file: balances,
+    the defection threshold, accounts at risk and revenue at risk."""
+    as_of_ts = _date(as_of, "--as-of") or pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    since_ts = _date(since, "--since")
+    mapping = load_mapping(mapping_file) if mapping_file else None
+    accounts = None
+    if accounts_file is not None:
+        accounts = parse_accounts(read_table(accounts_file), as_of=as_of_ts)
+    events = parse_events(
+        read_table(file),
+        mapping=mapping,
+        as_of=as_of_ts,
+        moments=[m.key for m in MOMENTS],
+        accounts=None if accounts is None else accounts["account_id"].tolist(),
+    )
+    params = LedgerParameters()
+    weights = {m.key: m.weight for m in MOMENTS}
+    report = ledger_report(events, params, weights, as_of_ts, accounts=accounts)
+    if account is not None:
+        detail = account_detail(
+            score_events(events, params, weights), account, as_of_ts, report.threshold
+        )
+        if json_:
+            print_json(detail.to_json_dict())
+        else:
+            _detail_table(detail)
+        return
+    if since_ts is not None:
+        alerts = threshold_alerts(
+            score_events(events, params, weights),
+            report.threshold,
+            since=since_ts,
+            as_of=as_of_ts,
+            accounts=pd.Index([a.account for a in report.accounts]),
+        )
+        if webhook:
+            from cxgap.webhook import post_json
+
+            post_json(webhook, alerts.to_json_dict())
+        if json_:
+            print_json(alerts.to_json_dict())
+        else:
+            console.print(
+                f"Since {alerts.since:%Y-%m-%d}: {len(alerts.crossed_below)} account(s) crossed "
+                f"below the threshold {alerts.threshold:.2f}, {len(alerts.recovered)} recovered."
+            )
+            for a in alerts.crossed_below:
+                console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
+        return
+    if json_:
+        print_json(report.to_json_dict())
+    else:
+        _report_table(report, limit)

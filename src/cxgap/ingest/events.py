@@ -1,0 +1,385 @@
+"""Turn CRM and support-ticket exports into validated interaction events.
+
+A file's columns are mapped onto the event fields (``account_id``,
+``timestamp``, ``touchpoint``, ``moment``, ``outcome``, ``severity``,
+``source_id``, ``source_system``, ``cost``, ``note``); its outcome words are
+mapped onto ``exceeded``, ``met`` and ``failed`` (with a severity where the
+word implies one, e.g. a ticket's "SLA breached" -> failed, severity 2). A
+mapping file in YAML says how::
+
+    columns:              # event field: column in the file
+      account_id: Customer
+      timestamp: Closed at
+      outcome: Status
+    outcomes:             # word in the file (any case): outcome, or outcome + severity
+      SLA met: met
+      SLA breached: {outcome: failed, severity: 2}
+      Escalated: {outcome: failed, severity: 3}
+    timestamp_format: "%d/%m/%Y %H:%M"   # optional; ISO 8601 otherwise
+    source_system: helpdesk              # optional default for every row
+
+Without a mapping the columns are found by their field names (``account`` is
+accepted for ``account_id``). Every problem is collected with its row and
+column and reported at once; nothing partial comes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cxgap.errors import InputError, Problem
+from cxgap.ingest.tables import file_row
+
+__all__ = [
+    "EVENT_FIELDS",
+    "EventMapping",
+    "OutcomeRule",
+    "load_mapping",
+    "parse_accounts",
+    "parse_events",
+]
+
+EVENT_FIELDS: tuple[str, ...] = (
+    "account_id",
+    "timestamp",
+    "touchpoint",
+    "moment",
+    "outcome",
+    "severity",
+    "source_id",
+    "source_system",
+    "cost",
+    "note",
+)
+REQUIRED: tuple[str, ...] = ("account_id", "timestamp", "touchpoint", "moment", "outcome")
+_ALIASES: dict[str, tuple[str, ...]] = {"account_id": ("account_id", "account")}
+OUTCOME_WORDS: tuple[str, ...] = ("exceeded", "met", "failed")
+
+
+class OutcomeRule(BaseModel):
+    """What one outcome word of a source file means."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["exceeded", "met", "failed"]
+    severity: int | None = Field(default=None, ge=1, le=3)
+
+
+class EventMapping(BaseModel):
+    """How a source file's columns and words map onto interaction events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: dict[str, str] = Field(default_factory=dict)
+    outcomes: dict[str, OutcomeRule | Literal["exceeded", "met", "failed"]] = Field(
+        default_factory=dict
+    )
+    timestamp_format: str | None = None
+    source_system: str | None = None
+
+    def rules(self) -> dict[str, OutcomeRule]:
+        """Outcome words (lower case) with their meaning, the standard words included."""
+        out = {w: OutcomeRule(outcome=w) for w in OUTCOME_WORDS}  # type: ignore[arg-type]
+        for word, rule in self.outcomes.items():
+            key = word.strip().lower()
+            out[key] = rule if isinstance(rule, OutcomeRule) else OutcomeRule(outcome=rule)
+        return out
+
+
+def load_mapping(path: str | Path) -> EventMapping:
+    """Read a mapping file (YAML); an :class:`InputError` names what is wrong."""
+    name = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise InputError([Problem(name, None, None, None, "an existing mapping file")])
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, None, None, None, f"valid YAML ({exc})")]) from None
+    try:
+        mapping = EventMapping.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(name, None, ".".join(map(str, e["loc"])), e.get("input"), e["msg"])
+            for e in exc.errors()
+        ]
+        raise InputError(problems) from None
+    unknown = [k for k in mapping.columns if k not in EVENT_FIELDS]
+    if unknown:
+        raise InputError(
+            [
+                Problem(name, None, f"columns.{k}", k, f"one of {', '.join(EVENT_FIELDS)}")
+                for k in unknown
+            ]
+        )
+    return mapping
+
+
+def _locate(frame: pd.DataFrame, mapping: EventMapping, source: str) -> dict[str, str]:
+    """Event field -> column of ``frame``; problems for missing required ones."""
+    lower = {c.lower(): c for c in frame.columns}
+    found: dict[str, str] = {}
+    problems = []
+    for field in EVENT_FIELDS:
+        if field in mapping.columns:
+            col = mapping.columns[field]
+            if col in frame.columns:
+                found[field] = col
+            elif col.lower() in lower:
+                found[field] = lower[col.lower()]
+            else:
+                problems.append(
+                    Problem(source, None, col, None, f"a column {col!r} (mapped to {field})")
+                )
+            continue
+        for alias in _ALIASES.get(field, (field,)):
+            if alias in lower:
+                found[field] = lower[alias]
+                break
+        else:
+            if field in REQUIRED:
+                have = ", ".join(map(repr, list(frame.columns)[:20]))
+                problems.append(
+                    Problem(
+                        source, None, field, None, f"a column named {field!r} (columns: {have})"
+                    )
+                )
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+def _text(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _now_utc() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC").tz_localize(None)
+
+
+def parse_events(
+    frame: pd.DataFrame,
+    *,
+    mapping: EventMapping | None = None,
+    as_of: Any = None,
+    moments: Collection[str] | None = None,
+    touchpoints: Collection[str] | None = None,
+    accounts: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """Validate a raw events table (all text, as :func:`read_table` gives it).
+
+    Every problem (unknown outcome word, unparseable date or one after
+    ``as_of``, unknown moment, touchpoint or account, severity outside 1-3 on
+    a failure, negative or non-numeric cost) is collected with its row and
+    column, and an :class:`InputError` lists them all; nothing partial is
+    returned. Rows with a ``source_id`` seen earlier in the file are dropped
+    (imports are idempotent by source id); the count is in
+    ``result.attrs["duplicates_dropped"]``.
+
+    ``as_of`` defaults to now (UTC); timestamps are returned as naive UTC.
+    """
+    mapping = mapping or EventMapping()
+    source = str(frame.attrs.get("source", "<events>"))
+    cols = _locate(frame, mapping, source)
+    problems: list[Problem] = []
+
+    def bad(mask: np.ndarray, field: str, values: pd.Series, expected: str) -> None:
+        for i in np.flatnonzero(mask):
+            problems.append(
+                Problem(source, file_row(frame, int(i)), cols[field], values.iloc[int(i)], expected)
+            )
+
+    def col(field: str) -> pd.Series:
+        if field in cols:
+            return _text(frame[cols[field]]).reset_index(drop=True)
+        return pd.Series(pd.NA, index=range(len(frame)), dtype="string")
+
+    account = col("account_id")
+    bad(account.isna().to_numpy(), "account_id", account, "an account id")
+    if accounts is not None:
+        known = set(map(str, accounts))
+        unknown = account.notna() & ~account.isin(known)
+        bad(unknown.to_numpy(), "account_id", account, "an account listed in the accounts file")
+
+    raw_ts = col("timestamp")
+    fmt = mapping.timestamp_format or "ISO8601"
+    try:
+        ts = pd.to_datetime(raw_ts, errors="coerce", format=fmt, utc=True)
+    except (ValueError, TypeError):
+        ts = pd.Series(pd.NaT, index=raw_ts.index, dtype="datetime64[ns, UTC]")
+    ts = ts.dt.tz_convert(None)
+    expected_date = f"a date and time ({mapping.timestamp_format or 'ISO 8601, e.g. 2025-03-31'})"
+    bad(ts.isna().to_numpy(), "timestamp", raw_ts, expected_date)
+    limit = _now_utc() if as_of is None else pd.Timestamp(as_of)
+    if limit.tzinfo is not None:
+        limit = limit.tz_convert("UTC").tz_localize(None)
+    late = (ts > limit).fillna(False).to_numpy(dtype=bool)
+    bad(late, "timestamp", raw_ts, f"a date on or before {limit:%Y-%m-%d %H:%M}")
+
+    touchpoint = col("touchpoint").str.lower()
+    bad(touchpoint.isna().to_numpy(), "touchpoint", col("touchpoint"), "a touchpoint")
+    if touchpoints is not None:
+        off = touchpoint.notna() & ~touchpoint.isin(set(touchpoints))
+        bad(off.to_numpy(), "touchpoint", col("touchpoint"), f"one of {', '.join(touchpoints)}")
+    moment = col("moment").str.lower()
+    if moments is not None:
+        off = moment.isna() | ~moment.isin(set(moments))
+        bad(off.to_numpy(), "moment", col("moment"), f"one of {', '.join(moments)}")
+    else:
+        bad(moment.isna().to_numpy(), "moment", col("moment"), "a moment")
+
+    rules = mapping.rules()
+    raw_outcome = col("outcome")
+    word = raw_outcome.str.lower()
+    outcome = word.map(lambda w: rules[w].outcome if w in rules else None, na_action="ignore")
+    implied = word.map(lambda w: rules[w].severity if w in rules else None, na_action="ignore")
+    words = ", ".join(sorted(rules))
+    bad(outcome.isna().to_numpy(), "outcome", raw_outcome, f"one of {words}")
+
+    failed = (outcome == "failed").fillna(False).to_numpy(dtype=bool)
+    raw_sev = col("severity")
+    sev = pd.to_numeric(raw_sev, errors="coerce").astype(float)
+    sev = sev.where(sev.notna(), pd.to_numeric(implied, errors="coerce").astype(float))
+    sev_ok = sev.between(1, 3) & (np.floor(sev) == sev)
+    if "severity" in cols:
+        bad(failed & ~sev_ok.to_numpy(), "severity", raw_sev, "a severity 1, 2 or 3 for a failure")
+    elif failed.any():
+        for i in np.flatnonzero(failed & ~sev_ok.to_numpy()):
+            problems.append(
+                Problem(
+                    source,
+                    file_row(frame, int(i)),
+                    "severity",
+                    None,
+                    "a severity 1-3 for a failure",
+                )
+            )
+    severity = sev.where(failed)
+
+    raw_cost = col("cost")
+    cost = pd.to_numeric(raw_cost, errors="coerce").astype(float)
+    bad(
+        (raw_cost.notna() & (cost.isna() | (cost < 0))).to_numpy(),
+        "cost",
+        raw_cost,
+        "a cost of 0 or more",
+    )
+
+    if problems:
+        raise InputError(problems)
+
+    source_system = col("source_system")
+    if mapping.source_system:
+        source_system = source_system.fillna(mapping.source_system)
+    out = pd.DataFrame(
+        {
+            "account_id": account.astype(object),
+            "timestamp": ts.dt.as_unit("ns"),
+            "touchpoint": touchpoint.astype(object),
+            "moment": moment.astype(object),
+            "outcome": outcome.astype(object),
+            "severity": severity.astype(float),
+            "source_id": col("source_id").astype(object),
+            "source_system": source_system.astype(object),
+            "cost": cost.astype(float),
+            "note": col("note").astype(object),
+        }
+    )
+    dup = out["source_id"].notna() & out["source_id"].duplicated(keep="first")
+    out = out.loc[~dup.to_numpy()].reset_index(drop=True)
+    out.attrs["source"] = source
+    out.attrs["duplicates_dropped"] = int(dup.sum())
+    return out
+
+
+def parse_accounts(frame: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+    """Validate an accounts table: ``account`` (or ``account_id``), optional
+    ``defected_at`` (a date, on or before ``as_of``), ``revenue`` (or
+    ``annual_revenue``, a number of at least 0), ``owner`` and ``name``.
+
+    Returns ``account_id, name, owner, annual_revenue, defected_at`` (NaT when
+    not defected); an :class:`InputError` lists every problem.
+    """
+    source = str(frame.attrs.get("source", "<accounts>"))
+    lower = {c.lower(): c for c in frame.columns}
+
+    def find(*names: str) -> str | None:
+        for n in names:
+            if n in lower:
+                return lower[n]
+        return None
+
+    acc_col = find("account", "account_id")
+    if acc_col is None:
+        raise InputError([Problem(source, None, "account", None, "a column named 'account'")])
+    problems: list[Problem] = []
+    account = _text(frame[acc_col]).reset_index(drop=True)
+    for i in np.flatnonzero(account.isna().to_numpy()):
+        problems.append(Problem(source, file_row(frame, int(i)), acc_col, None, "an account id"))
+    for i in np.flatnonzero((account.notna() & account.duplicated()).to_numpy()):
+        problems.append(
+            Problem(source, file_row(frame, int(i)), acc_col, account.iloc[int(i)], "each once")
+        )
+    n = len(frame)
+    defected = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    d_col = find("defected_at")
+    if d_col is not None:
+        raw = _text(frame[d_col]).reset_index(drop=True)
+        parsed = pd.to_datetime(raw, errors="coerce", format="ISO8601", utc=True).dt.tz_convert(
+            None
+        )
+        for i in np.flatnonzero((raw.notna() & parsed.isna()).to_numpy()):
+            problems.append(
+                Problem(
+                    source, file_row(frame, int(i)), d_col, raw.iloc[int(i)], "a date (ISO 8601)"
+                )
+            )
+        limit = _now_utc() if as_of is None else pd.Timestamp(as_of)
+        for i in np.flatnonzero((parsed > limit).fillna(False).to_numpy(dtype=bool)):
+            problems.append(
+                Problem(
+                    source,
+                    file_row(frame, int(i)),
+                    d_col,
+                    raw.iloc[int(i)],
+                    f"a date on or before {limit:%Y-%m-%d}",
+                )
+            )
+        defected = parsed.dt.as_unit("ns")
+    revenue = pd.Series(np.nan, index=range(n))
+    r_col = find("revenue", "annual_revenue")
+    if r_col is not None:
+        raw = _text(frame[r_col]).reset_index(drop=True)
+        revenue = pd.to_numeric(raw, errors="coerce").astype(float)
+        for i in np.flatnonzero((raw.notna() & (revenue.isna() | (revenue < 0))).to_numpy()):
+            problems.append(
+                Problem(
+                    source,
+                    file_row(frame, int(i)),
+                    r_col,
+                    raw.iloc[int(i)],
+                    "a number of 0 or more",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    o_col, n_col = find("owner"), find("name")
+    return pd.DataFrame(
+        {
+            "account_id": account.astype(object),
+            "name": _text(frame[n_col]).reset_index(drop=True).astype(object)
+            if n_col
+            else account.astype(object),
+            "owner": _text(frame[o_col]).reset_index(drop=True).astype(object) if o_col else None,
+            "annual_revenue": revenue,
+            "defected_at": defected,
+        }
+    )
