@@ -117,3 +117,7 @@ def test_holm_matches_statsmodels(ps: list[float | None]) -> None:
                 assert g is None
             else:
                 assert g == pytest.approx(next(ref), rel=1e-12)
+
+
+def test_holm_keeps_tiny_p_values() -> None:
+    assert holm([1e-100, 0.5]) == [pytest.approx(2e-100, rel=1e-12), 0.5]

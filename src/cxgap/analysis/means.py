@@ -347,7 +347,7 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
 
     Examples
     --------
-    >>> holm([0.01, 0.04, 0.03, None])
+    >>> [None if p is None else round(p, 6) for p in holm([0.01, 0.04, 0.03, None])]
     [0.03, 0.06, 0.06, None]
     """
     out: list[float | None] = [None] * len(p_values)
@@ -360,5 +360,5 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     scaled = np.minimum(1.0, (m - np.arange(m)) * ps[order])
     adjusted = np.maximum.accumulate(scaled)
     for rank, pos in enumerate(order):
-        out[idx[int(pos)]] = round(float(adjusted[rank]), 15)
+        out[idx[int(pos)]] = float(adjusted[rank])
     return out

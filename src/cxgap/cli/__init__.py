@@ -7,10 +7,12 @@ from cxgap.cli._app import app
 
 # Command modules register their commands on import; keep this list sorted.
 from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
+    compare_cmd,
     db_cmd,
     demo_cmd,
     drivers_cmd,
     ledger_cmd,
+    nps_cmd,
     study_cmd,
 )
 

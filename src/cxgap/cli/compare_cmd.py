@@ -1,0 +1,156 @@
+"""``cxgap compare FILE.csv --group G --items C1,C2``: the gap matrix of any export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from cxgap.analysis.gaps import GapComparison, GapMatrix, GroupCell, gap_matrix
+from cxgap.cli._app import app
+from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.errors import AnalysisError, InputError
+from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
+
+def _p(p: float | None, adjusted: float | None) -> str:
+    if p is None:
+        return "–"
+    return f"{p:.3g} ({adjusted:.3g})" if adjusted is not None else f"{p:.3g}"
+
+
+def _render(m: GapMatrix, dropped: dict[str, int]) -> None:
+    level = f"{100 * m.confidence:g}%"
+    for item in m.items:
+        table = Table(title=item, title_justify="left")
+        for name in ("group", "n", "mean", "SD", f"{level} CI"):
+            table.add_column(name, justify="left" if name == "group" else "right")
+        if m.top_box_min is not None:
+            table.add_column(f"top box (≥{m.top_box_min:g}) [{level} CI]", justify="right")
+        for cell in m.cells:
+            if cell.item != item:
+                continue
+            if not isinstance(cell, GroupCell):
+                table.add_row(cell.group, cell.reason)
+                continue
+            ci = cell.note or f"{fmt(cell.ci_low)} to {fmt(cell.ci_high)}"
+            row = [cell.group, str(cell.n), fmt(cell.mean), fmt(cell.sd), ci]
+            tb = cell.top_box
+            if tb is not None and tb.share is not None:
+                low, high = tb.ci_low or 0.0, tb.ci_high or 0.0
+                row.append(f"{100 * tb.share:.0f}% [{100 * low:.0f}–{100 * high:.0f}%]")
+            elif m.top_box_min is not None:
+                row.append("–")
+            table.add_row(*row)
+        console.print(table)
+        comp = Table(show_header=True, title_justify="left")
+        for name in (
+            "difference",
+            "mean diff",
+            f"{level} CI (Welch)",
+            "p Welch (Holm)",
+            "p Mann–Whitney (Holm)",
+            "Hedges' g",
+            "Cliff's δ",
+        ):
+            comp.add_column(name, justify="left" if name == "difference" else "right")
+        for c in m.comparisons:
+            if c.item != item:
+                continue
+            label = f"{c.a} − {c.b}"
+            if not isinstance(c, GapComparison):
+                comp.add_row(label, c.reason)
+                continue
+            if c.note:
+                comp.add_row(label, fmt(c.difference), c.note)
+                continue
+            comp.add_row(
+                label,
+                fmt(c.difference),
+                f"{fmt(c.ci_low)} to {fmt(c.ci_high)}",
+                _p(c.p_welch, c.p_welch_holm),
+                _p(c.p_mann_whitney, c.p_mann_whitney_holm),
+                fmt(c.hedges_g),
+                fmt(c.cliffs_delta),
+            )
+        if comp.row_count:
+            console.print(comp)
+    console.print(
+        f"Holm adjustment over {m.holm_family} comparison(s) in this matrix.", style="dim"
+    )
+    for col, n in dropped.items():
+        if n:
+            err_console.print(f"Dropped {n} invalid value(s) in column {col!r}.")
+
+
+@app.command()
+def compare(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or XLSX export.")],
+    group: Annotated[str, typer.Option("--group", "-g", help="Column holding the groups.")],
+    items: Annotated[
+        str, typer.Option("--items", "-i", help="Comma-separated rating columns to compare.")
+    ],
+    scale_min: Annotated[float, typer.Option(help="Lowest valid rating.")] = 1,
+    scale_max: Annotated[float, typer.Option(help="Highest valid rating.")] = 5,
+    top_box: Annotated[
+        float | None,
+        typer.Option(help="Ratings at or above this are 'top box' (default: top two)."),
+    ] = None,
+    na_value: Annotated[
+        list[float] | None,
+        typer.Option("--na-value", help="A rating that means 'not applicable' (repeatable)."),
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option(min=0.5, max=0.999, help="Confidence level of the intervals.")
+    ] = 0.95,
+    drop_invalid: Annotated[
+        bool,
+        typer.Option("--drop-invalid", help="Drop non-numeric or out-of-scale values (counted)."),
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Compare the groups of one column on rating items: means with intervals,
+    top-box shares, Welch and Mann–Whitney tests (Holm-adjusted), Hedges' g and
+    Cliff's delta."""
+    names = [c.strip() for c in items.split(",") if c.strip()]
+    if not names:
+        raise AnalysisError("--items needs at least one column name")
+    if scale_min >= scale_max:
+        raise AnalysisError("--scale-min must be below --scale-max")
+    frame = read_table(file)
+    require_columns(frame, [group, *names])
+    data = pd.DataFrame({group: frame[group].astype("string").str.strip().replace("", None)})
+    dropped: dict[str, int] = {}
+    problems = []
+    for col in names:
+        raw = frame[col]
+        if na_value:
+            as_num = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
+            raw = raw.mask(as_num.isin(na_value).to_numpy(bool))
+        view = frame.assign(**{col: raw})
+        try:
+            values, n_bad = numeric_column(
+                view, col, low=scale_min, high=scale_max, drop_invalid=drop_invalid
+            )
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        data[col] = values.to_numpy(dtype=float, na_value=np.nan)
+        dropped[col] = n_bad
+    if problems:
+        raise InputError(problems)
+    result = gap_matrix(
+        data,
+        group=group,
+        items=names,
+        confidence=confidence,
+        top_box_min=scale_max - 1 if top_box is None else top_box,
+    )
+    if json_:
+        print_json({**result.to_json_dict(), "dropped_invalid": dropped})
+        return
+    _render(result, dropped)

@@ -1,0 +1,96 @@
+"""``cxgap nps FILE.csv --column C``: NPS with its interval from any export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cxgap.analysis.nps import NPS_METHODS, NpsEstimate, NpsGroup, nps_by_group, nps_estimate
+from cxgap.cli._app import app
+from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.errors import AnalysisError
+from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
+
+def _interval(est: NpsEstimate | NpsGroup) -> str:
+    if est.nps is None:
+        return "no answers"
+    if est.ci_low is None or est.ci_high is None:
+        return f"too few answers (n={est.n}) for an interval"
+    return f"{fmt(est.ci_low, 1)} to {fmt(est.ci_high, 1)}"
+
+
+@app.command()
+def nps(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or XLSX export.")],
+    column: Annotated[
+        str, typer.Option("--column", "-c", help="Column of 0-10 likelihood-to-recommend answers.")
+    ],
+    by: Annotated[str | None, typer.Option("--by", help="Column to group answers by.")] = None,
+    method: Annotated[
+        str,
+        typer.Option(help="Interval method: adjusted-wald (Rocks 2016), wald or bootstrap."),
+    ] = "adjusted-wald",
+    confidence: Annotated[
+        float, typer.Option(min=0.5, max=0.999, help="Confidence level of the interval.")
+    ] = 0.95,
+    min_n: Annotated[
+        int, typer.Option("--min-n", min=1, help="Fewest answers for which an interval is shown.")
+    ] = 2,
+    drop_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--drop-invalid", help="Drop values that are not whole numbers 0-10 (and count them)."
+        ),
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Net Promoter Score of a column of 0-10 answers, with its confidence
+    interval (promoters 9-10, passives 7-8, detractors 0-6)."""
+    if method not in NPS_METHODS:
+        raise AnalysisError(f"unknown --method {method!r}; use one of {', '.join(NPS_METHODS)}")
+    frame = read_table(file)
+    if by is not None:
+        require_columns(frame, [column, by])
+    scores, dropped = numeric_column(
+        frame, column, low=0, high=10, integer=True, drop_invalid=drop_invalid
+    )
+    if dropped:
+        err_console.print(f"Dropped {dropped} invalid value(s) in column {column!r}.")
+    if not scores.notna().any():
+        raise AnalysisError(f"{file}: column {column!r} has no answers")
+    if by is None:
+        est = nps_estimate(scores.to_numpy(), method=method, confidence=confidence, min_n=min_n)
+        if json_:
+            print_json(est.to_json_dict())
+            return
+        rows: list[NpsEstimate | NpsGroup] = [est]
+    else:
+        groups = frame[by].astype("string").str.strip().replace("", None)
+        res = nps_by_group(
+            scores.to_numpy(),
+            groups.astype(object).where(groups.notna(), None).to_numpy(),
+            method=method,
+            confidence=confidence,
+            min_n=min_n,
+        )
+        if json_:
+            print_json(res.to_json_dict())
+            return
+        rows = list(res.groups)
+    level = f"{100 * confidence:g}%"
+    table = Table(title=f"NPS of {column!r}" + (f" by {by!r}" if by else ""))
+    if by:
+        table.add_column(by)
+    for name in ("n", "promoters", "passives", "detractors", "NPS"):
+        table.add_column(name, justify="right")
+    table.add_column(f"{level} interval ({method})")
+    for r in rows:
+        cells = [str(r.n), str(r.promoters), str(r.passives), str(r.detractors), fmt(r.nps, 1)]
+        if isinstance(r, NpsGroup):
+            cells.insert(0, r.group)
+        table.add_row(*cells, _interval(r))
+    console.print(table)

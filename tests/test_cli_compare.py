@@ -1,0 +1,126 @@
+"""``cxgap compare``: the gap matrix of any export, on the real data sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scipy import stats
+from typer.testing import CliRunner
+
+from cxgap.cli import app
+
+runner = CliRunner()
+AIRLINE = "airline_passenger_satisfaction_test.csv"
+
+
+def test_airline_customer_types_with_not_applicable_zero(shared_data: Path) -> None:
+    path = shared_data / AIRLINE
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(path),
+            "--group",
+            "Customer Type",
+            "--items",
+            "Seat comfort,Inflight wifi service",
+            "--na-value",
+            "0",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["groups"] == ["Loyal Customer", "disloyal Customer"]
+    assert data["holm_family"] == 2
+    frame = pd.read_csv(path)
+    wifi = frame[frame["Inflight wifi service"] > 0]
+    loyal = wifi.loc[wifi["Customer Type"] == "Loyal Customer", "Inflight wifi service"]
+    disloyal = wifi.loc[wifi["Customer Type"] == "disloyal Customer", "Inflight wifi service"]
+    comp = next(c for c in data["comparisons"] if c["item"] == "Inflight wifi service")
+    ref = stats.ttest_ind(loyal, disloyal, equal_var=False)
+    assert comp["p_welch"] == pytest.approx(ref.pvalue)
+    assert comp["n_a"] == len(loyal)
+    assert data["dropped_invalid"] == {"Seat comfort": 0, "Inflight wifi service": 0}
+
+
+def test_zero_outside_the_scale_is_an_error_naming_row_and_column(shared_data: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(shared_data / AIRLINE),
+            "--group",
+            "Class",
+            "--items",
+            "Inflight wifi service",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "column 'Inflight wifi service'" in result.output
+    assert "expected a number from 1 to 5" in result.output
+    assert "more problem(s)" in result.output
+
+
+def test_drop_invalid_drops_and_counts(shared_data: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(shared_data / AIRLINE),
+            "--group",
+            "Class",
+            "--items",
+            "Inflight wifi service",
+            "--drop-invalid",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    frame = pd.read_csv(shared_data / AIRLINE)
+    assert data["dropped_invalid"]["Inflight wifi service"] == int(
+        (frame["Inflight wifi service"] == 0).sum()
+    )
+    assert len(data["comparisons"]) == 3  # three classes, every pair
+
+
+def test_alexa_ratings_by_variation_table(shared_data: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(shared_data / "amazon_alexa_reviews.tsv"),
+            "--group",
+            "variation",
+            "--items",
+            "rating",
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Charcoal Fabric" in result.stdout
+    assert "Holm adjustment over 120 comparison(s)" in result.stdout  # 16 variations
+
+
+def test_group_with_one_answer_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.csv"
+    path.write_text("team,q\na,3\nb,4\nb,5\nb,4\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["compare", str(path), "-g", "team", "-i", "q"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "too few answers (n=1) for an interval" in result.stdout
+    assert "too few answers in a (n=1) to compare" in result.stdout
+
+
+def test_missing_columns_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.csv"
+    path.write_text("team,q\na,3\n", encoding="utf-8")
+    result = runner.invoke(app, ["compare", str(path), "-g", "group", "-i", "q,r"])
+    assert result.exit_code == 2
+    assert "'group'" in result.output
+    assert "'r'" in result.output
