@@ -7,6 +7,7 @@ from cxgap.cli._app import app
 
 # Command modules register their commands on import; keep this list sorted.
 from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
+    analyze_cmd,
     compare_cmd,
     db_cmd,
     demo_cmd,
@@ -14,6 +15,7 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     ledger_cmd,
     nps_cmd,
     study_cmd,
+    themes_cmd,
 )
 
 

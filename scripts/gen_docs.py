@@ -1,0 +1,26 @@
+"""Regenerate the generated docs: the CLI reference and the analysis JSON Schema.
+
+Run: .venv/bin/python scripts/gen_docs.py   (tests fail when these are stale)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from cxgap.docs_gen import cli_reference, study_analysis_schema  # noqa: E402
+
+
+def main() -> None:
+    (ROOT / "docs" / "CLI.md").write_text(cli_reference(), encoding="utf-8")
+    (ROOT / "docs" / "study-analysis.schema.json").write_text(
+        json.dumps(study_analysis_schema(), indent=2) + "\n", encoding="utf-8"
+    )
+
+
+if __name__ == "__main__":
+    main()

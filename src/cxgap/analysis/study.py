@@ -1,0 +1,305 @@
+"""The whole analysis of one study, as one object.
+
+:func:`analyze_study` runs every method on the study's tidy data and gathers
+the results under the top-level keys that ``cxgap analyze --json`` prints and
+that the report and the dashboard render: ``study``, ``wave``, ``gaps``,
+``teams``, ``excellent``, ``nps``, ``segments``, ``waves``, ``importance``,
+``defection_factors``, ``drivers``, ``priorities``, ``defection_risks``,
+``actions``, ``voice``, ``ledger``, ``hot_spots`` and ``consistency``.
+
+A section whose data is missing (no events, no open answers, too few
+customers for a driver analysis) is ``None`` and ``missing`` says, for that
+key, what to collect. Each method documents its own formula and source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from cxgap.analysis._base import Result
+from cxgap.analysis.actions import ActionPlan, ActionProgress, action_progress, candidate_actions
+from cxgap.analysis.consistency import ConsistencyResult, HotSpot, touchpoint_consistency
+from cxgap.analysis.defection import DefectionRisks, analyze_defection_risks
+from cxgap.analysis.drivers import DriversResult, key_drivers
+from cxgap.analysis.excellent import ExcellentHeadline
+from cxgap.analysis.gaps import GapMatrix
+from cxgap.analysis.importance import DefectionFactors, StatedImportance
+from cxgap.analysis.ledger import score_events
+from cxgap.analysis.perception import PerceptionNps, analyze_perception
+from cxgap.analysis.priorities import PrioritiesResult, analyze_priorities
+from cxgap.analysis.risk import LedgerReport, ledger_report
+from cxgap.analysis.segments import SegmentComparison
+from cxgap.analysis.waves import WaveChanges
+from cxgap.errors import AnalysisError
+from cxgap.study.model import StudyDefinition
+
+Step = Callable[[str], None]
+
+
+class StudyInfo(Result):
+    """What was analysed."""
+
+    slug: str
+    name: str
+    organisation: str
+    anonymity_threshold: int
+    waves: list[str]
+    confidence: float
+    respondents: dict[str, int]
+    promise: list[str]
+
+
+class PlannedAction(Result):
+    """An item of the stored action plan with its re-measurement."""
+
+    id: int | None
+    title: str
+    factor: str | None
+    touchpoint: str | None
+    owner: str | None
+    due_on: str | None
+    status: str
+    baseline_wave: str | None
+    progress: ActionProgress | None
+    progress_note: str | None = None
+
+
+class ActionsSection(Result):
+    """Candidate actions ranked by priority, and the plan the team adopted."""
+
+    candidates: ActionPlan
+    plan: list[PlannedAction]
+
+
+class StudyAnalysis(Result):
+    """Everything cxgap knows about one study wave (see ``docs/ANALYSIS.md``)."""
+
+    study: StudyInfo
+    wave: str
+    gaps: GapMatrix
+    teams: GapMatrix | None
+    excellent: ExcellentHeadline
+    nps: PerceptionNps
+    segments: SegmentComparison | None
+    waves: WaveChanges
+    importance: StatedImportance
+    defection_factors: DefectionFactors
+    drivers: list[DriversResult] | None
+    priorities: PrioritiesResult | None
+    defection_risks: DefectionRisks | None
+    actions: ActionsSection | None
+    voice: Any | None = None
+    ledger: LedgerReport | None
+    hot_spots: list[HotSpot] | None
+    consistency: ConsistencyResult | None
+    missing: dict[str, str]
+
+
+def _customers(frame: pd.DataFrame, wave: str) -> pd.DataFrame:
+    rows = frame[(frame["audience"] == "customer") & (frame["wave"] == wave)]
+    return rows[rows["source"] == "individual"] if "source" in rows else rows
+
+
+def _drivers(
+    study: StudyDefinition, frame: pd.DataFrame, wave: str, bootstrap: int, seed: int
+) -> tuple[list[DriversResult], list[str]]:
+    """Drivers of recommending (``ltr``) and of calling the service excellent."""
+    customers = _customers(frame, wave)
+    factors = [f"perf.{f.key}" for f in study.factors if f"perf.{f.key}" in customers]
+    results, problems = [], []
+    for outcome in ("ltr", "excellent"):
+        if outcome not in customers or customers[outcome].notna().sum() == 0:
+            problems.append(f"{outcome}: no customer answers")
+            continue
+        try:
+            results.append(key_drivers(customers, outcome, factors, bootstrap=bootstrap, seed=seed))
+        except AnalysisError as exc:
+            problems.append(f"{outcome}: {exc}")
+    return results, problems
+
+
+def _plan(
+    study: StudyDefinition, frame: pd.DataFrame, wave: str, stored: Sequence[dict[str, Any]]
+) -> list[PlannedAction]:
+    out = []
+    waves = study.wave_keys()
+    for item in stored:
+        progress, note = None, None
+        base = item.get("baseline_wave")
+        if not item.get("factor"):
+            note = "no factor: the next wave cannot re-measure this item"
+        elif not base or base not in waves:
+            note = "no baseline wave"
+        elif waves.index(base) >= waves.index(wave):
+            note = f"wave {wave} is not after the baseline wave {base}"
+        else:
+            try:
+                progress = action_progress(
+                    study, frame, item["factor"], item.get("touchpoint"), base, wave
+                )
+            except AnalysisError as exc:
+                note = str(exc)
+        due = item.get("due_on")
+        out.append(
+            PlannedAction(
+                id=item.get("id"),
+                title=item["title"],
+                factor=item.get("factor"),
+                touchpoint=item.get("touchpoint"),
+                owner=item.get("owner"),
+                due_on=str(due) if due else None,
+                status=item.get("status", "proposed"),
+                baseline_wave=base,
+                progress=progress,
+                progress_note=note,
+            )
+        )
+    return out
+
+
+def analyze_study(
+    study: StudyDefinition,
+    frame: pd.DataFrame,
+    *,
+    wave: str | None = None,
+    accounts: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    interviews: pd.DataFrame | None = None,
+    actions: Sequence[dict[str, Any]] = (),
+    as_of: datetime | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    step: Step | None = None,
+) -> StudyAnalysis:
+    """Run every analysis on one wave of a study.
+
+    Parameters
+    ----------
+    study : StudyDefinition
+        The study definition.
+    frame : pandas.DataFrame
+        The wide answers frame, every wave (see ``cxgap.store.frames``).
+    wave : str, optional
+        The wave to analyse; default the latest wave with responses.
+    accounts, events : pandas.DataFrame, optional
+        Accounts and interaction events for the relationship bank account.
+    interviews : pandas.DataFrame, optional
+        Discovery-interview notes (for the voice of the customer).
+    actions : sequence of dict
+        The stored action plan (``ActionItem.model_dump()`` of each item).
+    as_of : datetime, optional
+        Date of the ledger balances; default the last recorded event.
+    bootstrap, seed : int
+        Resamples and seed of the driver intervals.
+    step : callable, optional
+        Called with the name of each part as it starts (progress display).
+
+    Returns
+    -------
+    StudyAnalysis
+        Every section; ``missing`` names the sections that had no data and
+        what to collect.
+
+    References
+    ----------
+    Each part cites its method: :mod:`cxgap.analysis.perception`,
+    :mod:`cxgap.analysis.drivers`, :mod:`cxgap.analysis.priorities`,
+    :mod:`cxgap.analysis.defection`, :mod:`cxgap.analysis.actions`,
+    :mod:`cxgap.analysis.risk`, :mod:`cxgap.analysis.consistency`.
+    """
+
+    def report(what: str) -> None:
+        if step:
+            step(what)
+
+    missing: dict[str, str] = {}
+    report("Gaps, excellent, NPS, segments, waves")
+    perception = analyze_perception(study, frame, wave=wave)
+    wave = perception.wave
+
+    report("Key drivers")
+    drivers, problems = _drivers(study, frame, wave, bootstrap, seed)
+    if problems:
+        missing["drivers"] = (
+            "customers' factor ratings with likelihood to recommend and "
+            "the excellent item (" + "; ".join(problems) + ")"
+        )
+
+    report("Priorities")
+    priorities: PrioritiesResult | None = None
+    try:
+        priorities = analyze_priorities(study, frame, wave=wave, bootstrap=bootstrap, seed=seed)
+    except AnalysisError as exc:
+        missing["priorities"] = f"customers' importance and performance ratings ({exc})"
+
+    ledger: LedgerReport | None = None
+    consistency: ConsistencyResult | None = None
+    at_risk: list[str] | None = None
+    if events is not None and len(events):
+        report("Relationship bank account")
+        weights = {m.key: m.weight for m in study.moments}
+        when = as_of or pd.Timestamp(events["timestamp"].max()).to_pydatetime()
+        ledger = ledger_report(events, study.ledger, weights, when, accounts=accounts)
+        at_risk = [a.account for a in ledger.accounts if a.below_threshold]
+        consistency = touchpoint_consistency(score_events(events, study.ledger, weights))
+    else:
+        missing["ledger"] = (
+            "interaction events per account (cxgap import events) with "
+            "accounts and their defection dates (cxgap import accounts)"
+        )
+        missing["consistency"] = missing["ledger"]
+
+    report("Defection risks")
+    risks: DefectionRisks | None = None
+    try:
+        risks = analyze_defection_risks(study, frame, wave, at_risk_accounts=at_risk)
+    except AnalysisError as exc:
+        missing["defection_risks"] = f"answers from defected and top customers ({exc})"
+
+    report("Action plan")
+    actions_section: ActionsSection | None = None
+    try:
+        actions_section = ActionsSection(
+            candidates=candidate_actions(study, frame, wave),
+            plan=_plan(study, frame, wave, actions),
+        )
+    except AnalysisError as exc:
+        missing["actions"] = f"leadership and customer ratings ({exc})"
+
+    people = frame[frame["source"] == "individual"] if "source" in frame else frame
+    in_wave = people[people["wave"] == wave]
+    info = StudyInfo(
+        slug=study.slug,
+        name=study.name,
+        organisation=study.organisation,
+        anonymity_threshold=study.anonymity_threshold,
+        waves=study.wave_keys(),
+        confidence=perception.confidence,
+        respondents={str(k): int(v) for k, v in in_wave["audience"].value_counts().items()},
+        promise=list(study.promise),
+    )
+    return StudyAnalysis(
+        study=info,
+        wave=wave,
+        gaps=perception.gaps,
+        teams=perception.teams,
+        excellent=perception.excellent,
+        nps=perception.nps,
+        segments=perception.segments,
+        waves=perception.waves,
+        importance=perception.importance,
+        defection_factors=perception.defection_factors,
+        drivers=drivers or None,
+        priorities=priorities,
+        defection_risks=risks,
+        actions=actions_section,
+        voice=None,
+        ledger=ledger,
+        hot_spots=consistency.hot_spots if consistency else None,
+        consistency=consistency,
+        missing=missing,
+    )

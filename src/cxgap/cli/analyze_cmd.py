@@ -1,0 +1,166 @@
+"""``cxgap analyze``: the whole study analysis, as a summary or as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cxgap.analysis.study import StudyAnalysis
+from cxgap.cli._app import app
+from cxgap.cli._common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    fmt,
+    print_json,
+    settings_from,
+)
+from cxgap.service import analyze as run_analysis
+from cxgap.store.db import Database
+from cxgap.store.studies import load_study
+from cxgap.study.model import StudyDefinition
+
+_AUDIENCES = ("leadership", "staff", "customer")
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
+    info = a.study
+    n = ", ".join(f"{k} {v}" for k, v in sorted(info.respondents.items()))
+    console.print(f"[bold]{info.name}[/] — {info.organisation} — wave {a.wave} ({n})")
+    console.print(f"[bold]{a.excellent.headline}[/]")
+
+    t = Table("audience", "n", "excellent (top box)", "95% CI", title=None)
+    for s in a.excellent.shares:
+        if s.suppressed or s.estimate is None:
+            t.add_row(s.audience, "–", "suppressed", s.reason or "")
+            continue
+        e = s.estimate
+        t.add_row(s.audience, str(e.n), _pct(e.share), f"{_pct(e.ci_low)} – {_pct(e.ci_high)}")
+    console.print(t)
+
+    c = a.nps.customers
+    console.print(
+        f"Customer NPS {fmt(c.nps, 1)} (95% CI {fmt(c.ci_low, 1)} to {fmt(c.ci_high, 1)}, "
+        f"n = {c.n}, {c.method})"
+    )
+    for p in a.nps.predicted:
+        expected = getattr(p, "expected", None)
+        if expected is None:
+            console.print(f"  {p.audience}: expected NPS suppressed")
+            continue
+        console.print(
+            f"  {p.audience} expect {fmt(expected.nps, 0)} (n = {expected.n}): "
+            f"{fmt(p.gap, 0)} points above what customers give "
+            f"(CI {fmt(p.ci_low, 0)} to {fmt(p.ci_high, 0)})"
+        )
+
+    cells = {(cell.item, cell.group): cell for cell in a.gaps.cells}
+    g = Table("item", *_AUDIENCES, "lead − cust [95% CI] Holm p")
+    comps = {(x.item, x.a, x.b): x for x in a.gaps.comparisons}
+    for item in a.gaps.items:
+        row = [labels.get(item, item)]
+        for aud in _AUDIENCES:
+            cell = cells.get((item, aud))
+            if cell is None or cell.suppressed or cell.mean is None:
+                row.append("suppressed" if cell is not None and cell.suppressed else "–")
+            else:
+                row.append(f"{cell.mean:.2f} n={cell.n}")
+        cmp = comps.get((item, "leadership", "customer"))
+        if cmp is None or cmp.suppressed or cmp.difference is None:
+            row.append("–")
+        else:
+            p = "" if cmp.p_welch_holm is None else f" p={cmp.p_welch_holm:.1g}"
+            row.append(f"{cmp.difference:+.2f} [{fmt(cmp.ci_low)}, {fmt(cmp.ci_high)}]{p}")
+        g.add_row(*row)
+    console.print(g)
+
+    if a.priorities is not None:
+        focus = [f for f in a.priorities.factors if f.quadrant == "Concentrate here"]
+        if focus:
+            console.print(
+                "Concentrate here: "
+                + ", ".join(
+                    f"{f.label} (importance {f.importance:.2f}, performance "
+                    f"{f.performance.mean:.2f})"
+                    for f in focus
+                    if f.performance.mean is not None
+                )
+            )
+        hidden = [s for s in (a.priorities.stated_vs_derived or []) if s.verdict == "hidden driver"]
+        if hidden:
+            console.print("Hidden drivers: " + ", ".join(s.label for s in hidden))
+    if a.actions is not None and a.actions.candidates.actions:
+        console.print("Top candidate actions:")
+        for act in a.actions.candidates.actions[:3]:
+            console.print(f"  {act.rank}. {act.title} (priority {fmt(act.priority)})")
+    if a.ledger is not None:
+        below = [x for x in a.ledger.accounts if x.below_threshold]
+        rar = a.ledger.revenue_at_risk
+        money = f", revenue at risk {rar.revenue_below_threshold:,.0f}" if rar else ""
+        console.print(
+            f"Relationship bank account at {a.ledger.as_of:%Y-%m-%d}: {len(below)} of "
+            f"{a.ledger.n_accounts} accounts below the threshold "
+            f"{a.ledger.threshold:.1f} ({a.ledger.threshold_method}){money}"
+        )
+    if a.hot_spots:
+        console.print(
+            "Hot spots: "
+            + ", ".join(
+                f"{h.touchpoint} × {h.moment} ({_pct(h.failure_rate)} failed, n {h.n})"
+                for h in a.hot_spots[:3]
+            )
+        )
+    for key, what in a.missing.items():
+        console.print(f"[yellow]{key}[/]: no data — collect {what}")
+
+
+def item_labels(study: StudyDefinition) -> dict[str, str]:
+    """Readable labels of the analysis items (``perf.<factor>``, ``tp.<touchpoint>``)."""
+    labels = {f"perf.{f.key}": f.label for f in study.factors}
+    labels.update({f"tp.{t.key}": t.label + " (team)" for t in study.touchpoints})
+    return labels
+
+
+@app.command()
+def analyze(
+    slug: Annotated[str, typer.Argument(help="The study to analyse.")],
+    wave: Annotated[str | None, typer.Option(help="Wave key (default: the latest).")] = None,
+    bootstrap: Annotated[
+        int, typer.Option(min=0, help="Bootstrap resamples of the driver intervals.")
+    ] = 1000,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The whole study analysis: gaps, excellent, NPS, segments, waves,
+    importance, drivers, priorities, defection risks, actions and the ledger."""
+    with (
+        Database.open(settings_from(db)) as database,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("Analysing", total=None)
+        result = run_analysis(
+            database,
+            slug,
+            wave=wave,
+            bootstrap=bootstrap,
+            step=lambda what: progress.update(task, description=what),
+        )
+        labels = item_labels(load_study(database, slug))
+    if json:
+        print_json(result.to_json_dict())
+    else:
+        _summary(result, labels)

@@ -1,0 +1,50 @@
+"""Library entry points that load a study from the database and analyse it.
+
+The CLI, the web app and scripts call these; they hold no logic of their own
+beyond loading the tidy data and handing it to :mod:`cxgap.analysis`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cxgap.analysis.study import Step, StudyAnalysis, analyze_study
+from cxgap.store.accounts import load_accounts, load_events, load_interviews
+from cxgap.store.actions import list_actions
+from cxgap.store.db import Database
+from cxgap.store.frames import load_frame
+from cxgap.store.migrate import ensure_schema
+from cxgap.store.studies import load_study
+
+
+def analyze(
+    db: Database,
+    slug: str,
+    *,
+    wave: str | None = None,
+    as_of: datetime | None = None,
+    bootstrap: int = 1000,
+    step: Step | None = None,
+) -> StudyAnalysis:
+    """The whole analysis of study ``slug`` (see :func:`analyze_study`)."""
+    ensure_schema(db, create=False)
+    study = load_study(db, slug)
+    if step:
+        step("Loading answers, accounts and events")
+    frame = load_frame(db, slug)
+    accounts = load_accounts(db, slug)
+    events = load_events(db, slug)
+    interviews = load_interviews(db, slug)
+    actions = [a.model_dump() for a in list_actions(db, slug)]
+    return analyze_study(
+        study,
+        frame,
+        wave=wave,
+        accounts=accounts,
+        events=events,
+        interviews=interviews,
+        actions=actions,
+        as_of=as_of,
+        bootstrap=bootstrap,
+        step=step,
+    )

@@ -1,0 +1,33 @@
+"""Docs kept honest by tests: the CLI reference and the analysis schema are
+regenerated from the code and must equal the committed files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cxgap.docs_gen import cli_reference, command_paths, study_analysis_schema
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_cli_reference_is_current() -> None:
+    committed = (DOCS / "CLI.md").read_text(encoding="utf-8")
+    assert committed == cli_reference(), "run: .venv/bin/python scripts/gen_docs.py"
+
+
+def test_every_command_is_documented_with_help_text() -> None:
+    text = (DOCS / "CLI.md").read_text(encoding="utf-8")
+    for path in command_paths():
+        assert f"## cxgap {' '.join(path)}\n" in text
+
+
+def test_analysis_schema_is_current() -> None:
+    committed = json.loads((DOCS / "study-analysis.schema.json").read_text(encoding="utf-8"))
+    assert committed == study_analysis_schema(), "run: .venv/bin/python scripts/gen_docs.py"
+
+
+def test_readme_holds_the_two_setup_commands() -> None:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    assert "cxgap demo" in readme
+    assert "scripts/test" in readme
