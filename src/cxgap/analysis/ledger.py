@@ -83,34 +83,47 @@ def to_datetime(value: Any) -> datetime:
 
 
 def _codes(series: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Index]:
-    """Integer codes and categories; cheap for categorical columns."""
+    """Integer codes and the categories in use; cheap for categorical columns."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        cat = series.cat.remove_unused_categories()
-        return np.asarray(cat.cat.codes, dtype=np.intp), pd.Index(cat.cat.categories)
+        codes = np.asarray(series.cat.codes, dtype=np.intp)
+        categories = pd.Index(series.cat.categories)
+        used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+        if not used.all():
+            # keep the codes; report unused categories as unused by blanking them
+            categories = pd.Index([c if u else None for c, u in zip(categories, used, strict=True)])
+        return codes, categories
     codes, uniques = pd.factorize(series, sort=False)
     return np.asarray(codes, dtype=np.intp), pd.Index(uniques)
+
+
+def _sort_failures(account: npt.NDArray[np.intp], ns: IntArray) -> npt.NDArray[np.intp]:
+    """Stable order of failures by (account, time): file order breaks ties.
+
+    Times are replaced by their rank among the failures' times, so that
+    (account, rank) packs into one int64 key and one stable argsort does.
+    """
+    rank = np.searchsorted(np.sort(ns), ns, side="left").astype(np.int64)
+    key = account.astype(np.int64) * (len(ns) + 1) + rank
+    return np.argsort(key, kind="stable")
 
 
 def _prior_failures(account: npt.NDArray[np.intp], ns: IntArray, window_ns: int) -> IntArray:
     """For failures already sorted by (account, time, file order): how many
     earlier failures of the same account lie within ``window_ns`` before each.
 
-    One merge of the failures with their window starts: in (account, time)
-    order a window start sorts before a failure at the same instant, so a
-    failure exactly ``window_ns`` earlier is inside the window.
+    Each failure's window start ``t - window`` is located among the account's
+    failures by one ``searchsorted`` on a packed (account, time rank) key; a
+    failure exactly ``window_ns`` earlier is inside the window (``0 <= t_i -
+    t_j <= window``), and earlier failures at the same instant count.
     """
     m = len(ns)
     if m == 0:
         return np.zeros(0, dtype=np.int64)
-    keys_account = np.concatenate([account, account])
-    keys_time = np.concatenate([ns - window_ns, ns])
-    flag = np.concatenate([np.zeros(m, dtype=np.int8), np.ones(m, dtype=np.int8)])
-    order = np.lexsort((flag, keys_time, keys_account))
-    failures_before = np.cumsum(flag[order], dtype=np.int64)
-    position = np.empty(2 * m, dtype=np.int64)
-    position[order] = np.arange(2 * m, dtype=np.int64)
-    # failures strictly before each window start in (account, time) order
-    before_start = failures_before[position[:m]]
+    times = np.sort(ns)
+    base = account.astype(np.int64) * (m + 1)
+    keys = base + np.searchsorted(times, ns, side="left")  # sorted: input is sorted
+    starts = base + np.searchsorted(times, ns - window_ns, side="left")
+    before_start = np.searchsorted(keys, starts, side="left")
     return np.arange(m, dtype=np.int64) - before_start
 
 
@@ -178,20 +191,23 @@ def score_events(
     ns = _as_ns(events["timestamp"], "events")
 
     moment_codes, moments = _codes(events["moment"])
-    unknown = [str(m) for m in moments if m not in moment_weights]
+    unknown = [str(m) for m in moments if m is not None and m not in moment_weights]
     if unknown or (moment_codes < 0).any():
         shown = ", ".join(sorted(unknown)[:5]) or "a missing moment"
         raise AnalysisError(f"events: unknown moment(s) {shown}")
-    weight = np.asarray([float(moment_weights[str(m)]) for m in moments], dtype=np.float64)[
-        moment_codes
-    ]
+    weight = np.asarray(
+        [float(moment_weights[str(m)]) if m is not None else 0.0 for m in moments],
+        dtype=np.float64,
+    )[moment_codes]
 
     outcome_codes, outcomes = _codes(events["outcome"])
-    bad = [str(o) for o in outcomes if o not in OUTCOMES]
+    bad = [str(o) for o in outcomes if o is not None and o not in OUTCOMES]
     if bad or (outcome_codes < 0).any():
         shown = ", ".join(sorted(bad)[:5]) or "a missing outcome"
         raise AnalysisError(f"events: unknown outcome(s) {shown}; expected {', '.join(OUTCOMES)}")
-    kind = np.asarray([OUTCOMES.index(str(o)) for o in outcomes], dtype=np.int8)[outcome_codes]
+    kind = np.asarray(
+        [OUTCOMES.index(str(o)) if o is not None else 1 for o in outcomes], dtype=np.int8
+    )[outcome_codes]
     failed = kind == 2
 
     severity = pd.to_numeric(events["severity"], errors="coerce").to_numpy(dtype=np.float64)
@@ -205,8 +221,7 @@ def score_events(
 
     # Compounding: failures in (account, time, file order).
     fail_idx = np.flatnonzero(failed)
-    order = np.lexsort((ns[fail_idx], account_codes[fail_idx]))  # stable: file order on ties
-    fail_sorted = fail_idx[order]
+    fail_sorted = fail_idx[_sort_failures(account_codes[fail_idx], ns[fail_idx])]
     window_ns = round(params.compounding_window_days * _NS_PER_DAY)
     k_sorted = _prior_failures(account_codes[fail_sorted], ns[fail_sorted], window_ns)
     prior = np.zeros(n, dtype=np.int64)
@@ -219,14 +234,20 @@ def score_events(
     half_life = np.where(
         contribution >= 0, params.credit_half_life_days, params.debit_half_life_days
     )
-    out = events.copy()
-    out["weight"] = weight
-    out["prior_failures"] = prior
-    out["multiplier"] = np.where(failed, multiplier, 1.0)
-    out["contribution"] = contribution
-    out["half_life_days"] = half_life
-    out["ns"] = ns
-    out["failed"] = failed
+    added = pd.DataFrame(
+        {
+            "weight": weight,
+            "prior_failures": prior,
+            "multiplier": np.where(failed, multiplier, 1.0),
+            "contribution": contribution,
+            "half_life_days": half_life,
+            "ns": ns,
+            "failed": failed,
+        },
+        index=events.index,
+        copy=False,
+    )
+    out = pd.concat([events.drop(columns=list(added.columns), errors="ignore"), added], axis=1)
     return out
 
 
