@@ -393,25 +393,26 @@ def nps_by_group(
         raise AnalysisError("scores and groups must have the same length")
     pro, pas, det = nps_counts(x)  # validates every score
     del pro, pas, det
-    keep = np.isfinite(x) & g.notna().to_numpy()
-    frame = pd.DataFrame({"g": g[keep].astype(str).to_numpy(), "x": x[keep]})
-    frame["cat"] = np.where(frame["x"] >= 9, 0, np.where(frame["x"] >= 7, 1, 2))
-    table = pd.crosstab(frame["g"], frame["cat"]).reindex(columns=[0, 1, 2], fill_value=0)
-    order = pd.unique(frame["g"])
+    codes, names = pd.factorize(g, sort=False)  # missing groups get code -1
+    keep = np.isfinite(x) & (codes >= 0)
+    cat = np.where(x[keep] >= 9, 0, np.where(x[keep] >= 7, 1, 2))
+    k = len(names)
+    table = np.bincount(codes[keep] * 3 + cat, minlength=3 * k).reshape(k, 3)
+    seen = np.bincount(codes[keep], minlength=k) > 0
     out = []
-    for name in order:
-        row = table.loc[name]
+    for idx in np.flatnonzero(seen):
+        pro, pas, det = (int(v) for v in table[idx])
         est = nps_from_counts(
-            int(row[0]),
-            int(row[1]),
-            int(row[2]),
+            pro,
+            pas,
+            det,
             method=method,
             confidence=confidence,
             min_n=min_n,
             n_boot=n_boot,
             seed=seed,
         )
-        out.append(NpsGroup(group=str(name), **est.model_dump()))
+        out.append(NpsGroup(group=str(names[int(idx)]), **est.model_dump()))
     return NpsGroups(groups=out)
 
 

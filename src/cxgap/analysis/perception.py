@@ -156,7 +156,7 @@ def analyze_perception(
     individual = frame
     if "source" in frame.columns:
         individual = frame[frame["source"].astype("string").fillna("individual") != "workshop"]
-    waves_present = set(individual["wave"].astype("string").dropna())
+    waves_present = {str(w) for w in pd.unique(individual["wave"].dropna())}
     order = study.wave_keys()
     if wave is None:
         candidates = [w for w in order if w in waves_present]
@@ -194,7 +194,7 @@ def analyze_perception(
     staff = current[audiences == "staff"]
     if "team" in current.columns and staff["team"].notna().any():
         team_keys = [t.key for t in study.touchpoints]
-        seen = set(staff["team"].dropna().astype(str))
+        seen = {str(t) for t in pd.unique(staff["team"].dropna())}
         groups = [t for t in team_keys if t in seen] + sorted(seen - set(team_keys))
         teams = gap_matrix(
             staff,

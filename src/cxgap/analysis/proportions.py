@@ -8,6 +8,7 @@ n ≈ 40, which is the size of most B2B customer samples.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=64)
 def z_value(confidence: float) -> float:
     """The two-sided standard normal quantile for ``confidence`` (1.96 at 0.95)."""
     if not 0 < confidence < 1:
