@@ -293,3 +293,10 @@ def test_scoring_a_larger_ledger_matches_the_reference_on_a_sample() -> None:
     )
     got = balances_at(score_events(ev, P, W), day(210))["balance"].to_dict()
     assert got == pytest.approx(reference_balances(ev, day(210)), rel=1e-9)
+
+
+def test_unused_categories_are_not_reported_as_unknown() -> None:
+    ev = events(("a", day(0), "plain", "met", None))
+    ev["moment"] = pd.Categorical(ev["moment"], categories=["plain", "lunch"])
+    ev["outcome"] = pd.Categorical(ev["outcome"], categories=["met", "meh"])
+    assert score_events(ev, P, W)["contribution"].tolist() == [1.0]

@@ -82,18 +82,16 @@ def to_datetime(value: Any) -> datetime:
     return ts.floor("us").to_pydatetime()
 
 
-def _codes(series: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Index]:
-    """Integer codes and the categories in use; cheap for categorical columns."""
+def _codes(series: pd.Series) -> tuple[npt.NDArray[np.intp], list[Any]]:
+    """Integer codes and the categories in use (``None`` for unused ones);
+    cheap for categorical columns."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes = np.asarray(series.cat.codes, dtype=np.intp)
-        categories = pd.Index(series.cat.categories)
+        categories = list(series.cat.categories)
         used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
-        if not used.all():
-            # keep the codes; report unused categories as unused by blanking them
-            categories = pd.Index([c if u else None for c, u in zip(categories, used, strict=True)])
-        return codes, categories
+        return codes, [c if u else None for c, u in zip(categories, used, strict=True)]
     codes, uniques = pd.factorize(series, sort=False)
-    return np.asarray(codes, dtype=np.intp), pd.Index(uniques)
+    return np.asarray(codes, dtype=np.intp), list(uniques)
 
 
 def _sort_failures(account: npt.NDArray[np.intp], ns: IntArray) -> npt.NDArray[np.intp]:
