@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from cxgap.analysis.drivers import key_drivers
-from cxgap.analysis.priorities import analyze_priorities, quadrant
+from cxgap.analysis.priorities import analyze_drivers, analyze_priorities, quadrant
 from cxgap.errors import AnalysisError
 from cxgap.study import StudyDefinition, default_study
 from cxgap.study.model import Wave
@@ -188,3 +188,25 @@ def test_missing_importance_answers_and_missing_customers_are_errors(
 def test_quadrant_boundaries_count_as_high() -> None:
     assert quadrant(4.0, 3.0, 4.0, 3.0) == "Keep up the good work"
     assert quadrant(3.9, 2.9, 4.0, 3.0) == "Low priority"
+
+
+def test_study_drivers_of_staying_use_segment_as_a_zero_one_outcome(
+    study: StudyDefinition,
+) -> None:
+    frame = customers(300, seed=12)
+    # Customers who rate resolution low are the ones who left.
+    frame["segment"] = np.where(frame["perf.resolution"] <= 2, "defected", "top")
+    res = analyze_drivers(study, frame, outcome="stay", bootstrap=0)
+    cols = [f"perf.{f}" for f in FACTORS]
+    stay = (frame["segment"] != "defected").astype(float)
+    # Reference: the same decomposition on an explicit 0/1 column.
+    ref = key_drivers(frame[cols].assign(stay=stay), "stay", cols, bootstrap=0)
+    assert res == ref
+    assert res.drivers[0].factor == "perf.resolution"
+    frame["excellent"] = np.clip(frame["perf.empathy"] + frame["perf.integrity"] - 3, 1, 5)
+    rw = analyze_drivers(study, frame, outcome="excellent", method="relative-weights", bootstrap=0)
+    assert {rw.drivers[0].factor, rw.drivers[1].factor} == {"perf.empathy", "perf.integrity"}
+    assert rw.method == "relative-weights"
+    assert rw.outcome == "excellent"
+    with pytest.raises(AnalysisError, match="outcome must be ltr, excellent or stay"):
+        analyze_drivers(study, frame, outcome="nps")  # type: ignore[arg-type]

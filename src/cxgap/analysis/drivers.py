@@ -437,7 +437,9 @@ def key_drivers(
         factors = [
             c
             for c in frame.columns
-            if c != outcome and pd.api.types.is_numeric_dtype(frame[c].dtype)
+            if c != outcome
+            and pd.api.types.is_numeric_dtype(frame[c].dtype)
+            and not pd.api.types.is_bool_dtype(frame[c].dtype)
         ]
     factors = list(factors)
     if not factors:

@@ -27,12 +27,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from cxgap.analysis._base import Result, finite
-from cxgap.analysis.drivers import DriversResult, key_drivers
+from cxgap.analysis.drivers import DriversResult, Method, key_drivers
 from cxgap.analysis.means import MeanEstimate, mean_estimate
 from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
 
 ImportanceBasis = Literal["stated", "derived"]
+StudyOutcome = Literal["ltr", "excellent", "stay"]
 QuadrantAt = Literal["means", "midpoints"]
 Quadrant = Literal["Concentrate here", "Keep up the good work", "Low priority", "Possible overkill"]
 Verdict = Literal["hidden driver", "overrated", "consistent"]
@@ -41,6 +42,7 @@ __all__ = [
     "PrioritiesResult",
     "PriorityFactor",
     "StatedDerived",
+    "analyze_drivers",
     "analyze_priorities",
     "audience_rows",
     "column_values",
@@ -195,13 +197,86 @@ def derived_importance(
     study: StudyDefinition,
     customers: pd.DataFrame,
     *,
+    outcome: StudyOutcome = "ltr",
+    method: Method = "shapley",
     bootstrap: int = 1000,
     seed: int | None = 0,
 ) -> DriversResult:
-    """Drivers of ``ltr`` on the customers' ``perf.<factor>`` ratings."""
+    """Drivers of an outcome on the customers' ``perf.<factor>`` ratings.
+
+    ``outcome`` is ``ltr``, ``excellent``, or ``stay`` (1 for a customer not
+    in segment ``defected``, 0 for one who is).
+    """
     cols = [f"perf.{f.key}" for f in study.factors]
-    data = pd.DataFrame({c: column_values(customers, c) for c in [*cols, "ltr"]})
-    return key_drivers(data, "ltr", cols, method="shapley", bootstrap=bootstrap, seed=seed)
+    data = pd.DataFrame({c: column_values(customers, c) for c in cols})
+    if outcome == "stay":
+        if "segment" not in customers.columns:
+            raise AnalysisError("the answers frame has no column 'segment'")
+        data["stay"] = (customers["segment"] != "defected").to_numpy(dtype=float)
+    else:
+        data[outcome] = column_values(customers, outcome)
+    return key_drivers(data, outcome, cols, method=method, bootstrap=bootstrap, seed=seed)
+
+
+def analyze_drivers(
+    study: StudyDefinition,
+    frame: pd.DataFrame,
+    *,
+    outcome: StudyOutcome = "ltr",
+    wave: str | None = None,
+    method: Method = "shapley",
+    bootstrap: int = 1000,
+    seed: int | None = 0,
+) -> DriversResult:
+    """Key drivers of recommendation, excellence or staying in one study wave.
+
+    Parameters
+    ----------
+    study : StudyDefinition
+        Gives the factors.
+    frame : pandas.DataFrame
+        The wide answers frame; customers' individual answers are used.
+    outcome : {"ltr", "excellent", "stay"}
+        Likelihood to recommend, the "excellent" rating, or staying (segment
+        other than ``defected``; a linear probability model).
+    wave : str, optional
+        Default the latest wave with answers.
+    method : {"shapley", "relative-weights"}
+        See :func:`cxgap.analysis.drivers.key_drivers`.
+    bootstrap, seed : int
+        Resamples and seed of the intervals.
+
+    Returns
+    -------
+    DriversResult
+        Factors named ``perf.<factor>``, strongest first.
+
+    References
+    ----------
+    Grömping, U. (2006). *Journal of Statistical Software* 17(1), 1-27.
+    Johnson, J. W. (2000). *Multivariate Behavioral Research* 35(1), 1-19.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from cxgap.study import default_study
+    >>> study = default_study("demo", organisation="Acme")
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({f"perf.{f.key}": rng.integers(1, 6, 80).astype(float)
+    ...                       for f in study.factors}).assign(audience="customer", wave="w1")
+    >>> frame["excellent"] = frame["perf.empathy"]
+    >>> analyze_drivers(study, frame, outcome="excellent", bootstrap=0).drivers[0].factor
+    'perf.empathy'
+    """
+    if outcome not in ("ltr", "excellent", "stay"):
+        raise AnalysisError(f"outcome must be ltr, excellent or stay, not {outcome!r}")
+    wave_key = select_wave(study, frame, wave)
+    customers = audience_rows(frame, "customer", wave_key)
+    if customers.empty:
+        raise AnalysisError(f"no customer answers in wave {wave_key!r}")
+    return derived_importance(
+        study, customers, outcome=outcome, method=method, bootstrap=bootstrap, seed=seed
+    )
 
 
 def analyze_priorities(
