@@ -10,12 +10,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cxgap.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///cxgap.db"
 ENV_DATABASE_URL = "CXGAP_DATABASE_URL"
+ENV_SMTP_PREFIX = "CXGAP_SMTP_"
+ENV_BASE_URL = "CXGAP_BASE_URL"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class Settings(BaseModel):
@@ -28,6 +31,24 @@ class Settings(BaseModel):
         description="SQLAlchemy URL: sqlite:///path (default ./cxgap.db) or postgresql+psycopg://...",
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    base_url: str = Field(
+        default=DEFAULT_BASE_URL,
+        description="Public address of `cxgap serve`, used in survey links (CXGAP_BASE_URL).",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for `cxgap invite --send` (CXGAP_SMTP_HOST)."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port (CXGAP_SMTP_PORT).")
+    smtp_from: str | None = Field(
+        default=None, description="Sender address of invitations (CXGAP_SMTP_FROM)."
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login (CXGAP_SMTP_USER).")
+    smtp_password: str | None = Field(
+        default=None, repr=False, description="SMTP password (CXGAP_SMTP_PASSWORD)."
+    )
+    smtp_starttls: bool = Field(
+        default=False, description="Use STARTTLS on the SMTP connection (CXGAP_SMTP_STARTTLS)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -51,13 +72,47 @@ class Settings(BaseModel):
             rel = url.removeprefix("sqlite:///")
             if rel and rel != ":memory:":
                 url = "sqlite:///" + str(Path(rel).resolve())
+        fields: dict[str, object] = {
+            "database_url": url,
+            "base_url": (env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
+            **_smtp_from_env(env),
+        }
         try:
-            return cls(database_url=url)
-        except ValueError:
+            return cls.model_validate(fields)
+        except ValidationError as exc:
+            bad = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
+            if bad and "database_url" not in bad:
+                names = ", ".join(f"{n}={fields.get(n)!r}" for n in bad if n != "smtp_password")
+                raise ConfigError(f"invalid setting(s) {names}: {exc.errors()[0]['msg']}") from None
             raise ConfigError(
                 f"invalid database URL {mask_url(url)!r}: expected sqlite:///PATH "
                 "or postgresql+psycopg://USER@HOST/DATABASE"
             ) from None
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _smtp_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """The ``smtp_*`` settings named in ``CXGAP_SMTP_*`` variables."""
+    out: dict[str, object] = {}
+    for field in ("host", "port", "from", "user", "password", "starttls"):
+        raw = env.get(ENV_SMTP_PREFIX + field.upper())
+        if raw is None:
+            continue
+        name = f"smtp_{field}"
+        if field == "starttls":
+            if raw.strip().lower() not in _TRUE | _FALSE:
+                raise ConfigError(f"{ENV_SMTP_PREFIX}STARTTLS={raw!r}: expected true or false")
+            out[name] = raw.strip().lower() in _TRUE
+        elif field == "port":
+            if not raw.strip().isdigit():
+                raise ConfigError(f"{ENV_SMTP_PREFIX}PORT={raw!r}: expected a port number")
+            out[name] = int(raw)
+        else:
+            out[name] = raw
+    return out
 
 
 def mask_url(url: str) -> str:

@@ -1,0 +1,34 @@
+"""``cxgap serve``: the respondent survey pages and the JSON API under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cxgap.cli._app import app
+from cxgap.cli._common import DbOption, console, settings_from
+from cxgap.store.db import Database
+from cxgap.store.migrate import ensure_schema
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the survey pages (/s/TOKEN) and the JSON API (/api/v1, docs at
+    /api/docs). Every asset is served by the app itself: it works offline."""
+    import uvicorn
+
+    from cxgap.web import create_app
+
+    settings = settings_from(db)
+    with Database.open(settings) as database:
+        ensure_schema(database, create=False)
+        console.print(
+            f"Serving {database.url} at http://{host}:{port}/ (survey links: /s/TOKEN, "
+            f"API docs: /api/docs). Press Ctrl+C to stop."
+        )
+        uvicorn.run(create_app(settings, database=database), host=host, port=port, log_level="info")

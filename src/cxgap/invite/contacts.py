@@ -1,0 +1,80 @@
+"""Reading a contacts file (CSV or XLSX) for ``cxgap invite``.
+
+Columns: ``email`` (required), and optionally ``name``, ``respondent_id``,
+``segment`` (customers), ``team`` (staff and leadership) and ``account_id``.
+Header names are matched without regard to case, spaces or hyphens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cxgap.errors import InputError, Problem
+from cxgap.ingest.tables import file_row, read_table, require_columns
+from cxgap.store.invitations import Contact
+
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+def _norm(header: object) -> str:
+    return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
+
+
+def read_contacts(path: str | Path) -> list[Contact]:
+    """The contacts of ``path``, each with its spreadsheet row number.
+
+    Every problem (no ``email`` column, a malformed or repeated address) is
+    raised at once as :class:`InputError` naming file, row, column and value.
+    """
+    frame = read_table(path)
+    frame = frame.rename(columns={c: _norm(c) for c in frame.columns})
+    frame.attrs.setdefault("source", str(path))
+    require_columns(frame, ["email"])
+    problems: list[Problem] = []
+    contacts: list[Contact] = []
+    seen: dict[str, int] = {}
+    for pos, rec in enumerate(frame.to_dict("records")):
+        row = file_row(frame, pos)
+
+        def cell(name: str, rec: dict[Hashable, Any] = rec) -> str | None:
+            v = rec.get(name)
+            if v is None or (isinstance(v, float) and pd.isna(v)):
+                return None
+            text = str(v).strip()
+            return text or None
+
+        email = cell("email")
+        if email is None or not _EMAIL.match(email):
+            problems.append(Problem(str(path), row, "email", email, "an e-mail address"))
+            continue
+        low = email.lower()
+        if low in seen:
+            problems.append(
+                Problem(str(path), row, "email", email, f"each address once (also row {seen[low]})")
+            )
+            continue
+        seen[low] = row
+        contacts.append(
+            Contact(
+                email=email,
+                name=cell("name"),
+                respondent_id=cell("respondent_id"),
+                segment=cell("segment"),
+                team=cell("team"),
+                account_id=cell("account_id"),
+                row=row,
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    if not contacts:
+        raise InputError([Problem(str(path), None, "email", None, "at least one contact")])
+    return contacts
+
+
+__all__ = ["read_contacts"]

@@ -1,0 +1,92 @@
+"""Sending survey links by e-mail over SMTP, with the settings of the config.
+
+One connection sends every message; a failure names the recipient and the
+SMTP server and stops, so the caller can record which links went out.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from cxgap.errors import ConfigError, CxgapError
+from cxgap.settings import Settings
+from cxgap.store.invitations import IssuedLink
+
+TIMEOUT_S = 30
+
+
+class MailError(CxgapError):
+    """The SMTP server refused a message or could not be reached."""
+
+
+def invitation_message(
+    link: IssuedLink, *, sender: str, base_url: str, study_name: str, reminder: bool = False
+) -> EmailMessage:
+    """The e-mail carrying one personal survey link (plain text)."""
+    if link.email is None:
+        raise ConfigError("an anonymous link has no recipient: share it with the team instead")
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = formataddr((link.name or "", link.email))
+    subject = f"Your view on {study_name}"
+    msg["Subject"] = f"Reminder: {subject}" if reminder else subject
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    greeting = f"Dear {link.name}," if link.name else "Hello,"
+    if link.audience == "customer":
+        ask = "We would value your honest view of working with us."
+    else:
+        ask = (
+            "We are asking colleagues how they believe our customers experience us. "
+            "Please answer as you believe customers would, not as you would like it to be."
+        )
+    msg.set_content(
+        f"{greeting}\n\n{ask}\n\nThe survey takes about ten minutes; you can stop and "
+        f"come back to it from the same link:\n\n{link.url(base_url)}\n\n"
+        "This link is personal: please do not forward it.\n"
+    )
+    return msg
+
+
+def send_messages(
+    settings: Settings,
+    messages: Sequence[EmailMessage],
+    *,
+    on_sent: Callable[[int], None] | None = None,
+) -> int:
+    """Send ``messages`` through the SMTP server of ``settings``; return how many.
+
+    ``on_sent(i)`` is called after message ``i`` was accepted, so a caller can
+    record progress even if a later message fails (:class:`MailError`).
+    """
+    if not settings.smtp_host:
+        raise ConfigError("no SMTP server: set CXGAP_SMTP_HOST (and CXGAP_SMTP_FROM) to send")
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    sent = 0
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            for i, msg in enumerate(messages):
+                try:
+                    smtp.send_message(msg)
+                except smtplib.SMTPException as exc:
+                    raise MailError(
+                        f"SMTP server {where} refused the message to {msg['To']}: {exc}"
+                    ) from None
+                sent += 1
+                if on_sent:
+                    on_sent(i)
+    except (OSError, smtplib.SMTPException) as exc:
+        if isinstance(exc, MailError):
+            raise
+        raise MailError(f"cannot send through SMTP server {where}: {exc}") from None
+    return sent
+
+
+__all__ = ["MailError", "invitation_message", "send_messages"]

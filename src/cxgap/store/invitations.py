@@ -1,0 +1,529 @@
+"""Invitations: private survey links, anonymous team links, reminders, status.
+
+A token is :func:`secrets.token_urlsafe` of 32 bytes (256 bits); only its
+SHA-256 is stored (``invitation.token_hash``), so the database alone never
+gives anyone a working link. The caller gets the tokens once, to write the
+mail-merge file or send the e-mails.
+
+A reminder issues a *new* token for the same respondent and wave; the earlier
+link keeps working, and both open the same (single) response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from cxgap.analysis._base import Result
+from cxgap.analysis.gaps import suppression_reason
+from cxgap.errors import InputError, NotFoundError, Problem
+from cxgap.store import schema as t
+from cxgap.store.db import Database, inserted_id
+from cxgap.store.studies import load_study, organisation_of, study_id
+from cxgap.store.survey import token_hash
+from cxgap.study.model import AUDIENCES
+
+TOKEN_BYTES = 32
+PROTECTED = ("leadership", "staff")
+
+
+def new_token() -> str:
+    """An unguessable link token: 256 bits from :mod:`secrets`.
+
+    >>> len(new_token()) >= 43
+    True
+    """
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def pseudonym(email: str) -> str:
+    """The respondent id given to a contact without one: a hash of the e-mail.
+
+    >>> pseudonym("Ann@Example.com") == pseudonym("ann@example.com ")
+    True
+    """
+    return "c-" + hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One person to invite; ``row`` is their line in the contacts file."""
+
+    email: str
+    name: str | None = None
+    respondent_id: str | None = None
+    segment: str | None = None
+    team: str | None = None
+    account_id: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A link handed out once: the token is not stored anywhere else."""
+
+    invitation_id: int
+    token: str
+    audience: str
+    wave: str
+    respondent_id: str | None
+    name: str | None
+    email: str | None
+    segment: str | None
+    team: str | None
+    anonymous: bool = False
+
+    def url(self, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/s/{self.token}"
+
+
+@dataclass(frozen=True)
+class InviteBatch:
+    """The links created, and the contacts skipped because they already have one."""
+
+    links: list[IssuedLink]
+    skipped: list[Contact]
+
+
+def _wave_id(conn: Connection, sid: int, slug: str, wave: str) -> int:
+    found = conn.execute(
+        select(t.wave.c.id).where(t.wave.c.study_id == sid, t.wave.c.key == wave)
+    ).scalar()
+    if found is None:
+        known = conn.execute(select(t.wave.c.key).where(t.wave.c.study_id == sid)).scalars()
+        raise NotFoundError(f"study {slug!r} has no wave {wave!r} (waves: {', '.join(known)})")
+    return int(found)
+
+
+def _check_audience(audience: str) -> None:
+    if audience not in AUDIENCES:
+        raise InputError(
+            [Problem("--audience", None, None, audience, f"one of {', '.join(AUDIENCES)}")]
+        )
+
+
+def create_invitations(
+    db: Database,
+    slug: str,
+    *,
+    audience: str,
+    wave: str,
+    contacts: Sequence[Contact],
+    file: str = "<contacts>",
+) -> InviteBatch:
+    """Create one private link per contact, in one transaction.
+
+    Respondents are created or reused by ``respondent_id`` (else a pseudonym
+    of the e-mail address). A contact who already has a link for this wave is
+    skipped: their token cannot be shown again (use a reminder). Every
+    problem of the contacts (segment, team or account unknown to the study,
+    a respondent of another audience) is raised at once as
+    :class:`InputError`, and nothing is written.
+    """
+    _check_audience(audience)
+    study = load_study(db, slug)
+    segments = {s.key for s in study.segments}
+    teams = {tp.key for tp in study.touchpoints}
+    with db.begin() as conn:
+        sid = study_id(conn, slug)
+        wid = _wave_id(conn, sid, slug, wave)
+        org = organisation_of(conn, sid)
+        accounts = dict(
+            conn.execute(
+                select(t.account.c.external_id, t.account.c.id).where(
+                    t.account.c.organisation_id == org
+                )
+            ).all()
+        )
+        existing = {
+            r.external_id: r
+            for r in conn.execute(
+                select(
+                    t.respondent.c.id, t.respondent.c.external_id, t.respondent.c.audience
+                ).where(t.respondent.c.study_id == sid)
+            )
+        }
+        invited = set(
+            conn.execute(
+                select(t.invitation.c.respondent_id).where(
+                    t.invitation.c.wave_id == wid, t.invitation.c.respondent_id.is_not(None)
+                )
+            ).scalars()
+        )
+        problems: list[Problem] = []
+        for c in contacts:
+            if c.segment is not None and audience == "customer" and c.segment not in segments:
+                problems.append(
+                    Problem(file, c.row, "segment", c.segment, f"one of {sorted(segments)}")
+                )
+            if c.team is not None and audience != "customer" and c.team not in teams:
+                problems.append(Problem(file, c.row, "team", c.team, f"one of {sorted(teams)}"))
+            if c.account_id is not None and c.account_id not in accounts:
+                problems.append(
+                    Problem(
+                        file, c.row, "account_id", c.account_id, "the id of an imported account"
+                    )
+                )
+            rid = c.respondent_id or pseudonym(c.email)
+            if rid in existing and existing[rid].audience != audience:
+                problems.append(
+                    Problem(
+                        file,
+                        c.row,
+                        "respondent_id",
+                        rid,
+                        f"a respondent of audience {audience} "
+                        f"(this one answers as {existing[rid].audience})",
+                    )
+                )
+        if problems:
+            raise InputError(problems)
+
+        links: list[IssuedLink] = []
+        skipped: list[Contact] = []
+        seen: set[str] = set()
+        for c in contacts:
+            rid = c.respondent_id or pseudonym(c.email)
+            if rid in seen:
+                skipped.append(c)
+                continue
+            seen.add(rid)
+            segment = c.segment if audience == "customer" else None
+            team = c.team if audience != "customer" else None
+            if rid in existing:
+                pk = int(existing[rid].id)
+                if pk in invited:
+                    skipped.append(c)
+                    continue
+                conn.execute(
+                    update(t.respondent)
+                    .where(t.respondent.c.id == pk)
+                    .values(name=c.name, email=c.email.strip())
+                )
+            else:
+                pk = inserted_id(
+                    conn.execute(
+                        insert(t.respondent).values(
+                            study_id=sid,
+                            external_id=rid,
+                            audience=audience,
+                            segment=segment,
+                            team=team,
+                            account_id=accounts.get(c.account_id) if c.account_id else None,
+                            name=c.name,
+                            email=c.email.strip(),
+                        )
+                    )
+                )
+            token = new_token()
+            inv = inserted_id(
+                conn.execute(
+                    insert(t.invitation).values(
+                        study_id=sid,
+                        wave_id=wid,
+                        respondent_id=pk,
+                        token_hash=token_hash(token),
+                        audience=audience,
+                        team=team,
+                        anonymous=False,
+                        state="created",
+                    )
+                )
+            )
+            links.append(
+                IssuedLink(inv, token, audience, wave, rid, c.name, c.email.strip(), segment, team)
+            )
+    return InviteBatch(links=links, skipped=skipped)
+
+
+def create_anonymous_link(
+    db: Database, slug: str, *, wave: str, team: str, audience: str = "staff"
+) -> IssuedLink:
+    """One shared link for a whole team: answers carry the team and nothing
+    that identifies a person (no name, e-mail, IP address or user agent)."""
+    if audience not in PROTECTED:
+        raise InputError(
+            [Problem("--audience", None, None, audience, "staff or leadership (anonymous links)")]
+        )
+    study = load_study(db, slug)
+    teams = [tp.key for tp in study.touchpoints]
+    if team not in teams:
+        raise InputError([Problem("--team", None, None, team, f"one of {', '.join(teams)}")])
+    token = new_token()
+    with db.begin() as conn:
+        sid = study_id(conn, slug)
+        wid = _wave_id(conn, sid, slug, wave)
+        inv = inserted_id(
+            conn.execute(
+                insert(t.invitation).values(
+                    study_id=sid,
+                    wave_id=wid,
+                    respondent_id=None,
+                    token_hash=token_hash(token),
+                    audience=audience,
+                    team=team,
+                    anonymous=True,
+                    state="created",
+                )
+            )
+        )
+    return IssuedLink(inv, token, audience, wave, None, None, None, None, team, anonymous=True)
+
+
+def reissue_unanswered(db: Database, slug: str, *, wave: str) -> list[IssuedLink]:
+    """A fresh link for every invited respondent with an e-mail address who
+    has not submitted in ``wave`` (earlier links keep working)."""
+    with db.begin() as conn:
+        sid = study_id(conn, slug)
+        wid = _wave_id(conn, sid, slug, wave)
+        r = t.respondent
+        answered = (
+            select(t.response.c.respondent_id)
+            .where(
+                t.response.c.wave_id == wid,
+                t.response.c.status == "complete",
+                t.response.c.respondent_id.is_not(None),
+            )
+            .scalar_subquery()
+        )
+        rows = conn.execute(
+            select(
+                r.c.id, r.c.external_id, r.c.name, r.c.email, r.c.audience, r.c.segment, r.c.team
+            )
+            .where(
+                r.c.id.in_(
+                    select(t.invitation.c.respondent_id).where(
+                        t.invitation.c.wave_id == wid, t.invitation.c.anonymous.is_(False)
+                    )
+                ),
+                r.c.id.not_in(answered),
+                r.c.email.is_not(None),
+            )
+            .order_by(r.c.id)
+        ).all()
+        links = []
+        for row in rows:
+            token = new_token()
+            inv = inserted_id(
+                conn.execute(
+                    insert(t.invitation).values(
+                        study_id=sid,
+                        wave_id=wid,
+                        respondent_id=row.id,
+                        token_hash=token_hash(token),
+                        audience=row.audience,
+                        team=row.team,
+                        anonymous=False,
+                        state="reminder",
+                    )
+                )
+            )
+            links.append(
+                IssuedLink(
+                    inv,
+                    token,
+                    row.audience,
+                    wave,
+                    row.external_id,
+                    row.name,
+                    row.email,
+                    row.segment,
+                    row.team,
+                )
+            )
+    return links
+
+
+def mark_sent(db: Database, invitation_ids: Sequence[int]) -> None:
+    """Record that these links were e-mailed (now)."""
+    if not invitation_ids:
+        return
+    with db.begin() as conn:
+        conn.execute(
+            update(t.invitation)
+            .where(t.invitation.c.id.in_(list(invitation_ids)))
+            .values(sent_at=datetime.now(UTC))
+        )
+        conn.execute(
+            update(t.invitation)
+            .where(t.invitation.c.id.in_(list(invitation_ids)), t.invitation.c.state == "created")
+            .values(state="sent")
+        )
+
+
+# --- status ------------------------------------------------------------------
+
+
+class StatusRow(Result):
+    """Response counts of one group; ``suppressed`` groups carry no counts."""
+
+    audience: str
+    group: str | None  # "segment" or "team"; None for the whole audience
+    value: str | None
+    invited: int | None
+    started: int | None
+    answered: int | None
+    answered_invited: int | None
+    rate: float | None
+    suppressed: bool = False
+    reason: str | None = None
+
+
+class ResponseStatus(Result):
+    """Response rates of a study, per audience, customer segment and team.
+
+    ``invited`` counts respondents with a personal link, ``answered`` every
+    submitted response (anonymous team links and imports included),
+    ``answered_invited`` the invited respondents who submitted, and ``rate``
+    is ``answered_invited / invited``. Staff and leadership groups with fewer
+    submitted responses than the study's anonymity threshold are suppressed.
+    """
+
+    study: str
+    wave: str | None
+    anonymity_threshold: int
+    rows: list[StatusRow]
+
+
+def _group_counts(conn: Connection, sid: int, wave_id: int | None) -> list[dict[str, Any]]:
+    inv, resp, r = t.invitation, t.response, t.respondent
+    inv_where = [inv.c.study_id == sid, inv.c.anonymous.is_(False)]
+    resp_where = [resp.c.study_id == sid]
+    if wave_id is not None:
+        inv_where.append(inv.c.wave_id == wave_id)
+        resp_where.append(resp.c.wave_id == wave_id)
+    invited = conn.execute(
+        select(r.c.audience, r.c.segment, r.c.team, inv.c.wave_id, r.c.id)
+        .join(inv, inv.c.respondent_id == r.c.id)
+        .where(*inv_where)
+        .distinct()
+    ).all()
+    responses = conn.execute(
+        select(
+            resp.c.audience,
+            resp.c.segment,
+            resp.c.team,
+            resp.c.wave_id,
+            resp.c.respondent_id,
+            resp.c.status,
+        ).where(*resp_where)
+    ).all()
+    invited_keys = {(row.id, row.wave_id) for row in invited}
+    out: list[dict[str, Any]] = []
+    for row in invited:
+        out.append(
+            {"audience": row.audience, "segment": row.segment, "team": row.team, "kind": "invited"}
+        )
+    for resp_row in responses:
+        kind = "answered" if resp_row.status == "complete" else "started"
+        base = {"audience": resp_row.audience, "segment": resp_row.segment, "team": resp_row.team}
+        out.append({**base, "kind": kind})
+        if kind == "answered" and (resp_row.respondent_id, resp_row.wave_id) in invited_keys:
+            out.append(
+                {
+                    **base,
+                    "kind": "answered_invited",
+                }
+            )
+    return out
+
+
+def response_status(db: Database, slug: str, *, wave: str | None = None) -> ResponseStatus:
+    """Response rates per audience, per customer segment and per staff or
+    leadership team, with small staff/leadership groups suppressed.
+
+    When exactly one team of an audience is suppressed while the others and
+    the audience total are shown, the next smallest team is suppressed too,
+    so that no count can be recovered by subtraction.
+    """
+    study = load_study(db, slug)
+    threshold = study.anonymity_threshold
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        wid = _wave_id(conn, sid, slug, wave) if wave is not None else None
+        events = _group_counts(conn, sid, wid)
+    rows: list[StatusRow] = []
+    for audience in AUDIENCES:
+        mine = [e for e in events if e["audience"] == audience]
+        group = "segment" if audience == "customer" else "team"
+        values: list[str | None] = sorted({e[group] for e in mine if e[group] is not None})
+        if any(e[group] is None for e in mine):
+            values.append(None)
+        total = _row(audience, None, None, mine, threshold)
+        parts = [
+            _row(audience, group, v, [e for e in mine if e[group] == v], threshold) for v in values
+        ]
+        if audience in PROTECTED and not total.suppressed:
+            hidden = [p for p in parts if p.suppressed]
+            shown = [p for p in parts if not p.suppressed]
+            if len(hidden) == 1 and shown:
+                smallest = min(shown, key=lambda p: (p.answered or 0, str(p.value)))
+                parts[parts.index(smallest)] = _suppress(smallest, threshold, secondary=True)
+        rows.append(total)
+        if len(values) > 1 or (values and values[0] is not None):
+            rows.extend(parts)
+    return ResponseStatus(study=slug, wave=wave, anonymity_threshold=threshold, rows=rows)
+
+
+def _row(
+    audience: str, group: str | None, value: str | None, events: list[dict[str, Any]], k: int
+) -> StatusRow:
+    count = {
+        kind: sum(e["kind"] == kind for e in events)
+        for kind in ("invited", "started", "answered", "answered_invited")
+    }
+    row = StatusRow(
+        audience=audience,
+        group=group,
+        value=value,
+        invited=count["invited"],
+        started=count["started"],
+        answered=count["answered"],
+        answered_invited=count["answered_invited"],
+        rate=count["answered_invited"] / count["invited"] if count["invited"] else None,
+    )
+    if audience in PROTECTED and 0 < count["answered"] < k:
+        return _suppress(row, k)
+    return row
+
+
+def _suppress(row: StatusRow, k: int, *, secondary: bool = False) -> StatusRow:
+    who = f"{row.audience} team {row.value}" if row.value else row.audience
+    reason = (
+        f"withheld so that a smaller suppressed team cannot be worked out (threshold {k})"
+        if secondary
+        else suppression_reason(who, k)
+    )
+    return StatusRow(
+        audience=row.audience,
+        group=row.group,
+        value=row.value,
+        invited=None,
+        started=None,
+        answered=None,
+        answered_invited=None,
+        rate=None,
+        suppressed=True,
+        reason=reason,
+    )
+
+
+__all__ = [
+    "Contact",
+    "InviteBatch",
+    "IssuedLink",
+    "ResponseStatus",
+    "StatusRow",
+    "create_anonymous_link",
+    "create_invitations",
+    "mark_sent",
+    "new_token",
+    "reissue_unanswered",
+    "response_status",
+]

@@ -1,0 +1,59 @@
+"""One place that turns a :class:`~cxgap.errors.CxgapError` into a response:
+JSON under ``/api/``, an HTML page elsewhere. Anything else is a bug (500)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from cxgap.errors import CxgapError, DatabaseError, InputError, NotFoundError
+from cxgap.store.survey import AlreadyAnsweredError
+
+
+def status_of(exc: CxgapError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, AlreadyAnsweredError):
+        return 409
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, DatabaseError):
+        return 503
+    return 400
+
+
+def error_body(exc: CxgapError) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, InputError):
+        body["problems"] = [
+            {
+                "file": p.file,
+                "row": p.row,
+                "column": p.column,
+                "value": None if p.value is None else str(p.value),
+                "expected": p.expected,
+            }
+            for p in exc.problems
+        ]
+    return {"error": body}
+
+
+def install(app: FastAPI) -> None:
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, CxgapError)  # registered for CxgapError only
+        status = status_of(exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(error_body(exc), status_code=status)
+        templates: Jinja2Templates = request.app.state.templates
+        title = {404: "Link not found", 409: "Already answered"}.get(status, "Something is wrong")
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": title, "message": str(exc), "status": status},
+            status_code=status,
+        )
+
+    app.add_exception_handler(CxgapError, handle)

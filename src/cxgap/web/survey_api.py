@@ -1,0 +1,133 @@
+"""The JSON API of the survey flow (``/api/v1/surveys/...``), for systems that
+embed the survey. The same rules as the pages: answers are validated, saved
+as partial, and submitted exactly once."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+
+from cxgap.store.survey import (
+    SurveyState,
+    new_draft_key,
+    open_survey,
+    save_answers,
+    submit,
+)
+from cxgap.web.deps import DbDep
+
+router = APIRouter(prefix="/api/v1", tags=["surveys"])
+
+AnswerIn = float | str | list[str] | None
+
+
+class AnswersIn(BaseModel):
+    """Answers to save or submit.
+
+    Keys are question keys; a rank question takes ``<key>.<item>`` keys with
+    ranks 1..n, a multi question a list of chosen items, ``null`` clears an
+    answer. ``draft`` is the draft key of an anonymous team link.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, AnswerIn] = Field(default_factory=dict)
+    draft: str | None = None
+    section: int | None = Field(
+        default=None, description="Only the questions of this section (0-based) are taken."
+    )
+
+
+class QuestionOut(BaseModel):
+    key: str
+    text: str
+    kind: str
+    required: bool
+    scale_min: float | None
+    scale_max: float | None
+    items: list[str]
+
+
+class SectionOut(BaseModel):
+    key: str
+    title: str
+    questions: list[QuestionOut]
+
+
+class SurveyOut(BaseModel):
+    """One respondent's survey: the instrument for their audience and the
+    answers saved so far."""
+
+    study: str
+    wave: str
+    audience: str
+    anonymous: bool
+    team: str | None
+    status: Literal["new", "partial", "complete"]
+    framing: str
+    resume_section: int
+    sections: list[SectionOut]
+    answers: dict[str, float | str]
+
+
+class SubmitOut(BaseModel):
+    """``already_answered`` is true when an earlier submission (or a retry of
+    this one) had already completed the survey: nothing was changed."""
+
+    status: Literal["complete"]
+    already_answered: bool
+
+
+class DraftOut(BaseModel):
+    draft: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    database: str
+
+
+def _out(state: SurveyState) -> SurveyOut:
+    data: dict[str, Any] = state.to_json_dict()
+    return SurveyOut.model_validate(data)
+
+
+@router.get("/health", response_model=HealthOut, tags=["service"])
+def health(db: DbDep) -> HealthOut:
+    """The app runs and its database answers."""
+    with db.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return HealthOut(status="ok", database=db.dialect)
+
+
+@router.get("/surveys/{token}", response_model=SurveyOut)
+def get_survey(token: str, db: DbDep, draft: str | None = None) -> SurveyOut:
+    """The survey behind a link, with the answers saved so far."""
+    return _out(open_survey(db, token, draft=draft))
+
+
+@router.post("/surveys/{token}/drafts", response_model=DraftOut, status_code=201)
+def new_draft(token: str, db: DbDep) -> DraftOut:
+    """A new draft key for one respondent of an anonymous team link; pass it
+    as ``draft`` with every later call. (Personal links need none.)"""
+    open_survey(db, token)  # 404 for an unknown link
+    return DraftOut(draft=new_draft_key())
+
+
+@router.put("/surveys/{token}/answers", response_model=SurveyOut)
+def put_answers(token: str, body: AnswersIn, db: DbDep) -> SurveyOut:
+    """Validate and save answers without submitting (422 lists each problem
+    by question key; 409 once the survey was submitted)."""
+    state = save_answers(db, token, dict(body.answers), draft=body.draft, section=body.section)
+    return _out(state)
+
+
+@router.post("/surveys/{token}/submit", response_model=SubmitOut)
+def post_submit(token: str, body: AnswersIn, db: DbDep) -> SubmitOut:
+    """Save the given answers and submit, exactly once: a repeated or retried
+    call returns ``already_answered: true`` and creates nothing."""
+    result = submit(db, token, dict(body.answers), draft=body.draft, section=body.section)
+    return SubmitOut(status="complete", already_answered=result.already_answered)

@@ -1,0 +1,210 @@
+"""Respondent pages: ``/s/{token}``, one section per page, server-rendered.
+
+The pages work without JavaScript: every step is a form POST answered by a
+redirect (post/redirect/get), so reloading never re-sends answers. A small
+script of our own only prevents double clicks and moves focus to the first
+problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from cxgap.errors import InputError
+from cxgap.store.survey import (
+    AlreadyAnsweredError,
+    RawAnswers,
+    SurveyState,
+    framing,
+    item_label,
+    new_draft_key,
+    open_survey,
+    save_answers,
+    submit,
+)
+from cxgap.web.deps import DbDep, TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+DRAFT_COOKIE = "cxgap_draft"
+
+
+def raw_from_form(state: SurveyState, section: int, form: FormData) -> RawAnswers:
+    """The answers of one section as posted by the page's form."""
+    raw: RawAnswers = {}
+    for q in state.sections[section].questions:
+        if q.kind == "rank":
+            for item in q.items:
+                raw[f"{q.key}.{item}"] = form.get(f"{q.key}.{item}")
+        elif q.kind == "multi":
+            raw[q.key] = [str(v) for v in form.getlist(q.key)]
+        else:
+            raw[q.key] = form.get(q.key)
+    return raw
+
+
+def _draft(request: Request, state_anonymous: bool, form: FormData | None = None) -> str | None:
+    if not state_anonymous:
+        return None
+    posted = form.get("draft") if form is not None else None
+    return str(posted) if posted else request.cookies.get(DRAFT_COOKIE)
+
+
+def _page(
+    request: Request,
+    templates: Any,
+    state: SurveyState,
+    section: int,
+    *,
+    draft: str | None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    s = state.sections[section]
+    shown = dict(state.answers)
+    if values is not None:
+        shown.update(values)
+    context = {
+        "state": state,
+        "section": s,
+        "index": section,
+        "total": len(state.sections),
+        "answers": shown,
+        "errors": errors or {},
+        "draft": draft,
+        "framing": framing(state.link.audience),
+        "label": lambda item: item_label(state.study, item),
+        "val": lambda key: _fmt(shown.get(key)),
+        "title": state.study.name,
+    }
+    return templates.TemplateResponse(request, "survey.html", context, status_code=status_code)
+
+
+def _answered(request: Request, templates: Any, state: SurveyState, status: int) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "answered.html",
+        {"state": state, "title": "Already answered"},
+        status_code=status,
+    )
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def survey_page(
+    request: Request, token: str, db: DbDep, templates: TemplatesDep, section: int | None = None
+) -> Response:
+    """Show the section asked for, or where the respondent left off."""
+    probe = open_survey(db, token)
+    new_cookie = None
+    draft = _draft(request, probe.link.anonymous)
+    if probe.link.anonymous and draft is None:
+        draft = new_cookie = new_draft_key()
+    state = open_survey(db, token, draft=draft) if probe.link.anonymous else probe
+    if state.answered:
+        return _answered(request, templates, state, 200)
+    index = state.resume_section() if section is None else section
+    index = max(0, min(index, len(state.sections) - 1))
+    response = _page(request, templates, state, index, draft=draft)
+    if new_cookie is not None:
+        response.set_cookie(
+            DRAFT_COOKIE,
+            new_cookie,
+            max_age=60 * 60 * 24 * 60,
+            path=f"/s/{token}",
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+async def survey_post(request: Request, token: str, db: DbDep, templates: TemplatesDep) -> Response:
+    """Save one section; go back, go on, or submit."""
+    form = await request.form()
+    probe = open_survey(db, token)
+    draft = _draft(request, probe.link.anonymous, form)
+    state = open_survey(db, token, draft=draft) if probe.link.anonymous else probe
+    try:
+        index = int(str(form.get("section", "0")))
+    except ValueError:
+        index = 0
+    index = max(0, min(index, len(state.sections) - 1))
+    action = str(form.get("action", "next"))
+    if state.answered:
+        return _answered(request, templates, state, 409)
+    raw = raw_from_form(state, index, form)
+    try:
+        if action == "submit":
+            result = submit(db, token, raw, draft=draft, section=index)
+            if result.already_answered:
+                return _answered(request, templates, result.state, 409)
+            return RedirectResponse(f"/s/{token}/thanks", status_code=303)
+        save_answers(db, token, raw, draft=draft, section=index, require=action == "next")
+    except AlreadyAnsweredError:
+        return _answered(request, templates, state, 409)
+    except InputError as exc:
+        errors = {p.column or "": _message(p.expected) for p in exc.problems}
+        # A required question of another section: show that section.
+        target = index
+        for i, s in enumerate(state.sections):
+            if any(q.key in errors for q in s.questions):
+                target = i
+                break
+        values = raw if target == index else {}
+        return _page(
+            request,
+            templates,
+            state,
+            target,
+            draft=draft,
+            errors=errors,
+            values=_display(values),
+            status_code=422,
+        )
+    nxt = index - 1 if action == "back" else index + 1 if action == "next" else index
+    nxt = max(0, min(nxt, len(state.sections) - 1))
+    return RedirectResponse(f"/s/{token}?section={nxt}", status_code=303)
+
+
+def _fmt(value: Any) -> str:
+    """An answer as the form shows it: ``4.0`` as ``4``, nothing as ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _message(expected: str) -> str:
+    if expected.startswith("an answer"):
+        return "Please answer this question."
+    return f"Please give {expected}."
+
+
+def _display(raw: RawAnswers) -> dict[str, Any]:
+    """Posted values to show again beside their error messages."""
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if isinstance(v, list):
+            for item in v:
+                out[f"{k}.{item}"] = 1.0
+        elif v is not None:
+            out[k] = v
+    return out
+
+
+@router.get("/s/{token}/thanks", response_class=HTMLResponse)
+def thanks_page(request: Request, token: str, db: DbDep, templates: TemplatesDep) -> Response:
+    probe = open_survey(db, token)
+    draft = _draft(request, probe.link.anonymous)
+    state = open_survey(db, token, draft=draft) if probe.link.anonymous and draft else probe
+    if not state.answered and not probe.link.anonymous:
+        return RedirectResponse(f"/s/{token}", status_code=303)
+    return templates.TemplateResponse(
+        request, "thanks.html", {"state": state, "title": "Thank you"}
+    )
