@@ -12,8 +12,11 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     db_cmd,
     demo_cmd,
     drivers_cmd,
+    invite_cmd,
     ledger_cmd,
     nps_cmd,
+    serve_cmd,
+    status_cmd,
     study_cmd,
     themes_cmd,
 )
