@@ -87,3 +87,28 @@ def fresh_db(empty_db: Database) -> Database:
     """A database at the current schema, holding nothing."""
     upgrade(empty_db)
     return empty_db
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a SQLite database holding the demo company (seed 7), shared by
+    tests that only read it."""
+    from cxgap.demo.install import install_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    with Database.open(Settings.load(database_url=url)) as db:
+        install_demo(db, seed=7)
+    return url
+
+
+@pytest.fixture
+def demo_copy_url(demo_db_url: str, tmp_path: Path) -> str:
+    """URL of a private copy of the demo database, for tests that write."""
+    import shutil
+
+    source = Path(demo_db_url.removeprefix("sqlite:///"))
+    target = tmp_path / "demo-copy.db"
+    with Database.open(Settings.load(database_url=demo_db_url)) as db, db.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(source, target)
+    return f"sqlite:///{target}"

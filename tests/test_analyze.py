@@ -4,7 +4,6 @@ effects recovered, and the same result on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -41,11 +40,8 @@ TOP_LEVEL = [
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    with Database.open(Settings.load(database_url=url)) as db:
-        install_demo(db, seed=7)
-    yield url
+def demo_db(demo_db_url: str) -> str:
+    return demo_db_url
 
 
 @pytest.fixture(scope="module")

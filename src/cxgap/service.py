@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cxgap.analysis.actions import candidate_actions
+from cxgap.analysis.priorities import PrioritiesResult, analyze_priorities
 from cxgap.analysis.study import Step, StudyAnalysis, analyze_study
 from cxgap.store.accounts import load_accounts, load_events, load_interviews
-from cxgap.store.actions import list_actions
+from cxgap.store.actions import ActionItem, add_action, list_actions
 from cxgap.store.db import Database
 from cxgap.store.frames import load_frame
 from cxgap.store.migrate import ensure_schema
@@ -48,3 +50,59 @@ def analyze(
         bootstrap=bootstrap,
         step=step,
     )
+
+
+def priorities(
+    db: Database,
+    slug: str,
+    *,
+    importance: str = "stated",
+    wave: str | None = None,
+    quadrant_at: str = "means",
+    bootstrap: int = 1000,
+) -> PrioritiesResult:
+    """The importance–performance map of study ``slug``."""
+    ensure_schema(db, create=False)
+    study = load_study(db, slug)
+    frame = load_frame(db, slug)
+    return analyze_priorities(
+        study,
+        frame,
+        importance=importance,  # type: ignore[arg-type]
+        wave=wave,
+        quadrant_at=quadrant_at,  # type: ignore[arg-type]
+        bootstrap=bootstrap,
+    )
+
+
+def propose_actions(
+    db: Database, slug: str, *, wave: str | None = None, top: int = 5
+) -> list[ActionItem]:
+    """Add the ``top`` highest-priority candidate actions to the plan as
+    ``proposed`` items carrying their evidence; candidates already in the
+    plan (same factor and touchpoint) are skipped."""
+    ensure_schema(db, create=False)
+    study = load_study(db, slug)
+    plan = candidate_actions(study, load_frame(db, slug), wave)
+    existing = {(a.factor, a.touchpoint) for a in list_actions(db, slug)}
+    added: list[ActionItem] = []
+    for cand in plan.actions:
+        if len(added) >= top:
+            break
+        if (cand.factor, cand.touchpoint) in existing:
+            continue
+        added.append(
+            add_action(
+                db,
+                slug,
+                ActionItem(
+                    title=cand.title,
+                    factor=cand.factor,
+                    touchpoint=cand.touchpoint,
+                    baseline_wave=plan.wave,
+                    priority=cand.priority,
+                    evidence=cand.evidence.model_dump(mode="json"),
+                ),
+            )
+        )
+    return added

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, insert, select, update
 
 from cxgap.errors import CxgapError, NotFoundError
@@ -33,6 +33,16 @@ class ActionItem(BaseModel):
     owner: str | None = None
     due_on: date | None = None
     status: Status = "proposed"
+
+
+def parse_action(data: dict[str, Any]) -> ActionItem:
+    """Validate an action item; a :class:`CxgapError` names the field and the problem."""
+    try:
+        return ActionItem.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise CxgapError(f"action {field}: {err['msg']} (got {err.get('input')!r})") from None
 
 
 def _check_refs(db: Database, slug: str, item: ActionItem) -> None:
@@ -107,7 +117,7 @@ def update_action(db: Database, slug: str, action_id: int, **changes: Any) -> Ac
     current = {a.id: a for a in list_actions(db, slug)}.get(action_id)
     if current is None:
         raise NotFoundError(f"study {slug!r} has no action {action_id}")
-    merged = ActionItem.model_validate({**current.model_dump(), **changes})
+    merged = parse_action({**current.model_dump(), **changes})
     _check_refs(db, slug, merged)
     with db.begin() as conn:
         conn.execute(
