@@ -317,7 +317,8 @@ def _check_design(data: FloatArray, outcome: str, factors: Sequence[str]) -> Non
         involved = np.flatnonzero(np.abs(vecs[:, 0]) > 1e-3)
         cols = ", ".join(repr(factors[int(i)]) for i in involved)
         raise AnalysisError(
-            f"factors {cols} are perfectly collinear (one is a linear combination of the others)"
+            f"factors {cols} are perfectly collinear or nearly so "
+            "(one is, or almost is, a linear combination of the others)"
         )
 
 
@@ -473,6 +474,10 @@ def key_drivers(
 
     cov = _covariances(data)
     point = _decompose(cov, method)
+    if not np.isfinite(point).all():
+        raise AnalysisError(
+            f"factors {', '.join(map(repr, factors))} are too nearly collinear to separate"
+        )
     r2 = float(point.sum())
 
     lo_imp: FloatArray | None = None
