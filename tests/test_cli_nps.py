@@ -114,3 +114,12 @@ def test_unknown_column_and_method_are_one_line_errors(survey_csv: Path) -> None
     result = runner.invoke(app, ["nps", str(survey_csv), "-c", "ltr", "--method", "exact"])
     assert result.exit_code == 2
     assert result.output.startswith("Error: unknown --method")
+
+
+def test_group_labels_are_trimmed_and_blank_groups_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "spaces.csv"
+    path.write_text("ltr,team\n9,EU\n10, EU \n3,\n", encoding="utf-8")
+    result = runner.invoke(app, ["nps", str(path), "-c", "ltr", "--by", "team", "--json"])
+    assert result.exit_code == 0, result.output
+    groups = json.loads(result.stdout)["groups"]
+    assert [(g["group"], g["n"]) for g in groups] == [("EU", 2)]

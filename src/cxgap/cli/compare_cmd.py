@@ -13,6 +13,7 @@ from rich.table import Table
 from cxgap.analysis.gaps import GapComparison, GapMatrix, GroupCell, gap_matrix
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.cli.nps_cmd import group_labels
 from cxgap.errors import AnalysisError, InputError
 from cxgap.ingest.tables import numeric_column, read_table, require_columns
 
@@ -123,7 +124,7 @@ def compare(
         raise AnalysisError("--scale-min must be below --scale-max")
     frame = read_table(file)
     require_columns(frame, [group, *names])
-    data = pd.DataFrame({group: frame[group].astype("string").str.strip().replace("", None)})
+    data = pd.DataFrame({group: group_labels(frame[group])})
     dropped: dict[str, int] = {}
     problems = []
     for col in names:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -13,6 +15,17 @@ from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.errors import AnalysisError
 from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
+
+def group_labels(column: pd.Series) -> np.ndarray:
+    """Group labels as an object array: text stripped, empty cells ``None``.
+
+    Strips the distinct labels only (not every cell), so a million-row column
+    costs one factorisation.
+    """
+    codes, uniques = pd.factorize(column, sort=False)
+    names = [str(u).strip() or None for u in uniques]
+    return np.array([*names, None], dtype=object)[codes]
 
 
 def _interval(est: NpsEstimate | NpsGroup) -> str:
@@ -69,10 +82,9 @@ def nps(
             return
         rows: list[NpsEstimate | NpsGroup] = [est]
     else:
-        groups = frame[by].astype("string").str.strip().replace("", None)
         res = nps_by_group(
             scores.to_numpy(),
-            groups.astype(object).where(groups.notna(), None).to_numpy(),
+            group_labels(frame[by]),
             method=method,
             confidence=confidence,
             min_n=min_n,
