@@ -231,7 +231,7 @@ def test_vectorised_balances_match_the_event_by_event_reference(
     assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     rows=event_rows,
     extra_day=st.integers(min_value=0, max_value=120),
@@ -253,7 +253,7 @@ def test_adding_a_met_event_never_lowers_a_balance(
     assert after.loc["a", "balance"] >= before.loc["a", "balance"] - 1e-12
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     rows=event_rows,
     extra_day=st.integers(min_value=0, max_value=120),

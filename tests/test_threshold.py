@@ -99,7 +99,7 @@ def test_inputs_of_different_length_or_non_finite_are_refused() -> None:
         learn_threshold([1.0, float("nan")], [True, False], P)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     st.lists(st.integers(-40, 20), min_size=5, max_size=30),
     st.lists(st.integers(-20, 40), min_size=5, max_size=30),
