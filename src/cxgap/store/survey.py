@@ -224,7 +224,8 @@ def parse_answers(
     ``raw`` maps a question key to its value (a number or text), or for a
     ``rank`` question ``<key>.<item>`` to each rank, and for a ``multi``
     question the key to the list of chosen items. A value of ``None`` means
-    "no answer" (an answer saved earlier is cleared). Every problem found is
+    "no answer" (an answer saved earlier is cleared); a question missing from
+    ``raw`` is left out of the result. Every problem found is
     raised at once as :class:`InputError`, one :class:`Problem` per question.
 
     >>> from cxgap.study.model import Question
@@ -236,6 +237,8 @@ def parse_answers(
     problems: list[Problem] = []
     out: dict[str, AnswerValue | None] = {}
     for q in questions:
+        if q.key not in raw and not any(f"{q.key}.{i}" in raw for i in q.items):
+            continue  # not asked about: a saved answer stays as it is
         if q.kind in ("rating", "nps", "share"):
             lo, hi = float(q.scale_min or 0), float(q.scale_max or 0)
             whole = q.kind != "share"
