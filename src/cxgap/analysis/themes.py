@@ -1,0 +1,569 @@
+"""Themes of open answers: TF-IDF and non-negative matrix factorisation.
+
+The default engine (``"tfidf-nmf"``) needs no deep-learning stack:
+
+1. **Vectorise.** Each answer (HTML removed, cut at ``max_chars``) becomes a
+   TF-IDF vector of words and two-word phrases (English stop words removed,
+   sublinear term frequency, terms in at least two answers and at most half of
+   them).
+2. **Factorise.** NMF ``X ~ W H`` with ``k`` themes (Lee & Seung 1999; scikit-
+   learn's coordinate-descent solver, NNDSVDa start, fixed ``seed``): row ``k``
+   of ``H`` weighs the terms of theme ``k``, row ``i`` of ``W`` the themes of
+   answer ``i``. Each answer is assigned to its heaviest theme; an answer with
+   no known term stays unassigned.
+3. **Choose k automatically** by topic stability (Greene, O'Callaghan &
+   Cunningham 2014): for each candidate ``k``, NMF is fitted on a reference
+   sample and on ``subsamples`` random 80% subsamples; each fit gives the top
+   ``t = 10`` terms of every theme; two fits agree by the average Jaccard
+   similarity of their ranked term lists at depths 1..t, with themes paired
+   by the Hungarian algorithm. ``stability(k)`` is the mean agreement between
+   the reference and each subsample; the ``k`` with the highest stability is
+   chosen (the smaller ``k`` on a tie). On large inputs the stability runs on
+   a random sample of ``stability_sample`` answers and the final model on all.
+4. **Describe each theme**: its label (its top key phrases, with words already
+   covered by a heavier phrase dropped), its keywords, its size and share (with
+   a Wilson interval), its share in each group, the mean VADER sentiment of
+   its answers, and two or three representative quotes: answers closest to the
+   theme's centroid (typical), skipping any whose TF-IDF cosine similarity to a
+   quote already chosen is above ``0.6`` (not near-duplicates). Quotes are
+   masked (names, e-mails, phones) and kept as text.
+
+Everything is deterministic for a fixed ``seed``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+from scipy import sparse
+from scipy.optimize import linear_sum_assignment
+from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score
+from statsmodels.stats.proportion import proportion_confint
+from threadpoolctl import ThreadpoolController
+
+from cxgap.analysis._base import Result, finite
+from cxgap.analysis.disparity import Divergence, theme_divergence
+from cxgap.analysis.sentiment import SentimentSummary, summarise_sentiment, vader_compound
+from cxgap.analysis.text import MAX_CHARS, analysis_text, cut, looks_english, quote_text
+from cxgap.errors import AnalysisError
+
+__all__ = [
+    "ENGINES",
+    "GroupShare",
+    "KScore",
+    "Quote",
+    "Theme",
+    "ThemeAnalysis",
+    "find_themes",
+]
+
+Engine = Literal["tfidf-nmf", "embeddings"]
+ENGINES: tuple[str, ...] = ("tfidf-nmf", "embeddings")
+
+MIN_ANSWERS = 10
+_TOP_TERMS = 10
+_LABEL_SAMPLE = 20000
+_DUPLICATE_COSINE = 0.6
+# Words that carry no theme in survey answers, on top of scikit-learn's list.
+_EXTRA_STOP = frozenset(
+    """
+    honestly really think view just like lot things thing way clearly mainly day sit
+    experience make makes made need needs want ve ll don doesn didn isn wasn aren
+    couldn wouldn shouldn
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+_STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _EXTRA_STOP)
+_TOKENS = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+
+
+class Quote(Result):
+    """A representative answer, masked and cut; ``group`` is its group (if
+    any) and ``note`` says e.g. that it is a workshop group answer."""
+
+    text: str
+    group: str | None = None
+    note: str | None = None
+
+
+class GroupShare(Result):
+    """The share of a group's answers that fall in a theme, with its 95%
+    Wilson interval."""
+
+    n: int
+    count: int
+    share: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class Theme(Result):
+    """One theme: its id (``t1``, ``t2``, ... by size), label, keywords, size
+    and share, sentiment, quotes and share in each group."""
+
+    id: str
+    label: str
+    keywords: list[str]
+    size: int
+    share: GroupShare
+    sentiment: SentimentSummary | None
+    quotes: list[Quote]
+    share_by_group: dict[str, GroupShare]
+
+
+class KScore(Result):
+    """The stability of one candidate number of themes: the product of the
+    agreement of the themes' top terms and of the answers' assignments
+    between fits on subsamples and the reference fit."""
+
+    k: int
+    stability: float
+    term_agreement: float
+    assignment_agreement: float
+
+
+class ThemeAnalysis(Result):
+    """The themes of a set of answers.
+
+    ``n`` counts the non-empty answers; ``assignments`` (not in the JSON) gives
+    the theme id of every input row, ``None`` for empty or unassigned ones.
+    """
+
+    n: int
+    n_empty: int
+    n_unassigned: int
+    n_cut: int
+    n_not_english: int
+    engine: str
+    seed: int
+    k: int
+    k_chosen_by: Literal["stability", "user", "data size"]
+    k_scores: list[KScore]
+    themes: list[Theme]
+    divergence: Divergence | None = None
+    notes: list[str] = Field(default_factory=list)
+    assignments: list[str | None] = Field(default_factory=list, exclude=True)
+
+
+def _wilson(count: int, n: int) -> GroupShare:
+    if n == 0:
+        return GroupShare(n=0, count=0, share=None, ci_low=None, ci_high=None)
+    lo, hi = proportion_confint(count, n, alpha=0.05, method="wilson")
+    return GroupShare(
+        n=n, count=count, share=count / n, ci_low=finite(float(lo)), ci_high=finite(float(hi))
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _fit_nmf(x: sparse.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400, tol=1e-4)
+    # One BLAS thread: on a shared machine OpenBLAS threads spin against each
+    # other and made the NNDSVD start 30x slower (measured, benchmarks/bench_themes.py).
+    with _blas().limit(limits=1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        # a near-perfect fit makes the reported error sqrt(-tiny): harmless
+        warnings.simplefilter("ignore", RuntimeWarning)
+        w = model.fit_transform(x)
+    converged = not any(issubclass(c.category, ConvergenceWarning) for c in caught)
+    return w, model.components_, converged
+
+
+def _top_terms(h: np.ndarray, t: int) -> list[list[int]]:
+    return [list(np.argsort(-row, kind="stable")[:t]) for row in h]
+
+
+def _average_jaccard(a: list[int], b: list[int]) -> float:
+    total = 0.0
+    for d in range(1, min(len(a), len(b)) + 1):
+        sa, sb = set(a[:d]), set(b[:d])
+        total += len(sa & sb) / len(sa | sb)
+    return total / max(1, min(len(a), len(b)))
+
+
+def _agreement(ref: list[list[int]], other: list[list[int]]) -> float:
+    sim = np.array([[_average_jaccard(r, o) for o in other] for r in ref])
+    rows, cols = linear_sum_assignment(-sim)
+    return float(sim[rows, cols].mean())
+
+
+def _stability(x: sparse.csr_matrix, ks: Sequence[int], seed: int, subsamples: int) -> list[KScore]:
+    """Stability of each ``k`` on the rows of ``x``: term-ranking agreement
+    (Greene et al. 2014) times assignment agreement (Lange et al. 2004)."""
+    rng = np.random.default_rng(seed)
+    n = x.shape[0]
+    size = max(2, round(0.8 * n))
+    samples = [np.sort(rng.choice(n, size=size, replace=False)) for _ in range(subsamples)]
+    scores = []
+    for k in ks:
+        w_ref, h_ref, _ = _fit_nmf(x, k, seed)
+        ref_terms = _top_terms(h_ref, _TOP_TERMS)
+        ref_assign = w_ref.argmax(axis=1)
+        terms, assign = [], []
+        for j, rows in enumerate(samples):
+            w, h, _ = _fit_nmf(x[rows], k, seed + 1 + j)
+            terms.append(_agreement(ref_terms, _top_terms(h, _TOP_TERMS)))
+            assign.append(adjusted_rand_score(ref_assign[rows], w.argmax(axis=1)))
+        t, a = float(np.mean(terms)), float(np.mean(assign))
+        scores.append(
+            KScore(k=int(k), stability=t * max(a, 0.0), term_agreement=t, assignment_agreement=a)
+        )
+    return scores
+
+
+def _phrases(docs: list[str], assign: np.ndarray, k: int, seed: int) -> list[list[str]]:
+    """Key phrases (two or three words as written) of each theme: frequent in
+    its answers and rarer in the others' (difference of document shares)."""
+    rows = np.arange(len(docs))
+    if rows.size > _LABEL_SAMPLE:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, _LABEL_SAMPLE, replace=False))
+    counter = CountVectorizer(
+        ngram_range=(2, 3),
+        min_df=2,
+        binary=True,
+        token_pattern=_TOKENS,
+    )
+    try:
+        c = counter.fit_transform([docs[i] for i in rows]).tocsc()
+    except ValueError:  # no phrase in two answers
+        return [[] for _ in range(k)]
+    names = counter.get_feature_names_out()
+    stop = set(_STOP_WORDS)
+    # real phrases as written, neither starting nor ending with a stop word
+    keep = np.array([not ({n.split()[0], n.split()[-1]} & stop) for n in names], dtype=bool)
+    a = assign[rows]
+    out: list[list[str]] = []
+    for j in range(k):
+        inside = a == j
+        n_in, n_out = int(inside.sum()), int((~inside).sum())
+        if n_in == 0:
+            out.append([])
+            continue
+        df_in = np.asarray(c[inside].sum(axis=0)).ravel()
+        df_out = np.asarray(c[~inside].sum(axis=0)).ravel()
+        score = df_in / n_in - (df_out / n_out if n_out else 0.0)
+        ok = keep & (df_in >= max(2, 0.05 * n_in)) & (score > 0)
+        best = [int(i) for i in np.argsort(-score, kind="stable") if ok[i]][:6]
+        out.append([str(names[i]) for i in best])
+    return out
+
+
+def _label(phrases: list[str], terms: list[str]) -> str:
+    """Up to two key phrases (one with the top keyword first), then keywords,
+    without repeating covered words."""
+    chosen: list[str] = []
+    covered: set[str] = set()
+    if terms:
+        phrases = sorted(phrases[:4], key=lambda p: terms[0] not in p.split())
+    for term in phrases[:4]:
+        words = set(term.split())
+        if words & covered:
+            continue
+        chosen.append(term)
+        covered |= words
+        if len(chosen) == 2:
+            break
+    for term in terms:
+        if len(chosen) >= 2 or (chosen and len(" ".join(chosen)) > 30):
+            break
+        if term not in covered:
+            chosen.append(term)
+            covered.add(term)
+    return " / ".join(chosen)
+
+
+def _quotes(
+    rows: np.ndarray,
+    x: sparse.csr_matrix,
+    raw: Sequence[object],
+    groups: Sequence[str | None] | None,
+    notes: Sequence[str | None] | None,
+    quotable: np.ndarray,
+    n_quotes: int,
+) -> list[Quote]:
+    rows = rows[quotable[rows]]
+    if rows.size == 0:
+        return []
+    sub = x[rows]
+    centroid = np.asarray(sub.mean(axis=0)).ravel()
+    norm = np.linalg.norm(centroid)
+    if norm == 0:
+        return []
+    typical = np.asarray(sub @ (centroid / norm)).ravel()
+    order = np.argsort(-typical, kind="stable")
+    chosen: list[int] = []
+    seen: set[str] = set()
+    for pos in order[: max(200, 20 * n_quotes)]:
+        i = int(rows[pos])
+        text = quote_text(raw[i])
+        if not text or text.lower() in seen:
+            continue
+        if chosen:
+            sims = np.asarray(x[chosen] @ x[i].T.toarray()).ravel()
+            if float(sims.max()) > _DUPLICATE_COSINE:
+                continue
+        chosen.append(i)
+        seen.add(text.lower())
+        if len(chosen) == n_quotes:
+            break
+    return [
+        Quote(
+            text=quote_text(raw[i]),
+            group=None if groups is None or groups[i] is None else str(groups[i]),
+            note=None if notes is None else notes[i],
+        )
+        for i in chosen
+    ]
+
+
+def find_themes(
+    texts: Sequence[object],
+    *,
+    groups: Sequence[str | None] | None = None,
+    n_themes: int | None = None,
+    min_themes: int = 3,
+    max_themes: int = 10,
+    seed: int = 0,
+    n_quotes: int = 3,
+    quotable: Sequence[bool] | None = None,
+    quote_notes: Sequence[str | None] | None = None,
+    sentiment: bool = True,
+    divergence: bool = True,
+    permutations: int = 999,
+    max_chars: int = MAX_CHARS,
+    subsamples: int = 5,
+    stability_sample: int = 3000,
+    engine: Engine = "tfidf-nmf",
+) -> ThemeAnalysis:
+    """Find the themes of a set of open answers.
+
+    Parameters
+    ----------
+    texts
+        The answers; ``None``/NaN/empty for no answer.
+    groups
+        The group of each answer (e.g. its audience), for the shares per group
+        and the divergence between groups.
+    n_themes
+        Number of themes; ``None`` chooses it by stability among
+        ``min_themes..max_themes``.
+    seed
+        Seed of the NMF start and of the stability subsamples.
+    n_quotes
+        Representative quotes per theme (fewer when there are not enough
+        distinct answers).
+    quotable
+        Per answer, whether it may be quoted (``False`` for answers from a
+        staff team below the anonymity threshold); all by default.
+    quote_notes
+        Per answer, a note shown with its quote (e.g. "workshop group answer").
+    sentiment
+        Whether to score each answer with VADER and summarise per theme.
+    divergence
+        Whether to compare the groups' theme distributions
+        (:func:`cxgap.analysis.disparity.theme_divergence`).
+    permutations
+        Permutations of the divergence test.
+    max_chars
+        Answers are cut at this many characters (a note says how many were).
+    subsamples, stability_sample
+        Subsamples per ``k`` in the stability criterion, and the largest number
+        of answers the criterion runs on.
+    engine
+        ``"tfidf-nmf"`` (the default). ``"embeddings"`` is reserved for the
+        optional ``cxgap[embeddings]`` extra.
+
+    Returns
+    -------
+    ThemeAnalysis
+        Themes ordered by size (``t1`` the largest).
+
+    References
+    ----------
+    Lee, D.D. & Seung, H.S. (1999). Learning the parts of objects by
+    non-negative matrix factorization. *Nature* 401, 788-791.
+    Greene, D., O'Callaghan, D. & Cunningham, P. (2014). How many topics?
+    Stability analysis for topic models. *ECML PKDD 2014*, LNCS 8724, 498-513.
+    Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic
+    text retrieval. *Information Processing & Management* 24(5), 513-523.
+
+    Examples
+    --------
+    >>> answers = ["support tickets are slow to resolve"] * 6 + ["pricing is too high"] * 6
+    >>> result = find_themes(answers, n_themes=2, sentiment=False)
+    >>> sorted(t.label for t in result.themes)
+    ['high / pricing', 'slow to resolve / support tickets']
+    >>> [t.size for t in result.themes]
+    [6, 6]
+    """
+    if engine not in ENGINES:
+        raise AnalysisError(f"unknown theme engine {engine!r}; expected one of {list(ENGINES)}")
+    if engine == "embeddings":
+        raise AnalysisError(
+            "the 'embeddings' theme engine needs the optional extra, which this version "
+            "does not include yet; use engine 'tfidf-nmf'"
+        )
+    n_rows = len(texts)
+    if groups is not None and len(groups) != n_rows:
+        raise AnalysisError("one group per answer")
+    if quotable is not None and len(quotable) != n_rows:
+        raise AnalysisError("one quotable flag per answer")
+    if quote_notes is not None and len(quote_notes) != n_rows:
+        raise AnalysisError("one quote note per answer")
+    if n_themes is not None and n_themes < 1:
+        raise AnalysisError("the number of themes must be at least 1")
+
+    cleaned = [analysis_text(t, max_chars=sys.maxsize) for t in texts]
+    n_cut = sum(len(c) > max_chars for c in cleaned)
+    cleaned = [cut(c, max_chars)[0] if len(c) > max_chars else c for c in cleaned]
+    present = np.array([bool(c) for c in cleaned])
+    idx = np.flatnonzero(present)
+    n = int(idx.size)
+    if n < MIN_ANSWERS:
+        raise AnalysisError(
+            f"themes need at least {MIN_ANSWERS} non-empty answers; got {n} of {n_rows}"
+        )
+    docs = [cleaned[i] for i in idx]
+    n_not_english = sum(not looks_english(d) for d in docs)
+
+    vectorizer = TfidfVectorizer(
+        stop_words=_STOP_WORDS,
+        min_df=2,
+        max_df=0.5,
+        sublinear_tf=True,
+        max_features=20000,
+        token_pattern=_TOKENS,
+        dtype=np.float32,
+    )
+    try:
+        x = vectorizer.fit_transform(docs).tocsr()
+    except ValueError:
+        raise AnalysisError(
+            f"the {n} answers share too few words to find themes (each theme word must "
+            "appear in at least two answers)"
+        ) from None
+    vocab = vectorizer.get_feature_names_out()
+    has_terms = np.asarray(x.getnnz(axis=1) > 0)
+    n_terms = len(vocab)
+
+    notes: list[str] = []
+    k_scores: list[KScore] = []
+    upper = max(1, min(max_themes, n_terms - 1, int(has_terms.sum()) // 3))
+    if n_themes is not None:
+        k = min(n_themes, max(1, n_terms))
+        chosen_by: Literal["stability", "user", "data size"] = "user"
+        if k < n_themes:
+            notes.append(f"only {n_terms} distinct terms: {k} themes instead of {n_themes}")
+    elif upper < max(2, min_themes):
+        k, chosen_by = max(1, upper), "data size"
+    else:
+        rows = np.flatnonzero(has_terms)
+        if rows.size > stability_sample:
+            rows = np.sort(
+                np.random.default_rng(seed).choice(rows, size=stability_sample, replace=False)
+            )
+        ks = range(max(2, min_themes), upper + 1)
+        k_scores = _stability(x[rows], ks, seed, subsamples)
+        best = max(k_scores, key=lambda s: (round(s.stability, 6), -s.k))
+        k, chosen_by = best.k, "stability"
+
+    w, h, converged = _fit_nmf(x, k, seed)
+    if not converged:
+        notes.append("NMF stopped at its iteration limit before converging")
+    weight = w.max(axis=1)
+    assign = np.where(weight > 0, w.argmax(axis=1), -1)
+    order = np.argsort(-np.bincount(assign[assign >= 0], minlength=k), kind="stable")
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = np.arange(k)
+    assign = np.where(assign >= 0, rank[np.maximum(assign, 0)], -1)
+    h = h[order]
+
+    # per-answer extras over all input rows
+    full_assign = np.full(n_rows, -1, dtype=np.int64)
+    full_assign[idx] = assign
+    compound = vader_compound(docs) if sentiment else None
+    quote_ok = np.ones(n, dtype=bool) if quotable is None else np.asarray(quotable, bool)[idx]
+    doc_groups = None if groups is None else [groups[i] for i in idx]
+    doc_notes = None if quote_notes is None else [quote_notes[i] for i in idx]
+    raw_docs = [texts[i] for i in idx]
+    group_names = (
+        sorted({str(g) for g in doc_groups if g is not None}) if doc_groups is not None else []
+    )
+    group_arr = np.array(
+        [None if g is None else str(g) for g in doc_groups] if doc_groups else [], dtype=object
+    )
+
+    phrases = _phrases(docs, assign, k, seed)
+    themes: list[Theme] = []
+    for j in range(k):
+        members = np.flatnonzero(assign == j)
+        top = [str(vocab[i]) for i in np.argsort(-h[j], kind="stable")[:_TOP_TERMS] if h[j, i] > 0]
+        by_group: dict[str, GroupShare] = {}
+        for gname in group_names:
+            in_group = group_arr == gname
+            by_group[gname] = _wilson(int(np.sum(in_group[members])), int(in_group.sum()))
+        themes.append(
+            Theme(
+                id=f"t{j + 1}",
+                label=_label(phrases[j], top) if top else f"theme {j + 1}",
+                keywords=top,
+                size=int(members.size),
+                share=_wilson(int(members.size), n),
+                sentiment=summarise_sentiment(compound[members]) if compound is not None else None,
+                quotes=_quotes(members, x, raw_docs, doc_groups, doc_notes, quote_ok, n_quotes),
+                share_by_group=by_group,
+            )
+        )
+
+    n_unassigned = int(np.sum(assign < 0))
+    if n_unassigned:
+        notes.append(f"{n_unassigned} answer(s) had no word shared with other answers: no theme")
+    if n_cut:
+        notes.append(f"{n_cut} answer(s) longer than {max_chars} characters were cut")
+    if n_not_english:
+        notes.append(
+            f"{n_not_english} answer(s) ({n_not_english / n:.0%}) look not to be in English; "
+            "the English stop words and sentiment lexicon do not fit them"
+        )
+
+    div = None
+    if divergence and doc_groups is not None and len(group_names) >= 2:
+        kept = [a if a >= 0 else None for a in assign.tolist()]
+        if len({g for g, a in zip(doc_groups, kept, strict=True) if g and a is not None}) >= 2:
+            div = theme_divergence(
+                kept,
+                doc_groups,
+                theme_keys=[t.id for t in themes],
+                theme_labels=[f"“{t.label}”" for t in themes],
+                permutations=permutations,
+                seed=seed,
+            )
+
+    ids = [t.id for t in themes]
+    return ThemeAnalysis(
+        n=n,
+        n_empty=n_rows - n,
+        n_unassigned=n_unassigned,
+        n_cut=n_cut,
+        n_not_english=n_not_english,
+        engine=engine,
+        seed=seed,
+        k=k,
+        k_chosen_by=chosen_by,
+        k_scores=k_scores,
+        themes=themes,
+        divergence=div,
+        notes=notes,
+        assignments=[ids[a] if a >= 0 else None for a in full_assign.tolist()],
+    )
