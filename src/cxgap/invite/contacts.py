@@ -2,7 +2,8 @@
 
 Columns: ``email`` (required), and optionally ``name``, ``respondent_id``,
 ``segment`` (customers), ``team`` (staff and leadership) and ``account_id``.
-Header names are matched without regard to case, spaces or hyphens.
+Header names are matched without regard to case, spaces, hyphens or
+underscores (``E-mail``, ``Email address``, ``Respondent ID`` work).
 """
 
 from __future__ import annotations
@@ -21,8 +22,30 @@ from cxgap.store.invitations import Contact
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
+_ALIASES = {
+    "email": "email",
+    "emailaddress": "email",
+    "mail": "email",
+    "name": "name",
+    "fullname": "name",
+    "respondentid": "respondent_id",
+    "segment": "segment",
+    "team": "team",
+    "department": "team",
+    "accountid": "account_id",
+    "account": "account_id",
+}
+
+
 def _norm(header: object) -> str:
-    return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
+    """A header as a known column name: ``E-mail`` and ``Email address`` are
+    ``email``, ``Respondent ID`` is ``respondent_id``; others as written.
+
+    >>> [_norm(h) for h in ("E-mail", "Respondent ID", "Notes")]
+    ['email', 'respondent_id', 'Notes']
+    """
+    flat = re.sub(r"[^a-z0-9]", "", str(header).lower())
+    return _ALIASES.get(flat, str(header))
 
 
 def read_contacts(path: str | Path) -> list[Contact]:
