@@ -12,6 +12,7 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     db_cmd,
     demo_cmd,
     drivers_cmd,
+    import_cmd,
     invite_cmd,
     ledger_cmd,
     nps_cmd,
