@@ -93,16 +93,17 @@ class DemoData:
     frame: pd.DataFrame
     interviews: pd.DataFrame
     events: pd.DataFrame
+    people: pd.DataFrame
     actions: list[ActionItem] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """How many of each thing the demo created."""
-        people = self.frame.drop_duplicates("respondent_id")
-        individual = people[people["source"] == "individual"]
+        """How many of each thing the demo created (people invited, whether or
+        not they answered)."""
+        audience = self.people["audience"]
         return {
-            "leaders": int((individual["audience"] == "leadership").sum()),
-            "staff": int((individual["audience"] == "staff").sum()),
-            "customer contacts": int((individual["audience"] == "customer").sum()),
+            "leaders": int((audience == "leadership").sum()),
+            "staff": int((audience == "staff").sum()),
+            "customer contacts": int((audience == "customer").sum()),
             "accounts": len(self.accounts),
             "responses": len(self.frame),
             "workshop sheets": int((self.frame["source"] == "workshop").sum()),
@@ -465,5 +466,6 @@ def generate_demo(seed: int = 7, scale: int = 1) -> DemoData:
         frame=frame,
         interviews=interviews,
         events=events,
+        people=people,
         actions=_actions(),
     )
