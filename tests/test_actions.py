@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from cxgap.analysis.actions import (
@@ -268,3 +270,19 @@ def test_leadership_customer_gap_needs_every_item_answered() -> None:
     assert (gap.leadership.n, gap.customers.n) == (2, 1)
     assert gap.difference == pytest.approx(4.5 - 2.0)
     assert gap.ci_low is None
+
+
+@given(
+    i=st.floats(-1, 2),
+    s=st.floats(-1, 2),
+    g=st.floats(-1, 2),
+    bump=st.floats(0, 1),
+)
+def test_priority_score_is_bounded_and_grows_with_each_component(
+    i: float, s: float, g: float, bump: float
+) -> None:
+    score = priority_score(i, s, g)
+    assert 0.0 <= score <= 100.0
+    assert priority_score(i + bump, s, g) >= score - 1e-9
+    assert priority_score(i, s + bump, g) >= score - 1e-9
+    assert priority_score(i, s, g + bump) >= score - 1e-9

@@ -349,12 +349,12 @@ def test_unknown_columns_and_methods_are_errors() -> None:
         key_drivers(df, "y", ["x0", "y"])
 
 
-def test_more_than_24_factors_is_refused_for_shapley_only() -> None:
-    x, y = _correlated(300, 25, 0)
-    with pytest.raises(AnalysisError, match="at most 24"):
+def test_more_than_22_factors_is_refused_for_shapley_only() -> None:
+    x, y = _correlated(300, 23, 0)
+    with pytest.raises(AnalysisError, match="at most 22"):
         key_drivers(_frame(x, y), "y", bootstrap=0)
     res = key_drivers(_frame(x, y), "y", method="relative-weights", bootstrap=0)
-    assert len(res.drivers) == 25
+    assert len(res.drivers) == 23
 
 
 # --------------------------------------------------------------------------
