@@ -1,0 +1,75 @@
+"""Competitors named in open answers and how each is judged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cxgap.analysis.competitors import competitor_views, judge
+from cxgap.demo.texts import COMPETITORS, PLANTED_THEMES, open_answer
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name", "expected"),
+    [
+        ("Northwind answers faster, which is better", "Northwind", "better"),
+        ("Contoso is cheaper", "Contoso", "better"),
+        ("Globex has a clunky product, worse than yours", "Globex", "worse"),
+        ("Globex is not better at all", "Globex", "worse"),
+        ("You are faster than Globex", "Globex", "worse"),
+        ("Globex is cheaper but less stable", "Globex", "mixed"),
+        ("We also looked at Globex", "Globex", "unclear"),
+    ],
+)
+def test_judgement_of_one_sentence(sentence: str, name: str, expected: str) -> None:
+    assert judge(sentence, name) == expected
+
+
+def test_demo_answers_give_the_planted_judgements() -> None:
+    rng = np.random.default_rng(2)
+    texts, groups = [], []
+    for audience in PLANTED_THEMES["competitors"]:
+        for _ in range(150):
+            text, _ = open_answer(
+                rng, question="competitors", audience=audience, segment="top", team=None, wave="w1"
+            )
+            texts.append(text)
+            groups.append(audience)
+    result = competitor_views(texts, competitors=COMPETITORS, groups=groups, own_names=["Acme"])
+    views = {v.name: v for v in result.competitors}
+    assert views["Northwind Systems"].share_better == 1.0
+    assert views["Contoso Cloud"].share_better == 1.0
+    assert views["Globex Software"].share_better == 0.0
+    # leadership never name Northwind in the demo (planted)
+    assert "leadership" not in views["Northwind Systems"].by_group
+    # names of people in the answers are not reported as competitors
+    assert all(v.known for v in result.competitors)
+    assert result.n_naming == sum(bool(t) for t in texts)
+
+
+def test_first_word_of_a_competitor_name_is_enough() -> None:
+    result = competitor_views(["northwind is faster"], competitors=["Northwind Systems"])
+    assert result.competitors[0].answers == 1
+    assert result.competitors[0].better == 1
+
+
+def test_unknown_names_seen_in_several_answers_are_detected() -> None:
+    texts = [
+        "I think Initech is cheaper than you.",
+        "We moved part of the work to Initech, their support is faster.",
+        "Ask Sarah Jones about it. Sarah Jones knows.",
+        "Nothing to add.",
+    ]
+    result = competitor_views(texts, competitors=["Globex Software"], own_names=["Acme"])
+    names = {v.name: v for v in result.competitors}
+    assert "Initech" in names and not names["Initech"].known
+    assert names["Initech"].better == 2
+    assert "Sarah Jones" not in names
+    assert names["Globex Software"].answers == 0  # study competitors always listed
+
+
+def test_quotes_are_masked_and_never_from_unquotable_answers() -> None:
+    texts = ["Contoso is cheaper, mail bob.smith@corp.com", "Contoso is cheaper, says team X"]
+    result = competitor_views(texts, competitors=["Contoso Cloud"], quotable=[True, False])
+    quotes = result.competitors[0].quotes
+    assert quotes == ["Contoso is cheaper, mail [email]"]
