@@ -125,9 +125,12 @@ def numeric_column(
     require_columns(frame, [column])
     source = frame.attrs.get("source", "<data>")
     raw = frame[column]
-    values = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype(float)
-    present = raw.notna() & (raw.astype("string").str.strip() != "")
-    bad = present & values.isna()
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad = raw.notna() & values.isna()
+    if bad.any():
+        # Only the cells that did not parse are checked for being blank.
+        blank = raw[bad].astype(str).str.strip() == ""
+        bad[blank[blank].index] = False
     if low is not None:
         bad |= values < low
     if high is not None:
