@@ -228,3 +228,29 @@ def test_a_missing_required_column_is_named(tmp_path: Path) -> None:
     code, _, err = run("ledger", str(write(tmp_path, text)), "--as-of", "2025-03-01")
     assert code == 2
     assert "'moment'" in err
+
+
+def test_a_defection_after_the_as_of_date_counts_as_retained(tmp_path: Path) -> None:
+    accounts = write(
+        tmp_path, "account,defected_at,revenue\nacme,2025-06-01,1000\nzen,,2000\n", "acc.csv"
+    )
+    code, out, err = run(
+        "ledger",
+        str(write(tmp_path, SMALL)),
+        "--accounts",
+        str(accounts),
+        "--as-of",
+        "2025-03-01",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert {a["account"] for a in data["accounts"]} == {"acme", "zen"}
+    assert data["threshold_detail"]["n_defected"] == 0
+
+
+def test_a_defection_date_in_the_future_is_refused(tmp_path: Path) -> None:
+    accounts = write(tmp_path, "account,defected_at,revenue\nacme,2999-01-01,1\n", "acc.csv")
+    code, _, err = run("ledger", str(write(tmp_path, HEADER)), "--accounts", str(accounts))
+    assert code == 2
+    assert "row 2, column 'defected_at': got '2999-01-01'" in err

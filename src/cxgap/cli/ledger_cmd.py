@@ -135,7 +135,7 @@ def ledger(
     mapping = load_mapping(mapping_file) if mapping_file else None
     accounts = None
     if accounts_file is not None:
-        accounts = parse_accounts(read_table(accounts_file), as_of=as_of_ts)
+        accounts = parse_accounts(read_table(accounts_file))  # later defections: retained
     events = parse_events(
         read_table(file),
         mapping=mapping,

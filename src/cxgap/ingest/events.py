@@ -189,6 +189,8 @@ def parse_events(
     mapping = mapping or EventMapping()
     source = str(frame.attrs.get("source", "<events>"))
     cols = _locate(frame, mapping, source)
+    if len(frame) == 0:
+        raise InputError([Problem(source, None, None, None, "at least one event row")])
     problems: list[Problem] = []
 
     def bad(mask: np.ndarray, field: str, values: pd.Series, expected: str) -> None:
@@ -223,6 +225,8 @@ def parse_events(
         limit = limit.tz_convert("UTC").tz_localize(None)
     late = (ts > limit).fillna(False).to_numpy(dtype=bool)
     bad(late, "timestamp", raw_ts, f"a date on or before {limit:%Y-%m-%d %H:%M}")
+    early = (ts < pd.Timestamp("1900-01-01")).fillna(False).to_numpy(dtype=bool)
+    bad(early, "timestamp", raw_ts, "a date from 1900 on")
 
     touchpoint = col("touchpoint").str.lower()
     bad(touchpoint.isna().to_numpy(), "touchpoint", col("touchpoint"), "a touchpoint")
@@ -343,6 +347,12 @@ def parse_accounts(frame: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
                 )
             )
         limit = _now_utc() if as_of is None else pd.Timestamp(as_of)
+        for i in np.flatnonzero((parsed < pd.Timestamp("1900-01-01")).fillna(False).to_numpy()):
+            problems.append(
+                Problem(
+                    source, file_row(frame, int(i)), d_col, raw.iloc[int(i)], "a date from 1900"
+                )
+            )
         for i in np.flatnonzero((parsed > limit).fillna(False).to_numpy(dtype=bool)):
             problems.append(
                 Problem(
@@ -353,7 +363,8 @@ def parse_accounts(frame: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
                     f"a date on or before {limit:%Y-%m-%d}",
                 )
             )
-        defected = parsed.dt.as_unit("ns")
+        if not problems:
+            defected = parsed.dt.as_unit("ns")
     revenue = pd.Series(np.nan, index=range(n))
     r_col = find("revenue", "annual_revenue")
     if r_col is not None:
