@@ -79,7 +79,9 @@ def to_datetime(value: Any) -> datetime:
     ts = pd.Timestamp(value)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.floor("us").to_pydatetime()
+    if ts.nanosecond:
+        ts = ts.floor("us")
+    return ts.to_pydatetime()
 
 
 def _codes(series: pd.Series) -> tuple[npt.NDArray[np.intp], list[Any]]:

@@ -339,23 +339,37 @@ def ledger_report(
     debits = _largest_debits(scored, as_of_ns, current.index[below], top_debits)
     probability = model.probability(current["balance"]) if model.fitted else None
 
+    ids = [str(x) for x in current.index]
+    rev_values = (
+        revenue.reindex(current.index).to_numpy(dtype=float)
+        if revenue is not None
+        else np.full(len(current), np.nan)
+    )
+    owner_values = (
+        owner.reindex(current.index).to_numpy(dtype=object)
+        if owner is not None
+        else np.full(len(current), None, dtype=object)
+    )
+    balance_values = current["balance"].to_numpy()
+    events_values = current["events"].to_numpy()
+    failure_values = current["failures"].to_numpy()
+    compounded_values = compounded.to_numpy()
     statuses: list[AccountStatus] = []
-    for i, (acc_id, row) in enumerate(current.iterrows()):
-        rev = finite(revenue.get(acc_id)) if revenue is not None else None
-        own = owner.get(acc_id) if owner is not None else None
+    for i, acc_id in enumerate(ids):
+        own = owner_values[i]
         statuses.append(
             AccountStatus(
-                account=str(acc_id),
-                balance=float(row["balance"]),
-                events=int(row["events"]),
-                failures=int(row["failures"]),
+                account=acc_id,
+                balance=float(balance_values[i]),
+                events=int(events_values[i]),
+                failures=int(failure_values[i]),
                 below_threshold=bool(below[i]),
-                distance=float(row["balance"] - threshold.threshold),
-                compounded_failures=int(compounded.iloc[i]),
-                revenue=rev,
+                distance=float(balance_values[i] - threshold.threshold),
+                compounded_failures=int(compounded_values[i]),
+                revenue=finite(rev_values[i]),
                 owner=str(own) if own is not None and pd.notna(own) else None,
                 probability=finite(probability[i]) if probability is not None else None,
-                largest_debits=debits.get(str(acc_id), []),
+                largest_debits=debits.get(acc_id, []),
             )
         )
 
