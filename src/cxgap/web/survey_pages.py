@@ -1,5 +1,9 @@
 """Respondent pages: ``/s/{token}``, one section per page, server-rendered.
 
+A section shown again with its problems, and the "already answered" page,
+are ordinary pages (200): the browser shows them, it does not report a
+failed load. The JSON API answers the same cases with 422 and 409.
+
 The pages work without JavaScript: every step is a form POST answered by a
 redirect (post/redirect/get), so reloading never re-sends answers. A small
 script of our own only prevents double clicks and moves focus to the first
@@ -26,6 +30,7 @@ from cxgap.store.survey import (
     save_answers,
     submit,
 )
+from cxgap.study.model import Question
 from cxgap.web.deps import DbDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
@@ -80,6 +85,13 @@ def _page(
         "framing": framing(state.link.audience),
         "label": lambda item: item_label(state.study, item),
         "val": lambda key: _fmt(shown.get(key)),
+        "anchors": _anchors,
+        "error_list": [
+            (q.key, _short(q.text), (errors or {})[q.key])
+            for sec in state.sections
+            for q in sec.questions
+            if q.key in (errors or {})
+        ],
         "title": state.study.name,
     }
     return templates.TemplateResponse(request, "survey.html", context, status_code=status_code)
@@ -89,7 +101,7 @@ def _answered(request: Request, templates: Any, state: SurveyState, status: int)
     return templates.TemplateResponse(
         request,
         "answered.html",
-        {"state": state, "title": "Already answered"},
+        {"state": state, "title": "Already answered", "brand": state.study.name},
         status_code=status,
     )
 
@@ -136,17 +148,17 @@ async def survey_post(request: Request, token: str, db: DbDep, templates: Templa
     index = max(0, min(index, len(state.sections) - 1))
     action = str(form.get("action", "next"))
     if state.answered:
-        return _answered(request, templates, state, 409)
+        return _answered(request, templates, state, 200)
     raw = raw_from_form(state, index, form)
     try:
         if action == "submit":
             result = submit(db, token, raw, draft=draft, section=index)
             if result.already_answered:
-                return _answered(request, templates, result.state, 409)
+                return _answered(request, templates, result.state, 200)
             return RedirectResponse(f"/s/{token}/thanks", status_code=303)
         save_answers(db, token, raw, draft=draft, section=index, require=action == "next")
     except AlreadyAnsweredError:
-        return _answered(request, templates, state, 409)
+        return _answered(request, templates, state, 200)
     except InputError as exc:
         errors = {p.column or "": _message(p.expected) for p in exc.problems}
         # A required question of another section: show that section.
@@ -164,11 +176,28 @@ async def survey_post(request: Request, token: str, db: DbDep, templates: Templa
             draft=draft,
             errors=errors,
             values=_display(values),
-            status_code=422,
+            status_code=200,  # a form shown again, not a failed load
         )
     nxt = index - 1 if action == "back" else index + 1 if action == "next" else index
     nxt = max(0, min(nxt, len(state.sections) - 1))
     return RedirectResponse(f"/s/{token}?section={nxt}", status_code=303)
+
+
+def _anchors(q: Question) -> tuple[str, str] | None:
+    """What the ends of a rating scale mean (none when the text says it)."""
+    if "=" in q.text:
+        return None
+    if q.kind == "nps":
+        return ("not at all likely", "extremely likely")
+    if q.key.startswith("imp."):
+        return ("not important", "very important")
+    return ("very poor", "excellent")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """The start of a question, for the list of problems at the top."""
+    head = text.split(" (", 1)[0]
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
 
 
 def _fmt(value: Any) -> str:
@@ -206,5 +235,5 @@ def thanks_page(request: Request, token: str, db: DbDep, templates: TemplatesDep
     if not state.answered and not probe.link.anonymous:
         return RedirectResponse(f"/s/{token}", status_code=303)
     return templates.TemplateResponse(
-        request, "thanks.html", {"state": state, "title": "Thank you"}
+        request, "thanks.html", {"state": state, "title": "Thank you", "brand": state.study.name}
     )
