@@ -8,7 +8,10 @@ Given one theme per answer and one group (audience) per answer:
   with equal weights, ``JSD = H(mean_g P_g) - mean_g H(P_g)``, is used, so that
   a large audience does not outweigh a small one. Its p-value comes from a
   permutation test: group labels are shuffled over answers ``B`` times and
-  ``p = (1 + #{JSD_perm >= JSD_obs}) / (1 + B)`` (Phipson & Smyth 2010).
+  ``p = (1 + #{JSD_perm >= JSD_obs}) / (1 + B)`` (Phipson & Smyth 2010). A
+  shuffle only matters through the table it gives, so each shuffled table is
+  drawn directly with the observed margins (multivariate hypergeometric),
+  which costs the same for 100 or 100,000 answers.
 * **Which themes does one group raise more than another?** The weighted
   log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi &
   Quinn 2008, eqs. 16 and 22). With ``y_gw`` answers on theme ``w`` in group
@@ -109,22 +112,32 @@ def _permutation_p(
     permutations: int,
     rng: np.random.Generator,
 ) -> tuple[float, float]:
+    """Observed JSD and its permutation p-value.
+
+    Shuffling the group labels over answers and tabulating gives a random
+    ``groups x themes`` table with the observed margins, which is drawn here
+    directly: each group's theme counts come from a multivariate
+    hypergeometric draw of its size from the answers not yet dealt. This is
+    the same distribution as a label permutation at O(groups x themes) cost
+    instead of O(answers).
+    """
     observed = np.bincount(groups * n_themes + themes, minlength=n_groups * n_themes)
-    obs = float(_jsd_counts(observed.reshape(1, n_groups, n_themes).astype(float))[0])
+    table = observed.reshape(n_groups, n_themes)
+    obs = float(_jsd_counts(table.reshape(1, n_groups, n_themes).astype(float))[0])
     if permutations <= 0:
         return obs, float("nan")
-    exceed = 0
-    batch = max(1, min(permutations, 2_000_000 // max(1, len(themes))))
-    done = 0
-    while done < permutations:
-        size = min(batch, permutations - done)
-        tables = np.empty((size, n_groups * n_themes))
-        for b in range(size):
-            shuffled = rng.permutation(groups)
-            tables[b] = np.bincount(shuffled * n_themes + themes, minlength=n_groups * n_themes)
-        stats = _jsd_counts(tables.reshape(size, n_groups, n_themes))
-        exceed += int(np.sum(stats >= obs - 1e-12))
-        done += size
+    sizes = table.sum(axis=1)
+    totals = table.sum(axis=0)
+    tables = np.empty((permutations, n_groups, n_themes))
+    for b in range(permutations):
+        remaining = totals.copy()
+        for g in range(n_groups - 1):
+            draw = rng.multivariate_hypergeometric(remaining, int(sizes[g]))
+            tables[b, g] = draw
+            remaining -= draw
+        tables[b, n_groups - 1] = remaining
+    stats = _jsd_counts(tables)
+    exceed = int(np.sum(stats >= obs - 1e-12))
     return obs, (1 + exceed) / (1 + permutations)
 
 

@@ -165,7 +165,10 @@ def search_answers(
     hits: list[Hit] = []
     searched = matched = suppressed = 0
     total_hits = 0
-    for idx, row in frame[keep].iterrows():
+    small_flags = small.to_numpy(bool)
+    for pos, (_, row) in enumerate(frame.iterrows()):
+        if not keep.iloc[pos]:
+            continue
         for col in cols:
             # masked before matching, so a window never shows half a name
             text = mask_pii(analysis_text(row[col], max_chars=100_000))
@@ -174,7 +177,7 @@ def search_answers(
             searched += 1
             if not all(p.search(text) for p in patterns):
                 continue
-            if bool(small.loc[idx]):
+            if small_flags[pos]:
                 suppressed += 1
                 continue
             matched += 1

@@ -77,15 +77,19 @@ def vader_scores(texts: Iterable[object]) -> pd.DataFrame:
     [0.8316, nan]
     """
     analyzer = _analyzer()
-    rows: list[tuple[float, float, float, float]] = []
     nan = math.nan
+    empty = (nan, nan, nan, nan)
+    seen: dict[str, tuple[float, float, float, float]] = {}  # repeated answers scored once
+    rows: list[tuple[float, float, float, float]] = []
     for raw in texts:
         text = analysis_text(raw)
         if not text:
-            rows.append((nan, nan, nan, nan))
+            rows.append(empty)
             continue
-        s = analyzer.polarity_scores(text)  # type: ignore[attr-defined]
-        rows.append((s["neg"], s["neu"], s["pos"], s["compound"]))
+        if text not in seen:
+            s = analyzer.polarity_scores(text)  # type: ignore[attr-defined]
+            seen[text] = (s["neg"], s["neu"], s["pos"], s["compound"])
+        rows.append(seen[text])
     return pd.DataFrame(rows, columns=["neg", "neu", "pos", "compound"], dtype=float)
 
 

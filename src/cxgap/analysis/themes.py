@@ -71,7 +71,7 @@ ENGINES: tuple[str, ...] = ("tfidf-nmf", "embeddings")
 
 MIN_ANSWERS = 10
 _TOP_TERMS = 10
-_LABEL_SAMPLE = 20000
+_LABEL_SAMPLE = 5000
 _DUPLICATE_COSINE = 0.6
 # Words that carry no theme in survey answers, on top of scikit-learn's list.
 _EXTRA_STOP = frozenset(
@@ -286,6 +286,7 @@ def _label(phrases: list[str], terms: list[str]) -> str:
 def _quotes(
     rows: np.ndarray,
     x: sparse.csr_matrix,
+    docs: Sequence[str],
     raw: Sequence[object],
     groups: Sequence[str | None] | None,
     notes: Sequence[str | None] | None,
@@ -301,30 +302,31 @@ def _quotes(
     if norm == 0:
         return []
     typical = np.asarray(sub @ (centroid / norm)).ravel()
-    order = np.argsort(-typical, kind="stable")
+    order = np.argsort(-typical, kind="stable")[: max(200, 20 * n_quotes)]
+    candidates = rows[order]
+    # cosine similarity between candidates (TF-IDF rows are L2-normalised)
+    sims = (x[candidates] @ x[candidates].T).toarray()
     chosen: list[int] = []
     seen: set[str] = set()
-    for pos in order[: max(200, 20 * n_quotes)]:
-        i = int(rows[pos])
-        text = quote_text(raw[i])
-        if not text or text.lower() in seen:
+    for c, i in enumerate(candidates):
+        key = docs[int(i)].lower()
+        if key in seen or any(sims[c, d] > _DUPLICATE_COSINE for d in chosen):
             continue
-        if chosen:
-            sims = np.asarray(x[chosen] @ x[i].T.toarray()).ravel()
-            if float(sims.max()) > _DUPLICATE_COSINE:
-                continue
-        chosen.append(i)
-        seen.add(text.lower())
+        chosen.append(c)
+        seen.add(key)
         if len(chosen) == n_quotes:
             break
-    return [
-        Quote(
-            text=quote_text(raw[i]),
-            group=None if groups is None or groups[i] is None else str(groups[i]),
-            note=None if notes is None else notes[i],
+    out = []
+    for c in chosen:
+        i = int(candidates[c])
+        out.append(
+            Quote(
+                text=quote_text(raw[i]),
+                group=None if groups is None or groups[i] is None else str(groups[i]),
+                note=None if notes is None else notes[i],
+            )
         )
-        for i in chosen
-    ]
+    return out
 
 
 def find_themes(
@@ -494,9 +496,10 @@ def find_themes(
     full_assign[idx] = assign
     compound = vader_compound(docs) if sentiment else None
     quote_ok = np.ones(n, dtype=bool) if quotable is None else np.asarray(quotable, bool)[idx]
-    doc_groups = None if groups is None else [groups[i] for i in idx]
-    doc_notes = None if quote_notes is None else [quote_notes[i] for i in idx]
-    raw_docs = [texts[i] for i in idx]
+    positions = [int(i) for i in idx]
+    doc_groups = None if groups is None else [groups[i] for i in positions]
+    doc_notes = None if quote_notes is None else [quote_notes[i] for i in positions]
+    raw_docs = [texts[i] for i in positions]
     group_names = (
         sorted({str(g) for g in doc_groups if g is not None}) if doc_groups is not None else []
     )
@@ -521,7 +524,9 @@ def find_themes(
                 size=int(members.size),
                 share=_wilson(int(members.size), n),
                 sentiment=summarise_sentiment(compound[members]) if compound is not None else None,
-                quotes=_quotes(members, x, raw_docs, doc_groups, doc_notes, quote_ok, n_quotes),
+                quotes=_quotes(
+                    members, x, docs, raw_docs, doc_groups, doc_notes, quote_ok, n_quotes
+                ),
                 share_by_group=by_group,
             )
         )
