@@ -136,3 +136,48 @@ def test_threshold_sample_reads_defected_balances_30_days_before_they_left() -> 
     # at 2025-03-02 the failure of 03-20 has not happened: only the credit, 60 days old
     assert t.loc["b", "balance"] == pytest.approx(1.0 * 0.5 ** (60 / 90))
     assert t.loc["d", "balance"] == 0.0  # no events
+
+
+def test_kaplan_meier_by_band_matches_statsmodels_survfunc() -> None:
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    from cxgap.analysis.threshold import survival_by_band
+
+    rng = np.random.default_rng(8)
+    n = 120
+    ids = [f"a{i}" for i in range(n)]
+    landmark, as_of = pd.Timestamp("2025-06-01"), pd.Timestamp("2026-06-01")
+    failing = np.arange(n) < 40
+    ev = pd.DataFrame(
+        {
+            "account_id": ids,
+            "timestamp": pd.Timestamp("2025-05-01"),
+            "moment": "routine",
+            "outcome": np.where(failing, "failed", "met"),
+            "severity": np.where(failing, 3.0, np.nan),
+        }
+    )
+    leave_day = rng.integers(1, 500, n)  # some after as_of: censored
+    leave = pd.Series(landmark + pd.to_timedelta(leave_day, unit="D"))
+    leaves = rng.random(n) < np.where(failing, 0.7, 0.2)
+    acc = pd.DataFrame({"account_id": ids, "defected_at": leave.where(leaves)})
+    r = survival_by_band(
+        score_events(ev, P, {"routine": 1.0}), acc, landmark=landmark, as_of=as_of, threshold=0.0
+    )
+    assert [b.band for b in r.bands] == ["below 0", "0 and above"]
+    event = (leaves & (leave <= as_of)).to_numpy()
+    time = np.where(event, leave_day, (as_of - landmark).days).astype(float)
+    for band, mask in zip(r.bands, [failing, ~failing], strict=True):
+        ref = SurvfuncRight(time[mask], event[mask].astype(float))
+        assert band.n == int(mask.sum())
+        assert band.defections == int(event[mask].sum())
+        assert band.times_days == pytest.approx(ref.surv_times)
+        assert band.survival == pytest.approx(ref.surv_prob)
+        assert band.at_risk == list(ref.n_risk)
+        assert band.survival_se == pytest.approx(ref.surv_prob_se)
+        bounds = zip(band.ci_low, band.survival, band.ci_high, strict=True)
+        assert all(lo <= s <= hi for lo, s, hi in bounds)
+    below, above = r.bands
+    assert below.survival_at_end is not None
+    assert above.survival_at_end is not None
+    assert below.survival_at_end < above.survival_at_end
