@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -181,3 +183,23 @@ def test_kaplan_meier_by_band_matches_statsmodels_survfunc() -> None:
     assert below.survival_at_end is not None
     assert above.survival_at_end is not None
     assert below.survival_at_end < above.survival_at_end
+
+
+def test_threshold_and_km_on_the_telco_churn_data(shared_data: Path) -> None:
+    # Real data with heavy ties: tenure (months) as the "balance", Churn as defection.
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    from cxgap.analysis.threshold import _kaplan_meier
+
+    telco = pd.read_csv(shared_data / "telco_customer_churn.csv")
+    tenure = telco["tenure"].to_numpy(dtype=float)
+    churn = (telco["Churn"] == "Yes").to_numpy()
+    r = learn_threshold(tenure, churn, P)
+    fpr, tpr, _ = roc_curve(churn, -tenure)
+    assert r.auc == pytest.approx(roc_auc_score(churn, -tenure))
+    assert r.youden_j == pytest.approx((tpr - fpr).max())
+    assert (r.n_defected, r.n_retained) == (1869, 5174)
+    km = _kaplan_meier(tenure, churn)
+    ref = SurvfuncRight(tenure, churn.astype(float))
+    assert km["survival"] == pytest.approx(ref.surv_prob)
+    assert km["survival_se"] == pytest.approx(ref.surv_prob_se)
