@@ -201,8 +201,11 @@ class _Checker:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    return text.mask(text == "").astype(object)
+    """Cells as stripped text, ``None`` when empty; each distinct value is
+    stripped once (exports repeat the same few answers many times)."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    stripped = np.array([str(u).strip() or None for u in uniques] + [None], dtype=object)
+    return pd.Series(stripped[codes], index=series.index, dtype=object)
 
 
 def _number(raw: str, vocab: dict[str, float]) -> float | None:
@@ -240,21 +243,19 @@ def _numeric(
         expected = f"{'a whole number' if integer else 'a number'} from {low:g} to {high:g}"
         if own:
             expected += " or one of: " + ", ".join(sorted(own)[:8])
-    lookup: dict[str, float | None] = {}
-    for raw in text.dropna().unique():
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object), use_na_sentinel=True)
+    numbers = np.full(len(uniques) + 1, np.nan)  # the last slot: empty cells
+    invalid = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, raw in enumerate(uniques):
         if normalise(raw) in missing:
-            lookup[raw] = np.nan
             continue
         v = _number(str(raw), vocab)
         if v is None or not (low <= v <= high) or (integer and v != np.floor(v)):
-            lookup[raw] = None
+            invalid[i] = True
         else:
-            lookup[raw] = v
-    mapped = text.map(lookup)
-    bad = (text.notna() & mapped.isna() & text.map(lambda r: lookup.get(r, 0) is None)).to_numpy(
-        dtype=bool
-    )
-    values = pd.to_numeric(mapped, errors="coerce").astype(float)
+            numbers[i] = v
+    values = pd.Series(numbers[codes], index=text.index, dtype=float)
+    bad = invalid[codes]
     return values, bad, expected
 
 
@@ -555,8 +556,11 @@ def parse_responses(
     rank_cols = [c for c in out if c.startswith("rank.")]
     if len(rank_cols) > 1:
         ranks = pd.DataFrame({c: out[c] for c in rank_cols})
-        dup_rank = ranks.apply(lambda r: r.dropna().duplicated().any(), axis=1).to_numpy(bool)
-        shown = ranks.apply(lambda r: "/".join(f"{x:g}" for x in r.dropna()), axis=1)
+        ordered = np.sort(ranks.to_numpy(), axis=1)  # NaN sorts last
+        dup_rank = (np.diff(ordered, axis=1) == 0).any(axis=1)
+        shown = pd.Series([None] * n, dtype=object)
+        for i in np.flatnonzero(dup_rank):
+            shown.iloc[i] = "/".join(f"{x:g}" for x in ranks.iloc[i].dropna())
         check.flag(
             dup_rank, by_target.get(rank_cols[0], rank_cols[0]), shown, "each rank once per row"
         )
