@@ -150,3 +150,23 @@ def test_too_few_answers_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["themes", str(few), "--text-column", "answer"])
     assert result.exit_code == 2
     assert result.output.startswith("Error: themes need at least 10 non-empty answers")
+
+
+def test_numeric_group_values_are_named_after_their_column(answers_csv: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "themes",
+            str(answers_csv),
+            "--text-column",
+            "answer",
+            "--group",
+            "score",
+            "--themes",
+            "3",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    groups = set(json.loads(result.stdout)["themes"][0]["share_by_group"])
+    assert groups == {f"score {i}" for i in range(10)}

@@ -11,15 +11,16 @@ The default engine (``"tfidf-nmf"``) needs no deep-learning stack:
    of ``H`` weighs the terms of theme ``k``, row ``i`` of ``W`` the themes of
    answer ``i``. Each answer is assigned to its heaviest theme; an answer with
    no known term stays unassigned.
-3. **Choose k automatically** by topic stability (Greene, O'Callaghan &
-   Cunningham 2014): for each candidate ``k``, NMF is fitted on a reference
-   sample and on ``subsamples`` random 80% subsamples; each fit gives the top
-   ``t = 10`` terms of every theme; two fits agree by the average Jaccard
-   similarity of their ranked term lists at depths 1..t, with themes paired
-   by the Hungarian algorithm. ``stability(k)`` is the mean agreement between
-   the reference and each subsample; the ``k`` with the highest stability is
-   chosen (the smaller ``k`` on a tie). On large inputs the stability runs on
-   a random sample of ``stability_sample`` answers and the final model on all.
+3. **Choose k automatically** by stability. For each candidate ``k``
+   (``min_themes..max_themes``), NMF is fitted on a reference sample and on
+   ``subsamples`` random 80% subsamples. Two fits agree by (a) the term
+   agreement of Greene, O'Callaghan & Cunningham (2014): the average Jaccard
+   similarity of the themes' top ``t = 10`` terms at depths 1..t, themes paired
+   by the Hungarian algorithm; and (b) the assignment agreement: the adjusted
+   Rand index of the answers' themes (Lange et al. 2004). ``stability(k)`` is
+   mean (a) times mean (b); the ``k`` with the highest stability is chosen
+   (the smaller ``k`` on a tie). On large inputs the stability runs on a
+   random sample of ``stability_sample`` answers and the final model on all.
 4. **Describe each theme**: its label (its top key phrases, with words already
    covered by a heavier phrase dropped), its keywords, its size and share (with
    a Wilson interval), its share in each group, the mean VADER sentiment of
@@ -397,6 +398,8 @@ def find_themes(
     non-negative matrix factorization. *Nature* 401, 788-791.
     Greene, D., O'Callaghan, D. & Cunningham, P. (2014). How many topics?
     Stability analysis for topic models. *ECML PKDD 2014*, LNCS 8724, 498-513.
+    Lange, T., Roth, V., Braun, M.L. & Buhmann, J.M. (2004). Stability-based
+    validation of clustering solutions. *Neural Computation* 16(6), 1299-1323.
     Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic
     text retrieval. *Information Processing & Management* 24(5), 513-523.
 

@@ -44,6 +44,14 @@ def _check_text_column(frame: pd.DataFrame, column: str) -> pd.Series:
     return values
 
 
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -> None:
     labels = {t.id: t.label for t in result.themes}
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -122,6 +130,9 @@ def themes(
     groups = None
     if group:
         groups = [None if pd.isna(g) else str(g).strip() or None for g in frame[group]]
+        if all(g is None or _is_number(g) for g in groups):
+            # "rating 5 raise ..." reads better than "5 raise ..."
+            groups = [None if g is None else f"{group} {g}" for g in groups]
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
