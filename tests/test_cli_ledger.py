@@ -254,3 +254,26 @@ def test_a_defection_date_in_the_future_is_refused(tmp_path: Path) -> None:
     code, _, err = run("ledger", str(write(tmp_path, HEADER)), "--accounts", str(accounts))
     assert code == 2
     assert "row 2, column 'defected_at': got '2999-01-01'" in err
+
+
+def test_study_account_and_alerts_work_on_stored_events(demo_db_url: str) -> None:
+    from typer.testing import CliRunner as _Runner
+
+    from cxgap.cli import app as _app
+
+    run = _Runner()
+    alerts = run.invoke(
+        _app, ["ledger", "alerts", "demo", "--since", "2026-06-01", "--json", "--db", demo_db_url]
+    )
+    assert alerts.exit_code == 0, alerts.stderr
+    data = json.loads(alerts.stdout)
+    assert data["crossed_below"], "the demo plants accounts that drift below the threshold"
+    worst = data["crossed_below"][0]["account"]
+    detail = run.invoke(_app, ["ledger", "account", "demo", worst, "--json", "--db", demo_db_url])
+    assert detail.exit_code == 0, detail.stderr
+    d = json.loads(detail.stdout)
+    assert d["account"] == worst
+    assert d["balance"] < d["threshold"]
+    missing = run.invoke(_app, ["ledger", "account", "demo", "NOPE", "--db", demo_db_url])
+    assert missing.exit_code == 2
+    assert "no account 'NOPE'" in missing.stderr

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pandas as pd
+
 from cxgap.analysis.actions import candidate_actions
+from cxgap.analysis.alerts import AlertsResult, threshold_alerts
+from cxgap.analysis.ledger import score_events
 from cxgap.analysis.priorities import PrioritiesResult, analyze_priorities
+from cxgap.analysis.risk import AccountDetail, account_detail, ledger_report
 from cxgap.analysis.study import Step, StudyAnalysis, analyze_study
+from cxgap.errors import CxgapError, NotFoundError
 from cxgap.store.accounts import load_accounts, load_events, load_interviews
 from cxgap.store.actions import ActionItem, add_action, list_actions
 from cxgap.store.db import Database
 from cxgap.store.frames import load_frame
 from cxgap.store.migrate import ensure_schema
 from cxgap.store.studies import load_study
+from cxgap.study.model import StudyDefinition
 
 
 def analyze(
@@ -106,3 +113,49 @@ def propose_actions(
             )
         )
     return added
+
+
+def _ledger_inputs(
+    db: Database, slug: str, as_of: datetime | None
+) -> tuple[StudyDefinition, pd.DataFrame, pd.DataFrame, dict[str, float], pd.Timestamp]:
+    ensure_schema(db, create=False)
+    study = load_study(db, slug)
+    events = load_events(db, slug)
+    if events.empty:
+        raise CxgapError(
+            f"study {slug!r} has no interaction events: import them with "
+            "`cxgap import events FILE --study SLUG`"
+        )
+    accounts = load_accounts(db, slug)
+    weights = {m.key: m.weight for m in study.moments}
+    when = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(events["timestamp"].max())
+    return study, events, accounts, weights, when
+
+
+def account_ledger(
+    db: Database, slug: str, account: str, *, as_of: datetime | None = None
+) -> AccountDetail:
+    """One account's relationship bank account at ``as_of`` (default: the last event)."""
+    study, events, accounts, weights, when = _ledger_inputs(db, slug, as_of)
+    if account not in set(accounts["account_id"]):
+        raise NotFoundError(f"study {slug!r} has no account {account!r}")
+    report = ledger_report(events, study.ledger, weights, when, accounts=accounts)
+    scored = score_events(events, study.ledger, weights)
+    return account_detail(scored, account, when, report.threshold)
+
+
+def ledger_alerts(
+    db: Database, slug: str, *, since: datetime | None = None, as_of: datetime | None = None
+) -> AlertsResult:
+    """Accounts that crossed below the learned threshold between ``since``
+    (default: 30 days before ``as_of``) and ``as_of`` (default: the last event)."""
+    study, events, accounts, weights, when = _ledger_inputs(db, slug, as_of)
+    start = pd.Timestamp(since) if since is not None else when - pd.Timedelta(days=30)
+    report = ledger_report(events, study.ledger, weights, when, accounts=accounts)
+    return threshold_alerts(
+        score_events(events, study.ledger, weights),
+        report.threshold,
+        since=start,
+        as_of=when,
+        accounts=pd.Index([a.account for a in report.accounts]),
+    )

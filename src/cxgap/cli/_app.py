@@ -24,6 +24,20 @@ class _Group(TyperGroup):
             raise typer.Exit(USER_ERROR_EXIT) from None
 
 
+class DefaultCommandGroup(_Group):
+    """A command group that runs its ``default_command`` when the first
+    argument is not one of its sub-commands: ``cxgap ledger FILE.csv`` and
+    ``cxgap ledger account SLUG ACCOUNT`` side by side."""
+
+    default_command = "file"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = [self.default_command, *args]
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
+
 app = typer.Typer(
     cls=_Group,
     name="cxgap",

@@ -1,4 +1,8 @@
-"""``cxgap ledger FILE.csv``: the relationship bank account of any events file."""
+"""``cxgap ledger``: the relationship bank account.
+
+``cxgap ledger FILE.csv`` scores any events file; ``cxgap ledger account SLUG
+ACCOUNT`` and ``cxgap ledger alerts SLUG`` work on a study's stored events.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from rich.table import Table
 from cxgap.analysis.alerts import threshold_alerts
 from cxgap.analysis.ledger import score_events
 from cxgap.analysis.risk import AccountDetail, LedgerReport, account_detail, ledger_report
-from cxgap.cli._app import app
-from cxgap.cli._common import JsonOption, console, fmt, print_json
+from cxgap.cli._app import DefaultCommandGroup, app
+from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
 from cxgap.errors import InputError, Problem
 from cxgap.ingest.events import load_mapping, parse_accounts, parse_events
 from cxgap.ingest.tables import read_table
@@ -95,7 +99,16 @@ def _detail_table(d: AccountDetail) -> None:
         )
 
 
-@app.command()
+ledger_app = typer.Typer(
+    cls=DefaultCommandGroup,
+    help="The relationship bank account: `cxgap ledger FILE.csv` for any events file, "
+    "`cxgap ledger account SLUG ACCOUNT` and `cxgap ledger alerts SLUG` for a study.",
+    no_args_is_help=True,
+)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("file")
 def ledger(
     file: Annotated[
         Path,
@@ -181,3 +194,68 @@ def ledger(
         print_json(report.to_json_dict())
     else:
         _report_table(report, limit)
+
+
+@ledger_app.command("account")
+def ledger_account(
+    slug: Annotated[str, typer.Argument(help="The study.")],
+    account: Annotated[str, typer.Argument(help="The account id.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Balance date YYYY-MM-DD (default: last event).")
+    ] = None,
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """One account of a study: balance, distance to the threshold, every event with its
+    contribution, the largest debits, compounding runs and the balance over time."""
+    from cxgap.service import account_ledger
+    from cxgap.store.db import Database
+
+    with Database.open(settings_from(db)) as database:
+        detail = account_ledger(database, slug, account, as_of=_date(as_of, "--as-of"))
+    if json_:
+        print_json(detail.to_json_dict())
+    else:
+        _detail_table(detail)
+
+
+@ledger_app.command("alerts")
+def ledger_alerts(
+    slug: Annotated[str, typer.Argument(help="The study.")],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Previous run's date YYYY-MM-DD (default: 30 days before --as-of)."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="This run's date (default: last event).")
+    ] = None,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="POST the alerts as JSON to this URL.")
+    ] = None,
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Accounts of a study that crossed below the defection threshold since the last run."""
+    from cxgap.service import ledger_alerts as run_alerts
+    from cxgap.store.db import Database
+
+    with Database.open(settings_from(db)) as database:
+        alerts = run_alerts(
+            database, slug, since=_date(since, "--since"), as_of=_date(as_of, "--as-of")
+        )
+    if webhook:
+        from cxgap.webhook import post_json
+
+        post_json(webhook, alerts.to_json_dict())
+    if json_:
+        print_json(alerts.to_json_dict())
+        return
+    console.print(
+        f"{alerts.since:%Y-%m-%d} to {alerts.as_of:%Y-%m-%d}: {len(alerts.crossed_below)} "
+        f"account(s) crossed below the threshold {alerts.threshold:.2f}, "
+        f"{len(alerts.recovered)} recovered."
+    )
+    for a in alerts.crossed_below:
+        console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
