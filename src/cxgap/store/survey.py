@@ -504,15 +504,14 @@ def _write_answers(
         else:
             qkey, _, item = name.rpartition(".")
             split.append((qkey, item, value))
-    for qkey in {k for k, _, _ in split}:
-        items = [i for k, i, _ in split if k == qkey]
-        conn.execute(
-            delete(t.answer).where(
-                t.answer.c.response_id == response_id,
-                t.answer.c.question_key == qkey,
-                t.answer.c.item.in_(items),
-            )
+    # A question's values are always written whole (every item of a rank or
+    # multi question), so replacing them is one DELETE of those questions.
+    conn.execute(
+        delete(t.answer).where(
+            t.answer.c.response_id == response_id,
+            t.answer.c.question_key.in_(sorted({k for k, _, _ in split})),
         )
+    )
     rows = [
         {
             "response_id": response_id,
@@ -570,7 +569,9 @@ def save_answers(
         if status != "partial" or not _lock_partial(conn, rid):
             raise AlreadyAnsweredError("this survey was already answered: thank you")
         _write_answers(conn, rid, values, state.study)
-    return open_survey(db, token, draft=draft)
+    state.answers = _merge(state.answers, values)
+    state.status = "partial"
+    return state
 
 
 def _merge(
@@ -650,4 +651,6 @@ def submit(
                 )
                 .values(state="answered", answered_at=now)
             )
-    return Submission(False, open_survey(db, token, draft=draft))
+    state.answers = _merge(state.answers, values)
+    state.status = "complete"
+    return Submission(False, state)
