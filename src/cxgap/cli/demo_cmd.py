@@ -58,5 +58,9 @@ def demo(
 
 
 def _after_demo(url: str, out: Path) -> None:
-    """What to do next (the report is written here once it exists)."""
+    """Write the demo report to ``<out>/report.html`` and say what to do next."""
+    from cxgap.cli.report_cmd import build
+
+    path = build(url, "demo", out / "report.html")
+    console.print(f"Report: {path.resolve()}")
     console.print("Next: cxgap studies list · cxgap study show demo · cxgap analyze demo")

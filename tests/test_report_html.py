@@ -1,0 +1,165 @@
+"""The HTML report of the demo company: valid HTML, self-contained, the same
+numbers as `cxgap analyze --json`, user text escaped, small teams suppressed,
+and missing sections saying what to collect."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import html5lib
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxgap.cli import app
+from cxgap.demo.install import install_demo
+from cxgap.report import build_report_data, load_report_data
+from cxgap.report.data import ReportData
+from cxgap.report.html import render_html
+from cxgap.settings import Settings
+from cxgap.store.actions import ActionItem, add_action
+from cxgap.store.db import Database
+from cxgap.store.frames import load_frame
+
+runner = CliRunner()
+EVIL = "<script>alert('x')</script> =HYPERLINK(\"http://evil\") & more"
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'demo.db'}"
+    with Database.open(Settings.load(database_url=url)) as db:
+        install_demo(db, seed=7)
+        add_action(db, "demo", ActionItem(title=EVIL, factor="resolution", owner="<b>Ann</b>"))
+    return url
+
+
+@pytest.fixture(scope="module")
+def data(demo_url: str) -> ReportData:
+    with Database.open(Settings.load(database_url=demo_url)) as db:
+        return load_report_data(db, "demo", bootstrap=50)
+
+
+@pytest.fixture(scope="module")
+def html(data: ReportData) -> str:
+    return render_html(data)
+
+
+@pytest.fixture(scope="module")
+def analysis_json(demo_url: str) -> dict[str, Any]:
+    result = runner.invoke(
+        app, ["analyze", "demo", "--json", "--bootstrap", "50", "--db", demo_url]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _values(html: str) -> dict[str, float]:
+    """Every ``data-key``/``data-value`` pair of the page."""
+    pairs = re.findall(r'data-key="([^"]+)" data-value="([^"]*)"', html)
+    return {k: float(v) for k, v in pairs if v}
+
+
+def test_html_is_valid_per_the_html5_parser(html: str) -> None:
+    # html5lib's strict parser raises on every parse error of the WHATWG spec
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(html)
+
+
+def test_html_loads_nothing_from_other_hosts(html: str) -> None:
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<script" not in html.replace("&lt;script", "")
+    assert html.count('src="data:image/svg+xml;base64,') >= 8
+
+
+def test_headline_numbers_equal_analyze_json(html: str, analysis_json: dict[str, Any]) -> None:
+    values = _values(html)
+    for share in analysis_json["excellent"]["shares"]:
+        assert values[f"excellent.{share['audience']}.share"] == share["estimate"]["share"]
+    assert values["nps.customers.nps"] == analysis_json["nps"]["customers"]["nps"]
+    for p in analysis_json["nps"]["predicted"]:
+        assert values[f"nps.predicted.{p['audience']}"] == p["expected"]["nps"]
+        assert values[f"nps.gap.{p['audience']}"] == p["gap"]
+    rar = analysis_json["ledger"]["revenue_at_risk"]["revenue_below_threshold"]
+    assert values["ledger.revenue_below_threshold"] == rar
+
+
+def test_gap_matrix_means_equal_analyze_json(html: str, analysis_json: dict[str, Any]) -> None:
+    values = _values(html)
+    cells = [c for c in analysis_json["gaps"]["cells"] if not c["suppressed"]]
+    assert len(cells) == 36
+    for c in cells:
+        assert values[f"gaps.{c['item']}.{c['group']}"] == c["mean"]
+    for c in analysis_json["gaps"]["comparisons"]:
+        if c["b"] == "customer" and not c["suppressed"]:
+            assert values[f"gaps.diff.{c['item']}.{c['a']}"] == c["difference"]
+
+
+def test_every_section_is_there_in_reading_order(html: str) -> None:
+    ids = re.findall(r'<section id="([^"]+)"', html)
+    assert ids == [
+        "headline",
+        "gaps",
+        "priorities",
+        "drivers",
+        "defection",
+        "voice",
+        "hot-spots",
+        "accounts",
+        "actions",
+        "waves",
+        "methods",
+    ]
+    for words in (
+        "Concentrate here",
+        "hidden driver",
+        "Revenue at risk",
+        "Hot spots",
+        "Candidate actions",
+        "One escalation path",
+        "Is the gap closing?",
+    ):
+        assert words in html
+
+
+def test_user_text_is_escaped(html: str) -> None:
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "&lt;b&gt;Ann&lt;/b&gt;" in html
+
+
+def test_small_team_never_appears(html: str, data: ReportData, demo_url: str) -> None:
+    with Database.open(Settings.load(database_url=demo_url)) as db:
+        frame = load_frame(db, "demo")
+    billing = frame[(frame["audience"] == "staff") & (frame["team"] == "billing")]
+    assert 0 < len(billing[billing["wave"] == data.analysis.wave]) < 5
+    texts = billing[[c for c in frame.columns if c.startswith("open.")]].stack().dropna()
+    assert len(texts) > 0
+    assert "I work in billing" not in html
+    # the billing column of the team matrix is suppressed, cell by cell
+    assert html.count('data-suppressed="true"') == 12
+    assert not any(k.startswith("teams.") and k.endswith(".billing") for k in _values(html))
+    assert len([k for k in _values(html) if k.startswith("teams.")]) == 60
+
+
+def test_missing_sections_say_what_to_collect(data: ReportData) -> None:
+    a = data.analysis
+    bare = a.model_copy(
+        update={
+            "ledger": None,
+            "consistency": None,
+            "hot_spots": None,
+            "drivers": None,
+            "priorities": None,
+            "defection_risks": None,
+            "voice": None,
+            "missing": {"ledger": "interaction events per account"},
+        }
+    )
+    page = render_html(build_report_data(data.study, bare, pd.DataFrame()), charts={})
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert page.count('class="missing"') >= 6
+    assert "To fill this section, collect interaction events per account" in page
+    assert "To fill this section, collect open answers" in page
