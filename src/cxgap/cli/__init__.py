@@ -7,9 +7,7 @@ from cxgap.cli._app import app
 
 # Command modules register their commands on import; keep this list sorted.
 from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
-    actions_cmd,
     analyze_cmd,
-    backup_cmd,
     compare_cmd,
     db_cmd,
     demo_cmd,
@@ -18,13 +16,11 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     invite_cmd,
     ledger_cmd,
     nps_cmd,
-    priorities_cmd,
     report_cmd,
     serve_cmd,
     status_cmd,
     study_cmd,
     themes_cmd,
-    transfer_cmd,
 )
 
 
