@@ -70,9 +70,12 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], limit: float = 30) -> 
             raise SystemExit(f"cxgap serve exited with {proc.returncode}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return
+            try:
+                conn.request("GET", "/api/v1/health")
+                if conn.getresponse().status == 200:
+                    return
+            finally:
+                conn.close()
         except OSError:
             time.sleep(0.1)
     raise SystemExit("cxgap serve did not start")
@@ -124,7 +127,7 @@ def main() -> None:
             while time.monotonic() < stop_at:
                 with lock:
                     if not queue:
-                        return
+                        break
                     token = queue.pop()
                 for kind, method, path in (
                     ("put", "PUT", f"/api/v1/surveys/{token}/answers"),
@@ -143,6 +146,7 @@ def main() -> None:
                         latencies[kind].append(took)
                         if not ok:
                             failures.append(f"{kind} {resp.status} {data[:200]!r}")
+            conn.close()
 
         threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
         start = time.perf_counter()
