@@ -33,6 +33,7 @@ TOP_LEVEL = [
     "priorities",
     "defection_risks",
     "actions",
+    "voice",
     "ledger",
     "hot_spots",
     "consistency",

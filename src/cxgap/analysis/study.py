@@ -33,6 +33,9 @@ from cxgap.analysis.perception import PerceptionNps, analyze_perception
 from cxgap.analysis.priorities import PrioritiesResult, analyze_priorities
 from cxgap.analysis.risk import LedgerReport, ledger_report
 from cxgap.analysis.segments import SegmentComparison
+from cxgap.analysis.sentiment import vader_compound
+from cxgap.analysis.tagging import build_lexicon, tag_frame
+from cxgap.analysis.voice import VoiceAnalysis, analyze_voice
 from cxgap.analysis.waves import WaveChanges
 from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
@@ -92,7 +95,7 @@ class StudyAnalysis(Result):
     priorities: PrioritiesResult | None
     defection_risks: DefectionRisks | None
     actions: ActionsSection | None
-    voice: Any | None = None
+    voice: VoiceAnalysis | None
     ledger: LedgerReport | None
     hot_spots: list[HotSpot] | None
     consistency: ConsistencyResult | None
@@ -120,6 +123,33 @@ def _drivers(
         except AnalysisError as exc:
             problems.append(f"{outcome}: {exc}")
     return results, problems
+
+
+def answer_sentiment(study: StudyDefinition, frame: pd.DataFrame, wave: str) -> pd.DataFrame:
+    """Customers' open answers of one wave as (touchpoint, sentiment) rows:
+    the VADER compound score of each answer, once for every touchpoint its text
+    is tagged with (:mod:`cxgap.analysis.tagging`). Feeds the hot spots."""
+    customers = _customers(frame, wave)
+    texts = [
+        t
+        for c in customers.columns
+        if c.startswith("open.")
+        for t in customers[c].dropna().tolist()
+        if str(t).strip()
+    ]
+    if not texts:
+        return pd.DataFrame(
+            {"touchpoint": pd.Series(dtype=str), "sentiment": pd.Series(dtype=float)}
+        )
+    tags = tag_frame(texts, build_lexicon(study))
+    compound = vader_compound(texts)
+    rows = [
+        {"touchpoint": col.removeprefix("touchpoint."), "sentiment": float(compound[i])}
+        for col in tags.columns
+        if col.startswith("touchpoint.")
+        for i in tags.index[tags[col]]
+    ]
+    return pd.DataFrame(rows, columns=["touchpoint", "sentiment"])
 
 
 def _plan(
@@ -245,7 +275,10 @@ def analyze_study(
         when = as_of or pd.Timestamp(events["timestamp"].max()).to_pydatetime()
         ledger = ledger_report(events, study.ledger, weights, when, accounts=accounts)
         at_risk = [a.account for a in ledger.accounts if a.below_threshold]
-        consistency = touchpoint_consistency(score_events(events, study.ledger, weights))
+        consistency = touchpoint_consistency(
+            score_events(events, study.ledger, weights),
+            sentiment=answer_sentiment(study, frame, wave),
+        )
     else:
         missing["ledger"] = (
             "interaction events per account (cxgap import events) with "
@@ -259,6 +292,20 @@ def analyze_study(
         risks = analyze_defection_risks(study, frame, wave, at_risk_accounts=at_risk)
     except AnalysisError as exc:
         missing["defection_risks"] = f"answers from defected and top customers ({exc})"
+
+    report("Voice of the audiences")
+    voice: VoiceAnalysis | None = None
+    open_cols = [c for c in frame.columns if c.startswith("open.")]
+    has_text = bool(open_cols) and bool(
+        frame.loc[frame["wave"] == wave, open_cols].notna().any().any()
+    )
+    if has_text or (interviews is not None and len(interviews)):
+        voice = analyze_voice(study, frame, wave=wave, interviews=interviews, seed=seed)
+    else:
+        missing["voice"] = (
+            "answers to the open questions (what we do well, what to "
+            "improve, competitors, continue or start) or interview notes"
+        )
 
     report("Action plan")
     actions_section: ActionsSection | None = None
@@ -297,7 +344,7 @@ def analyze_study(
         priorities=priorities,
         defection_risks=risks,
         actions=actions_section,
-        voice=None,
+        voice=voice,
         ledger=ledger,
         hot_spots=consistency.hot_spots if consistency else None,
         consistency=consistency,
