@@ -3,7 +3,8 @@ intervals, full precision (the numbers of ``cxgap analyze --json``).
 
 Text cells that a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, tab or carriage return) are written as text with a
-leading apostrophe (OWASP, "CSV Injection"), so an answer such as
+leading apostrophe by :func:`cxgap.exports.neutralise_cell` (OWASP, "CSV
+Injection"), so an answer such as
 ``=HYPERLINK(...)`` never runs. Suppressed groups appear as "suppressed"
 with the reason, never with their numbers.
 """
@@ -19,24 +20,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from cxgap.exports import neutralise_cell
 from cxgap.report.data import ReportData
 
-__all__ = ["Sheet", "report_sheets", "safe_cell", "write_xlsx"]
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A cell value that cannot run as a formula.
-
-    Examples
-    --------
-    >>> safe_cell("=1+1"), safe_cell("-2 days"), safe_cell(-2.5), safe_cell("fine")
-    ("'=1+1", "'-2 days", -2.5, 'fine')
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+__all__ = ["Sheet", "report_sheets", "write_xlsx"]
 
 
 @dataclass
@@ -700,14 +687,14 @@ def _get(obj: Any, key: str) -> Any:
 
 def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
     ws = wb.create_sheet(sheet.name[:31])
-    ws.append([safe_cell(c) for c in sheet.columns])
+    ws.append([neutralise_cell(c) for c in sheet.columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in sheet.rows:
-        ws.append([safe_cell(v) for v in row])
+        ws.append([neutralise_cell(v) for v in row])
     if sheet.note:
         ws.append([])
-        ws.append([safe_cell(sheet.note)])
+        ws.append([neutralise_cell(sheet.note)])
     ws.freeze_panes = "A2"
     for i, title in enumerate(sheet.columns, start=1):
         width = max(
