@@ -90,3 +90,21 @@ def test_missing_and_empty_files_are_named(tmp_path: Path) -> None:
 def test_detect_format_on_plain_frames() -> None:
     assert detect_format(pd.DataFrame({"#": ["x"], "Q": ["1"]})) == "typeform"
     assert detect_format(pd.DataFrame({"a": ["1"]})) == "generic"
+
+
+def test_committed_fixtures_are_what_the_generator_writes(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_exports", EXPORTS.parent / "make_exports.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(EXPORTS) for p in EXPORTS.rglob("*") if p.is_file())
+    assert written == committed
+    for rel in written:
+        if rel.suffix != ".xlsx":  # XLSX files carry their creation time
+            assert (tmp_path / rel).read_bytes() == (EXPORTS / rel).read_bytes(), rel

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxgap.errors import InputError
 from cxgap.ingest.accounts import import_accounts
-from cxgap.ingest.formats import read_export
+from cxgap.ingest.formats import Export, read_export
 from cxgap.ingest.mapping import ResponseMapping, load_response_mapping
 from cxgap.ingest.responses import import_responses, parse_responses
 from cxgap.store.db import Database
@@ -251,3 +253,21 @@ def test_alexa_reviews_import_as_open_answers(acme: Database, shared_data: Path)
     assert frame["excellent"].value_counts().sort_index().tolist() == [161, 96, 152, 455, 2286]
     again = import_responses(acme, "acme", tsv, audience="customer", wave="w1", mapping=mapping)
     assert again.written == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-3, 14) | st.sampled_from(["", " 7 ", "x", "8.5"]), min_size=1))
+def test_nps_cells_are_kept_exactly_or_flagged(cells: list[object]) -> None:
+    frame = pd.DataFrame({"respondent_id": [f"r{i}" for i in range(len(cells))]})
+    frame["ltr"] = [str(c) for c in cells]
+    frame["wave"] = "w1"
+    frame.attrs.update(source="x.csv", first_data_row=2)
+    export = Export("x.csv", "cxgap", frame, {c: c for c in frame.columns})
+    parsed = parse_responses(export, STUDY, audience="customer")
+    for i, cell in enumerate(cells):
+        text = str(cell).strip()
+        valid = text.lstrip("-").isdigit() and 0 <= int(text) <= 10
+        # invalid cell, or an empty cell leaving the row with no answer at all
+        assert bool(parsed.bad[i]) == (not valid)
+        if valid:
+            assert parsed.frame["ltr"].iloc[i] == int(text)

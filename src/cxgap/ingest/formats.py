@@ -158,7 +158,11 @@ class Export:
         col = id_column or self.id_column
         if col is not None and col in self.frame.columns:
             return self.frame[col].astype("string").str.strip().astype(object)
-        joined = self.frame.astype("string").fillna("").agg("\x1f".join, axis=1)
+        cells = [self.frame[c].astype(object).where(self.frame[c].notna(), "").astype(str)
+                 for c in self.frame.columns]  # fmt: skip
+        joined = cells[0]
+        for more in cells[1:]:
+            joined = joined + "\x1f" + more
         digests = joined.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest()[:16])
         counter = digests.groupby(digests).cumcount()
         return (digests + "-" + counter.astype(str)).astype(object)

@@ -558,9 +558,10 @@ def parse_responses(
         ranks = pd.DataFrame({c: out[c] for c in rank_cols})
         ordered = np.sort(ranks.to_numpy(), axis=1)  # NaN sorts last
         dup_rank = (np.diff(ordered, axis=1) == 0).any(axis=1)
-        shown = pd.Series([None] * n, dtype=object)
+        listed: list[str | None] = [None] * n
         for i in np.flatnonzero(dup_rank):
-            shown.iloc[i] = "/".join(f"{x:g}" for x in ranks.iloc[i].dropna())
+            listed[int(i)] = "/".join(f"{x:g}" for x in ranks.iloc[int(i)].dropna())
+        shown = pd.Series(listed, dtype=object)
         check.flag(
             dup_rank, by_target.get(rank_cols[0], rank_cols[0]), shown, "each rank once per row"
         )
