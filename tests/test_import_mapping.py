@@ -123,3 +123,19 @@ def test_question_text_matches_whatever_the_case_and_punctuation(q: object) -> N
     text = q.text  # type: ignore[attr-defined]
     shouted = text.upper().replace("?", " ?!").replace(" ", "  ")
     assert _match([shouted])[shouted] == q.key  # type: ignore[attr-defined]
+
+
+def test_a_mapping_can_ignore_a_column_that_would_match() -> None:
+    out = match_columns(
+        ["ltr", "Notes"],
+        {},
+        STUDY,
+        audience="customer",
+        mapping=ResponseMapping(columns={"ltr": None}),
+    )
+    assert [(m.target, m.how) for m in out] == [(None, "ignored (mapping)"), (None, "no match")]
+
+
+def test_whole_and_per_option_columns_of_one_question_are_refused() -> None:
+    with pytest.raises(InputError, match="either one column for the whole question"):
+        _match(["What would make a customer leave?", "leave.price"])

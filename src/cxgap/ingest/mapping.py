@@ -264,11 +264,11 @@ def match_columns(
     for col in columns:
         header = headers.get(col, col)
         keys = [normalise(col), normalise(header)]
-        hit = next((mapped[k] for k in keys if k in mapped), "<none>")
-        if hit != "<none>" or any(k in mapped for k in keys):
-            out.append(
-                ColumnMatch(col, header, hit, "mapping file" if hit else "ignored (mapping)")
-            )
+        named = next((k for k in keys if k in mapped), None)
+        if named is not None:
+            target = mapped[named]
+            how = "mapping file" if target else "ignored (mapping)"
+            out.append(ColumnMatch(col, header, target, how))
             continue
         if col in system:
             out.append(ColumnMatch(col, header, None, "system column"))
