@@ -271,3 +271,32 @@ def test_nps_cells_are_kept_exactly_or_flagged(cells: list[object]) -> None:
         assert bool(parsed.bad[i]) == (not valid)
         if valid:
             assert parsed.frame["ltr"].iloc[i] == int(text)
+
+
+def test_qualtrics_numeric_values_read_like_choice_text() -> None:
+    text = _parse("qualtrics_customers.csv", "customer", "qualtrics_mapping.yaml")
+    numeric = _parse("qualtrics_customers_numeric.csv", "customer", "qualtrics_mapping.yaml")
+    pd.testing.assert_frame_equal(numeric, text)
+
+
+def test_mapping_options_name_answers_of_multi_select_questions(tmp_path: Path) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text("respondent_id,wave,leave\nr1,w1,Too expensive; Bad support\nr2,w1,Weather\n")
+    mapping = ResponseMapping(
+        options={"leave": {"Too expensive": "price", "Bad support": "unresolved_problems"}}
+    )
+    parsed = parse_responses(read_export(f), STUDY, audience="customer", mapping=mapping)
+    row = parsed.frame.iloc[0]
+    assert (row["leave.price"], row["leave.unresolved_problems"], row["leave.slow_response"]) == (
+        1,
+        1,
+        0,
+    )
+    assert [(p.row, p.value) for p in parsed.problems] == [(3, "Weather")]
+    with pytest.raises(InputError, match=r"options\.leave"):
+        parse_responses(
+            read_export(f),
+            STUDY,
+            audience="customer",
+            mapping=ResponseMapping(options={"leave": {"x": "nothing"}}),
+        )

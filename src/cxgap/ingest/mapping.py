@@ -24,6 +24,8 @@ A YAML mapping file says the rest::
       "perf.*": ["0", "N/A"]
     segments: {"Key account": top, "Churned": defected}
     teams: {"Customer Support": support}
+    options:                     # multi-select / choice answers -> item keys
+      leave: {"Too expensive": price, "7": price}
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ class ResponseMapping(BaseModel):
     missing: dict[str, list[str]] = Field(default_factory=dict)
     segments: dict[str, str] = Field(default_factory=dict)
     teams: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     def vocabulary(self, target: str) -> dict[str, float]:
         """Words (normalised) -> numbers for ``target``: "*" first, then globs,
@@ -139,6 +142,11 @@ def load_response_mapping(path: str | Path) -> ResponseMapping:
         data["missing"] = {
             k: [str(x) for x in (v if isinstance(v, list) else [v])]
             for k, v in data["missing"].items()
+        }
+    if isinstance(data.get("options"), dict):
+        data["options"] = {
+            k: {str(w): v for w, v in opts.items()} if isinstance(opts, dict) else opts
+            for k, opts in data["options"].items()
         }
     try:
         return ResponseMapping.model_validate(data)
@@ -256,6 +264,18 @@ def match_columns(
             problems.append(
                 Problem(file, None, header, target, f"a question asked of the {audience} audience")
             )
+    for key, opts in mapping.options.items():
+        q = next((q for q in study.questions if q.key == key), None)
+        if q is None or q.kind not in ("multi", "choice"):
+            problems.append(
+                Problem(file, None, f"options.{key}", key, "a multi-select or choice question key")
+            )
+            continue
+        problems += [
+            Problem(file, None, f"options.{key}", item, "one of " + ", ".join(q.items))
+            for item in opts.values()
+            if item not in q.items
+        ]
     if problems:
         raise InputError(problems)
 

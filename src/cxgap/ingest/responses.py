@@ -259,11 +259,18 @@ def _numeric(
     return values, bad, expected
 
 
-def _choices(study: StudyDefinition, target: Target) -> dict[str, str]:
-    """Normalised label or key -> item key."""
+def _choices(study: StudyDefinition, target: Target, mapping: ResponseMapping) -> dict[str, str]:
+    """Normalised label, key or code -> item key.
+
+    The codes 1..k stand for the items in the study's order (Qualtrics'
+    "numeric values" export with its default recode values); the mapping's
+    ``options`` for the question win over everything.
+    """
     labels = item_labels(study, target.question)
-    out = {normalise(k): k for k in labels}
+    out = {str(i + 1): k for i, k in enumerate(labels)}
+    out.update({normalise(k): k for k in labels})
     out.update({normalise(v): k for k, v in labels.items()})
+    out.update({normalise(w): k for w, k in mapping.options.get(target.question.key, {}).items()})
     return out
 
 
@@ -463,7 +470,7 @@ def parse_responses(
             out[target_name] = text
             answered |= text.notna().to_numpy()
         elif q.kind == "choice":
-            choices = _choices(study, target)
+            choices = _choices(study, target, mapping)
             val = text.map(lambda v, c=choices: c.get(normalise(v)) if isinstance(v, str) else None)
             check.flag(
                 (text.notna() & val.isna()).to_numpy(dtype=bool),
@@ -503,7 +510,7 @@ def parse_responses(
             out[target_name] = pd.to_numeric(val, errors="coerce").astype(float)
             multi_groups.setdefault(q.key, []).append(target_name)
         elif q.kind == "multi":
-            choices = _choices(study, target)
+            choices = _choices(study, target, mapping)
             option_labels = item_labels(study, q)
             parsed: dict[str, tuple[set[str], bool]] = {}
             for raw in text.dropna().unique():
