@@ -300,3 +300,13 @@ def test_mapping_options_name_answers_of_multi_select_questions(tmp_path: Path) 
             audience="customer",
             mapping=ResponseMapping(options={"leave": {"x": "nothing"}}),
         )
+
+
+def test_customers_without_a_segment_take_their_accounts(acme: Database) -> None:
+    # Google Forms fixture: no segment column; accounts ACC-001..004 in row order,
+    # whose CRM types are Key account, Key account, Churned, New.
+    import_responses(
+        acme, "acme", EXPORTS / "google_forms_customers.csv", audience="customer", wave="w1",
+        mapping=EXPORTS / "google_forms_mapping.yaml",
+    )  # fmt: skip
+    assert load_frame(acme, "acme")["segment"].tolist() == ["top", "top", "defected", "new"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -289,7 +289,9 @@ def parse_responses(
 
     ``audience`` and ``wave`` apply to every row unless the file has an
     ``audience``/``wave`` column (cxgap's format). ``accounts``, when given,
-    are the account ids a customer row may name. ``allowed`` restricts the
+    are the account ids a customer row may name; when they map each id to
+    its segment, a customer row without a segment takes its account's.
+    ``allowed`` restricts the
     question columns that may be filled (workshop sheets: the four open
     questions).
     """
@@ -419,6 +421,12 @@ def parse_responses(
                 "the id of an imported account (cxgap import accounts)",
             )
         out["account_id"] = acc.where(pd.Series(is_customer), None)
+        if isinstance(accounts, Mapping):
+            # A customer with no segment in the export takes their account's.
+            from_account = out["account_id"].map(
+                lambda a: accounts.get(a) if isinstance(a, str) else None
+            )
+            out["segment"] = out["segment"].where(out["segment"].notna(), from_account)
 
     # Response ids: the export's, else a hash of the row.
     id_col = by_target.get("response_id") or export.id_column
@@ -641,7 +649,12 @@ def import_responses(
     study = load_study(db, slug)
     if mapping is not None and not isinstance(mapping, ResponseMapping):
         mapping = load_response_mapping(mapping)
-    accounts = set(load_accounts(db, slug)["account_id"])
+    known = load_accounts(db, slug)
+    accounts = dict(
+        zip(
+            known["account_id"], known["segment"].where(known["segment"].notna(), None), strict=True
+        )
+    )
     export = read_export(path, format=format)
     parsed = parse_responses(
         export, study, audience=audience, wave=wave, mapping=mapping, accounts=accounts
