@@ -18,8 +18,9 @@ The default engine (``"tfidf-nmf"``) needs no deep-learning stack:
    similarity of the themes' top ``t = 10`` terms at depths 1..t, themes paired
    by the Hungarian algorithm; and (b) the assignment agreement: the adjusted
    Rand index of the answers' themes (Lange et al. 2004). ``stability(k)`` is
-   mean (a) times mean (b); the ``k`` with the highest stability is chosen
-   (the smaller ``k`` on a tie). On large inputs the stability runs on a
+   mean (a) times mean (b); the smallest ``k`` whose stability is within
+   0.02 of the highest is chosen. ``k`` is at most one theme per 15 answers.
+   On large inputs the stability runs on a
    random sample of ``stability_sample`` answers and the final model on all.
 4. **Describe each theme**: its label (its top key phrases, with words already
    covered by a heavier phrase dropped), its keywords, its size and share (with
@@ -72,6 +73,8 @@ ENGINES: tuple[str, ...] = ("tfidf-nmf", "embeddings")
 
 MIN_ANSWERS = 10
 _TOP_TERMS = 10
+_ANSWERS_PER_THEME = 15
+_STABILITY_TOLERANCE = 0.02
 _LABEL_SAMPLE = 5000
 _DUPLICATE_COSINE = 0.6
 # Words that carry no theme in survey answers, on top of scikit-learn's list.
@@ -464,7 +467,9 @@ def find_themes(
 
     notes: list[str] = []
     k_scores: list[KScore] = []
-    upper = max(1, min(max_themes, n_terms - 1, int(has_terms.sum()) // 3))
+    # at most one theme per 15 answers on average: smaller themes are noise
+    per_theme = max(2, int(has_terms.sum()) // _ANSWERS_PER_THEME)
+    upper = max(1, min(max_themes, n_terms - 1, per_theme))
     if n_themes is not None:
         k = min(n_themes, max(1, n_terms))
         chosen_by: Literal["stability", "user", "data size"] = "user"
@@ -480,8 +485,11 @@ def find_themes(
             )
         ks = range(max(2, min_themes), upper + 1)
         k_scores = _stability(x[rows], ks, seed, subsamples)
-        best = max(k_scores, key=lambda s: (round(s.stability, 6), -s.k))
-        k, chosen_by = best.k, "stability"
+        top = max(s.stability for s in k_scores)
+        # the smallest k within a hair of the most stable one: stability
+        # estimates from five subsamples differ by about this much by chance
+        best = min(s.k for s in k_scores if s.stability >= top - _STABILITY_TOLERANCE)
+        k, chosen_by = best, "stability"
 
     w, h, converged = _fit_nmf(x, k, seed)
     if not converged:
