@@ -353,3 +353,29 @@ def test_anonymous_link_keeps_no_ip_or_user_agent(client: TestClient, survey_db:
         assert conn.execute(select(func.count()).select_from(t.response)).scalar() == 1
     for secret in ("UniqueAgent", "testclient", "127.0.0.1", draft.group(1)):
         assert secret not in dump
+
+
+def test_a_section_that_is_not_a_number_shows_where_the_respondent_is(
+    client: TestClient, survey_db: Database
+) -> None:
+    page = client.get(f"/s/{_token(survey_db)}?section=abc")
+    assert page.status_code == 200 and "Section 1 of 5" in page.text
+
+
+def test_audience_without_questions_is_a_clear_page(db_url: str) -> None:
+    db = Database.open(Settings.load(database_url=db_url))
+    upgrade(db)
+    study = default_study("acme", organisation="Acme")
+    questions = [
+        q.model_copy(
+            update={"audiences": [a for a in q.audiences if a != "leadership"] or ["staff"]}
+        )
+        for q in study.questions
+    ]
+    save_study(db, study.model_copy(update={"questions": questions}))
+    token = _token(db, "leadership", "lee@acme.test")
+    with TestClient(create_app(Settings.load(database_url="sqlite://"), database=db)) as c:
+        page = c.get(f"/s/{token}")
+    db.close()
+    assert page.status_code == 404
+    assert "has no questions for the leadership audience" in page.text

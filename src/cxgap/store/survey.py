@@ -414,10 +414,15 @@ def open_survey(db: Database, token: str, *, draft: str | None = None) -> Survey
             ).first()
         answers = _load_answers(conn, row.id) if row is not None else {}
     study = load_study(db, link.slug)
+    sections = sections_for(study, link.audience)
+    if not sections:
+        raise NotFoundError(
+            f"study {link.slug!r} has no questions for the {link.audience} audience"
+        )
     return SurveyState(
         link=link,
         study=study,
-        sections=sections_for(study, link.audience),
+        sections=sections,
         answers=answers,
         status="new" if row is None else str(row.status),
     )

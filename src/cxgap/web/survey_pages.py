@@ -108,7 +108,7 @@ def _answered(request: Request, templates: Any, state: SurveyState, status: int)
 
 @router.get("/s/{token}", response_class=HTMLResponse)
 def survey_page(
-    request: Request, token: str, db: DbDep, templates: TemplatesDep, section: int | None = None
+    request: Request, token: str, db: DbDep, templates: TemplatesDep, section: str | None = None
 ) -> Response:
     """Show the section asked for, or where the respondent left off."""
     probe = open_survey(db, token)
@@ -119,7 +119,7 @@ def survey_page(
     state = open_survey(db, token, draft=draft) if probe.link.anonymous else probe
     if state.answered:
         return _answered(request, templates, state, 200)
-    index = state.resume_section() if section is None else section
+    index = int(section) if section and section.isdigit() else state.resume_section()
     index = max(0, min(index, len(state.sections) - 1))
     response = _page(request, templates, state, index, draft=draft)
     if new_cookie is not None:
