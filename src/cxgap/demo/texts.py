@@ -365,14 +365,18 @@ def open_answer(
 
 
 def workshop_sheet(rng: np.random.Generator, *, question: str) -> str:
-    """A leadership workshop group's answer to ``question``: a few bullet
-    points agreed by a table of 6-8 people."""
+    """A leadership workshop group's answer to ``question``: two bullet points
+    agreed by a table of 6-8 people, drawn from the leadership themes with the
+    same weights as individual answers."""
     if question not in _WEIGHTS or "leadership" not in _WEIGHTS[question]:
         raise ValueError(f"no leadership workshop answer for question {question!r}")
-    themes = list(_WEIGHTS[question]["leadership"])
-    order = rng.permutation(len(themes))
+    weights = _WEIGHTS[question]["leadership"]
+    themes = list(weights)
+    p = np.array([weights[t] for t in themes], dtype=float)
+    n_points = min(len(themes), 2)
+    chosen = rng.choice(len(themes), size=n_points, replace=False, p=p / p.sum())
     points = []
-    for i in order[: max(2, len(themes))]:
+    for i in chosen:
         core = _pick(rng, _CORES[themes[int(i)]])
         points.append(f"- {core[0].upper()}{core[1:]}.")
     return "Our table agreed:\n" + "\n".join(points)
