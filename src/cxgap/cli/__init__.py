@@ -8,6 +8,7 @@ from cxgap.cli._app import app
 # Command modules register their commands on import; keep this list sorted.
 from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     analyze_cmd,
+    backup_cmd,
     compare_cmd,
     db_cmd,
     demo_cmd,
@@ -21,6 +22,7 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     status_cmd,
     study_cmd,
     themes_cmd,
+    transfer_cmd,
 )
 
 

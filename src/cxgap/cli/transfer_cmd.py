@@ -1,0 +1,88 @@
+"""``cxgap export SLUG`` and ``cxgap import study FILE``: a whole study, moved
+between databases in one versioned zip file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cxgap.cli._app import app
+from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.cli.import_cmd import import_app
+from cxgap.store.db import Database
+from cxgap.transfer import Manifest, export_study, import_study
+
+
+def _progress(show: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show,
+    )
+
+
+def _counts_table(title: str, counts: dict[str, int], kept: dict[str, int] | None = None) -> Table:
+    table = Table("table", "rows", *(["kept as stored"] if kept is not None else []), title=title)
+    for name, n in counts.items():
+        extra = [str(kept.get(name, ""))] if kept is not None else []
+        table.add_row(name, str(n), *extra)
+    return table
+
+
+@app.command("export")
+def export_cmd(
+    slug: Annotated[str, typer.Argument(help="The study to export.")],
+    out: Annotated[Path, typer.Option("--out", help="Zip file to write.")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Export a whole study (definition, respondents, responses and answers,
+    invitations, interview notes, action items, and its organisation's accounts
+    and events) to one zip file that `cxgap import study` reads."""
+    with Database.open(settings_from(db)) as database, _progress(not json) as bar:
+        task = bar.add_task(f"Exporting {slug}", total=None)
+        result = export_study(database, slug, out, progress=lambda n: bar.advance(task, n))
+    if json:
+        print_json(result.to_json_dict())
+        return
+    console.print(_counts_table(f"{slug} → {out}", result.tables))
+    console.print(
+        f"Exported study {slug} of {result.organisation} "
+        f"(schema {result.schema_revision}) to {out}."
+    )
+
+
+@import_app.command("study")
+def import_study_cmd(
+    file: Annotated[Path, typer.Argument(help="Zip file written by `cxgap export`.")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Import a whole study exported with `cxgap export`, in one transaction.
+    The study's slug must be new to the database; accounts of an organisation
+    already present are matched by their id and kept as stored."""
+    with Database.open(settings_from(db)) as database, _progress(not json) as bar:
+        task = bar.add_task(f"Importing {file.name}", total=None)
+
+        def sized(manifest: Manifest) -> None:
+            bar.update(task, total=sum(manifest.tables.values()))
+
+        result = import_study(
+            database, file, on_manifest=sized, progress=lambda n: bar.advance(task, n)
+        )
+    if json:
+        print_json(result.to_json_dict())
+        return
+    console.print(_counts_table(f"{file.name} → {result.study}", result.inserted, result.kept))
+    console.print(
+        f"Imported study {result.study} of {result.organisation} "
+        f"({sum(result.inserted.values())} rows)."
+    )
