@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cxgap.analysis.text import analysis_text, cut, looks_english, mask_pii, quote_text
 from cxgap.analysis.voice import WORKSHOP_NOTE, VoiceAnalysis, analyze_voice
@@ -264,7 +266,17 @@ def test_very_long_answers_are_cut_at_a_word_with_a_note() -> None:
     assert quoted.endswith("[cut: 4999 characters in all]")
 
 
+@given(
+    st.from_regex(r"[a-z][a-z0-9._]{0,10}", fullmatch=True),
+    st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|org|co\.uk|de)", fullmatch=True),
+)
+def test_any_email_address_is_masked(local: str, domain: str) -> None:
+    masked = mask_pii(f"Write to {local}@{domain} please")
+    assert "@" not in masked and "[email]" in masked
+
+
 def test_other_languages_are_flagged() -> None:
     assert looks_english("We would like faster answers from the support team")
     assert not looks_english("Wir hätten gerne schnellere Antworten vom Support Team")
     assert looks_english("ok")
+    assert not looks_english("Служба поддержки отвечает слишком медленно")

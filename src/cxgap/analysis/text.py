@@ -185,10 +185,11 @@ def quote_text(raw: object, max_chars: int = 400) -> str:
 def looks_english(text: str) -> bool:
     """Whether ``text`` is probably English (or too short to tell).
 
-    A text of at least four words is taken as English when at least one word
-    in eight is a frequent English function word; shorter texts count as
-    English. Good enough to flag the share of answers in other languages, not
-    to identify the language.
+    A text mostly in a non-Latin script is not English; otherwise a text of
+    at least four words is taken as English when at least one word in eight is
+    a frequent English function word; shorter texts count as English. Good
+    enough to flag the share of answers in other languages, not to identify
+    the language.
 
     Examples
     --------
@@ -196,7 +197,12 @@ def looks_english(text: str) -> bool:
     True
     >>> looks_english("Le support était lent à répondre aux demandes")
     False
+    >>> looks_english("客服回复太慢了")
+    False
     """
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) >= 4 and sum(ch.isascii() for ch in letters) * 2 < len(letters):
+        return False  # mostly non-Latin script (Chinese, Arabic, Cyrillic, ...)
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < 4:
         return True
