@@ -458,8 +458,8 @@ def find_themes(
         x = vectorizer.fit_transform(docs).tocsr()
     except ValueError:
         raise AnalysisError(
-            f"the {n} answers share too few words to find themes (each theme word must "
-            "appear in at least two answers)"
+            f"the {n} answers share too few words to find themes (a theme word must "
+            "appear in at least two answers and in at most half of them)"
         ) from None
     vocab = vectorizer.get_feature_names_out()
     has_terms = np.asarray(x.getnnz(axis=1) > 0)
@@ -471,10 +471,13 @@ def find_themes(
     per_theme = max(2, int(has_terms.sum()) // _ANSWERS_PER_THEME)
     upper = max(1, min(max_themes, n_terms - 1, per_theme))
     if n_themes is not None:
-        k = min(n_themes, max(1, n_terms))
+        k = min(n_themes, max(1, min(n_terms, int(has_terms.sum()))))
         chosen_by: Literal["stability", "user", "data size"] = "user"
         if k < n_themes:
-            notes.append(f"only {n_terms} distinct terms: {k} themes instead of {n_themes}")
+            notes.append(
+                f"only {n_terms} distinct terms in {int(has_terms.sum())} answers: "
+                f"{k} themes instead of {n_themes}"
+            )
     elif upper < max(2, min_themes):
         k, chosen_by = max(1, upper), "data size"
     else:
