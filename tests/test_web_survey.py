@@ -379,3 +379,12 @@ def test_audience_without_questions_is_a_clear_page(db_url: str) -> None:
     db.close()
     assert page.status_code == 404
     assert "has no questions for the leadership audience" in page.text
+
+
+def test_staff_read_importance_as_importance_to_customers(
+    client: TestClient, survey_db: Database
+) -> None:
+    staff = client.get(f"/s/{_token(survey_db, 'staff', 'sam@acme.test')}?section=1")
+    assert "How important is integrity to our customers?" in staff.text
+    customer = client.get(f"/s/{_token(survey_db)}?section=1")
+    assert "How important is integrity to you?" in customer.text

@@ -140,7 +140,7 @@ class SurveyState:
                 {
                     "key": s.key,
                     "title": s.title,
-                    "questions": [_question_json(q) for q in s.questions],
+                    "questions": [_question_json(q, self.link.audience) for q in s.questions],
                 }
                 for s in self.sections
             ],
@@ -158,10 +158,25 @@ def framing(audience: str) -> str:
     )
 
 
-def _question_json(q: Question) -> dict[str, Any]:
+def question_text(q: Question, audience: str) -> str:
+    """The question as this audience reads it: leadership and staff answer
+    for the customer, so "to you" becomes "to our customers".
+
+    >>> from cxgap.study.model import Question
+    >>> q = Question(key="imp.time", text="How important is time to you?", kind="rating",
+    ...              audiences=["staff"], scale_min=1, scale_max=5)
+    >>> question_text(q, "staff")
+    'How important is time to our customers?'
+    """
+    if audience == "customer":
+        return q.text
+    return q.text.replace(" to you?", " to our customers?")
+
+
+def _question_json(q: Question, audience: str) -> dict[str, Any]:
     return {
         "key": q.key,
-        "text": q.text,
+        "text": question_text(q, audience),
         "kind": q.kind,
         "required": q.required,
         "scale_min": q.scale_min,

@@ -27,6 +27,7 @@ from cxgap.store.survey import (
     item_label,
     new_draft_key,
     open_survey,
+    question_text,
     save_answers,
     submit,
 )
@@ -86,8 +87,9 @@ def _page(
         "label": lambda item: item_label(state.study, item),
         "val": lambda key: _fmt(shown.get(key)),
         "anchors": _anchors,
+        "qtext": lambda q: question_text(q, state.link.audience),
         "error_list": [
-            (q.key, _short(q.text), (errors or {})[q.key])
+            (q.key, _short(question_text(q, state.link.audience)), (errors or {})[q.key])
             for sec in state.sections
             for q in sec.questions
             if q.key in (errors or {})
