@@ -16,6 +16,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cxgap.cli import app
+from cxgap.errors import ConfigError
 from cxgap.invite.mail import MailError, invitation_message, send_messages
 from cxgap.settings import Settings
 from cxgap.store import schema as t
@@ -193,3 +194,40 @@ def test_unreachable_smtp_server_is_a_clear_error() -> None:
     )
     with pytest.raises(MailError, match=f"127.0.0.1:{port}"):
         send_messages(settings, [msg])
+
+
+def test_smtp_settings_come_from_cxgap_smtp_variables() -> None:
+    s = Settings.load(
+        database_url="sqlite://",
+        environ={
+            "CXGAP_SMTP_HOST": "mail.acme.test",
+            "CXGAP_SMTP_PORT": "587",
+            "CXGAP_SMTP_FROM": "cx@acme.test",
+            "CXGAP_SMTP_USER": "cx",
+            "CXGAP_SMTP_PASSWORD": "hunter2",
+            "CXGAP_SMTP_STARTTLS": "yes",
+            "CXGAP_BASE_URL": "https://survey.acme.test/",
+        },
+    )
+    assert (s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_user) == (
+        "mail.acme.test",
+        587,
+        "cx@acme.test",
+        "cx",
+    )
+    assert s.smtp_password == "hunter2" and s.smtp_starttls is True
+    assert s.base_url == "https://survey.acme.test"
+    assert "hunter2" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("CXGAP_SMTP_PORT", "smtp", "expected a port number"),
+        ("CXGAP_SMTP_PORT", "70000", "smtp_port=70000"),
+        ("CXGAP_SMTP_STARTTLS", "maybe", "expected true or false"),
+    ],
+)
+def test_invalid_smtp_setting_is_a_config_error(name: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        Settings.load(database_url="sqlite://", environ={name: value})
