@@ -488,10 +488,10 @@ def find_themes(
             )
         ks = range(max(2, min_themes), upper + 1)
         k_scores = _stability(x[rows], ks, seed, subsamples)
-        top = max(s.stability for s in k_scores)
+        most_stable = max(s.stability for s in k_scores)
         # the smallest k within a hair of the most stable one: stability
         # estimates from five subsamples differ by about this much by chance
-        best = min(s.k for s in k_scores if s.stability >= top - _STABILITY_TOLERANCE)
+        best = min(s.k for s in k_scores if s.stability >= most_stable - _STABILITY_TOLERANCE)
         k, chosen_by = best, "stability"
 
     w, h, converged = _fit_nmf(x, k, seed)
