@@ -93,3 +93,23 @@ def test_demo_ends_by_writing_its_report(tmp_path: Path) -> None:
     assert report.is_file()
     assert f"Report: {report.resolve()}" in result.stdout
     assert "Brightwell" in report.read_text(encoding="utf-8")
+
+
+def test_report_reads_sqlite_and_postgresql_alike(db_url: str, tmp_path: Path) -> None:
+    import json
+
+    with Database.open(Settings.load(database_url=db_url)) as db:
+        install_demo(db, seed=7)
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(
+        app, ["report", "demo", "--out", str(out), "--bootstrap", "0", "--db", db_url]
+    )
+    assert result.exit_code == 0, result.output
+    analysis = runner.invoke(app, ["analyze", "demo", "--json", "--bootstrap", "0", "--db", db_url])
+    parsed = json.loads(analysis.stdout)
+    shares = {s["audience"]: s["estimate"]["share"] for s in parsed["excellent"]["shares"]}
+    rows = list(load_workbook(out)["Excellent"].iter_rows(min_row=2, max_row=4, values_only=True))
+    assert [r[0] for r in rows] == ["Leadership", "Staff", "Customers"]
+    assert [r[2] for r in rows] == pytest.approx(
+        [shares["leadership"], shares["staff"], shares["customer"]], rel=1e-13
+    )

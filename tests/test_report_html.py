@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cxgap.analysis.voice import analyze_voice
 from cxgap.cli import app
 from cxgap.demo.install import install_demo
 from cxgap.report import build_report_data, load_report_data
@@ -163,3 +164,25 @@ def test_missing_sections_say_what_to_collect(data: ReportData) -> None:
     assert page.count('class="missing"') >= 6
     assert "To fill this section, collect interaction events per account" in page
     assert "To fill this section, collect open answers" in page
+
+
+def test_voice_section_renders_themes_with_their_shares(data: ReportData, demo_url: str) -> None:
+    with Database.open(Settings.load(database_url=demo_url)) as db:
+        frame = load_frame(db, "demo")
+    voice = analyze_voice(data.study, frame, wave=data.analysis.wave, permutations=0)
+    with_voice = data.model_copy(
+        update={"analysis": data.analysis.model_copy(update={"voice": voice})}
+    )
+    page = render_html(with_voice, charts={})
+    html5lib.HTMLParser(strict=True).parse(page)
+    values = _values(page)
+    checked = 0
+    for q in voice.questions:
+        for t in q.themes.themes if q.themes else []:
+            for group, share in t.share_by_group.items():
+                if share.share is not None:
+                    assert values[f"voice.{q.question}.{t.id}.{group}"] == share.share
+                    checked += 1
+    assert checked > 20
+    assert "I work in billing" not in page
+    assert "To fill this section, collect open answers" not in page

@@ -24,6 +24,8 @@ __all__ = ["render_html", "render_template", "write_html"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 AUDIENCES = ("leadership", "staff", "customer")
+#: Accounts listed in the accounts-at-risk table (nearest the threshold first).
+MAX_ACCOUNTS = 25
 Step = Callable[[str], None]
 
 
@@ -79,8 +81,7 @@ def context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]:
         return f"{name} ({account})" if name else account
 
     risk = sorted(a.ledger.accounts, key=lambda x: x.distance) if a.ledger else []
-    below = [x for x in risk if x.below_threshold]
-    risk_accounts = below if len(below) >= 10 else risk[: max(10, len(below))]
+    risk_accounts = risk[:MAX_ACCOUNTS]
     return {
         "a": a,
         "study": data.study,
@@ -96,6 +97,7 @@ def context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]:
         "gap_comparisons": {(c.item, c.a, c.b): c for c in a.gaps.comparisons},
         "team_cells": {(c.item, c.group): c for c in a.teams.cells} if a.teams else {},
         "risk_accounts": risk_accounts,
+        "more_below": sum(x.below_threshold for x in risk[MAX_ACCOUNTS:]),
         "max_candidates": 10,
     }
 
