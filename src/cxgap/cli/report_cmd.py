@@ -19,7 +19,7 @@ from cxgap.store.migrate import ensure_schema
 from cxgap.store.studies import load_study
 
 # Parts the progress bar counts: loading, the analysis steps, timelines, charts, writing.
-_STEPS = 26
+_STEPS = 30
 
 
 def build(

@@ -693,6 +693,9 @@ def theme_chart(question: Any, labels: dict[str, str]) -> Any | None:
             color=colour,
         ),
         base.mark_rule(strokeWidth=2).encode(x="lo:Q", x2="hi:Q", y=y, yOffset=off, color=colour),
+        base.mark_point(filled=True, size=40).encode(
+            x="value:Q", y=y, yOffset=off, color=colour, tooltip=["n:Q"]
+        ),
     ).properties(width=WIDTH - 100, height=22 * len(groups) * df["y"].nunique())
 
 
