@@ -380,6 +380,34 @@ def test_a_row_the_database_refuses_is_one_clear_error(
     assert _count(fresh_db, t.study) == 0
 
 
+def test_a_null_where_the_database_needs_a_value_stops_the_import(
+    source: tuple[str, Path], tmp_path: Path, fresh_db: Database
+) -> None:
+    # Answers go through COPY on PostgreSQL and executemany on SQLite: both refuse.
+    with zipfile.ZipFile(source[1]) as z:
+        lines = z.read("tables/answer.jsonl").decode().splitlines()
+    lines[-1] = json.dumps({**json.loads(lines[-1]), "question_key": None})
+    broken = _rewrite(source[1], tmp_path / "n.zip", **{"tables/answer.jsonl": "\n".join(lines)})
+    with pytest.raises(CxgapError, match=r"n\.zip: answer: .*(null|NULL)"):
+        import_study(fresh_db, broken)
+    assert _count(fresh_db, t.study) == 0 and _count(fresh_db, t.answer) == 0
+
+
+def test_an_export_that_fails_leaves_no_file(
+    source: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("cxgap.transfer.neutralise_frame", broken)
+    with Database.open(Settings.load(database_url=source[0])) as db:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            export_study(db, SMALL, tmp_path / "x.zip")
+        with pytest.raises(CxgapError, match="does not exist"):
+            export_study(db, SMALL, tmp_path / "missing" / "x.zip")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_not_a_zip_and_no_manifest_are_clear_errors(tmp_path: Path, fresh_db: Database) -> None:
     text = tmp_path / "x.zip"
     text.write_text("hello")

@@ -49,6 +49,7 @@ from cxgap.transfer import (
     FORMAT_VERSION,
     Manifest,
     check_manifest,
+    copy_rows,
     db_reason,
     decode_value,
     encode_rows,
@@ -58,6 +59,7 @@ from cxgap.transfer import (
     read_rows,
     snapshot,
     write_table,
+    written_atomically,
 )
 
 __all__ = [
@@ -166,10 +168,10 @@ def backup_database(
     as JSON lines. The file appears under its name only once complete.
     """
     out = Path(out)
-    if not out.parent.is_dir():
-        raise CxgapError(f"cannot write {out}: folder {out.parent} does not exist")
-    tmp = out.with_name(out.name + ".partial")
-    with tempfile.TemporaryDirectory(prefix="cxgap-backup-", dir=out.parent) as work:
+    with (
+        written_atomically(out) as tmp,
+        tempfile.TemporaryDirectory(prefix="cxgap-backup-", dir=out.parent) as work,
+    ):
         if db.dialect == "sqlite" and not portable:
             kind: Kind = "sqlite"
             revision, counts, payload = _backup_sqlite(db, Path(work))
@@ -197,7 +199,6 @@ def backup_database(
                 tables=counts,
             )
             zf.writestr("manifest.json", json.dumps(manifest.to_json_dict(), indent=2))
-    tmp.replace(out)
     return BackupResult(
         file=str(out),
         kind=kind,
@@ -396,7 +397,7 @@ def _restore_rows(
 
 
 def _insert_rows(conn: Connection, tb: Table, batch: list[dict[str, Any]], file: str) -> None:
-    if not batch:
+    if not batch or copy_rows(conn, tb, batch, file):
         return
     try:
         conn.execute(tb.insert(), batch)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Date, DateTime, Select, Table, select, tuple_
+from sqlalchemy import JSON, Connection, Date, DateTime, Select, Table, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxgap import __version__
@@ -289,6 +289,24 @@ def write_table(archive: zipfile.ZipFile, name: str, lines: Iterator[str]) -> in
 # --- export ---------------------------------------------------------------------
 
 
+@contextmanager
+def written_atomically(out: Path) -> Iterator[Path]:
+    """A temporary path next to ``out``, renamed to ``out`` when the block
+    succeeds and removed when it fails: ``out`` never holds a partial file."""
+    if not out.parent.is_dir():
+        raise CxgapError(f"cannot write {out}: folder {out.parent} does not exist")
+    tmp = out.with_name(out.name + ".partial")
+    try:
+        yield tmp
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CxgapError(f"cannot write {out}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _study_query(table: Table, sid: int, org: int) -> Select[Any]:
     """The rows of ``table`` that belong to study ``sid`` of organisation ``org``."""
     q = select(table)
@@ -327,19 +345,16 @@ def export_study(
     ensure_schema(db, create=False)
     revision = current_revision(db) or ""
     out = Path(out)
-    tmp = out.with_name(out.name + ".partial")
     counts: dict[str, int] = {}
-    with snapshot(db) as conn:
+    with snapshot(db) as conn, written_atomically(out) as tmp:
         sid = study_id(conn, slug)
         org = organisation_of(conn, sid)
         org_name = str(
             conn.execute(select(t.organisation.c.name).where(t.organisation.c.id == org)).scalar()
         )
-        try:
-            archive = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-        except OSError as exc:
-            raise CxgapError(f"cannot write {out}: {exc.strerror or exc}") from None
-        with archive:
+        with zipfile.ZipFile(
+            tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6
+        ) as archive:
             for table in STUDY_TABLES:
                 rows = conn.execution_options(yield_per=CHUNK).execute(
                     _study_query(table, sid, org)
@@ -358,10 +373,10 @@ def export_study(
                 tables=counts,
             )
             archive.writestr("manifest.json", json.dumps(manifest.to_json_dict(), indent=2))
-    frame = neutralise_frame(load_frame(db, slug))
-    with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("responses.csv", frame.to_csv(index=False))
-    tmp.replace(out)
+            # A readable copy for spreadsheets (read after the snapshot's rows; the import
+            # ignores it).
+            frame = neutralise_frame(load_frame(db, slug))
+            archive.writestr("responses.csv", frame.to_csv(index=False))
     return StudyExport(
         file=str(out), study=slug, organisation=org_name, schema_revision=revision, tables=counts
     )
@@ -392,13 +407,47 @@ def _remap(
     return out
 
 
-def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], file: str) -> bool:
+    """Write ``rows`` with PostgreSQL's ``COPY ... FROM STDIN`` (several times
+    faster than inserts) inside the connection's transaction.
+
+    Returns ``False``, writing nothing, where COPY does not apply: another
+    database, a table with JSON columns, or rows that do not all name the
+    same columns (a missing column must take its default, as in an insert).
+    """
+    if conn.dialect.name != "postgresql" or not rows:
+        return False
+    if any(isinstance(c.type, JSON) for c in table.c):
+        return False
+    columns = list(rows[0])
+    if any(len(r) != len(columns) or r.keys() != rows[0].keys() for r in rows):
+        return False
+    names = ", ".join(f'"{table.c[c].name}"' for c in columns)
+    driver = conn.connection.driver_connection
+    if driver is None:  # pragma: no cover - a checked-out connection always has one
+        return False
+    try:
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+        ):
+            for r in rows:
+                copy.write_row([r[c] for c in columns])
+    except conn.dialect.loaded_dbapi.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CxgapError(f"{file}: {table.name}: {reason}") from None
+    return True
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]], file: str) -> list[int]:
     """Insert ``rows``; the new ids in order when other tables refer to ``table``."""
     if not rows:
         return []
     if table.name in _REFERENCED:
         stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         return [int(r[0]) for r in conn.execute(stmt, rows)]
+    if copy_rows(conn, table, rows, file):
+        return []
     conn.execute(table.insert(), rows)
     return []
 
@@ -480,7 +529,7 @@ class _Importer:
             self.kept["interaction_event"] += len(stored)
         fresh = [i for i in range(len(rows)) if i not in stored]
         try:
-            new_ids = _insert(self.conn, table, [rows[i] for i in fresh])
+            new_ids = _insert(self.conn, table, [rows[i] for i in fresh], self.file)
         except SQLAlchemyError as exc:
             raise CxgapError(f"{self.file}: {table.name}: {db_reason(exc)}") from None
         mapping = self.ids[table.name]
