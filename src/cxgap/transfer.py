@@ -388,22 +388,29 @@ def export_study(
 _REFERENCED = {fk.column.table.name for tb in STUDY_TABLES for c in tb.c for fk in c.foreign_keys}
 
 
+# (column, referred table) of every foreign key, per table.
+_REFERENCES = {
+    tb.name: [(c.name, fk.column.table.name) for c in tb.c for fk in c.foreign_keys]
+    for tb in STUDY_TABLES
+}
+
+
 def _remap(
     table: Table, row: dict[str, Any], ids: dict[str, dict[int, int]], file: str
 ) -> dict[str, Any]:
-    out = {k: v for k, v in row.items() if k != "id"}
-    for column in table.c:
-        for fk in column.foreign_keys:
-            old = out.get(column.name)
-            if old is None:
-                continue
-            new = ids.get(fk.column.table.name, {}).get(old)
-            if new is None:
-                raise CxgapError(
-                    f"{file}: {table.name} row {row.get('id')} refers to "
-                    f"{fk.column.table.name} {old}, which the file does not hold"
-                )
-            out[column.name] = new
+    out = dict(row)
+    out.pop("id", None)
+    for column, referred in _REFERENCES[table.name]:
+        old = out.get(column)
+        if old is None:
+            continue
+        new = ids[referred].get(old)
+        if new is None:
+            raise CxgapError(
+                f"{file}: {table.name} row {row.get('id')} refers to "
+                f"{referred} {old}, which the file does not hold"
+            )
+        out[column] = new
     return out
 
 
@@ -477,6 +484,8 @@ class _Importer:
         if not batch:
             return
         rows = [_remap(table, r, self.ids, self.file) for r in batch]
+        if any(not isinstance(r.get("id"), int) for r in batch):
+            raise CxgapError(f"{self.file}: {table.name}: every row needs its integer id")
         old_ids = [int(r["id"]) for r in batch]
         stored: dict[int, int] = {}  # position in batch -> id of the row kept as stored
         if table is t.organisation:
