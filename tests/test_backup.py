@@ -272,6 +272,15 @@ def test_a_pg_dump_backup_cannot_go_into_sqlite(tmp_path: Path, populated: Datab
         restore_database(target, fake)
 
 
+def test_a_backup_without_its_payload_is_a_clear_error(tmp_path: Path, populated: Database) -> None:
+    backup_database(populated, tmp_path / "b.zip")
+    with zipfile.ZipFile(tmp_path / "b.zip") as a, zipfile.ZipFile(tmp_path / "c.zip", "w") as b:
+        b.writestr("manifest.json", a.read("manifest.json"))
+    target = _open(f"sqlite:///{tmp_path / 't.db'}")
+    with target, pytest.raises(CxgapError, match=r"has no database\.sqlite"):
+        restore_database(target, tmp_path / "c.zip")
+
+
 # --- PostgreSQL and across engines --------------------------------------------------------
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
@@ -35,7 +37,13 @@ from cxgap.store.studies import load_study, save_study
 from cxgap.store.survey import save_answers, submit
 from cxgap.study import default_study
 from cxgap.study.model import Wave
-from cxgap.transfer import FORMAT_VERSION, export_study, import_study
+from cxgap.transfer import (
+    FORMAT_VERSION,
+    decode_value,
+    encode_value,
+    export_study,
+    import_study,
+)
 
 runner = CliRunner()
 SLUG = "demo"
@@ -111,6 +119,19 @@ def _assert_same(a: Database, b: Database) -> None:
     for name in left:
         assert len(left[name]) == len(right[name]), name
         assert left[name] == right[name], name
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_aware_times_come_back_as_the_same_instant(moment: datetime) -> None:
+    back = decode_value(t.study, "created_at", encode_value(moment))
+    # Compared in UTC: Python never calls a time in a DST gap equal across zones (PEP 495).
+    assert back == moment.astimezone(UTC) and back.tzinfo is UTC
+
+
+@given(st.datetimes(), st.dates())
+def test_naive_times_and_dates_come_back_unchanged(moment: datetime, day: date) -> None:
+    assert decode_value(t.interaction_event, "occurred_at", encode_value(moment)) == moment
+    assert decode_value(t.account, "acquired_at", encode_value(day)) == day
 
 
 # --- fixtures -------------------------------------------------------------------

@@ -281,7 +281,7 @@ def restore_database(
             )
         with tempfile.TemporaryDirectory(prefix="cxgap-restore-") as work:
             if manifest.kind == "sqlite":
-                source = Path(archive.extract("database.sqlite", work))
+                source = _member(archive, "database.sqlite", work, file)
                 if db.dialect == "sqlite":
                     _restore_sqlite(db, source)
                 else:
@@ -295,7 +295,7 @@ def restore_database(
                 program = pg_restore or shutil.which("pg_restore")
                 if program is None:
                     raise CxgapError(f"{file} was made with pg_dump; pg_restore is not on the PATH")
-                dump = Path(archive.extract("database.pgdump", work))
+                dump = _member(archive, "database.pgdump", work, file)
                 _restore_pg(db, dump, program)
             elif manifest.kind == "portable":
                 _restore_rows(db, revision, lambda tb: read_rows(archive, tb, file), file)
@@ -317,6 +317,13 @@ def restore_database(
         tables=counts,
         upgraded_from=upgraded_from,
     )
+
+
+def _member(archive: zipfile.ZipFile, name: str, work: str, file: str) -> Path:
+    try:
+        return Path(archive.extract(name, work))
+    except KeyError:
+        raise CxgapError(f"{file} has no {name}: the backup is incomplete") from None
 
 
 def _restore_pg(db: Database, dump: Path, program: str) -> None:
