@@ -43,7 +43,6 @@ format                    layout (and where the tool documents it)
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ from typing import Literal
 import pandas as pd
 
 from cxgap.errors import InputError, Problem
-from cxgap.ingest.tables import _decode, read_table
+from cxgap.ingest.tables import _decode, detect_delimiter, read_table
 
 __all__ = ["FORMATS", "Export", "ExportFormat", "detect_format", "read_export"]
 
@@ -228,27 +227,6 @@ def _with_data(frame: pd.DataFrame, skip: int, first_data_row: int, source: str)
     return data
 
 
-def _delimiter(text: str) -> str:
-    """The delimiter that splits the first lines into the most, equal, fields.
-
-    Quoted headers often hold commas ("(1 = not at all, 5 = excellent)"), so
-    each candidate is tried with a real CSV parser rather than counted.
-    """
-    head = "\n".join(text.splitlines()[:20])
-    best, best_score = ",", (0, 0)
-    for sep in (",", ";", "\t", "|"):
-        try:
-            widths = [len(r) for r in csv.reader(io.StringIO(head), delimiter=sep) if r]
-        except csv.Error:
-            continue
-        if not widths:
-            continue
-        score = (sum(w == widths[0] for w in widths), widths[0]) if widths[0] > 1 else (0, 0)
-        if score > best_score:
-            best, best_score = sep, score
-    return best
-
-
 def _read_raw(path: str | Path) -> pd.DataFrame:
     """Read a CSV/TSV/XLSX export with one header row, every cell as text."""
     p = Path(path)
@@ -261,7 +239,7 @@ def _read_raw(path: str | Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(
             io.StringIO(text),
-            sep=_delimiter(text),
+            sep=detect_delimiter(text),
             dtype=str,
             keep_default_na=False,
             na_values=[""],

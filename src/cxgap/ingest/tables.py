@@ -34,6 +34,32 @@ def _decode(raw: bytes, name: str) -> str:
     raise InputError([Problem(name, None, None, None, "text in UTF-8, UTF-16 or Windows-1252")])
 
 
+def detect_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the most, equal, fields.
+
+    Quoted headers often hold commas ("(1 = not at all, 5 = excellent)"), so
+    each candidate is tried with a real CSV parser rather than counted.
+
+    Examples
+    --------
+    >>> detect_delimiter('"a, b";c\n1;2\n')
+    ';'
+    """
+    head = "\n".join(text.splitlines()[:20])
+    best, best_score = ",", (0, 0)
+    for sep in (",", ";", "\t", "|"):
+        try:
+            widths = [len(r) for r in csv.reader(io.StringIO(head), delimiter=sep) if r]
+        except csv.Error:
+            continue
+        if not widths:
+            continue
+        score = (sum(w == widths[0] for w in widths), widths[0]) if widths[0] > 1 else (0, 0)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
 def read_table(path: str | Path, *, header_rows: int = 1) -> pd.DataFrame:
     """Read a CSV/TSV/XLSX file into a DataFrame of strings.
 
@@ -59,14 +85,7 @@ def read_table(path: str | Path, *, header_rows: int = 1) -> pd.DataFrame:
         text = _decode(p.read_bytes(), name)
         if not text.strip():
             raise InputError([Problem(name, None, None, None, "a header row and data rows")])
-        first = text.splitlines()[0]
-        if p.suffix.lower() == ".tsv":
-            sep = "\t"
-        else:
-            try:
-                sep = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
-            except csv.Error:
-                sep = ","
+        sep = "\t" if p.suffix.lower() == ".tsv" else detect_delimiter(text)
         try:
             frame = pd.read_csv(
                 io.StringIO(text),

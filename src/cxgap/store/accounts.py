@@ -40,7 +40,7 @@ INTERVIEW_COLUMNS = ["account_id", "segment", "date", "interviewer", "text", "ta
 
 
 def _none(v: Any) -> Any:
-    if v is None or v is pd.NaT:
+    if v is None or v is pd.NaT or v is pd.NA:
         return None
     if isinstance(v, float) and np.isnan(v):
         return None

@@ -130,6 +130,13 @@ def _widen(study: StudyDefinition, responses: pd.DataFrame, answers: pd.DataFram
     return frame.reset_index(drop=True)[META_COLUMNS + [c for c, *_ in cols]]
 
 
+def _cells(frame: pd.DataFrame, name: str) -> list[Any]:
+    """The values of an optional column, missing values as None."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    return [None if pd.isna(v) else v for v in frame[name].tolist()]
+
+
 def write_frame(
     db: Database,
     slug: str,
@@ -228,20 +235,31 @@ def write_frame(
         for start in range(0, len(todo), chunk):
             part = f.iloc[todo[start : start + chunk]]
             part_keys = keys.iloc[todo[start : start + chunk]]
+
             rows = [
                 {
                     "study_id": sid,
-                    "wave_id": wave_ids[r["wave"]],
-                    "respondent_id": respondent_ids[str(r["respondent_id"])],
-                    "audience": r["audience"],
-                    "segment": clean(r.get("segment")),
-                    "team": clean(r.get("team")),
-                    "account_id": account_ids.get(clean(r.get("account_id"))),
-                    "source": clean(r.get("source")) or "individual",
+                    "wave_id": wave_ids[w],
+                    "respondent_id": respondent_ids[str(rid)],
+                    "audience": aud,
+                    "segment": seg,
+                    "team": team,
+                    "account_id": account_ids.get(acc),
+                    "source": src or "individual",
                     "source_key": k,
                     "status": "complete",
                 }
-                for (_, r), k in zip(part.iterrows(), part_keys, strict=True)
+                for w, rid, aud, seg, team, acc, src, k in zip(
+                    part["wave"].tolist(),
+                    part["respondent_id"].tolist(),
+                    part["audience"].tolist(),
+                    _cells(part, "segment"),
+                    _cells(part, "team"),
+                    _cells(part, "account_id"),
+                    _cells(part, "source"),
+                    part_keys.tolist(),
+                    strict=True,
+                )
             ]
             conn.execute(t.response.insert(), rows)
             ids = dict(
