@@ -25,7 +25,7 @@ def _working(what: str, *, show: bool) -> Iterator[None]:
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not show,
+        disable=not show or not console.is_terminal,
     ) as progress:
         progress.add_task(what, total=None)
         yield

@@ -25,7 +25,7 @@ def _progress(show: bool) -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not show,
+        disable=not show or not console.is_terminal,
     )
 
 
