@@ -23,6 +23,7 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     study_cmd,
     themes_cmd,
     transfer_cmd,
+    users_cmd,
 )
 
 
