@@ -8,6 +8,9 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cxgap.analysis.excellent import SuppressedShare
+from cxgap.analysis.gaps import GapComparison, SuppressedCell
+from cxgap.analysis.perception import SuppressedPrediction
 from cxgap.analysis.study import StudyAnalysis
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -39,8 +42,8 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
 
     t = Table("audience", "n", "excellent (top box)", "95% CI", title=None)
     for s in a.excellent.shares:
-        if s.suppressed or s.estimate is None:
-            t.add_row(s.audience, "–", "suppressed", s.reason or "")
+        if isinstance(s, SuppressedShare):
+            t.add_row(s.audience, "–", "suppressed", s.reason)
             continue
         e = s.estimate
         t.add_row(s.audience, str(e.n), _pct(e.share), f"{_pct(e.ci_low)} – {_pct(e.ci_high)}")
@@ -51,15 +54,14 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
         f"Customer NPS {fmt(c.nps, 1)} (95% CI {fmt(c.ci_low, 1)} to {fmt(c.ci_high, 1)}, "
         f"n = {c.n}, {c.method})"
     )
-    for p in a.nps.predicted:
-        expected = getattr(p, "expected", None)
-        if expected is None:
-            console.print(f"  {p.audience}: expected NPS suppressed")
+    for pred in a.nps.predicted:
+        if isinstance(pred, SuppressedPrediction):
+            console.print(f"  {pred.audience}: expected NPS suppressed ({pred.reason})")
             continue
         console.print(
-            f"  {p.audience} expect {fmt(expected.nps, 0)} (n = {expected.n}): "
-            f"{fmt(p.gap, 0)} points above what customers give "
-            f"(CI {fmt(p.ci_low, 0)} to {fmt(p.ci_high, 0)})"
+            f"  {pred.audience} expect {fmt(pred.expected.nps, 0)} (n = {pred.expected.n}): "
+            f"{fmt(pred.gap, 0)} points above what customers give "
+            f"(CI {fmt(pred.ci_low, 0)} to {fmt(pred.ci_high, 0)})"
         )
 
     cells = {(cell.item, cell.group): cell for cell in a.gaps.cells}
@@ -69,12 +71,14 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
         row = [labels.get(item, item)]
         for aud in _AUDIENCES:
             cell = cells.get((item, aud))
-            if cell is None or cell.suppressed or cell.mean is None:
-                row.append("suppressed" if cell is not None and cell.suppressed else "–")
+            if isinstance(cell, SuppressedCell):
+                row.append("suppressed")
+            elif cell is None or cell.mean is None:
+                row.append("–")
             else:
                 row.append(f"{cell.mean:.2f} n={cell.n}")
         cmp = comps.get((item, "leadership", "customer"))
-        if cmp is None or cmp.suppressed or cmp.difference is None:
+        if not isinstance(cmp, GapComparison) or cmp.difference is None:
             row.append("–")
         else:
             p = "" if cmp.p_welch_holm is None else f" p={cmp.p_welch_holm:.1g}"
