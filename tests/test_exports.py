@@ -80,3 +80,17 @@ def test_frame_text_columns_and_headers_are_neutralised_numbers_kept() -> None:
     assert out["ltr"].tolist()[:2] == [-1.0, 9.0] and np.isnan(out["ltr"].iloc[2])
     assert out["'@team"].tolist() == ["'-team", "support", "'+1"]
     assert frame["open.improve"].iloc[0] == "=HYPERLINK(1)"  # the input is not changed
+
+
+def test_problem_report_never_writes_a_live_formula(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cxgap.errors import Problem
+    from cxgap.ingest.responses import write_problem_report
+
+    path = tmp_path / "problems.csv"
+    write_problem_report(
+        [Problem("export.csv", 3, "Q1", '=HYPERLINK("http://x","y")', "a number from 1 to 5")],
+        path,
+    )
+    text = path.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert ",=HYPERLINK" not in text

@@ -16,6 +16,7 @@ from cxgap.analysis.themes import ThemeAnalysis, find_themes
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.errors import InputError, Problem
+from cxgap.exports import neutralise_cell
 from cxgap.ingest.tables import file_row, read_table, require_columns
 
 
@@ -58,7 +59,8 @@ def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -
         writer = csv.writer(fh)
         writer.writerow(["row", "theme", "label"])
         for pos, theme in enumerate(result.assignments):
-            writer.writerow([file_row(frame, pos), theme or "", labels.get(theme or "", "")])
+            label = labels.get(theme or "", "")
+            writer.writerow([file_row(frame, pos), theme or "", neutralise_cell(label)])
 
 
 def _print_table(result: ThemeAnalysis, group: str | None) -> None:

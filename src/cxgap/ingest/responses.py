@@ -31,6 +31,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from cxgap.errors import InputError, Problem
+from cxgap.exports import neutralise_cell
 from cxgap.ingest.formats import Export, ExportFormat, read_export
 from cxgap.ingest.mapping import (
     ColumnMatch,
@@ -138,15 +139,9 @@ def write_problem_report(problems: Collection[Problem], path: str | Path) -> Non
         writer = csv.writer(fh)
         writer.writerow(["file", "row", "column", "value", "expected"])
         for p in problems:
-            writer.writerow(
-                [
-                    p.file,
-                    p.row or "",
-                    p.column or "",
-                    "" if p.value is None else p.value,
-                    p.expected,
-                ]
-            )
+            cells = [p.file, p.row or "", p.column or "", p.value, p.expected]
+            # The values come from the user's file: never let a cell run as a formula.
+            writer.writerow(["" if c is None else neutralise_cell(c) for c in cells])
 
 
 @dataclass
