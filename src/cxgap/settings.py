@@ -18,6 +18,7 @@ DEFAULT_DATABASE_URL = "sqlite:///cxgap.db"
 ENV_DATABASE_URL = "CXGAP_DATABASE_URL"
 ENV_SMTP_PREFIX = "CXGAP_SMTP_"
 ENV_BASE_URL = "CXGAP_BASE_URL"
+ENV_SECRET_KEY = "CXGAP_SECRET_KEY"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -34,6 +35,11 @@ class Settings(BaseModel):
     base_url: str = Field(
         default=DEFAULT_BASE_URL,
         description="Public address of `cxgap serve`, used in survey links (CXGAP_BASE_URL).",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Signs dashboard session cookies (CXGAP_SECRET_KEY; 32+ random characters).",
     )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for `cxgap invite --send` (CXGAP_SMTP_HOST)."
@@ -75,6 +81,7 @@ class Settings(BaseModel):
         fields: dict[str, object] = {
             "database_url": url,
             "base_url": (env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
+            "secret_key": env.get(ENV_SECRET_KEY) or None,
             **_smtp_from_env(env),
         }
         try:
@@ -82,7 +89,11 @@ class Settings(BaseModel):
         except ValidationError as exc:
             bad = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
             if bad and "database_url" not in bad:
-                names = ", ".join(f"{n}={fields.get(n)!r}" for n in bad if n != "smtp_password")
+                names = ", ".join(
+                    f"{n}={fields.get(n)!r}"
+                    for n in bad
+                    if n not in ("smtp_password", "secret_key")
+                )
                 raise ConfigError(f"invalid setting(s) {names}: {exc.errors()[0]['msg']}") from None
             raise ConfigError(
                 f"invalid database URL {mask_url(url)!r}: expected sqlite:///PATH "

@@ -14,7 +14,7 @@ from cxgap import __version__
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
-from cxgap.web import _errors, survey_api, survey_pages
+from cxgap.web import _errors, dashboard, survey_api, survey_pages
 
 HERE = Path(__file__).parent
 
@@ -73,4 +73,5 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     _errors.install(app)
     app.include_router(survey_pages.router)
     app.include_router(survey_api.router)
+    app.include_router(dashboard.router)
     return app

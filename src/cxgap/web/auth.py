@@ -1,0 +1,309 @@
+"""Sign-in for the dashboard: signed session cookies, CSRF tokens, the
+``current_user`` dependency and the login/logout pages.
+
+The session is a small JSON payload (user id, CSRF token, expiry) signed with
+HMAC-SHA256 under the settings' ``secret_key`` and kept in one cookie that is
+HttpOnly, SameSite=Lax, and Secure when the page is served over https. Every
+visitor gets a session (anonymous until sign-in) so the login form carries a
+CSRF token too; signing in or out starts a new session, with a new token
+(no session fixation). Every POST form sends the token in ``csrf_token`` and
+is refused (403) unless it equals the session's.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cxgap.store.users import User, authenticate, get_user
+from cxgap.web.deps import DbDep, TemplatesDep
+
+__all__ = [
+    "SESSION_COOKIE",
+    "CurrentUser",
+    "Session",
+    "check_csrf",
+    "current_user",
+    "router",
+    "secret_problem",
+    "session_of",
+]
+
+SESSION_COOKIE = "cxgap_session"
+#: A session ends this long after sign-in.
+SESSION_SECONDS = 8 * 3600
+#: Wrong passwords allowed per client address in RATE_WINDOW seconds.
+RATE_LIMIT = 10
+RATE_WINDOW = 300.0
+MIN_SECRET = 32
+_WEAK = {"secret", "changeme", "change-me", "changethis", "dev", "development", "cxgap", "test"}
+
+router = APIRouter(include_in_schema=False)
+
+
+def secret_problem(secret: str | None) -> str | None:
+    """Why ``secret`` may not sign sessions in production, ``None`` when it may.
+
+    Examples
+    --------
+    >>> secret_problem(None)
+    'CXGAP_SECRET_KEY is not set'
+    >>> secret_problem("changeme")
+    'CXGAP_SECRET_KEY is a well-known default'
+    >>> secret_problem("x" * 40)
+    'CXGAP_SECRET_KEY repeats too few characters to be random'
+    >>> secret_problem("3f9a1c0e5b7d2468ace13579bdf02468a1b2c3d4") is None
+    True
+    """
+    if not secret:
+        return "CXGAP_SECRET_KEY is not set"
+    if secret.strip().lower() in _WEAK:
+        return "CXGAP_SECRET_KEY is a well-known default"
+    if len(secret) < MIN_SECRET:
+        return f"CXGAP_SECRET_KEY is shorter than {MIN_SECRET} characters"
+    if len(set(secret)) < 10:
+        return "CXGAP_SECRET_KEY repeats too few characters to be random"
+    return None
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the session cookie holds."""
+
+    user_id: int | None
+    csrf: str
+    expires: int
+
+    @classmethod
+    def new(cls, user_id: int | None = None) -> Session:
+        return cls(user_id, secrets.token_urlsafe(32), int(time.time()) + SESSION_SECONDS)
+
+
+def _key(request: Request) -> bytes:
+    secret: str | None = request.app.state.settings.secret_key
+    if not secret:
+        # No secret configured (tests, `cxgap serve --dev`): one random key per
+        # app, so sessions end when the process does.
+        state = request.app.state
+        if getattr(state, "dev_secret", None) is None:
+            state.dev_secret = secrets.token_urlsafe(32)
+        secret = state.dev_secret
+    return hashlib.sha256(b"cxgap-session\0" + str(secret).encode()).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_session(key: bytes, session: Session) -> str:
+    payload = json.dumps(
+        {"u": session.user_id, "c": session.csrf, "e": session.expires}, separators=(",", ":")
+    ).encode()
+    sig = hmac.new(key, payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(sig)}"
+
+
+def decode_session(key: bytes, value: str) -> Session | None:
+    """The session in a cookie value; ``None`` when forged, malformed or expired."""
+    try:
+        body, sig = value.split(".", 1)
+        payload = _unb64(body)
+        if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest(), _unb64(sig)):
+            return None
+        data = json.loads(payload)
+        session = Session(
+            None if data["u"] is None else int(data["u"]), str(data["c"]), int(data["e"])
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+    return session if session.expires > time.time() else None
+
+
+def session_of(request: Request) -> Session:
+    """The request's session; a new anonymous one when it has none."""
+    cached: Session | None = getattr(request.state, "session", None)
+    if cached is not None:
+        return cached
+    raw = request.cookies.get(SESSION_COOKIE)
+    session = decode_session(_key(request), raw) if raw else None
+    if session is None:
+        session = Session.new()
+        request.state.session_is_new = True
+    request.state.session = session
+    return session
+
+
+def save_session(request: Request, response: Response, session: Session) -> None:
+    """Set the session cookie on ``response``."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        encode_session(_key(request), session),
+        max_age=max(1, session.expires - int(time.time())),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def keep_session(request: Request, response: Response) -> Response:
+    """Set the cookie when this request started a new anonymous session."""
+    if getattr(request.state, "session_is_new", False):
+        save_session(request, response, session_of(request))
+    return response
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    """Refuse (403) a form whose CSRF token is not the session's."""
+    expected = session_of(request).csrf
+    if getattr(request.state, "session_is_new", False) or not token:
+        raise HTTPException(403, "The form expired or did not come from this site: reload it.")
+    if not hmac.compare_digest(expected.encode(), token.encode()):
+        raise HTTPException(403, "The form expired or did not come from this site: reload it.")
+
+
+def current_user(request: Request, db: DbDep) -> User:
+    """The signed-in user; anyone else is sent to the login page."""
+    session = session_of(request)
+    user = get_user(db, session.user_id) if session.user_id is not None else None
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(303, "Sign in first.", headers={"Location": _login_url(target)})
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _login_url(target: str) -> str:
+    return "/login?next=" + quote(target, safe="")
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after sign-in (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/dashboard"
+    return target
+
+
+class _Failures:
+    """Wrong passwords per client address in a sliding window (in memory)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, deque[float]] = {}
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            q = self._seen.get(client)
+            now = time.monotonic()
+            while q and now - q[0] > RATE_WINDOW:
+                q.popleft()
+            return q is not None and len(q) >= RATE_LIMIT
+
+    def add(self, client: str) -> None:
+        with self._lock:
+            self._seen.setdefault(client, deque()).append(time.monotonic())
+
+
+def _failures(request: Request) -> _Failures:
+    state = request.app.state
+    if getattr(state, "login_failures", None) is None:
+        state.login_failures = _Failures()
+    failures: _Failures = state.login_failures
+    return failures
+
+
+def _login_page(
+    request: Request,
+    templates: TemplatesDep,
+    *,
+    next_url: str,
+    error: str | None = None,
+    email: str = "",
+    status: int = 200,
+) -> Response:
+    response = templates.TemplateResponse(
+        request,
+        "dashboard/login.html",
+        {
+            "title": "Sign in",
+            "csrf": session_of(request).csrf,
+            "next_url": next_url,
+            "error": error,
+            "email": email,
+            "user": None,
+        },
+        status_code=status,
+    )
+    return keep_session(request, response)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, templates: TemplatesDep, next: str | None = None) -> Response:
+    """The sign-in form."""
+    return _login_page(request, templates, next_url=_safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/dashboard",
+) -> Response:
+    """Check the password; on success start a new signed-in session."""
+    check_csrf(request, csrf_token)
+    client = request.client.host if request.client else "unknown"
+    failures = _failures(request)
+    if failures.blocked(client):
+        return _login_page(
+            request,
+            templates,
+            next_url=_safe_next(next),
+            error="Too many wrong passwords from this address: wait a few minutes.",
+            email=email,
+            status=429,
+        )
+    user = authenticate(db, email, password)
+    if user is None:
+        failures.add(client)
+        return _login_page(
+            request,
+            templates,
+            next_url=_safe_next(next),
+            error="Wrong e-mail address or password.",
+            email=email,
+            status=401,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    save_session(request, response, Session.new(user.id))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """End the session (a new anonymous one replaces it)."""
+    check_csrf(request, csrf_token)
+    response = RedirectResponse("/login", status_code=303)
+    save_session(request, response, Session.new())
+    return response
