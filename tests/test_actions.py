@@ -286,3 +286,16 @@ def test_priority_score_is_bounded_and_grows_with_each_component(
     assert priority_score(i + bump, s, g) >= score - 1e-9
     assert priority_score(i, s + bump, g) >= score - 1e-9
     assert priority_score(i, s, g + bump) >= score - 1e-9
+
+
+def test_candidate_action_quotes_mask_names_and_emails() -> None:
+    from cxgap.analysis.actions import candidate_actions
+    from cxgap.demo import generate_demo
+
+    demo = generate_demo(seed=7)
+    plan = candidate_actions(demo.study, demo.frame, "w2")
+    quotes = [q.text for a in plan.actions for q in (*a.evidence.staff_quotes,
+                                                      *a.evidence.customer_quotes)]
+    assert quotes
+    assert not any("@" in q and "." in q.split("@")[-1] for q in quotes)
+    assert not any("Sarah Jones" in q for q in quotes)

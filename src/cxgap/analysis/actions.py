@@ -52,6 +52,7 @@ from cxgap.analysis.priorities import (
     scale_of,
     select_wave,
 )
+from cxgap.analysis.text import quote_text
 from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
 
@@ -420,7 +421,9 @@ def candidate_actions(
         lead_f = mean_estimate(column_values(leaders, f"perf.{f.key}"), confidence)
         matching_staff = [(q, pos, t) for q, pos, t in staff_texts if _mentions(t, f.lexicon)]
         cust_quotes = [
-            Quote(text=t, question="improve", audience="customer", segment=segments[pos])
+            Quote(
+                text=quote_text(t), question="improve", audience="customer", segment=segments[pos]
+            )
             for pos, t in customer_texts
             if _mentions(t, f.lexicon)
         ][:MAX_QUOTES]
@@ -450,7 +453,9 @@ def candidate_actions(
             # Quotes from the touchpoint's own team first.
             ordered = sorted(matching_staff, key=lambda x: staff_team[x[1]] != tp.key)
             staff_quotes = [
-                Quote(text=t, question=q, audience="staff", team=staff_team[pos] or None)
+                Quote(
+                    text=quote_text(t), question=q, audience="staff", team=staff_team[pos] or None
+                )
                 for q, pos, t in ordered[:MAX_QUOTES]
             ]
             actions.append(
