@@ -15,6 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from cxgap.cli import app
+from cxgap.store.migrate import head_revision
 
 runner = CliRunner()
 
@@ -85,7 +86,7 @@ def test_db_upgrade_then_current(db_url: str) -> None:
     code, out, _ = _run("db", "upgrade", "--db", db_url)
     assert "already at revision" in out
     code, out, _ = _run("db", "current", "--db", db_url)
-    assert code == 0 and "database: 0001" in out
+    assert code == 0 and f"database: {head_revision()}" in out
 
 
 def test_demo_creates_the_demo_study(db_url: str, tmp_path: Path) -> None:

@@ -318,3 +318,15 @@ membership = Table(
     Column("role", String(20), nullable=False),
     UniqueConstraint("user_id", "organisation_id", name="uq_membership_user_org"),
 )
+
+api_token = Table(
+    "api_token",
+    metadata,
+    _id(),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    _created(),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
