@@ -162,3 +162,18 @@ def test_answers_without_theme_or_group_are_left_out_and_one_group_is_an_error()
         theme_divergence([0, 1], ["customer", "customer"], theme_keys=["a", "b"])
     with pytest.raises(AnalysisError, match="beyond the list"):
         theme_divergence([0, 5], ["customer", "staff"], theme_keys=["a", "b"])
+
+
+def test_a_theme_holding_every_answer_gives_no_nan_in_json() -> None:
+    import json
+
+    from cxgap.analysis.disparity import theme_divergence
+
+    # Only theme 0 is used by either group: its log-odds ratio is undefined.
+    result = theme_divergence(
+        [0] * 8, ["customer"] * 5 + ["staff"] * 3, theme_keys=["t0", "t1"], permutations=99
+    )
+    text = json.dumps(result.to_json_dict(), allow_nan=False)
+    rows = [r for r in result.to_json_dict()["log_odds"] if r["theme"] == "t0"]
+    assert rows and all(r["delta"] is None or isinstance(r["delta"], float) for r in rows)
+    assert "NaN" not in text

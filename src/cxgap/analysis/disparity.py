@@ -155,9 +155,9 @@ class LogOddsRow(Result):
     n_b: int
     share_b: float
     ratio: float | None
-    delta: float
-    se: float
-    z: float
+    delta: float | None
+    se: float | None
+    z: float | None
     sentence: str | None
 
 
@@ -259,9 +259,10 @@ def _name(group: str) -> str:
 
 
 def _sentence(row: LogOddsRow) -> str:
-    hi, lo = (row.a, row.b) if row.delta > 0 else (row.b, row.a)
-    s_hi, n_hi = (row.share_a, row.n_a) if row.delta > 0 else (row.share_b, row.n_b)
-    s_lo, n_lo = (row.share_b, row.n_b) if row.delta > 0 else (row.share_a, row.n_a)
+    a_higher = (row.delta or 0.0) > 0
+    hi, lo = (row.a, row.b) if a_higher else (row.b, row.a)
+    s_hi, n_hi = (row.share_a, row.n_a) if a_higher else (row.share_b, row.n_b)
+    s_lo, n_lo = (row.share_b, row.n_b) if a_higher else (row.share_a, row.n_a)
     subject = _name(hi)
     subject = subject[:1].upper() + subject[1:]
     other = _name(lo)
@@ -374,24 +375,29 @@ def theme_divergence(
                 n_b=nb,
                 share_b=float(sb),
                 ratio=finite(hi / lo) if lo > 0 else None,
-                delta=float(delta[w]),
-                se=float(se[w]),
-                z=float(z[w]),
+                # Undefined (None) where a theme holds every answer of both groups.
+                delta=finite(float(delta[w])),
+                se=finite(float(se[w])),
+                z=finite(float(z[w])),
                 sentence=None,
             )
-            if abs(row.z) >= z_threshold:
+            if row.z is not None and row.delta is not None and abs(row.z) >= z_threshold:
                 row = row.model_copy(update={"sentence": _sentence(row)})
             rows.append(row)
     # strongest effect first (|log-odds ratio|), then the larger ratio of shares
     strong = sorted(
         (r for r in rows if r.sentence),
-        key=lambda r: (-round(abs(r.delta), 9), -(r.ratio if r.ratio is not None else 1e12)),
+        key=lambda r: (-round(abs(r.delta or 0.0), 9), -(r.ratio if r.ratio is not None else 1e12)),
     )
     similarities = []
     for w in range(k):
         shares = table[:, w] / table.sum(axis=1)
         pair_rows = [r for r in rows if r.theme == theme_keys[w]]
-        if pair_rows and np.all(shares >= 0.1) and all(abs(r.z) < z_threshold for r in pair_rows):
+        if (
+            pair_rows
+            and np.all(shares >= 0.1)
+            and all(r.z is None or abs(r.z) < z_threshold for r in pair_rows)
+        ):
             spread = ", ".join(
                 f"{_name(name)} {s:.0%}" for name, s in zip(group_names, shares, strict=True)
             )
