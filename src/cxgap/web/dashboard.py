@@ -21,14 +21,16 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -59,7 +61,18 @@ CACHE_SECONDS = 300.0
 BOOTSTRAP = 200
 REPORT_CSS = Path(__file__).resolve().parents[1] / "report" / "templates" / "report.css"
 
-router = APIRouter(include_in_schema=False)
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Wait for running overview computations when the app stops, so none
+    outlives the database it reads."""
+    yield
+    jobs: Jobs | None = getattr(app.state, "dashboard_jobs", None)
+    if jobs is not None:
+        jobs.pool.shutdown(wait=True, cancel_futures=True)
+
+
+router = APIRouter(include_in_schema=False, lifespan=_lifespan)
 router.include_router(auth.router)
 
 
@@ -149,6 +162,22 @@ def filter_inputs(
     return frame, accounts, events
 
 
+def check_team_filter(frame: pd.DataFrame, team: str, threshold: int) -> None:
+    """Refuse a team filter that would show a small group's size.
+
+    Suppressed cells hide a small team's answers, but a filtered page would
+    still print the number of staff respondents; so a team with fewer than
+    ``threshold`` staff or leadership answers in any wave is not shown at all.
+    """
+    mine = frame[(frame["audience"] != "customer") & (frame["team"] == team)]
+    for wave, n in mine.groupby("wave").size().items():
+        if 0 < n < threshold:
+            raise CxgapError(
+                f"team {team!r} has fewer than {threshold} staff and leadership answers in "
+                f"wave {wave}: not shown on its own, to protect their anonymity"
+            )
+
+
 def _extract_body(html: str) -> str:
     """The report's body without its footer (the dashboard has its own)."""
     body = html.split("<body>", 1)[1].rsplit("</body>", 1)[0]
@@ -158,8 +187,11 @@ def _extract_body(html: str) -> str:
 def build_overview(db: Database, slug: str, filters: Filters) -> str:
     """The overview's HTML: the report of the filtered inputs."""
     study = load_study(db, slug)
+    frame = load_frame(db, slug)
+    if filters.team:
+        check_team_filter(frame, filters.team, study.anonymity_threshold)
     frame, accounts, events = filter_inputs(
-        load_frame(db, slug), load_accounts(db, slug), load_events(db, slug), filters
+        frame, load_accounts(db, slug), load_events(db, slug), filters
     )
     analysis = analyze_study(
         study,
