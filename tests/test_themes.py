@@ -186,11 +186,10 @@ def test_answers_in_other_languages_are_counted_not_fatal() -> None:
     assert any("English" in note for note in result.notes)
 
 
-def test_unknown_or_unavailable_engine_is_an_error() -> None:
+def test_unknown_engine_is_an_error() -> None:
     with pytest.raises(AnalysisError, match="unknown theme engine"):
         find_themes(["a"] * 20, engine="bert")  # type: ignore[arg-type]
-    with pytest.raises(AnalysisError, match="optional extra"):
-        find_themes(["a"] * 20, engine="embeddings")
+    # the "embeddings" engine without its extra: tests/test_embeddings.py
 
 
 def test_average_jaccard_matches_a_hand_computation() -> None:

@@ -296,7 +296,10 @@ def _quotes(
     notes: Sequence[str | None] | None,
     quotable: np.ndarray,
     n_quotes: int,
+    duplicate: float = _DUPLICATE_COSINE,
 ) -> list[Quote]:
+    """Typical answers of a theme: nearest to the centroid of ``x`` (TF-IDF
+    rows, sparse, or unit embeddings, dense), skipping near-duplicates."""
     rows = rows[quotable[rows]]
     if rows.size == 0:
         return []
@@ -308,13 +311,14 @@ def _quotes(
     typical = np.asarray(sub @ (centroid / norm)).ravel()
     order = np.argsort(-typical, kind="stable")[: max(200, 20 * n_quotes)]
     candidates = rows[order]
-    # cosine similarity between candidates (TF-IDF rows are L2-normalised)
-    sims = (x[candidates] @ x[candidates].T).toarray()
+    # cosine similarity between candidates (TF-IDF rows and embeddings are L2-normalised)
+    prod = x[candidates] @ x[candidates].T
+    sims = prod.toarray() if sparse.issparse(prod) else np.asarray(prod)
     chosen: list[int] = []
     seen: set[str] = set()
     for c, i in enumerate(candidates):
         key = docs[int(i)].lower()
-        if key in seen or any(sims[c, d] > _DUPLICATE_COSINE for d in chosen):
+        if key in seen or any(sims[c, d] > duplicate for d in chosen):
             continue
         chosen.append(c)
         seen.add(key)
@@ -331,6 +335,92 @@ def _quotes(
             )
         )
     return out
+
+
+def _tfidf_nmf(
+    docs: list[str],
+    *,
+    n_themes: int | None,
+    min_themes: int,
+    max_themes: int,
+    seed: int,
+    subsamples: int,
+    stability_sample: int,
+    notes: list[str],
+) -> tuple[
+    sparse.csr_matrix,
+    np.ndarray,
+    list[list[str]],
+    int,
+    Literal["stability", "user", "data size"],
+    list[KScore],
+]:
+    """The default engine: TF-IDF rows, each answer's theme (-1: none; 0 the
+    largest), each theme's keywords, k, how k was chosen, the k scores."""
+    n = len(docs)
+    vectorizer = TfidfVectorizer(
+        stop_words=_STOP_WORDS,
+        min_df=2,
+        max_df=0.5,
+        sublinear_tf=True,
+        max_features=20000,
+        token_pattern=_TOKENS,
+        dtype=np.float32,
+    )
+    try:
+        x = vectorizer.fit_transform(docs).tocsr()
+    except ValueError:
+        raise AnalysisError(
+            f"the {n} answers share too few words to find themes (a theme word must "
+            "appear in at least two answers and in at most half of them)"
+        ) from None
+    vocab = vectorizer.get_feature_names_out()
+    has_terms = np.asarray(x.getnnz(axis=1) > 0)
+    n_terms = len(vocab)
+
+    k_scores: list[KScore] = []
+    # at most one theme per 15 answers on average: smaller themes are noise
+    per_theme = max(2, int(has_terms.sum()) // _ANSWERS_PER_THEME)
+    upper = max(1, min(max_themes, n_terms - 1, per_theme))
+    if n_themes is not None:
+        k = min(n_themes, max(1, min(n_terms, int(has_terms.sum()))))
+        chosen_by: Literal["stability", "user", "data size"] = "user"
+        if k < n_themes:
+            notes.append(
+                f"only {n_terms} distinct terms in {int(has_terms.sum())} answers: "
+                f"{k} themes instead of {n_themes}"
+            )
+    elif upper < max(2, min_themes):
+        k, chosen_by = max(1, upper), "data size"
+    else:
+        rows = np.flatnonzero(has_terms)
+        if rows.size > stability_sample:
+            rows = np.sort(
+                np.random.default_rng(seed).choice(rows, size=stability_sample, replace=False)
+            )
+        ks = range(max(2, min_themes), upper + 1)
+        k_scores = _stability(x[rows], ks, seed, subsamples)
+        most_stable = max(s.stability for s in k_scores)
+        # the smallest k within a hair of the most stable one: stability
+        # estimates from five subsamples differ by about this much by chance
+        best = min(s.k for s in k_scores if s.stability >= most_stable - _STABILITY_TOLERANCE)
+        k, chosen_by = best, "stability"
+
+    w, h, converged = _fit_nmf(x, k, seed)
+    if not converged:
+        notes.append("NMF stopped at its iteration limit before converging")
+    weight = w.max(axis=1)
+    assign = np.where(weight > 0, w.argmax(axis=1), -1)
+    order = np.argsort(-np.bincount(assign[assign >= 0], minlength=k), kind="stable")
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = np.arange(k)
+    assign = np.where(assign >= 0, rank[np.maximum(assign, 0)], -1)
+    h = h[order]
+    keywords = [
+        [str(vocab[i]) for i in np.argsort(-h[j], kind="stable")[:_TOP_TERMS] if h[j, i] > 0]
+        for j in range(k)
+    ]
+    return x, assign, keywords, k, chosen_by, k_scores
 
 
 def find_themes(
@@ -387,8 +477,9 @@ def find_themes(
         Subsamples per ``k`` in the stability criterion, and the largest number
         of answers the criterion runs on.
     engine
-        ``"tfidf-nmf"`` (the default). ``"embeddings"`` is reserved for the
-        optional ``cxgap[embeddings]`` extra.
+        ``"tfidf-nmf"`` (the default) or ``"embeddings"``: sentence embeddings
+        clustered by k-means (:mod:`cxgap.analysis.embeddings`; needs the
+        optional extra ``pip install 'cxgap[embeddings]'``).
 
     Returns
     -------
@@ -417,11 +508,6 @@ def find_themes(
     """
     if engine not in ENGINES:
         raise AnalysisError(f"unknown theme engine {engine!r}; expected one of {list(ENGINES)}")
-    if engine == "embeddings":
-        raise AnalysisError(
-            "the 'embeddings' theme engine needs the optional extra, which this version "
-            "does not include yet; use engine 'tfidf-nmf'"
-        )
     n_rows = len(texts)
     if groups is not None and len(groups) != n_rows:
         raise AnalysisError("one group per answer")
@@ -445,65 +531,37 @@ def find_themes(
     docs = [cleaned[i] for i in idx]
     n_not_english = sum(not looks_english(d) for d in docs)
 
-    vectorizer = TfidfVectorizer(
-        stop_words=_STOP_WORDS,
-        min_df=2,
-        max_df=0.5,
-        sublinear_tf=True,
-        max_features=20000,
-        token_pattern=_TOKENS,
-        dtype=np.float32,
-    )
-    try:
-        x = vectorizer.fit_transform(docs).tocsr()
-    except ValueError:
-        raise AnalysisError(
-            f"the {n} answers share too few words to find themes (a theme word must "
-            "appear in at least two answers and in at most half of them)"
-        ) from None
-    vocab = vectorizer.get_feature_names_out()
-    has_terms = np.asarray(x.getnnz(axis=1) > 0)
-    n_terms = len(vocab)
-
     notes: list[str] = []
-    k_scores: list[KScore] = []
-    # at most one theme per 15 answers on average: smaller themes are noise
-    per_theme = max(2, int(has_terms.sum()) // _ANSWERS_PER_THEME)
-    upper = max(1, min(max_themes, n_terms - 1, per_theme))
-    if n_themes is not None:
-        k = min(n_themes, max(1, min(n_terms, int(has_terms.sum()))))
-        chosen_by: Literal["stability", "user", "data size"] = "user"
-        if k < n_themes:
-            notes.append(
-                f"only {n_terms} distinct terms in {int(has_terms.sum())} answers: "
-                f"{k} themes instead of {n_themes}"
-            )
-    elif upper < max(2, min_themes):
-        k, chosen_by = max(1, upper), "data size"
-    else:
-        rows = np.flatnonzero(has_terms)
-        if rows.size > stability_sample:
-            rows = np.sort(
-                np.random.default_rng(seed).choice(rows, size=stability_sample, replace=False)
-            )
-        ks = range(max(2, min_themes), upper + 1)
-        k_scores = _stability(x[rows], ks, seed, subsamples)
-        most_stable = max(s.stability for s in k_scores)
-        # the smallest k within a hair of the most stable one: stability
-        # estimates from five subsamples differ by about this much by chance
-        best = min(s.k for s in k_scores if s.stability >= most_stable - _STABILITY_TOLERANCE)
-        k, chosen_by = best, "stability"
+    quote_vectors: sparse.csr_matrix | np.ndarray
+    if engine == "embeddings":
+        from cxgap.analysis.embeddings import DUPLICATE_COSINE, cluster_embeddings
 
-    w, h, converged = _fit_nmf(x, k, seed)
-    if not converged:
-        notes.append("NMF stopped at its iteration limit before converging")
-    weight = w.max(axis=1)
-    assign = np.where(weight > 0, w.argmax(axis=1), -1)
-    order = np.argsort(-np.bincount(assign[assign >= 0], minlength=k), kind="stable")
-    rank = np.empty(k, dtype=np.int64)
-    rank[order] = np.arange(k)
-    assign = np.where(assign >= 0, rank[np.maximum(assign, 0)], -1)
-    h = h[order]
+        clusters = cluster_embeddings(
+            docs,
+            n_themes=n_themes,
+            min_themes=min_themes,
+            max_themes=max_themes,
+            seed=seed,
+            subsamples=subsamples,
+            stability_sample=stability_sample,
+        )
+        assign, keywords, k = clusters.assign, clusters.keywords, clusters.k
+        chosen_by, k_scores = clusters.chosen_by, clusters.k_scores
+        quote_vectors, duplicate = clusters.vectors, DUPLICATE_COSINE
+        if n_themes is not None and k < n_themes:
+            notes.append(f"only {k} distinct answers: {k} themes instead of {n_themes}")
+    else:
+        x, assign, keywords, k, chosen_by, k_scores = _tfidf_nmf(
+            docs,
+            n_themes=n_themes,
+            min_themes=min_themes,
+            max_themes=max_themes,
+            seed=seed,
+            subsamples=subsamples,
+            stability_sample=stability_sample,
+            notes=notes,
+        )
+        quote_vectors, duplicate = x, _DUPLICATE_COSINE
 
     # per-answer extras over all input rows
     full_assign = np.full(n_rows, -1, dtype=np.int64)
@@ -525,7 +583,7 @@ def find_themes(
     themes: list[Theme] = []
     for j in range(k):
         members = np.flatnonzero(assign == j)
-        top = [str(vocab[i]) for i in np.argsort(-h[j], kind="stable")[:_TOP_TERMS] if h[j, i] > 0]
+        top = keywords[j]
         by_group: dict[str, GroupShare] = {}
         for gname in group_names:
             in_group = group_arr == gname
@@ -539,7 +597,15 @@ def find_themes(
                 share=_wilson(int(members.size), n),
                 sentiment=summarise_sentiment(compound[members]) if compound is not None else None,
                 quotes=_quotes(
-                    members, x, docs, raw_docs, doc_groups, doc_notes, quote_ok, n_quotes
+                    members,
+                    quote_vectors,
+                    docs,
+                    raw_docs,
+                    doc_groups,
+                    doc_notes,
+                    quote_ok,
+                    n_quotes,
+                    duplicate,
                 ),
                 share_by_group=by_group,
             )

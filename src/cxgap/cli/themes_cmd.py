@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cxgap.analysis.themes import ThemeAnalysis, find_themes
+from cxgap.analysis.themes import Engine, ThemeAnalysis, find_themes
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.errors import InputError, Problem
@@ -122,6 +122,13 @@ def themes(
         Path | None,
         typer.Option("--assignments", help="Write each row's theme to this CSV file."),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="tfidf-nmf (default) or embeddings (needs pip install 'cxgap[embeddings]').",
+        ),
+    ] = "tfidf-nmf",
     json_output: JsonOption = False,
 ) -> None:
     """Find the themes of a column of open answers: labels, sizes, sentiment,
@@ -144,7 +151,9 @@ def themes(
         disable=json_output or not err_console.is_terminal,
     ) as progress:
         progress.add_task(f"Theming {len(frame)} answers", total=None)
-        result = find_themes(texts.tolist(), groups=groups, n_themes=n_themes, seed=seed)
+        result = find_themes(
+            texts.tolist(), groups=groups, n_themes=n_themes, seed=seed, engine=engine
+        )
     if assignments is not None:
         _write_assignments(assignments, frame, result)
     if json_output:
