@@ -397,6 +397,8 @@ def account_page(
     match = accounts[accounts["account_id"].astype(str) == account]
     name = str(match["name"].iloc[0]) if len(match) and pd.notna(match["name"].iloc[0]) else ""
     chart = timeline_chart([detail], detail.threshold, {account: name or account})
+    if chart is not None:
+        chart = chart.properties(title=f"Relationship balance of {name or account}")
     study = load_study(db, slug)
     return _page(
         request,
