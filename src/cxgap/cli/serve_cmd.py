@@ -27,24 +27,26 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the survey pages (/s/TOKEN) and the JSON API (/api/v1, docs at
-    /api/docs). Every asset is served by the app itself: it works offline."""
+    """Serve the survey pages (/s/TOKEN), the dashboard (/dashboard) and the
+    JSON API (/api/v1, docs at /api/docs). Every asset is served by the app
+    itself: it works offline. Needs CXGAP_SECRET_KEY (32+ random characters)
+    unless --dev is given."""
     import uvicorn
 
     from cxgap.web import create_app
     from cxgap.web.auth import secret_problem
 
     settings = settings_from(db)
-    problem = secret_problem(settings.secret_key)
-    if problem and not dev:
-        raise ConfigError(
-            f"{problem}: set it to a long random value (python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))'), or run `cxgap serve --dev` on your own machine"
-        )
-    if problem:
-        console.print(f"[bold]Development mode[/bold]: {problem}; sessions end when it stops.")
     with Database.open(settings) as database:
         ensure_schema(database, create=False)
+        problem = secret_problem(settings.secret_key)
+        if problem and not dev:
+            raise ConfigError(
+                f"{problem}: set it to a long random value (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or run `cxgap serve --dev` on your own machine"
+            )
+        if problem:
+            console.print(f"[bold]Development mode[/bold]: {problem}; sessions end when it stops.")
         console.print(
             f"Serving {database.url} at http://{host}:{port}/ (survey links: /s/TOKEN, "
             f"dashboard: /dashboard, API docs: /api/docs). Press Ctrl+C to stop."
