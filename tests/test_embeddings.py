@@ -207,13 +207,16 @@ def improve_result(offline: None) -> tuple:
     )
 
 
-# measured ARIs of the embeddings engine (seed 7, 150 answers per audience); the
-# default engine's are 1.00 for the four and 0.83 for "improve" (tests/test_themes.py)
-_ARI = {"competitors": 0.9, "barriers": 0.9, "levers": 0.9, "future_needs": 0.9}
+# Measured ARIs of the embeddings engine (seed 7, 150 answers per audience) against
+# the planted themes: 1.00 with k = the planted number for five questions; 0.86 for
+# "well" (k = 4 for 5: the customers' "staff know the industry" and leadership's
+# "focused on customers" merge; stability 0.914 at k = 4 is within 0.02 of 0.928 at
+# k = 5). The default engine's: 1.00, and 0.83 for "well" (k = 6: one theme split).
+_QUESTIONS = ["barriers", "competitors", "continue_start", "future_needs", "levers"]
 
 
 @needs_extra
-@pytest.mark.parametrize("question", sorted(_ARI))
+@pytest.mark.parametrize("question", _QUESTIONS)
 def test_planted_demo_themes_are_recovered(question: str, offline: None) -> None:
     texts, planted, groups = _demo(question)
     result = find_themes(texts, groups=groups, engine="embeddings", permutations=0)
@@ -222,7 +225,22 @@ def test_planted_demo_themes_are_recovered(question: str, offline: None) -> None
     found = [result.assignments[i] for i in keep]
     ari = adjusted_rand_score(truth, found)
     print(f"{question}: ARI {ari:.3f}, k = {result.k} for {len(set(truth))} planted")
-    assert ari >= _ARI[question]
+    assert ari >= 0.95
+    assert result.k == len(set(truth))
+
+
+@needs_extra
+def test_what_we_do_well_merges_only_staff_knowledge_and_customer_focus(offline: None) -> None:
+    texts, planted, groups = _demo("well")
+    result = find_themes(texts, groups=groups, engine="embeddings", permutations=0)
+    keep = [i for i, p in enumerate(planted) if p is not None]
+    truth = [planted[i] for i in keep]
+    found = [result.assignments[i] for i in keep]
+    assert adjusted_rand_score(truth, found) >= 0.8  # measured 0.86
+    merged = {p: {f for q, f in zip(truth, found, strict=True) if q == p} for p in set(truth)}
+    assert merged["knowledgeable_staff"] == merged["customer_focus"]
+    others = [p for p in merged if p not in ("knowledgeable_staff", "customer_focus")]
+    assert len({frozenset(merged[p]) for p in others}) == len(others)
 
 
 @needs_extra
@@ -231,11 +249,15 @@ def test_improvement_themes_have_the_default_engines_shape(improve_result: tuple
     keep = [i for i, p in enumerate(planted) if p is not None]
     ari = adjusted_rand_score([planted[i] for i in keep], [result.assignments[i] for i in keep])
     print(f"improve: ARI {ari:.3f}, k = {result.k}")
-    assert ari >= 0.6
+    # measured ARI 1.00, k = 7: all seven planted themes, where the default engine
+    # merges two of them (ARI 0.83, k = 5)
+    assert ari >= 0.95
+    assert result.k == 7
     assert result.engine == "embeddings" and result.k_chosen_by == "stability"
     assert [s.k for s in result.k_scores] == list(range(3, 11))
     sizes = [t.size for t in result.themes]
-    assert sizes == sorted(sizes, reverse=True) and sum(sizes) == result.n == len(texts)
+    assert sizes == sorted(sizes, reverse=True) and sum(sizes) == result.n
+    assert result.n + result.n_empty == len(texts) and result.n_unassigned == 0
     for t in result.themes:
         assert t.label and t.keywords
         assert t.share.ci_low is not None and t.share.ci_low <= t.share.share <= t.share.ci_high
@@ -297,8 +319,9 @@ def test_cli_engine_option_runs_the_embeddings_engine(tmp_path: Path, offline: N
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["engine"] == "embeddings"
-    assert sum(t["size"] for t in out["themes"]) == out["n"] == len(texts)
+    assert sum(t["size"] for t in out["themes"]) == out["n"]
+    assert out["n"] + out["n_empty"] == len(texts)
     table = CliRunner().invoke(
         app, ["themes", str(data), "--text-column", "answer", "--engine", "embeddings"]
     )
-    assert table.exit_code == 0 and "Themes of 120 answers" in table.output
+    assert table.exit_code == 0 and f"Themes of {out['n']} answers" in table.output
