@@ -3,10 +3,9 @@ format its result. Each command module attaches itself to the root app."""
 
 from __future__ import annotations
 
-from cxgap.cli._app import app
-
 # Command modules register their commands on import; keep this list sorted.
-from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
+from cxgap.cli import (  # noqa: F401  (imported for their side effect)
+    actions_cmd,
     analyze_cmd,
     backup_cmd,
     compare_cmd,
@@ -17,14 +16,17 @@ from cxgap.cli import (  # noqa: E402,F401  (imported for their side effect)
     invite_cmd,
     ledger_cmd,
     nps_cmd,
+    priorities_cmd,
     report_cmd,
     serve_cmd,
     status_cmd,
     study_cmd,
     themes_cmd,
+    tokens_cmd,
     transfer_cmd,
     users_cmd,
 )
+from cxgap.cli._app import app
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from cxgap import __version__
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
-from cxgap.web import _errors, dashboard, survey_api, survey_pages
+from cxgap.web import _errors, dashboard, events_api, survey_api, survey_pages
 
 HERE = Path(__file__).parent
 
@@ -74,4 +74,5 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(survey_pages.router)
     app.include_router(survey_api.router)
     app.include_router(dashboard.router)
+    app.include_router(events_api.router)
     return app
