@@ -91,6 +91,12 @@ def _model() -> Any:
             f"the 'embeddings' engine needs the optional extra (sentence-transformers is "
             f"missing): {INSTALL_HINT}"
         ) from None
+    try:  # no "Loading weights" bar on the terminal
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        pass
     return SentenceTransformer(path, device="cpu")
 
 
