@@ -51,4 +51,12 @@ def serve(
             f"Serving {database.url} at http://{host}:{port}/ (survey links: /s/TOKEN, "
             f"dashboard: /dashboard, API docs: /api/docs). Press Ctrl+C to stop."
         )
-        uvicorn.run(create_app(settings, database=database), host=host, port=port, log_level="info")
+        # No access log: respondent links carry their token in the path, and
+        # tokens are never written to logs (docs/SECURITY.md).
+        uvicorn.run(
+            create_app(settings, database=database),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+        )
