@@ -294,8 +294,11 @@ def test_candidate_action_quotes_mask_names_and_emails() -> None:
 
     demo = generate_demo(seed=7)
     plan = candidate_actions(demo.study, demo.frame, "w2")
-    quotes = [q.text for a in plan.actions for q in (*a.evidence.staff_quotes,
-                                                      *a.evidence.customer_quotes)]
+    quotes = [
+        q.text
+        for a in plan.actions
+        for q in (*a.evidence.staff_quotes, *a.evidence.customer_quotes)
+    ]
     assert quotes
     assert not any("@" in q and "." in q.split("@")[-1] for q in quotes)
     assert not any("Sarah Jones" in q for q in quotes)
