@@ -19,6 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import sparse
 from sklearn.metrics import adjusted_rand_score
 from typer.testing import CliRunner
@@ -133,6 +136,30 @@ def test_class_based_tf_idf_matches_a_hand_computation() -> None:
         ]
     )
     np.testing.assert_allclose(c_tf_idf(m, np.array([0, 1, 1]), 2), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    counts=arrays(
+        np.int64, st.tuples(st.integers(2, 12), st.integers(1, 6)), elements=st.integers(0, 5)
+    ),
+    data=st.data(),
+)
+def test_class_based_tf_idf_is_per_class_and_order_free(
+    counts: np.ndarray, data: st.DataObject
+) -> None:
+    n = counts.shape[0]
+    k = data.draw(st.integers(1, n))
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    w = c_tf_idf(sparse.csr_matrix(counts), labels, k)
+    assert w.shape == (k, counts.shape[1]) and np.isfinite(w).all() and (w >= 0).all()
+    # a term weighs in a class exactly when the class's answers use it
+    for c in range(k):
+        used = counts[labels == c].sum(axis=0) > 0
+        np.testing.assert_array_equal(w[c] > 0, used)
+    # the order of the answers does not matter
+    perm = np.random.default_rng(0).permutation(n)
+    np.testing.assert_allclose(c_tf_idf(sparse.csr_matrix(counts[perm]), labels[perm], k), w)
 
 
 # --- with the extra installed ------------------------------------------------------
