@@ -352,3 +352,24 @@ def test_cli_engine_option_runs_the_embeddings_engine(tmp_path: Path, offline: N
         app, ["themes", str(data), "--text-column", "answer", "--engine", "embeddings"]
     )
     assert table.exit_code == 0 and f"Themes of {out['n']} answers" in table.output
+
+
+@needs_extra
+def test_alexa_complaints_that_a_device_stopped_working_share_a_theme(
+    shared_data: Path, offline: None
+) -> None:
+    reviews = pd.read_csv(shared_data / "amazon_alexa_reviews.tsv", sep="\t")
+    negative = reviews.loc[reviews["feedback"] == 0, "verified_reviews"].tolist()
+    result = find_themes(negative, engine="embeddings", permutations=0, sentiment=False)
+    # measured (257 negative reviews): k = 3 by stability, "stopped working /
+    # amazon" 89, "echo dot / sound quality" 84, "play music / google home" 64;
+    # all 6 reviews saying "stopped working" fall in the first
+    assert result.n + result.n_empty == len(negative)
+    stopped = {
+        a
+        for text, a in zip(negative, result.assignments, strict=True)
+        if isinstance(text, str) and "stopped working" in text.lower()
+    }
+    assert len(stopped) == 1
+    theme = next(t for t in result.themes if t.id in stopped)
+    assert "working" in theme.keywords[:3]
