@@ -35,7 +35,7 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def detect_delimiter(text: str) -> str:
-    """The delimiter that splits the first lines into the most, equal, fields.
+    r"""The delimiter that splits the first lines into the most, equal, fields.
 
     Quoted headers often hold commas ("(1 = not at all, 5 = excellent)"), so
     each candidate is tried with a real CSV parser rather than counted.
