@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import pandas as pd
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
@@ -35,7 +36,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy import select
 
 from cxgap.analysis.study import analyze_study
-from cxgap.errors import CxgapError, NotFoundError
+from cxgap.errors import CxgapError, InputError, NotFoundError
+from cxgap.ingest.workshop import MAX_ANSWER, MAX_GROUP, WORKSHOP_QUESTIONS, store_workshop_sheet
 from cxgap.report.charts import svg_data_uri, timeline_chart, to_svg
 from cxgap.report.data import build_report_data, labels_of
 from cxgap.report.html import render_html
@@ -516,4 +518,132 @@ def responses_page(
             "labels": labels_of(study),
             "tab": "responses",
         },
+    )
+
+
+# --- leadership workshop sheets -------------------------------------------------
+
+#: Form field of each workshop question (form names without dots).
+WORKSHOP_FIELDS = {key: key.removeprefix("open.") for key in WORKSHOP_QUESTIONS}
+
+
+def _workshop_sheets(db: Database, slug: str) -> list[dict[str, Any]]:
+    """The study's stored workshop sheets (group, wave, the four answers)."""
+    frame = load_frame(db, slug)
+    if "source" not in frame.columns:
+        return []
+    sheets = frame[(frame["source"] == "workshop") & (frame["audience"] == "leadership")]
+    rows = []
+    for r in sheets.to_dict("records"):
+        rows.append(
+            {
+                "group": str(r["respondent_id"]).removeprefix("workshop:"),
+                "wave": "" if pd.isna(r.get("wave")) else str(r["wave"]),
+                "answers": {
+                    k: "" if k not in r or pd.isna(r[k]) else str(r[k]) for k in WORKSHOP_QUESTIONS
+                },
+            }
+        )
+    return sorted(rows, key=lambda x: (x["wave"], x["group"]))
+
+
+def _workshops_page(
+    request: Request,
+    db: Database,
+    templates: Any,
+    user: User,
+    ref: StudyRef,
+    *,
+    values: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> Response:
+    study = load_study(db, ref.slug)
+    texts = {q.key: q.text for q in study.questions}
+    return _page(
+        request,
+        templates,
+        "workshops.html",
+        user,
+        {
+            "title": f"{ref.name}: leadership workshops",
+            "ref": ref,
+            "sheets": _workshop_sheets(db, ref.slug),
+            "questions": [(k, WORKSHOP_FIELDS[k], texts.get(k, k)) for k in WORKSHOP_QUESTIONS],
+            "waves": study.wave_keys(),
+            "can_edit": user.can_edit(ref.organisation_id),
+            "values": values or {},
+            "errors": errors or [],
+            "saved": request.query_params.get("saved"),
+            "exists": request.query_params.get("exists"),
+            "max_group": MAX_GROUP,
+            "max_answer": MAX_ANSWER,
+            "tab": "workshops",
+        },
+        status=status,
+    )
+
+
+@router.get("/dashboard/studies/{slug}/workshops", response_class=HTMLResponse)
+def workshops_page(
+    request: Request, db: DbDep, templates: TemplatesDep, user: CurrentUser, slug: str
+) -> Response:
+    """The study's leadership workshop sheets; owners and analysts can add one."""
+    ref = _study(db, user, slug)
+    return _workshops_page(request, db, templates, user, ref)
+
+
+#: Hard cap of a form field (the library refuses anything over MAX_ANSWER clearly).
+_FIELD_CAP = 4 * MAX_ANSWER
+
+
+@router.post("/dashboard/studies/{slug}/workshops")
+def add_workshop_sheet(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    user: CurrentUser,
+    slug: str,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    group: Annotated[str, Form(max_length=_FIELD_CAP)] = "",
+    wave: Annotated[str, Form(max_length=200)] = "",
+    well: Annotated[str, Form(max_length=_FIELD_CAP)] = "",
+    improve: Annotated[str, Form(max_length=_FIELD_CAP)] = "",
+    competitors: Annotated[str, Form(max_length=_FIELD_CAP)] = "",
+    continue_start: Annotated[str, Form(max_length=_FIELD_CAP)] = "",
+) -> Response:
+    """Store one group's sheet, as ``cxgap import workshop`` stores a row;
+    the same group and wave again stores nothing and says so."""
+    check_csrf(request, csrf_token)
+    ref = _study(db, user, slug)
+    if not user.can_edit(ref.organisation_id):
+        raise HTTPException(403, "Viewers cannot add workshop sheets.")
+    study = load_study(db, slug)
+    chosen = _choice(wave, study.wave_keys(), "wave")
+    given = {"well": well, "improve": improve, "competitors": competitors}
+    given["continue_start"] = continue_start
+    answers = {k: given[f] for k, f in WORKSHOP_FIELDS.items()}
+    try:
+        result = store_workshop_sheet(db, slug, group, answers, wave=chosen)
+    except InputError as exc:
+        values = {"group": group, "wave": wave, **given}
+        names = {"Group": "Group name", "wave": "Wave"}
+        names |= {q.key: q.text for q in study.questions if q.key in WORKSHOP_FIELDS}
+        errors = [
+            f"{names.get(p.column, p.column)}: expected {p.expected}"
+            if p.column
+            else f"Expected {p.expected}"
+            for p in exc.problems
+        ]
+        return _workshops_page(
+            request, db, templates, user, ref, values=values, errors=errors, status=422
+        )
+    name = group.strip()
+    if not result.written:
+        return RedirectResponse(
+            f"/dashboard/studies/{slug}/workshops?{urlencode({'exists': name})}", status_code=303
+        )
+    _jobs(request).forget(slug)
+    return RedirectResponse(
+        f"/dashboard/studies/{slug}/workshops?{urlencode({'saved': name})}", status_code=303
     )
