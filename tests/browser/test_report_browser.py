@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,14 +19,6 @@ from cxgap.store.db import Database
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
@@ -43,8 +36,8 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_report_renders_offline_without_errors(report_file: Path, size: str) -> None:
-    from playwright.sync_api import Request, Route, sync_playwright
+def test_report_renders_offline_without_errors(report_file: Path, size: str, browser: Any) -> None:
+    from playwright.sync_api import Request, Route
 
     errors: list[str] = []
     failed: list[str] = []
@@ -58,25 +51,25 @@ def test_report_renders_offline_without_errors(report_file: Path, size: str) -> 
             route.abort()
 
     width, height = SIZES[size]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("requestfailed", lambda r: failed.append(r.url))
-            page.route("**/*", guard)
-            page.goto(report_file.as_uri(), wait_until="load")
-            images = page.eval_on_selector_all(
-                "figure.chart img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])"
-            )
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"report-{size}.png"), full_page=True)
-        finally:
-            browser.close()
+    # One Playwright instance per session (tests/browser/conftest.py): a second
+    # sync_playwright() while another runs fails inside its event loop.
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.route("**/*", guard)
+        page.goto(report_file.as_uri(), wait_until="load")
+        images = page.eval_on_selector_all(
+            "figure.chart img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])"
+        )
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"report-{size}.png"), full_page=True)
+    finally:
+        page.close()
     assert errors == []
     assert failed == []
     assert blocked == []
