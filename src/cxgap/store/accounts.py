@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from cxgap.errors import InputError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database
-from cxgap.store.studies import organisation_of, study_id
+from cxgap.store.studies import organisation_accounts, organisation_of, study_id
 
 ACCOUNT_COLUMNS = [
     "account_id",
@@ -60,13 +60,7 @@ def write_accounts(db: Database, slug: str, accounts: pd.DataFrame) -> tuple[int
     inserted = updated = 0
     with db.begin() as conn:
         org = organisation_of(conn, study_id(conn, slug))
-        existing = dict(
-            conn.execute(
-                select(t.account.c.external_id, t.account.c.id).where(
-                    t.account.c.organisation_id == org
-                )
-            ).all()
-        )
+        existing = organisation_accounts(conn, org)
         new_rows = []
         for r in accounts.itertuples(index=False):
             values = {
@@ -77,10 +71,11 @@ def write_accounts(db: Database, slug: str, accounts: pd.DataFrame) -> tuple[int
                 "acquired_at": _day(r.acquired_at),
                 "defected_at": _day(r.defected_at),
             }
-            if r.account_id in existing:
+            account_key = str(r.account_id)
+            if account_key in existing:
                 conn.execute(
                     update(t.account)
-                    .where(t.account.c.id == existing[r.account_id])
+                    .where(t.account.c.id == existing[account_key])
                     .values(**values)
                 )
                 updated += 1
@@ -131,13 +126,7 @@ def write_events(
     (account, ``source_id``); return how many were new."""
     with db.begin() as conn:
         org = organisation_of(conn, study_id(conn, slug))
-        account_ids = dict(
-            conn.execute(
-                select(t.account.c.external_id, t.account.c.id).where(
-                    t.account.c.organisation_id == org
-                )
-            ).all()
-        )
+        account_ids = organisation_accounts(conn, org)
         ev = events.reset_index(drop=True)
         missing = ~ev["account_id"].isin(list(account_ids))
         if missing.any():
@@ -232,13 +221,7 @@ def write_interviews(db: Database, slug: str, notes: pd.DataFrame) -> int:
     with db.begin() as conn:
         sid = study_id(conn, slug)
         org = organisation_of(conn, sid)
-        account_ids = dict(
-            conn.execute(
-                select(t.account.c.external_id, t.account.c.id).where(
-                    t.account.c.organisation_id == org
-                )
-            ).all()
-        )
+        account_ids = organisation_accounts(conn, org)
         seen = set(
             conn.execute(
                 select(t.interview_note.c.source_key).where(t.interview_note.c.study_id == sid)
@@ -253,7 +236,7 @@ def write_interviews(db: Database, slug: str, notes: pd.DataFrame) -> int:
             rows.append(
                 {
                     "study_id": sid,
-                    "account_id": account_ids.get(r.account_id),
+                    "account_id": account_ids.get(str(_none(r.account_id))),
                     "segment": _none(r.segment),
                     "held_on": _day(r.date),
                     "interviewer": _none(r.interviewer),

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from cxgap.store import schema as t
 from cxgap.store.db import Database
-from cxgap.store.studies import organisation_of, study_id
+from cxgap.store.studies import organisation_accounts, organisation_of, study_id
 
 CONTACT_COLUMNS = ["respondent_id", "name", "email", "audience", "segment", "team", "account_id"]
 
@@ -29,13 +29,7 @@ def write_contacts(db: Database, slug: str, contacts: pd.DataFrame) -> tuple[int
     with db.begin() as conn:
         sid = study_id(conn, slug)
         org = organisation_of(conn, sid)
-        accounts = dict(
-            conn.execute(
-                select(t.account.c.external_id, t.account.c.id).where(
-                    t.account.c.organisation_id == org
-                )
-            ).all()
-        )
+        accounts = organisation_accounts(conn, org)
         existing = dict(
             conn.execute(
                 select(t.respondent.c.external_id, t.respondent.c.id).where(

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database
-from cxgap.store.studies import load_study, organisation_of, study_id
+from cxgap.store.studies import load_study, organisation_accounts, organisation_of, study_id
 from cxgap.study.model import StudyDefinition
 
 META_COLUMNS = ["respondent_id", "audience", "segment", "team", "account_id", "wave", "source"]
@@ -169,13 +169,7 @@ def write_frame(
         wave_ids = dict(
             conn.execute(select(t.wave.c.key, t.wave.c.id).where(t.wave.c.study_id == sid)).all()
         )
-        account_ids = dict(
-            conn.execute(
-                select(t.account.c.external_id, t.account.c.id).where(
-                    t.account.c.organisation_id == org
-                )
-            ).all()
-        )
+        account_ids = organisation_accounts(conn, org)
         respondent_ids = dict(
             conn.execute(
                 select(t.respondent.c.external_id, t.respondent.c.id).where(

@@ -25,7 +25,7 @@ from cxgap.analysis.gaps import suppression_reason
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
-from cxgap.store.studies import load_study, organisation_of, study_id
+from cxgap.store.studies import load_study, organisation_accounts, organisation_of, study_id
 from cxgap.store.survey import token_hash
 from cxgap.study.model import AUDIENCES
 
@@ -134,13 +134,7 @@ def create_invitations(
         sid = study_id(conn, slug)
         wid = _wave_id(conn, sid, slug, wave)
         org = organisation_of(conn, sid)
-        accounts = dict(
-            conn.execute(
-                select(t.account.c.external_id, t.account.c.id).where(
-                    t.account.c.organisation_id == org
-                )
-            ).all()
-        )
+        accounts = organisation_accounts(conn, org)
         existing = {
             r.external_id: r
             for r in conn.execute(

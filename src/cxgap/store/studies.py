@@ -67,6 +67,16 @@ def organisation_of(conn: Connection, sid: int) -> int:
     )
 
 
+def organisation_accounts(conn: Connection, organisation_id: int) -> dict[str, int]:
+    """External account id -> database id, for every account of an organisation."""
+    rows = conn.execute(
+        select(t.account.c.external_id, t.account.c.id).where(
+            t.account.c.organisation_id == organisation_id
+        )
+    ).all()
+    return {str(ext): int(i) for ext, i in rows}
+
+
 def _rows(items: list[Any], **fields: Any) -> list[dict[str, Any]]:
     return [{"position": i, **fields, **item} for i, item in enumerate(items)]
 
