@@ -8,8 +8,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from cxgap.errors import CxgapError, InputError, NotFoundError, StudyFileError
+from cxgap.store import schema as t
 from cxgap.store.accounts import (
     load_accounts,
     load_events,
@@ -88,6 +90,19 @@ def test_apply_updates_and_keeps_order(fresh_db: Database) -> None:
     loaded = load_study(fresh_db, "acme")
     assert [f.key for f in loaded.factors] == [f.key for f in reversed(study.factors)]
     assert loaded.anonymity_threshold == 7
+
+
+def test_every_change_of_the_definition_bumps_its_revision(fresh_db: Database) -> None:
+    def revision() -> int:
+        with fresh_db.connect() as conn:
+            return int(conn.execute(select(t.study.c.revision)).scalar_one())
+
+    study = default_study("acme", organisation="Acme")
+    save_study(fresh_db, study)
+    assert revision() == 1
+    save_study(fresh_db, study.model_copy(update={"anonymity_threshold": 7}))
+    save_study(fresh_db, study)
+    assert revision() == 3
 
 
 def test_unknown_study_names_the_known_ones(fresh_db: Database) -> None:

@@ -177,6 +177,18 @@ def _enrich(db: Database, slug: str) -> None:
             insert(t.membership).values(user_id=user[0], organisation_id=org, role="owner")
         )
         conn.execute(insert(t.api_token).values(user_id=user[0], name="feed", token_hash="0" * 64))
+        sid = conn.execute(select(t.study.c.id).where(t.study.c.slug == slug)).scalar_one()
+        conn.execute(
+            insert(t.alert_run).values(
+                study_id=sid,
+                since=datetime(2026, 9, 1, tzinfo=UTC),
+                as_of=datetime(2026, 10, 1, tzinfo=UTC),
+                threshold=-4.5,
+                crossed_below=3,
+                recovered=1,
+                delivered=None,
+            )
+        )
 
 
 @pytest.fixture(scope="module")

@@ -77,6 +77,9 @@ study = Table(
     Column("anonymity_threshold", Integer, nullable=False, default=5),
     Column("competitors", JSON, nullable=False, default=list),
     Column("ledger", JSON, nullable=False, default=dict),
+    # Bumped by every change of the definition, so a process may cache the
+    # definition and know, from one column, when its copy is stale.
+    Column("revision", Integer, nullable=False, default=1, server_default="1"),
     _created(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
@@ -292,6 +295,20 @@ action_item = Table(
     Column("status", String(20), nullable=False, default="proposed"),
     _created(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+alert_run = Table(
+    "alert_run",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("ran_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("crossed_below", Integer, nullable=False),
+    Column("recovered", Integer, nullable=False),
+    Column("delivered", Boolean),
 )
 
 app_user = Table(

@@ -203,7 +203,12 @@ def save_study(
             conn.execute(
                 update(t.study)
                 .where(t.study.c.id == sid)
-                .values(organisation_id=org, updated_at=func.now(), **values)
+                .values(
+                    organisation_id=org,
+                    updated_at=func.now(),
+                    revision=t.study.c.revision + 1,
+                    **values,
+                )
             )
             created = False
         _write_elements(conn, sid, definition)
