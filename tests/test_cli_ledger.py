@@ -256,7 +256,9 @@ def test_a_defection_date_in_the_future_is_refused(tmp_path: Path) -> None:
     assert "row 2, column 'defected_at': got '2999-01-01'" in err
 
 
-def test_study_account_and_alerts_work_on_stored_events(demo_db_url: str) -> None:
+def test_study_account_and_alerts_work_on_stored_events(demo_copy_url: str) -> None:
+    # a copy: the alerts command records its run
+    demo_db_url = demo_copy_url
     from typer.testing import CliRunner as _Runner
 
     from cxgap.cli import app as _app

@@ -151,6 +151,10 @@ def ledger_alerts(
     (default: 30 days before ``as_of``) and ``as_of`` (default: the last event)."""
     study, events, accounts, weights, when = _ledger_inputs(db, slug, as_of)
     start = pd.Timestamp(since) if since is not None else when - pd.Timedelta(days=30)
+    if start > when:
+        raise CxgapError(
+            f"the alerts cannot start on {start:%Y-%m-%d}, after the as-of date {when:%Y-%m-%d}"
+        )
     report = ledger_report(events, study.ledger, weights, when, accounts=accounts)
     return threshold_alerts(
         score_events(events, study.ledger, weights),

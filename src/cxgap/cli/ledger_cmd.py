@@ -11,6 +11,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich import box
 from rich.table import Table
 
 from cxgap.analysis.alerts import threshold_alerts
@@ -18,9 +19,11 @@ from cxgap.analysis.ledger import score_events
 from cxgap.analysis.risk import AccountDetail, LedgerReport, account_detail, ledger_report
 from cxgap.cli._app import DefaultCommandGroup, app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
-from cxgap.errors import InputError, Problem
+from cxgap.errors import CxgapError, InputError, Problem
 from cxgap.ingest.events import load_mapping, parse_accounts, parse_events
 from cxgap.ingest.tables import read_table
+from cxgap.store.alerts import AlertRun
+from cxgap.store.migrate import ensure_schema
 from cxgap.study.defaults import MOMENTS
 from cxgap.study.model import LedgerParameters
 
@@ -219,13 +222,40 @@ def ledger_account(
         _detail_table(detail)
 
 
+def _history_table(runs: list[AlertRun]) -> None:
+    table = Table(
+        title="Alert runs, most recent first",
+        caption="Down: accounts that crossed below the threshold; up: that recovered.",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    for name in ("Run", "Ran (UTC)", "Since", "As of", "Threshold", "Down", "Up"):
+        table.add_column(name, justify="left" if name == "Ran (UTC)" else "right")
+    table.add_column("Webhook")
+    for r in runs:
+        table.add_row(
+            str(r.id),
+            f"{r.ran_at:%Y-%m-%d %H:%M}",
+            f"{r.since:%Y-%m-%d}",
+            f"{r.as_of:%Y-%m-%d}",
+            fmt(r.threshold),
+            str(r.crossed_below),
+            str(r.recovered),
+            {True: "delivered", False: "failed", None: "–"}[r.delivered],
+        )
+    console.print(table)
+
+
 @ledger_app.command("alerts")
 def ledger_alerts(
     slug: Annotated[str, typer.Argument(help="The study.")],
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", help="Previous run's date YYYY-MM-DD (default: 30 days before --as-of)."
+            "--since",
+            help="Start date YYYY-MM-DD (default: the last recorded run's as-of date; "
+            "with --webhook, the last delivered run's; 30 days before --as-of when none).",
         ),
     ] = None,
     as_of: Annotated[
@@ -234,28 +264,60 @@ def ledger_alerts(
     webhook: Annotated[
         str | None, typer.Option("--webhook", help="POST the alerts as JSON to this URL.")
     ] = None,
+    no_record: Annotated[
+        bool, typer.Option("--no-record", help="A look only: record no run.")
+    ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="List the recorded runs instead.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Runs listed by --history.")] = 20,
     db: DbOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Accounts of a study that crossed below the defection threshold since the last run."""
-    from cxgap.service import ledger_alerts as run_alerts
+    """Accounts of a study that crossed below the defection threshold since the last
+    run; each run is recorded (--history lists them) so the next one starts where it
+    ended. A failed webhook post is reported (exit status 2) and its alerts come
+    again in the next run with --webhook."""
+    from cxgap.alerting import run_alerts
+    from cxgap.store.alerts import alert_runs
     from cxgap.store.db import Database
 
     with Database.open(settings_from(db)) as database:
-        alerts = run_alerts(
-            database, slug, since=_date(since, "--since"), as_of=_date(as_of, "--as-of")
+        ensure_schema(database, create=False)
+        if history:
+            runs = alert_runs(database, slug, limit=limit)
+            if json_:
+                print_json([r.to_json_dict() for r in runs])
+            elif runs:
+                _history_table(runs)
+            else:
+                console.print(f"No alert run recorded for {slug} yet.")
+            return
+        run = run_alerts(
+            database,
+            slug,
+            since=_date(since, "--since"),
+            as_of=_date(as_of, "--as-of"),
+            webhook=webhook,
+            record=not no_record,
         )
-    if webhook:
-        from cxgap.webhook import post_json
-
-        post_json(webhook, alerts.to_json_dict())
+    alerts = run.alerts
     if json_:
-        print_json(alerts.to_json_dict())
-        return
-    console.print(
-        f"{alerts.since:%Y-%m-%d} to {alerts.as_of:%Y-%m-%d}: {len(alerts.crossed_below)} "
-        f"account(s) crossed below the threshold {alerts.threshold:.2f}, "
-        f"{len(alerts.recovered)} recovered."
-    )
-    for a in alerts.crossed_below:
-        console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
+        print_json(run.to_json_dict())
+    else:
+        console.print(
+            f"{alerts.since:%Y-%m-%d} to {alerts.as_of:%Y-%m-%d} ({run.start_note}): "
+            f"{len(alerts.crossed_below)} account(s) crossed below the threshold "
+            f"{alerts.threshold:.2f}, {len(alerts.recovered)} recovered."
+        )
+        for a in alerts.crossed_below:
+            console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
+        if run.delivered:
+            console.print("Posted to the webhook.")
+        if run.recorded is not None:
+            console.print(f"Recorded as run {run.recorded.id}.")
+    if run.delivery_error is not None:
+        raise CxgapError(
+            f"{run.delivery_error} (not delivered: the next run with --webhook "
+            "starts again from the last delivered run)"
+        )
