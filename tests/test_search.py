@@ -78,3 +78,12 @@ def test_bad_searches_are_clear_errors(answers: pd.DataFrame) -> None:
         search_answers(answers, "x", questions=["nope"])
     with pytest.raises(AnalysisError, match="no open-answer columns"):
         search_answers(answers[["respondent_id", "audience"]], "x")
+
+
+def test_only_customers_are_named_and_small_teams_are_not_counted(answers: pd.DataFrame) -> None:
+    r = search_answers(answers, "resolv")
+    named = {h.audience: h.respondent_id for h in r.hits}
+    assert named["customer"] in {"c1", "c2"}
+    assert named["staff"] is None and named["leadership"] is None
+    # 4 customer/leadership answers and 5 support answers; billing's 2 are not counted
+    assert (r.n_answers_searched, r.n_suppressed) == (9, 2)

@@ -6,9 +6,12 @@ finds "resolve" and "resolved"). Each occurrence becomes a hit showing
 ``window`` characters on each side (keyword in context, Luhn 1960).
 
 Answers from staff teams below the study's anonymity threshold are never
-shown: they are counted in ``n_suppressed`` with the reason. Names, e-mail
+shown: only their matching answers are counted, in ``n_suppressed`` with the
+reason (``n_answers_searched`` leaves them out). Names, e-mail
 addresses and phone numbers are masked before searching (a search for a name
-finds nothing); HTML tags are removed from the context shown.
+finds nothing); HTML tags are removed from the context shown. A hit names its
+respondent for customers only: a staff or leadership respondent id (often an
+e-mail address) beside a quote would say who wrote it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Hit(Result):
     """One occurrence of a query term in one answer."""
 
     respondent_id: str | None
+    account_id: str | None
     audience: str | None
     segment: str | None
     team: str | None
@@ -106,7 +110,8 @@ def search_answers(
     ----------
     frame
         The wide analysis frame (``open.<name>`` columns and the respondent
-        columns ``respondent_id, audience, segment, team, wave, source``).
+        columns ``respondent_id, audience, segment, team, account_id, wave,
+        source``; any may be missing).
     query
         Words to find (all of them); ``"a phrase"`` in double quotes.
     questions
@@ -174,11 +179,14 @@ def search_answers(
             text = mask_pii(analysis_text(row[col], max_chars=100_000))
             if not text:
                 continue
-            searched += 1
-            if not all(p.search(text) for p in patterns):
-                continue
+            found = all(p.search(text) for p in patterns)
             if small_flags[pos]:
-                suppressed += 1
+                # neither shown nor counted as searched: the count would give
+                # the size of a small team
+                suppressed += found
+                continue
+            searched += 1
+            if not found:
                 continue
             matched += 1
             for p in patterns:
@@ -188,7 +196,10 @@ def search_answers(
                         continue
                     hits.append(
                         Hit(
-                            respondent_id=_value(row, "respondent_id"),
+                            respondent_id=_value(row, "respondent_id")
+                            if row.get("audience") == "customer"
+                            else None,
+                            account_id=_value(row, "account_id"),
                             audience=_value(row, "audience"),
                             segment=_value(row, "segment"),
                             team=_value(row, "team"),
