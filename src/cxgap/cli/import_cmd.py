@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -45,11 +45,18 @@ ReportOption = Annotated[
 ]
 
 
-@contextmanager
-def _database(db: str | None) -> Iterator[Database]:
-    with Database.open(settings_from(db)) as database:
-        ensure_schema(database, create=False)
-        yield database
+AudienceOption = Annotated[
+    str | None,
+    typer.Option(help="customer, staff or leadership (unless the file has an audience column)."),
+]
+T = TypeVar("T", ResponsesImport, RowsImport)
+
+
+def _check_audience(audience: str | None) -> None:
+    if audience is not None and audience not in ("customer", "staff", "leadership"):
+        raise InputError(
+            [Problem("--audience", None, None, audience, "customer, staff or leadership")]
+        )
 
 
 @contextmanager
@@ -92,38 +99,75 @@ def _problems_table(problems: list[Any], limit: int = 200) -> None:
         console.print(f"... and {len(problems) - limit} more (use --report FILE for all)")
 
 
-def _finish(
-    result: ResponsesImport | RowsImport,
+def _run_import(
+    db: str | None,
+    load: Callable[[Database, Callable[[int], None], Callable[[int], None]], T],
     *,
+    done: Callable[[T], str],
     json: bool,
     report: Path | None,
     dry_run: bool,
-    done: str,
+    bar: str | None = None,
+    preface: Callable[[T], None] | None = None,
 ) -> None:
+    """The body of every import command: open the database at its schema,
+    run ``load(database, start, advance)`` (with a progress bar titled
+    ``bar``, if any), then print ``preface``, the problems (and write them to
+    ``report``), and the ``done`` line; or the result as JSON. A dry run that
+    found problems exits with status 1."""
+    with (
+        Database.open(settings_from(db)) as database,
+        _bar(bar or "", show=bar is not None and not json) as (start, advance),
+    ):
+        ensure_schema(database, create=False)
+        result = load(database, start, advance)
     problems = [Problem(p.file, p.row, p.column, p.value, p.expected) for p in result.problems]
     if report is not None and problems:
         write_problem_report(problems, report)
     if json:
         print_json(result.to_json_dict())
     else:
+        if preface is not None:
+            preface(result)
         _problems_table(result.problems)
         if report is not None and problems:
             console.print(f"Wrote {len(problems)} problem(s) to {report}.")
-        console.print(done)
+        console.print(done(result))
     if dry_run and problems:
         raise typer.Exit(1)
+
+
+def _dry_done(result: ResponsesImport | RowsImport, what: str) -> str:
+    return f"Dry run: {result.valid} of {result.rows} {what} valid; nothing written."
+
+
+def _rows_done(result: RowsImport, what: str, study: str) -> str:
+    if result.dry_run:
+        return _dry_done(result, what)
+    updated = f", {result.updated} updated" if result.updated is not None else ""
+    return (
+        f"{what.capitalize()}: {result.inserted} new{updated} in {study}"
+        f" ({result.skipped} skipped)."
+    )
+
+
+def _mapping_table(result: ResponsesImport) -> None:
+    file = Path(result.file).name
+    table = Table("column", "→ question", "how", title=f"{file}: {result.format} export")
+    for c in result.columns:
+        if c.target is not None:
+            table.add_row(c.column[:70], c.target, c.how)
+    console.print(table)
+    left = [c for c in result.columns if c.target is None]
+    if left:
+        console.print("Not imported: " + "; ".join(f"{c.column[:50]} ({c.how})" for c in left))
 
 
 @import_app.command("responses")
 def import_responses_cmd(
     file: Annotated[Path, typer.Argument(help="CSV/TSV/XLSX export of a survey tool.")],
     study: StudyOption,
-    audience: Annotated[
-        str | None,
-        typer.Option(
-            help="customer, staff or leadership (unless the file has an audience column)."
-        ),
-    ] = None,
+    audience: AudienceOption = None,
     wave: Annotated[
         str | None, typer.Option(help="Wave key (unless the file has a wave column).")
     ] = None,
@@ -141,17 +185,21 @@ def import_responses_cmd(
     cxgap's own format): detect the format, map columns to questions, check every
     cell, and store all rows in one transaction, or none. Re-importing the same
     export adds nothing."""
-    if audience is not None and audience not in ("customer", "staff", "leadership"):
-        raise InputError(
-            [Problem("--audience", None, None, audience, "customer, staff or leadership")]
-        )
+    _check_audience(audience)
     if format is not None and format not in FORMATS:
         raise InputError([Problem("--format", None, None, format, "one of " + ", ".join(FORMATS))])
-    with (
-        _database(db) as database,
-        _bar(f"Importing {file.name}", show=not json) as (start, advance),
-    ):
-        result = import_responses(
+
+    def done(result: ResponsesImport) -> str:
+        if dry_run:
+            return _dry_done(result, "row(s)")
+        return (
+            f"Imported {result.written} new response(s) into {study} "
+            f"({result.already_stored} already stored, {result.skipped} skipped)."
+        )
+
+    _run_import(
+        db,
+        lambda database, start, advance: import_responses(
             database,
             study,
             file,
@@ -163,33 +211,13 @@ def import_responses_cmd(
             skip_invalid=skip_invalid,
             progress=advance,
             on_parsed=start,
-        )
-    if not json:
-        table = Table("column", "→ question", "how", title=f"{file.name}: {result.format} export")
-        for c in result.columns:
-            if c.target is not None:
-                table.add_row(c.column[:70], c.target, c.how)
-        console.print(table)
-        left = [c for c in result.columns if c.target is None]
-        if left:
-            console.print("Not imported: " + "; ".join(f"{c.column[:50]} ({c.how})" for c in left))
-    if dry_run:
-        done = f"Dry run: {result.valid} of {result.rows} row(s) valid; nothing written."
-    else:
-        done = (
-            f"Imported {result.written} new response(s) into {study} "
-            f"({result.already_stored} already stored, {result.skipped} skipped)."
-        )
-    _finish(result, json=json, report=report, dry_run=dry_run, done=done)
-
-
-def _rows_done(result: RowsImport, what: str, study: str) -> str:
-    if result.dry_run:
-        return f"Dry run: {result.valid} of {result.rows} {what} valid; nothing written."
-    updated = f", {result.updated} updated" if result.updated is not None else ""
-    return (
-        f"{what.capitalize()}: {result.inserted} new{updated} in {study}"
-        f" ({result.skipped} skipped)."
+        ),
+        done=done,
+        json=json,
+        report=report,
+        dry_run=dry_run,
+        bar=f"Importing {file.name}",
+        preface=_mapping_table,
     )
 
 
@@ -208,16 +236,15 @@ def import_accounts_cmd(
     defected dates); known accounts are updated."""
     from cxgap.ingest.accounts import import_accounts
 
-    with _database(db) as database:
-        result = import_accounts(
+    _run_import(
+        db,
+        lambda database, _start, _advance: import_accounts(
             database, study, file, mapping=mapping, dry_run=dry_run, skip_invalid=skip_invalid
-        )
-    _finish(
-        result,
+        ),
+        done=lambda result: _rows_done(result, "accounts", study),
         json=json,
         report=report,
         dry_run=dry_run,
-        done=_rows_done(result, "accounts", study),
     )
 
 
@@ -239,12 +266,10 @@ def import_contacts_cmd(
     account) as the study's respondents."""
     from cxgap.ingest.contacts import import_contacts
 
-    if audience is not None and audience not in ("customer", "staff", "leadership"):
-        raise InputError(
-            [Problem("--audience", None, None, audience, "customer, staff or leadership")]
-        )
-    with _database(db) as database:
-        result = import_contacts(
+    _check_audience(audience)
+    _run_import(
+        db,
+        lambda database, _start, _advance: import_contacts(
             database,
             study,
             file,
@@ -252,13 +277,11 @@ def import_contacts_cmd(
             mapping=mapping,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
-        )
-    _finish(
-        result,
+        ),
+        done=lambda result: _rows_done(result, "contacts", study),
         json=json,
         report=report,
         dry_run=dry_run,
-        done=_rows_done(result, "contacts", study),
     )
 
 
@@ -279,21 +302,20 @@ def import_interviews_cmd(
     text, tags)."""
     from cxgap.ingest.interviews import import_interviews
 
-    with _database(db) as database:
-        result = import_interviews(
+    _run_import(
+        db,
+        lambda database, _start, _advance: import_interviews(
             database,
             study,
             path,
             date_format=date_format,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
-        )
-    _finish(
-        result,
+        ),
+        done=lambda result: _rows_done(result, "interview notes", study),
         json=json,
         report=report,
         dry_run=dry_run,
-        done=_rows_done(result, "interview notes", study),
     )
 
 
@@ -312,16 +334,24 @@ def import_workshop_cmd(
     questions, stored as one group answer (source "workshop")."""
     from cxgap.ingest.workshop import import_workshop
 
-    with _database(db) as database:
-        result = import_workshop(database, study, file, wave=wave, dry_run=dry_run)
-    if dry_run:
-        done = f"Dry run: {result.valid} of {result.rows} group sheet(s) valid; nothing written."
-    else:
-        done = (
+    def done(result: ResponsesImport) -> str:
+        if dry_run:
+            return _dry_done(result, "group sheet(s)")
+        return (
             f"Imported {result.written} workshop group answer(s) into {study} "
             f"({result.already_stored} already stored)."
         )
-    _finish(result, json=json, report=None, dry_run=dry_run, done=done)
+
+    _run_import(
+        db,
+        lambda database, _start, _advance: import_workshop(
+            database, study, file, wave=wave, dry_run=dry_run
+        ),
+        done=done,
+        json=json,
+        report=None,
+        dry_run=dry_run,
+    )
 
 
 @import_app.command("events")
@@ -337,11 +367,9 @@ def import_events_cmd(
     already stored (same account and source id) are skipped."""
     from cxgap.ingest.events_import import import_events
 
-    with (
-        _database(db) as database,
-        _bar(f"Importing {file.name}", show=not json) as (start, advance),
-    ):
-        result = import_events(
+    _run_import(
+        db,
+        lambda database, start, advance: import_events(
             database,
             study,
             file,
@@ -349,7 +377,10 @@ def import_events_cmd(
             dry_run=dry_run,
             progress=advance,
             on_parsed=start,
-        )
-    _finish(
-        result, json=json, report=None, dry_run=dry_run, done=_rows_done(result, "events", study)
+        ),
+        done=lambda result: _rows_done(result, "events", study),
+        json=json,
+        report=None,
+        dry_run=dry_run,
+        bar=f"Importing {file.name}",
     )
