@@ -327,6 +327,8 @@ def import_workshop_cmd(
         str | None, typer.Option(help="Wave key (unless the file has a wave column).")
     ] = None,
     dry_run: DryRunOption = False,
+    skip_invalid: SkipOption = False,
+    report: ReportOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -339,17 +341,17 @@ def import_workshop_cmd(
             return _dry_done(result, "group sheet(s)")
         return (
             f"Imported {result.written} workshop group answer(s) into {study} "
-            f"({result.already_stored} already stored)."
+            f"({result.already_stored} already stored, {result.skipped} skipped)."
         )
 
     _run_import(
         db,
         lambda database, _start, _advance: import_workshop(
-            database, study, file, wave=wave, dry_run=dry_run
+            database, study, file, wave=wave, dry_run=dry_run, skip_invalid=skip_invalid
         ),
         done=done,
         json=json,
-        report=None,
+        report=report,
         dry_run=dry_run,
     )
 
@@ -360,6 +362,8 @@ def import_events_cmd(
     study: StudyOption,
     mapping: MappingOption = None,
     dry_run: DryRunOption = False,
+    skip_invalid: SkipOption = False,
+    report: ReportOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -375,12 +379,13 @@ def import_events_cmd(
             file,
             mapping=mapping,
             dry_run=dry_run,
+            skip_invalid=skip_invalid,
             progress=advance,
             on_parsed=start,
         ),
         done=lambda result: _rows_done(result, "events", study),
         json=json,
-        report=None,
+        report=report,
         dry_run=dry_run,
         bar=f"Importing {file.name}",
     )

@@ -41,6 +41,7 @@ __all__ = [
     "EVENT_FIELDS",
     "EventMapping",
     "OutcomeRule",
+    "check_events",
     "load_mapping",
     "parse_accounts",
     "parse_events",
@@ -186,14 +187,45 @@ def parse_events(
 
     ``as_of`` defaults to now (UTC); timestamps are returned as naive UTC.
     """
+    events, problems = check_events(
+        frame,
+        mapping=mapping,
+        as_of=as_of,
+        moments=moments,
+        touchpoints=touchpoints,
+        accounts=accounts,
+    )
+    if problems:
+        raise InputError(problems)
+    return events
+
+
+def check_events(
+    frame: pd.DataFrame,
+    *,
+    mapping: EventMapping | None = None,
+    as_of: Any = None,
+    moments: Collection[str] | None = None,
+    touchpoints: Collection[str] | None = None,
+    accounts: Collection[str] | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The valid events of a raw table and the problems of the others.
+
+    The checks are those of :func:`parse_events`; a row with any problem is
+    left out of the events (``attrs["invalid_rows"]`` counts them) and its
+    problems are returned. Problems with the whole table (a missing column,
+    no row) raise :class:`InputError`.
+    """
     mapping = mapping or EventMapping()
     source = str(frame.attrs.get("source", "<events>"))
     cols = _locate(frame, mapping, source)
     if len(frame) == 0:
         raise InputError([Problem(source, None, None, None, "at least one event row")])
     problems: list[Problem] = []
+    invalid = np.zeros(len(frame), dtype=bool)
 
     def bad(mask: np.ndarray, field: str, values: pd.Series, expected: str) -> None:
+        invalid[np.asarray(mask, dtype=bool)] = True
         for i in np.flatnonzero(mask):
             problems.append(
                 Problem(source, file_row(frame, int(i)), cols[field], values.iloc[int(i)], expected)
@@ -257,6 +289,7 @@ def parse_events(
         bad(failed & ~sev_ok.to_numpy(), "severity", raw_sev, "a severity 1, 2 or 3 for a failure")
     elif failed.any():
         for i in np.flatnonzero(failed & ~sev_ok.to_numpy()):
+            invalid[i] = True
             problems.append(
                 Problem(
                     source,
@@ -277,9 +310,6 @@ def parse_events(
         "a cost of 0 or more",
     )
 
-    if problems:
-        raise InputError(problems)
-
     source_system = col("source_system")
     if mapping.source_system:
         source_system = source_system.fillna(mapping.source_system)
@@ -297,11 +327,13 @@ def parse_events(
             "note": col("note").astype(object),
         }
     )
+    out = out.loc[~invalid].reset_index(drop=True)
     dup = out["source_id"].notna() & out["source_id"].duplicated(keep="first")
     out = out.loc[~dup.to_numpy()].reset_index(drop=True)
     out.attrs["source"] = source
     out.attrs["duplicates_dropped"] = int(dup.sum())
-    return out
+    out.attrs["invalid_rows"] = int(invalid.sum())
+    return out, problems
 
 
 def parse_accounts(frame: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:

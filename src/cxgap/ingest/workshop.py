@@ -64,11 +64,16 @@ def import_workshop(
     *,
     wave: str | None = None,
     dry_run: bool = False,
+    skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ResponsesImport:
-    """Read, validate and store workshop group sheets in one transaction."""
+    """Read, validate and store workshop group sheets in one transaction: all
+    of them, or with ``skip_invalid`` the valid ones (the others are listed
+    in the result's problems)."""
     export = read_export(path, format="generic")
-    return _store_sheets(db, slug, export, wave=wave, dry_run=dry_run, progress=progress)
+    return _store_sheets(
+        db, slug, export, wave=wave, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
+    )
 
 
 def store_workshop_sheet(
@@ -141,6 +146,7 @@ def _store_sheets(
     wave: str | None,
     dry_run: bool,
     progress: Callable[[int], None] | None,
+    skip_invalid: bool = False,
 ) -> ResponsesImport:
     """Validate and store the sheets of ``export`` (a file or the form) in one
     transaction."""
@@ -181,7 +187,7 @@ def _store_sheets(
         audience="leadership",
         wave=wave,
         dry_run=dry_run,
-        skip_invalid=False,
+        skip_invalid=skip_invalid,
         progress=progress,
         on_parsed=None,
         write=write_frame,
