@@ -11,7 +11,7 @@ with the reason, never with their numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,16 +36,48 @@ class Sheet:
     note: str = ""
 
 
-def _share_cells(est: Any) -> list[Any]:
-    if est is None:
-        return [None] * 4
-    return [est.n, est.share, est.ci_low, est.ci_high]
+#: How a column reads its value from an item: an attribute (or key) path such
+#: as ``"performance.mean"``, or a function of the item.
+Getter = str | Callable[[Any], Any]
 
 
-def _mean_cells(m: Any) -> list[Any]:
-    if m is None:
-        return [None] * 4
-    return [m.n, m.mean, m.ci_low, m.ci_high]
+def _read(item: Any, how: Getter) -> Any:
+    """The value ``how`` reads from ``item``: ``None`` where a step of the
+    path is ``None`` (or a key a dict lacks); a misspelt attribute raises."""
+    if callable(how):
+        return how(item)
+    value = item
+    for key in how.split("."):
+        value = value.get(key) if isinstance(value, dict) else getattr(value, key)
+        if value is None:
+            return None
+    return value
+
+
+def _table(
+    name: str,
+    columns: Sequence[tuple[str, Getter]],
+    items: Iterable[Any],
+    *,
+    withheld: Callable[[Any], str | None] | None = None,
+    keep: int = 1,
+    note: str = "",
+) -> Sheet:
+    """A sheet with one row per item, each column read by its getter.
+
+    An item for which ``withheld(item)`` gives a text (a group below the
+    anonymity threshold) shows only its first ``keep`` cells, then empty
+    cells, and that text in the last column: never its numbers.
+    """
+    sheet = Sheet(name, [title for title, _ in columns], note=note)
+    for item in items:
+        why = withheld(item) if withheld is not None else None
+        if why is None:
+            sheet.rows.append([_read(item, how) for _, how in columns])
+        else:
+            lead = [_read(item, how) for _, how in columns[:keep]]
+            sheet.rows.append([*lead, *([None] * (len(columns) - keep - 1)), why])
+    return sheet
 
 
 def report_sheets(data: ReportData) -> list[Sheet]:
@@ -56,6 +88,10 @@ def report_sheets(data: ReportData) -> list[Sheet]:
 
     def L(key: str | None) -> str | None:
         return None if key is None else lab.get(key, key)
+
+    def label(path: str) -> Callable[[Any], Any]:
+        """A getter of the readable label of the key at ``path``."""
+        return lambda item: L(_read(item, path))
 
     sheets: list[Sheet] = []
     info = Sheet("Study", ["field", "value"])
@@ -72,606 +108,404 @@ def report_sheets(data: ReportData) -> list[Sheet]:
     ]
     sheets.append(info)
 
-    ex = Sheet("Excellent", ["audience", "n", "share", "ci_low", "ci_high", "note"])
-    for s in a.excellent.shares:
-        if s.suppressed or s.estimate is None:
-            ex.rows.append([L(s.audience), None, None, None, None, f"suppressed: {s.reason}"])
-        else:
-            ex.rows.append([L(s.audience), *_share_cells(s.estimate), s.estimate.method])
-    ex.note = a.excellent.headline
-    sheets.append(ex)
+    sheets.append(
+        _table(
+            "Excellent",
+            [
+                ("audience", label("audience")),
+                ("n", "estimate.n"),
+                ("share", "estimate.share"),
+                ("ci_low", "estimate.ci_low"),
+                ("ci_high", "estimate.ci_high"),
+                ("note", "estimate.method"),
+            ],
+            a.excellent.shares,
+            withheld=lambda s: (
+                f"suppressed: {s.reason}" if s.suppressed or s.estimate is None else None
+            ),
+            note=a.excellent.headline,
+        )
+    )
 
-    nps = Sheet(
+    nps_columns: list[tuple[str, Getter]] = [
+        ("who", lambda p: f"{L(p.audience)} (expected)"),
+        ("n", "expected.n"),
+        ("nps", "expected.nps"),
+        ("ci_low", "expected.ci_low"),
+        ("ci_high", "expected.ci_high"),
+        ("gap vs customers", "gap"),
+        ("gap ci_low", "ci_low"),
+        ("gap ci_high", "ci_high"),
+        ("method", "expected.method"),
+    ]
+    nps = _table(
         "NPS",
-        [
-            "who",
-            "n",
-            "nps",
-            "ci_low",
-            "ci_high",
-            "gap vs customers",
-            "gap ci_low",
-            "gap ci_high",
-            "method",
-        ],
+        nps_columns,
+        a.nps.predicted,
+        withheld=lambda p: (
+            f"suppressed: {getattr(p, 'reason', '')}"
+            if getattr(p, "expected", None) is None
+            else None
+        ),
     )
-    c = a.nps.customers
-    nps.rows.append(
-        ["Customers (actual)", c.n, c.nps, c.ci_low, c.ci_high, None, None, None, c.method]
-    )
-    for p in a.nps.predicted:
-        e = getattr(p, "expected", None)
-        if e is None:
-            nps.rows.append(
-                [
-                    f"{L(p.audience)} (expected)",
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    f"suppressed: {getattr(p, 'reason', '')}",
-                ]
-            )
-        else:
-            nps.rows.append(
-                [
-                    f"{L(p.audience)} (expected)",
-                    e.n,
-                    e.nps,
-                    e.ci_low,
-                    e.ci_high,
-                    p.gap,
-                    p.ci_low,
-                    p.ci_high,
-                    e.method,
-                ]
-            )
+
+    def nps_row(who: str | None, e: Any) -> list[Any]:
+        return [who, e.n, e.nps, e.ci_low, e.ci_high, None, None, None, e.method]
+
+    nps.rows.insert(0, nps_row("Customers (actual)", a.nps.customers))
     if a.segments:
-        for g in a.segments.nps:
-            nps.rows.append(
-                [L(g.group), g.n, g.nps, g.ci_low, g.ci_high, None, None, None, g.method]
-            )
+        nps.rows += [nps_row(L(g.group), g) for g in a.segments.nps]
     sheets.append(nps)
 
     for title, matrix in (("Gap matrix", a.gaps), ("Teams", a.teams)):
         if matrix is None:
             continue
-        sh = Sheet(
-            title, ["item", "group", "n", "mean", "ci_low", "ci_high", "top-box share", "note"]
-        )
-        for cell in matrix.cells:
-            if cell.suppressed:
-                sh.rows.append(
-                    [
-                        L(cell.item),
-                        L(cell.group),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        f"suppressed: {cell.reason}",
-                    ]
-                )
-            else:
-                tb = cell.top_box.share if cell.top_box else None
-                sh.rows.append(
-                    [
-                        L(cell.item),
-                        L(cell.group),
-                        cell.n,
-                        cell.mean,
-                        cell.ci_low,
-                        cell.ci_high,
-                        tb,
-                        cell.note,
-                    ]
-                )
-        sheets.append(sh)
-        if matrix.comparisons:
-            cmp = Sheet(
-                f"{title} tests",
+        sheets.append(
+            _table(
+                title,
                 [
-                    "item",
-                    "a",
-                    "b",
-                    "n_a",
-                    "n_b",
-                    "difference",
-                    "ci_low",
-                    "ci_high",
-                    "p (Welch, Holm)",
-                    "Hedges g",
-                    "Cliff's delta",
+                    ("item", label("item")),
+                    ("group", label("group")),
+                    ("n", "n"),
+                    ("mean", "mean"),
+                    ("ci_low", "ci_low"),
+                    ("ci_high", "ci_high"),
+                    ("top-box share", "top_box.share"),
+                    ("note", "note"),
                 ],
+                matrix.cells,
+                withheld=lambda c: f"suppressed: {c.reason}" if c.suppressed else None,
+                keep=2,
             )
-            for x in matrix.comparisons:
-                if x.suppressed:
-                    cmp.rows.append(
-                        [
-                            L(x.item),
-                            L(x.a),
-                            L(x.b),
-                            None,
-                            None,
-                            None,
-                            None,
-                            None,
-                            None,
-                            None,
-                            "suppressed",
-                        ]
-                    )
-                else:
-                    cmp.rows.append(
-                        [
-                            L(x.item),
-                            L(x.a),
-                            L(x.b),
-                            x.n_a,
-                            x.n_b,
-                            x.difference,
-                            x.ci_low,
-                            x.ci_high,
-                            x.p_welch_holm,
-                            x.hedges_g,
-                            x.cliffs_delta,
-                        ]
-                    )
-            sheets.append(cmp)
+        )
+        if matrix.comparisons:
+            sheets.append(
+                _table(
+                    f"{title} tests",
+                    [
+                        ("item", label("item")),
+                        ("a", label("a")),
+                        ("b", label("b")),
+                        ("n_a", "n_a"),
+                        ("n_b", "n_b"),
+                        ("difference", "difference"),
+                        ("ci_low", "ci_low"),
+                        ("ci_high", "ci_high"),
+                        ("p (Welch, Holm)", "p_welch_holm"),
+                        ("Hedges g", "hedges_g"),
+                        ("Cliff's delta", "cliffs_delta"),
+                    ],
+                    matrix.comparisons,
+                    withheld=lambda x: "suppressed" if x.suppressed else None,
+                    keep=3,
+                )
+            )
 
     if a.priorities:
-        pr = Sheet(
-            "Priorities",
-            [
-                "factor",
-                "quadrant",
-                "importance",
-                "importance n",
-                "importance ci_low",
-                "importance ci_high",
-                "performance n",
-                "performance",
-                "performance ci_low",
-                "performance ci_high",
-                "gap",
-                "gap ci_low",
-                "gap ci_high",
-                "gap rank",
-            ],
-        )
-        for f in a.priorities.factors:
-            pm = f.performance
-            pr.rows.append(
+        sheets.append(
+            _table(
+                "Priorities",
                 [
-                    f.label,
-                    f.quadrant,
-                    f.importance,
-                    f.importance_n,
-                    f.importance_ci_low,
-                    f.importance_ci_high,
-                    pm.n,
-                    pm.mean,
-                    pm.ci_low,
-                    pm.ci_high,
-                    f.gap,
-                    f.gap_ci_low,
-                    f.gap_ci_high,
-                    f.gap_rank,
-                ]
+                    ("factor", "label"),
+                    ("quadrant", "quadrant"),
+                    ("importance", "importance"),
+                    ("importance n", "importance_n"),
+                    ("importance ci_low", "importance_ci_low"),
+                    ("importance ci_high", "importance_ci_high"),
+                    ("performance n", "performance.n"),
+                    ("performance", "performance.mean"),
+                    ("performance ci_low", "performance.ci_low"),
+                    ("performance ci_high", "performance.ci_high"),
+                    ("gap", "gap"),
+                    ("gap ci_low", "gap_ci_low"),
+                    ("gap ci_high", "gap_ci_high"),
+                    ("gap rank", "gap_rank"),
+                ],
+                a.priorities.factors,
             )
-        sheets.append(pr)
-        sd = Sheet(
-            "Stated vs derived",
-            [
-                "factor",
-                "stated n",
-                "stated mean",
-                "stated ci_low",
-                "stated ci_high",
-                "stated rank",
-                "derived R2 part",
-                "derived ci_low",
-                "derived ci_high",
-                "share of R2",
-                "derived rank",
-                "verdict",
-            ],
         )
-        for s in a.priorities.stated_vs_derived or []:
-            sd.rows.append(
+        sheets.append(
+            _table(
+                "Stated vs derived",
                 [
-                    s.label,
-                    *_mean_cells(s.stated),
-                    s.stated_rank,
-                    s.derived_importance,
-                    s.derived_ci_low,
-                    s.derived_ci_high,
-                    s.derived_share,
-                    s.derived_rank,
-                    s.verdict,
-                ]
+                    ("factor", "label"),
+                    ("stated n", "stated.n"),
+                    ("stated mean", "stated.mean"),
+                    ("stated ci_low", "stated.ci_low"),
+                    ("stated ci_high", "stated.ci_high"),
+                    ("stated rank", "stated_rank"),
+                    ("derived R2 part", "derived_importance"),
+                    ("derived ci_low", "derived_ci_low"),
+                    ("derived ci_high", "derived_ci_high"),
+                    ("share of R2", "derived_share"),
+                    ("derived rank", "derived_rank"),
+                    ("verdict", "verdict"),
+                ],
+                a.priorities.stated_vs_derived or [],
             )
-        sheets.append(sd)
+        )
 
     if a.drivers:
-        dv = Sheet(
-            "Drivers",
-            [
-                "outcome",
-                "method",
-                "n",
-                "R2",
-                "R2 ci_low",
-                "R2 ci_high",
-                "factor",
-                "rank",
-                "R2 part",
-                "ci_low",
-                "ci_high",
-                "share of R2",
-            ],
+        sheets.append(
+            _table(
+                "Drivers",
+                [
+                    ("outcome", label("d.outcome")),
+                    ("method", "d.method"),
+                    ("n", "d.n"),
+                    ("R2", "d.r2"),
+                    ("R2 ci_low", "d.r2_ci_low"),
+                    ("R2 ci_high", "d.r2_ci_high"),
+                    ("factor", label("x.factor")),
+                    ("rank", "x.rank"),
+                    ("R2 part", "x.importance"),
+                    ("ci_low", "x.ci_low"),
+                    ("ci_high", "x.ci_high"),
+                    ("share of R2", "x.share"),
+                ],
+                [{"d": d, "x": x} for d in a.drivers for x in d.drivers],
+            )
         )
-        for d in a.drivers:
-            for x in d.drivers:
-                dv.rows.append(
-                    [
-                        L(d.outcome),
-                        d.method,
-                        d.n,
-                        d.r2,
-                        d.r2_ci_low,
-                        d.r2_ci_high,
-                        L(x.factor),
-                        x.rank,
-                        x.importance,
-                        x.ci_low,
-                        x.ci_high,
-                        x.share,
-                    ]
-                )
-        sheets.append(dv)
 
     if a.defection_risks:
-        dr = Sheet(
-            "Defection risks",
-            [
-                "group",
-                "item",
-                "group n",
-                "group mean",
-                "top n",
-                "top mean",
-                "difference",
-                "ci_low",
-                "ci_high",
-                "p",
-                "Hedges g",
-                "separates",
-            ],
+        groups = [
+            g for g in (a.defection_risks.defected, a.defection_risks.at_risk) if g is not None
+        ]
+        sheets.append(
+            _table(
+                "Defection risks",
+                [
+                    ("group", "grp.group"),
+                    ("item", "x.label"),
+                    ("group n", "x.group.n"),
+                    ("group mean", "x.group.mean"),
+                    ("top n", "x.top.n"),
+                    ("top mean", "x.top.mean"),
+                    ("difference", "x.difference"),
+                    ("ci_low", "x.ci_low"),
+                    ("ci_high", "x.ci_high"),
+                    ("p", "x.p_value"),
+                    ("Hedges g", "x.hedges_g"),
+                    ("separates", "x.separates"),
+                ],
+                [
+                    {"grp": g, "x": x}
+                    for g in groups
+                    for x in [*g.factors, *g.touchpoints, *g.overall]
+                ],
+            )
         )
-        rs = Sheet(
-            "Defection reasons",
-            [
-                "group",
-                "reason",
-                "group count",
-                "group n",
-                "group share",
-                "top count",
-                "top n",
-                "top share",
-                "difference",
-                "ci_low",
-                "ci_high",
-                "p",
-                "separates",
-            ],
+        sheets.append(
+            _table(
+                "Defection reasons",
+                [
+                    ("group", "grp.group"),
+                    ("reason", "r.label"),
+                    ("group count", "r.group_count"),
+                    ("group n", "r.group_n"),
+                    ("group share", "r.group_share"),
+                    ("top count", "r.top_count"),
+                    ("top n", "r.top_n"),
+                    ("top share", "r.top_share"),
+                    ("difference", "r.difference"),
+                    ("ci_low", "r.ci_low"),
+                    ("ci_high", "r.ci_high"),
+                    ("p", "r.p_value"),
+                    ("separates", "r.separates"),
+                ],
+                [{"grp": g, "r": r} for g in groups for r in g.reasons],
+            )
         )
-        for grp in (a.defection_risks.defected, a.defection_risks.at_risk):
-            if grp is None:
-                continue
-            for x in [*grp.factors, *grp.touchpoints, *grp.overall]:
-                dr.rows.append(
-                    [
-                        grp.group,
-                        x.label,
-                        x.group.n,
-                        x.group.mean,
-                        x.top.n,
-                        x.top.mean,
-                        x.difference,
-                        x.ci_low,
-                        x.ci_high,
-                        x.p_value,
-                        x.hedges_g,
-                        x.separates,
-                    ]
-                )
-            for r in grp.reasons:
-                rs.rows.append(
-                    [
-                        grp.group,
-                        r.label,
-                        r.group_count,
-                        r.group_n,
-                        r.group_share,
-                        r.top_count,
-                        r.top_n,
-                        r.top_share,
-                        r.difference,
-                        r.ci_low,
-                        r.ci_high,
-                        r.p_value,
-                        r.separates,
-                    ]
-                )
-        sheets += [dr, rs]
 
-    lf = Sheet("Reasons to leave", ["reason", "group", "n", "share", "ci_low", "ci_high", "note"])
-    for r in a.defection_factors.reasons:
-        for s in r.shares:
-            if s.suppressed or s.estimate is None:
-                lf.rows.append([r.label, L(s.group), None, None, None, None, "suppressed"])
-            else:
-                lf.rows.append([r.label, L(s.group), *_share_cells(s.estimate), None])
-    sheets.append(lf)
+    sheets.append(
+        _table(
+            "Reasons to leave",
+            [
+                ("reason", "r.label"),
+                ("group", label("s.group")),
+                ("n", "s.estimate.n"),
+                ("share", "s.estimate.share"),
+                ("ci_low", "s.estimate.ci_low"),
+                ("ci_high", "s.estimate.ci_high"),
+                ("note", lambda _: None),
+            ],
+            [{"r": r, "s": s} for r in a.defection_factors.reasons for s in r.shares],
+            withheld=lambda i: (
+                "suppressed" if i["s"].suppressed or i["s"].estimate is None else None
+            ),
+            keep=2,
+        )
+    )
 
     voice = a.voice
     if voice is not None:
-        vt = Sheet(
-            "Voice themes",
-            [
-                "question",
-                "theme",
-                "keywords",
-                "answers",
-                "audience",
-                "n",
-                "share",
-                "ci_low",
-                "ci_high",
-                "quotes",
-            ],
+        sheets.append(
+            _table(
+                "Voice themes",
+                [
+                    ("question", "q.question"),
+                    ("theme", "t.label"),
+                    ("keywords", lambda i: ", ".join(_get(i["t"], "keywords") or [])),
+                    ("answers", "t.size"),
+                    ("audience", lambda i: L(i["g"])),
+                    ("n", "s.n"),
+                    ("share", "s.share"),
+                    ("ci_low", "s.ci_low"),
+                    ("ci_high", "s.ci_high"),
+                    (
+                        "quotes",
+                        lambda i: " | ".join(
+                            str(_get(x, "text")) for x in _get(i["t"], "quotes") or []
+                        ),
+                    ),
+                ],
+                [
+                    {"q": q, "t": t, "g": g, "s": s}
+                    for q in _get(voice, "questions") or []
+                    for t in _read(q, "themes.themes") or []
+                    for g, s in (_get(t, "share_by_group") or {}).items()
+                ],
+            )
         )
-        for q in _get(voice, "questions") or []:
-            themes = _get(q, "themes")
-            for t in (_get(themes, "themes") or []) if themes else []:
-                quotes = " | ".join(str(_get(x, "text")) for x in _get(t, "quotes") or [])
-                for g, s in (_get(t, "share_by_group") or {}).items():
-                    vt.rows.append(
-                        [
-                            _get(q, "question"),
-                            _get(t, "label"),
-                            ", ".join(_get(t, "keywords") or []),
-                            _get(t, "size"),
-                            L(g),
-                            _get(s, "n"),
-                            _get(s, "share"),
-                            _get(s, "ci_low"),
-                            _get(s, "ci_high"),
-                            quotes,
-                        ]
-                    )
-        sheets.append(vt)
 
     if a.consistency:
         cs = a.consistency
-        hs = Sheet(
-            "Hot spots",
-            [
-                "touchpoint",
-                "moment",
-                "n",
-                "failures",
-                "failure rate",
-                "ci_low",
-                "ci_high",
-                "excess",
-                "cost",
-                "hot spot",
-            ],
-        )
         hot = {(h.touchpoint, h.moment) for h in cs.hot_spots}
-        for x in cs.cells:
-            lo, hi = x.failure_rate_ci if x.failure_rate_ci else (None, None)
-            hs.rows.append(
+        excess = {(h.touchpoint, h.moment): h.excess_failure_rate for h in cs.hot_spots}
+        sheets.append(
+            _table(
+                "Hot spots",
                 [
-                    L(x.touchpoint),
-                    L(x.moment),
-                    x.n,
-                    x.failures,
-                    x.failure_rate,
-                    lo,
-                    hi,
-                    None,
-                    x.cost,
-                    (x.touchpoint, x.moment) in hot,
-                ]
+                    ("touchpoint", label("touchpoint")),
+                    ("moment", label("moment")),
+                    ("n", "n"),
+                    ("failures", "failures"),
+                    ("failure rate", "failure_rate"),
+                    ("ci_low", lambda x: x.failure_rate_ci[0] if x.failure_rate_ci else None),
+                    ("ci_high", lambda x: x.failure_rate_ci[1] if x.failure_rate_ci else None),
+                    ("excess", lambda x: excess.get((x.touchpoint, x.moment))),
+                    ("cost", "cost"),
+                    ("hot spot", lambda x: (x.touchpoint, x.moment) in hot),
+                ],
+                cs.cells,
+                note=(
+                    f"consistency index {cs.consistency_index}, chi2 {cs.chi2} "
+                    f"(df {cs.chi2_dof}, p {cs.chi2_p_value})"
+                ),
             )
-        for h in cs.hot_spots:
-            for row in hs.rows:
-                if row[0] == L(h.touchpoint) and row[1] == L(h.moment):
-                    row[7] = h.excess_failure_rate
-        hs.note = (
-            f"consistency index {cs.consistency_index}, chi2 {cs.chi2} "
-            f"(df {cs.chi2_dof}, p {cs.chi2_p_value})"
         )
-        sheets.append(hs)
 
     if a.ledger:
         lg = a.ledger
-        ac = Sheet(
-            "Accounts",
-            [
-                "account",
-                "name",
-                "owner",
-                "balance",
-                "below threshold",
-                "distance",
-                "events",
-                "failures",
-                "compounded failures",
-                "P(defect)",
-                "revenue",
-            ],
-        )
-        for x in sorted(lg.accounts, key=lambda x: x.distance):
-            ac.rows.append(
-                [
-                    x.account,
-                    data.account_names.get(x.account),
-                    x.owner,
-                    x.balance,
-                    x.below_threshold,
-                    x.distance,
-                    x.events,
-                    x.failures,
-                    x.compounded_failures,
-                    x.probability,
-                    x.revenue,
-                ]
-            )
         td = lg.threshold_detail
-        ac.note = (
+        note = (
             f"threshold {lg.threshold} ({lg.threshold_method}: {td.reason}); AUC {td.auc} "
             f"[{td.auc_ci_low}, {td.auc_ci_high}]"
         )
         if lg.revenue_at_risk:
             r = lg.revenue_at_risk
-            ac.note += (
+            note += (
                 f"; revenue below threshold {r.revenue_below_threshold} in {r.n_below} "
                 f"accounts; expected loss {r.expected_revenue_loss}"
             )
-        sheets.append(ac)
-        tl = Sheet("Balance timelines", ["account", "date", "balance"])
-        for t in data.timelines:
-            for p in t.history:
-                tl.rows.append([t.account, p.date.replace(tzinfo=None), p.balance])
-        sheets.append(tl)
+        sheets.append(
+            _table(
+                "Accounts",
+                [
+                    ("account", "account"),
+                    ("name", lambda x: data.account_names.get(x.account)),
+                    ("owner", "owner"),
+                    ("balance", "balance"),
+                    ("below threshold", "below_threshold"),
+                    ("distance", "distance"),
+                    ("events", "events"),
+                    ("failures", "failures"),
+                    ("compounded failures", "compounded_failures"),
+                    ("P(defect)", "probability"),
+                    ("revenue", "revenue"),
+                ],
+                sorted(lg.accounts, key=lambda x: x.distance),
+                note=note,
+            )
+        )
+        sheets.append(
+            _table(
+                "Balance timelines",
+                [
+                    ("account", "t.account"),
+                    ("date", lambda i: i["p"].date.replace(tzinfo=None)),
+                    ("balance", "p.balance"),
+                ],
+                [{"t": t, "p": p} for t in data.timelines for p in t.history],
+            )
+        )
 
     if a.actions:
-        pl = Sheet(
-            "Action plan",
-            [
-                "title",
-                "factor",
-                "touchpoint",
-                "owner",
-                "due",
-                "status",
-                "gap change",
-                "ci_low",
-                "ci_high",
-                "verdict",
-            ],
-        )
-        for p in a.actions.plan:
-            pg = p.progress
-            pl.rows.append(
+        sheets.append(
+            _table(
+                "Action plan",
                 [
-                    p.title,
-                    L(p.factor),
-                    L(p.touchpoint),
-                    p.owner,
-                    p.due_on,
-                    p.status,
-                    pg.gap_change if pg else None,
-                    pg.gap_change_ci_low if pg else None,
-                    pg.gap_change_ci_high if pg else None,
-                    f"{pg.status}: {pg.explanation}" if pg else p.progress_note,
-                ]
+                    ("title", "title"),
+                    ("factor", label("factor")),
+                    ("touchpoint", label("touchpoint")),
+                    ("owner", "owner"),
+                    ("due", "due_on"),
+                    ("status", "status"),
+                    ("gap change", "progress.gap_change"),
+                    ("ci_low", "progress.gap_change_ci_low"),
+                    ("ci_high", "progress.gap_change_ci_high"),
+                    (
+                        "verdict",
+                        lambda p: (
+                            f"{p.progress.status}: {p.progress.explanation}"
+                            if p.progress
+                            else p.progress_note
+                        ),
+                    ),
+                ],
+                a.actions.plan,
             )
-        sheets.append(pl)
-        cand = Sheet(
-            "Candidate actions",
-            [
-                "rank",
-                "title",
-                "priority",
-                "customers n",
-                "customers mean",
-                "leadership n",
-                "leadership mean",
-                "gap",
-                "gap ci_low",
-                "gap ci_high",
-            ],
         )
-        for x in a.actions.candidates.actions:
-            e = x.evidence
-            cf, lf_, gap = e.customer_factor, e.leadership_factor, e.gap
-            cand.rows.append(
+        sheets.append(
+            _table(
+                "Candidate actions",
                 [
-                    x.rank,
-                    x.title,
-                    x.priority,
-                    cf.n if cf else None,
-                    cf.mean if cf else None,
-                    lf_.n if lf_ else None,
-                    lf_.mean if lf_ else None,
-                    gap.difference if gap else None,
-                    gap.ci_low if gap else None,
-                    gap.ci_high if gap else None,
-                ]
+                    ("rank", "rank"),
+                    ("title", "title"),
+                    ("priority", "priority"),
+                    ("customers n", "evidence.customer_factor.n"),
+                    ("customers mean", "evidence.customer_factor.mean"),
+                    ("leadership n", "evidence.leadership_factor.n"),
+                    ("leadership mean", "evidence.leadership_factor.mean"),
+                    ("gap", "evidence.gap.difference"),
+                    ("gap ci_low", "evidence.gap.ci_low"),
+                    ("gap ci_high", "evidence.gap.ci_high"),
+                ],
+                a.actions.candidates.actions,
             )
-        sheets.append(cand)
+        )
 
-    wv = Sheet(
-        "Waves",
-        [
-            "before",
-            "after",
-            "item",
-            "audience",
-            "gap before",
-            "gap after",
-            "change",
-            "ci_low",
-            "ci_high",
-            "p",
-            "closing",
-        ],
+    sheets.append(
+        _table(
+            "Waves",
+            [
+                ("before", "pair.before"),
+                ("after", "pair.after"),
+                ("item", label("g.item")),
+                ("audience", label("g.audience")),
+                ("gap before", "g.gap_before"),
+                ("gap after", "g.gap_after"),
+                ("change", "g.change"),
+                ("ci_low", "g.ci_low"),
+                ("ci_high", "g.ci_high"),
+                ("p", "g.p_value"),
+                ("closing", "g.closing"),
+            ],
+            [{"pair": pair, "g": g} for pair in a.waves.pairs for g in pair.gaps],
+            withheld=lambda i: "suppressed" if i["g"].suppressed else None,
+            keep=4,
+        )
     )
-    for pair in a.waves.pairs:
-        for g in pair.gaps:
-            if g.suppressed:
-                wv.rows.append(
-                    [
-                        pair.before,
-                        pair.after,
-                        L(g.item),
-                        L(g.audience),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        "suppressed",
-                    ]
-                )
-            else:
-                wv.rows.append(
-                    [
-                        pair.before,
-                        pair.after,
-                        L(g.item),
-                        L(g.audience),
-                        g.gap_before,
-                        g.gap_after,
-                        g.change,
-                        g.ci_low,
-                        g.ci_high,
-                        g.p_value,
-                        g.closing,
-                    ]
-                )
-    sheets.append(wv)
 
     ms = Sheet("Missing data", ["section", "what to collect"])
     ms.rows = [[k, v] for k, v in a.missing.items()]
