@@ -8,10 +8,15 @@ end. Where no server answers, the PostgreSQL cases skip with the reason.
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +117,60 @@ def demo_copy_url(demo_db_url: str, tmp_path: Path) -> str:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(source, target)
     return f"sqlite:///{target}"
+
+
+@dataclass
+class Webhook:
+    """A real HTTP server on 127.0.0.1 that records the JSON posted to it and
+    answers ``status``."""
+
+    url: str
+    received: list[Any] = field(default_factory=list)
+    status: int = 204
+
+
+class _WebhookHandler(BaseHTTPRequestHandler):
+    server: _WebhookServer
+
+    def do_POST(self) -> None:
+        hook = self.server.hook
+        length = int(self.headers["Content-Length"])
+        hook.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(hook.status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _WebhookServer(HTTPServer):
+    hook: Webhook
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A webhook receiver running in a thread for the test."""
+    server = _WebhookServer(("127.0.0.1", 0), _WebhookHandler)
+    server.hook = Webhook(url=f"http://127.0.0.1:{server.server_address[1]}/hook")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.hook
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def accounts_frame(ids: list[str], **columns: list[Any]) -> Any:
+    """Accounts as :func:`cxgap.store.accounts.write_accounts` takes them: the
+    ``ids`` (also the names unless given), the given columns, the rest empty."""
+    import pandas as pd
+
+    from cxgap.store.accounts import ACCOUNT_COLUMNS
+
+    unknown = sorted(set(columns) - set(ACCOUNT_COLUMNS))
+    if unknown:
+        raise TypeError(f"not account columns: {', '.join(unknown)}")
+    data = {name: columns.get(name, [None] * len(ids)) for name in ACCOUNT_COLUMNS}
+    data["account_id"] = ids
+    data["name"] = columns.get("name", ids)
+    return pd.DataFrame(data)

@@ -4,16 +4,14 @@ records, webhook delivery, ``--no-record`` and ``--history``."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import Webhook, accounts_frame
 from typer.testing import CliRunner
 
 from cxgap.alerting import run_alerts
@@ -39,21 +37,7 @@ def ledger_db(fresh_db: Database) -> Database:
     """Study 'acme': account 'drop' falls far below the default threshold
     (-10) between day 40 and day 45; 'steady' stays above it."""
     save_study(fresh_db, default_study("acme", organisation="Acme"))
-    write_accounts(
-        fresh_db,
-        "acme",
-        pd.DataFrame(
-            {
-                "account_id": ["drop", "steady"],
-                "name": ["Drop Ltd", "Steady Ltd"],
-                "segment": [None, None],
-                "annual_revenue": [None, None],
-                "owner": [None, None],
-                "acquired_at": [None, None],
-                "defected_at": [None, None],
-            }
-        ),
-    )
+    write_accounts(fresh_db, "acme", accounts_frame(["drop", "steady"]))
     days = [0, 40, 41, 42, 43, 44, 45]
     write_events(
         fresh_db,
@@ -75,34 +59,6 @@ def ledger_db(fresh_db: Database) -> Database:
         ),
     )
     return fresh_db
-
-
-class _Hook(BaseHTTPRequestHandler):
-    received: list[Any] = []  # noqa: RUF012
-    status = 204
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        type(self).received.append(json.loads(self.rfile.read(length)))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def hook() -> Iterator[str]:
-    """URL of a real HTTP server in a thread, recording what is posted to it."""
-    _Hook.received = []
-    _Hook.status = 204
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 def _crossed(run: Any) -> list[str]:
@@ -139,12 +95,12 @@ def test_a_look_records_nothing(ledger_db: Database) -> None:
     assert last_alert_run(ledger_db, "acme") is None
 
 
-def test_a_failed_delivery_loses_no_alert(ledger_db: Database, hook: str) -> None:
-    first = run_alerts(ledger_db, "acme", as_of=DAY35, webhook=hook)
+def test_a_failed_delivery_loses_no_alert(ledger_db: Database, webhook: Webhook) -> None:
+    first = run_alerts(ledger_db, "acme", as_of=DAY35, webhook=webhook.url)
     assert first.delivered is True and first.recorded.delivered is True  # type: ignore[union-attr]
 
-    _Hook.status = 500
-    failed = run_alerts(ledger_db, "acme", webhook=hook)
+    webhook.status = 500
+    failed = run_alerts(ledger_db, "acme", webhook=webhook.url)
     assert _crossed(failed) == ["drop"]
     assert failed.delivered is False and "HTTP 500" in (failed.delivery_error or "")
     assert failed.recorded is not None and failed.recorded.delivered is False
@@ -152,19 +108,19 @@ def test_a_failed_delivery_loses_no_alert(ledger_db: Database, hook: str) -> Non
     # without a webhook the next run starts after the failed one (it was shown) ...
     assert run_alerts(ledger_db, "acme", record=False).alerts.since == LAST_EVENT
     # ... with one, from the last delivered run, so 'drop' is posted again
-    _Hook.status = 204
-    again = run_alerts(ledger_db, "acme", webhook=hook)
+    webhook.status = 204
+    again = run_alerts(ledger_db, "acme", webhook=webhook.url)
     assert again.started_from == "last delivered run" and again.previous == first.recorded
     assert again.alerts.since == DAY35 and _crossed(again) == ["drop"]
     assert again.delivered is True
-    posted = [[a["account"] for a in p["crossed_below"]] for p in _Hook.received]
+    posted = [[a["account"] for a in p["crossed_below"]] for p in webhook.received]
     assert posted == [[], ["drop"], ["drop"]]
-    assert run_alerts(ledger_db, "acme", webhook=hook).alerts.since == LAST_EVENT
+    assert run_alerts(ledger_db, "acme", webhook=webhook.url).alerts.since == LAST_EVENT
 
 
-def test_no_delivered_run_starts_30_days_back(ledger_db: Database, hook: str) -> None:
+def test_no_delivered_run_starts_30_days_back(ledger_db: Database, webhook: Webhook) -> None:
     run_alerts(ledger_db, "acme")  # recorded, but never delivered
-    run = run_alerts(ledger_db, "acme", webhook=hook)
+    run = run_alerts(ledger_db, "acme", webhook=webhook.url)
     assert run.started_from == "default"
     assert "no run delivered to a webhook recorded" in run.start_note
     assert run.alerts.since == LAST_EVENT - pd.Timedelta(days=30)
@@ -225,7 +181,7 @@ def _cli(*args: str) -> Any:
 
 
 def test_the_command_records_lists_and_reports_a_failed_post(
-    ledger_db: Database, db_url: str, hook: str
+    ledger_db: Database, db_url: str, webhook: Webhook
 ) -> None:
     first = _cli("acme", "--as-of", "2026-02-05", "--db", db_url)
     assert first.exit_code == 0, first.stderr
@@ -237,8 +193,8 @@ def test_the_command_records_lists_and_reports_a_failed_post(
     assert data["started_from"] == "last run" and data["recorded_run"] is None
     assert [a["account"] for a in data["crossed_below"]] == ["drop"]
 
-    _Hook.status = 503
-    failed = _cli("acme", "--webhook", hook, "--db", db_url)
+    webhook.status = 503
+    failed = _cli("acme", "--webhook", webhook.url, "--db", db_url)
     assert failed.exit_code == 2
     assert "drop:" in failed.stdout  # the alerts are shown before the error
     assert failed.stderr.startswith("Error: webhook") and "HTTP 503" in failed.stderr

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import Webhook
 
 from cxgap.analysis.alerts import threshold_alerts
 from cxgap.analysis.ledger import score_events
@@ -55,53 +52,24 @@ def test_no_change_between_the_dates_gives_no_alerts() -> None:
     assert r.recovered == []
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    received: list[Any] = []  # noqa: RUF012
-    status = 204
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        type(self).received.append(json.loads(self.rfile.read(length)))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def local_server() -> Iterator[HTTPServer]:
-    _Recorder.received = []
-    _Recorder.status = 204
-    server = HTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def test_alerts_are_posted_as_json_to_the_webhook(local_server: HTTPServer) -> None:
+def test_alerts_are_posted_as_json_to_the_webhook(webhook: Webhook) -> None:
     r = threshold_alerts(
         scored(), -1.5, since=T0 + pd.Timedelta(days=30), as_of=T0 + pd.Timedelta(days=41)
     )
-    url = f"http://127.0.0.1:{local_server.server_address[1]}/hook"
-    assert post_json(url, r.to_json_dict(), timeout=5) == 204
-    assert _Recorder.received[0]["crossed_below"][0]["account"] == "drop"
+    assert post_json(webhook.url, r.to_json_dict(), timeout=5) == 204
+    assert webhook.received[0]["crossed_below"][0]["account"] == "drop"
 
 
-def test_a_webhook_error_status_is_reported(local_server: HTTPServer) -> None:
-    _Recorder.status = 500
-    url = f"http://127.0.0.1:{local_server.server_address[1]}/hook"
+def test_a_webhook_error_status_is_reported(webhook: Webhook) -> None:
+    webhook.status = 500
     with pytest.raises(WebhookError, match="HTTP 500"):
-        post_json(url, {"x": 1}, timeout=5)
+        post_json(webhook.url, {"x": 1}, timeout=5)
 
 
 def test_an_unreachable_or_non_http_webhook_is_reported() -> None:
     with pytest.raises(WebhookError, match="not an http"):
         post_json("file:///etc/passwd", {})
-    server = HTTPServer(("127.0.0.1", 0), _Recorder)
+    server = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     port = server.server_address[1]
     server.server_close()  # nothing listens there now
     with pytest.raises(WebhookError):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from tests.conftest import accounts_frame
 from typer.testing import CliRunner
 
 from cxgap.analysis.search import Hit
@@ -49,21 +50,7 @@ def voices(fresh_db: Database) -> Database:
         update={"waves": [Wave(key="w1", label="One"), Wave(key="w2", label="Two")]}
     )
     save_study(fresh_db, study)
-    write_accounts(
-        fresh_db,
-        "acme",
-        pd.DataFrame(
-            {
-                "account_id": ["A1", "A2"],
-                "name": ["Alpha", "Beta"],
-                "segment": ["top", "defected"],
-                "annual_revenue": [None, None],
-                "owner": [None, None],
-                "acquired_at": [None, None],
-                "defected_at": [None, None],
-            }
-        ),
-    )
+    write_accounts(fresh_db, "acme", accounts_frame(["A1", "A2"], segment=["top", "defected"]))
     rows = [
         _answer("c-1", "customer", None, "w1", "Tickets take weeks; call Sarah Jones.",
                 segment="top", account="A1", well="Friendly people"),

@@ -41,7 +41,6 @@ __all__ = [
     "EVENT_FIELDS",
     "EventMapping",
     "OutcomeRule",
-    "check_events",
     "load_mapping",
     "parse_accounts",
     "parse_events",
@@ -174,6 +173,7 @@ def parse_events(
     moments: Collection[str] | None = None,
     touchpoints: Collection[str] | None = None,
     accounts: Collection[str] | None = None,
+    skipped: list[Problem] | None = None,
 ) -> pd.DataFrame:
     """Validate a raw events table (all text, as :func:`read_table` gives it).
 
@@ -185,36 +185,12 @@ def parse_events(
     (imports are idempotent by source id); the count is in
     ``result.attrs["duplicates_dropped"]``.
 
+    With a ``skipped`` list, the rows with a problem are left out instead
+    (``result.attrs["invalid_rows"]`` counts them) and their problems are
+    appended to it; problems with the whole table (a missing column, no row)
+    still raise.
+
     ``as_of`` defaults to now (UTC); timestamps are returned as naive UTC.
-    """
-    events, problems = check_events(
-        frame,
-        mapping=mapping,
-        as_of=as_of,
-        moments=moments,
-        touchpoints=touchpoints,
-        accounts=accounts,
-    )
-    if problems:
-        raise InputError(problems)
-    return events
-
-
-def check_events(
-    frame: pd.DataFrame,
-    *,
-    mapping: EventMapping | None = None,
-    as_of: Any = None,
-    moments: Collection[str] | None = None,
-    touchpoints: Collection[str] | None = None,
-    accounts: Collection[str] | None = None,
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """The valid events of a raw table and the problems of the others.
-
-    The checks are those of :func:`parse_events`; a row with any problem is
-    left out of the events (``attrs["invalid_rows"]`` counts them) and its
-    problems are returned. Problems with the whole table (a missing column,
-    no row) raise :class:`InputError`.
     """
     mapping = mapping or EventMapping()
     source = str(frame.attrs.get("source", "<events>"))
@@ -310,6 +286,11 @@ def check_events(
         "a cost of 0 or more",
     )
 
+    if problems and skipped is None:
+        raise InputError(problems)
+    if skipped is not None:
+        skipped.extend(problems)
+
     source_system = col("source_system")
     if mapping.source_system:
         source_system = source_system.fillna(mapping.source_system)
@@ -333,7 +314,7 @@ def check_events(
     out.attrs["source"] = source
     out.attrs["duplicates_dropped"] = int(dup.sum())
     out.attrs["invalid_rows"] = int(invalid.sum())
-    return out, problems
+    return out
 
 
 def parse_accounts(frame: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:

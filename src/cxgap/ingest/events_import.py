@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cxgap.errors import InputError
+from cxgap.errors import Problem
 from cxgap.ingest._rows import RowsImport, records
-from cxgap.ingest.events import check_events, load_mapping
+from cxgap.ingest.events import load_mapping, parse_events
 from cxgap.ingest.tables import read_table
 from cxgap.store.db import Database
 
@@ -40,15 +40,15 @@ def import_events(
     from cxgap.store.studies import load_study
 
     study = load_study(db, slug)
-    events, problems = check_events(
+    problems: list[Problem] = []
+    events = parse_events(
         read_table(path),
         mapping=load_mapping(mapping) if mapping is not None else None,
         moments=[m.key for m in study.moments],
         touchpoints=[t.key for t in study.touchpoints],
         accounts=set(load_accounts(db, slug)["account_id"]),
+        skipped=problems if skip_invalid or dry_run else None,
     )
-    if problems and not (skip_invalid or dry_run):
-        raise InputError(problems)
     problems.sort(key=lambda p: p.row or 0)
     # Missing text cells come back as pd.NA; the database driver wants None.
     for col in events.columns:
