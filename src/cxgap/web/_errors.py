@@ -10,7 +10,15 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from cxgap.errors import CxgapError, DatabaseError, InputError, NotFoundError
+from cxgap.ratelimit import RateLimitedError
 from cxgap.store.survey import AlreadyAnsweredError
+
+TITLES = {
+    404: "Link not found",
+    409: "Already answered",
+    413: "Too much at once",
+    429: "Too many attempts",
+}
 
 
 def status_of(exc: CxgapError) -> int:
@@ -18,6 +26,8 @@ def status_of(exc: CxgapError) -> int:
         return 404
     if isinstance(exc, AlreadyAnsweredError):
         return 409
+    if isinstance(exc, RateLimitedError):
+        return 429
     if isinstance(exc, InputError):
         return 422
     if isinstance(exc, DatabaseError):
@@ -38,6 +48,8 @@ def error_body(exc: CxgapError) -> dict[str, Any]:
             }
             for p in exc.problems
         ]
+    if isinstance(exc, RateLimitedError):
+        body["retry_after"] = exc.retry_after
     return {"error": body}
 
 
@@ -45,15 +57,19 @@ def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CxgapError)  # registered for CxgapError only
         status = status_of(exc)
+        headers = {}
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(exc.retry_after)
         if request.url.path.startswith("/api/"):
-            return JSONResponse(error_body(exc), status_code=status)
+            return JSONResponse(error_body(exc), status_code=status, headers=headers)
         templates: Jinja2Templates = request.app.state.templates
-        title = {404: "Link not found", 409: "Already answered"}.get(status, "Something is wrong")
+        title = TITLES.get(status, "Something is wrong")
         return templates.TemplateResponse(
             request,
             "error.html",
             {"title": title, "message": str(exc), "status": status},
             status_code=status,
+            headers=headers,
         )
 
     app.add_exception_handler(CxgapError, handle)

@@ -26,6 +26,8 @@ from cxgap.web.deps import DbDep
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 MAX_EVENTS = 10_000
+#: The path of the batch route (its body may be larger: ``max_batch_bytes``).
+EVENTS_PATH = "/api/v1/events"
 
 
 class EventIn(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
@@ -18,8 +18,9 @@ from cxgap.store.survey import (
     submit,
 )
 from cxgap.web.deps import DbDep
+from cxgap.web.limits import guard_survey_token
 
-router = APIRouter(prefix="/api/v1", tags=["surveys"])
+router = APIRouter(prefix="/api/v1", tags=["surveys"], dependencies=[Depends(guard_survey_token)])
 
 AnswerIn = float | str | list[str] | None
 
