@@ -3,9 +3,12 @@ JSON under ``/api/``, an HTML page elsewhere. Anything else is a bug (500)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -53,6 +56,22 @@ def error_body(exc: CxgapError) -> dict[str, Any]:
     return {"error": body}
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every infinite or NaN number written as text, so that
+    an error naming such an input can itself be sent as JSON.
+
+    >>> _finite({"input": float("inf"), "loc": ["body", 0]})
+    {'input': 'inf', 'loc': ['body', 0]}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CxgapError)  # registered for CxgapError only
@@ -72,4 +91,12 @@ def install(app: FastAPI) -> None:
             headers=headers,
         )
 
+    async def invalid(request: Request, exc: Exception) -> Response:
+        # FastAPI's own answer (422 with "detail"), except that it failed with a
+        # 500 when the rejected input held Infinity or NaN (which JSON cannot carry).
+        assert isinstance(exc, RequestValidationError)
+        detail = _finite(jsonable_encoder(exc.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
+
     app.add_exception_handler(CxgapError, handle)
+    app.add_exception_handler(RequestValidationError, invalid)
