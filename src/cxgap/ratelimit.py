@@ -18,6 +18,7 @@ until the oldest of them leaves the window.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -103,9 +104,13 @@ def client_key(limit: Limit, client: str, *, secret: str | None = None) -> str:
             who = str(mapped or ipaddress.IPv6Network(f"{address}/64", strict=False))
         else:
             who = str(address)
-    key = hashlib.sha256(b"cxgap-rate-limit\0" + (secret or "").encode()).digest()
-    digest = hashlib.blake2b(f"{limit.name}\0{who}".encode(), key=key, digest_size=16)
+    digest = hashlib.blake2b(f"{limit.name}\0{who}".encode(), key=_key(secret), digest_size=16)
     return f"{limit.name}:{digest.hexdigest()}"
+
+
+@functools.lru_cache(maxsize=8)
+def _key(secret: str | None) -> bytes:
+    return hashlib.sha256(b"cxgap-rate-limit\0" + (secret or "").encode()).digest()
 
 
 class MemoryLimiter:
