@@ -16,7 +16,7 @@ from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
-from cxgap.web.auth import RATE_LIMIT, SESSION_COOKIE, secret_problem
+from cxgap.web.auth import SESSION_COOKIE, secret_problem
 
 PASSWORD = "correct horse battery"
 SECRET = "k3V9x0pQ7mZ2wL5tR8yB1nC4dF6gH0jS"
@@ -122,11 +122,12 @@ def test_next_never_leads_to_another_site(site: TestClient) -> None:
 
 
 def test_repeated_wrong_passwords_are_rate_limited(site: TestClient) -> None:
-    for _ in range(RATE_LIMIT):
+    for _ in range(Settings().login_failure_limit):
         assert login(site, "ann@example.com", "wrong password!").status_code == 401
     blocked = login(site, "ann@example.com")  # even the right password waits
     assert blocked.status_code == 429
     assert "Too many wrong passwords" in blocked.text
+    assert 0 < int(blocked.headers["retry-after"]) <= Settings().login_failure_window
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,11 @@ plan, filters that keep small staff groups suppressed."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from cxgap.analysis.perception import analyze_perception
@@ -22,27 +20,17 @@ from cxgap.store.frames import load_frame
 from cxgap.store.studies import load_study, save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
-from cxgap.web import create_app
+from cxgap.web import create_app, iter_routes
 from cxgap.web.dashboard import Filters, check_team_filter, filter_inputs
 
 PASSWORD = "correct horse battery"
 SECRET = "k3V9x0pQ7mZ2wL5tR8yB1nC4dF6gH0jS"
 
 
-def routes_of(router: Any, prefix: str = "") -> Iterator[tuple[str, set[str]]]:
-    """Every (path, methods) of an app, following included routers
-    (FastAPI 0.165 keeps them as lazily included routers)."""
-    for r in router.routes:
-        if isinstance(r, APIRoute):
-            yield prefix + r.path, set(r.methods)
-        elif hasattr(r, "original_router"):
-            yield from routes_of(r.original_router, prefix + r.include_context.prefix)
-
-
 def dashboard_routes(app: FastAPI) -> list[tuple[str, str]]:
     out = [
         (path, method)
-        for path, methods in routes_of(app)
+        for path, methods in ((r.path, r.methods) for r in iter_routes(app))
         for method in sorted(methods - {"HEAD"})
         if path.startswith("/dashboard")
     ]

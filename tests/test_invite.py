@@ -5,6 +5,7 @@ mail-merge CSV. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
 from collections.abc import Iterator
@@ -273,3 +274,71 @@ def test_cli_remind_without_smtp_says_what_to_set(invite_db: Database, db_url: s
         app, ["invite", "remind", "acme", "--wave", "w1", "--db", db_url], env={}
     )
     assert result.exit_code == 2 and "CXGAP_SMTP_HOST" in result.stderr
+
+
+FORMULAS = ['=HYPERLINK("http://evil")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
+
+
+def test_mail_merge_csv_neutralises_formulas_in_names_emails_and_ids(
+    invite_db: Database, db_url: str, tmp_path: Path
+) -> None:
+    contacts = tmp_path / "contacts.csv"
+    with contacts.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["email", "name", "respondent_id", "segment"])
+        w.writerow(["=cmd@evil.test", FORMULAS[0], "=id1", "top"])
+        w.writerow(["+ann@example.com", FORMULAS[1], "+id2", "top"])
+        w.writerow(["-bob@example.com", FORMULAS[2], "-id3", "new"])
+        w.writerow(["cy@example.com", FORMULAS[3], "@id4", "new"])
+        # Leading tab and carriage return: trimmed on reading, and what is left
+        # (a formula) is neutralised.
+        w.writerow(["dee@example.com", "\t=1+1", "\rid5", "top"])
+    out = tmp_path / "links.csv"
+    args = ["invite", "acme", "--audience", "customer", "--wave", "w1"]
+    result = runner.invoke(
+        app, [*args, "--contacts", str(contacts), "--out", str(out), "--db", db_url]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [r["name"] for r in rows] == ["'" + f for f in FORMULAS] + ["'=1+1"]
+    assert [r["email"] for r in rows][:3] == [
+        "'=cmd@evil.test",
+        "'+ann@example.com",
+        "'-bob@example.com",
+    ]
+    assert [r["respondent_id"] for r in rows] == ["'=id1", "'+id2", "'-id3", "'@id4", "id5"]
+    for r in rows:
+        for value in r.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+        assert r["link"].startswith("http://127.0.0.1:8000/s/")
+    # The reminder file is written by the same code: neutralised too.
+    remind = ["invite", "remind", "acme", "--wave", "w1", "--no-send"]
+    again = runner.invoke(app, [*remind, "--out", str(out), "--db", db_url])
+    assert again.exit_code == 0, again.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert sorted(r["name"] for r in rows) == sorted(["'" + f for f in FORMULAS] + ["'=1+1"])
+
+
+def test_links_csv_neutralises_tabs_and_carriage_returns_from_the_database() -> None:
+    from cxgap.cli.invite_cmd import _write_links
+    from cxgap.store.invitations import IssuedLink
+
+    link = IssuedLink(
+        invitation_id=1,
+        token="tok",
+        audience="staff",
+        wave="w1",
+        respondent_id="\t=cmd",
+        name="\r=HYPERLINK(1)",
+        email="eve@example.com",
+        segment=None,
+        team="@team",
+    )
+    buffer = io.StringIO(newline="")
+    with contextlib.redirect_stdout(buffer):
+        _write_links([link], "https://x.test", None)
+    [row] = list(csv.DictReader(io.StringIO(buffer.getvalue(), newline="")))
+    assert row["respondent_id"] == "'\t=cmd"
+    assert row["name"] == "'\r=HYPERLINK(1)"
+    assert row["team"] == "'@team" and row["segment"] == ""
+    assert row["link"] == "https://x.test/s/tok"

@@ -19,6 +19,7 @@ ENV_DATABASE_URL = "CXGAP_DATABASE_URL"
 ENV_SMTP_PREFIX = "CXGAP_SMTP_"
 ENV_BASE_URL = "CXGAP_BASE_URL"
 ENV_SECRET_KEY = "CXGAP_SECRET_KEY"
+ENV_REDIS_URL = "CXGAP_REDIS_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -55,6 +56,58 @@ class Settings(BaseModel):
     smtp_starttls: bool = Field(
         default=False, description="Use STARTTLS on the SMTP connection (CXGAP_SMTP_STARTTLS)."
     )
+    redis_url: str | None = Field(
+        default=None,
+        repr=False,
+        description="Redis shared by every worker and server of the web app, for the rate "
+        "limits: redis://HOST:6379/0 (CXGAP_REDIS_URL). Without it each process counts alone.",
+    )
+    survey_miss_limit: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Unknown survey links one client address may try within "
+        "survey_miss_window before every survey link answers it 429 (CXGAP_SURVEY_MISS_LIMIT).",
+    )
+    survey_miss_window: float = Field(
+        default=600.0,
+        gt=0,
+        le=86_400,
+        description="Seconds over which unknown survey links are counted "
+        "(CXGAP_SURVEY_MISS_WINDOW).",
+    )
+    login_failure_limit: int = Field(
+        default=10,
+        ge=1,
+        le=100_000,
+        description="Wrong passwords one client address may send within "
+        "login_failure_window before sign-in answers it 429 (CXGAP_LOGIN_FAILURE_LIMIT).",
+    )
+    login_failure_window: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="Seconds over which wrong passwords are counted (CXGAP_LOGIN_FAILURE_WINDOW).",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body the web app reads (forms, JSON, uploads), in bytes; "
+        "larger ones are refused with 413 (CXGAP_MAX_BODY_BYTES).",
+    )
+    max_batch_bytes: int = Field(
+        default=16_777_216,
+        ge=1024,
+        description="Largest body of POST /api/v1/events (up to 10,000 events), in bytes "
+        "(CXGAP_MAX_BATCH_BYTES).",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a Redis URL starting with redis://, rediss:// or unix://")
+        return value or None
 
     @field_validator("database_url")
     @classmethod
@@ -82,7 +135,13 @@ class Settings(BaseModel):
             "database_url": url,
             "base_url": (env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
             "secret_key": env.get(ENV_SECRET_KEY) or None,
+            "redis_url": env.get(ENV_REDIS_URL) or None,
             **_smtp_from_env(env),
+            **{
+                name: env[f"CXGAP_{name.upper()}"]
+                for name in _PLAIN_ENV
+                if env.get(f"CXGAP_{name.upper()}")
+            },
         }
         try:
             return cls.model_validate(fields)
@@ -90,7 +149,7 @@ class Settings(BaseModel):
             bad = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
             if bad and "database_url" not in bad:
                 names = ", ".join(
-                    f"{n}={fields.get(n)!r}"
+                    f"{n}={mask_url(str(fields.get(n))) if n == 'redis_url' else fields.get(n)!r}"
                     for n in bad
                     if n not in ("smtp_password", "secret_key")
                 )
@@ -100,6 +159,16 @@ class Settings(BaseModel):
                 "or postgresql+psycopg://USER@HOST/DATABASE"
             ) from None
 
+
+#: Settings read from ``CXGAP_<NAME>`` as they are (pydantic checks their type and range).
+_PLAIN_ENV = (
+    "survey_miss_limit",
+    "survey_miss_window",
+    "login_failure_limit",
+    "login_failure_window",
+    "max_body_bytes",
+    "max_batch_bytes",
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, err_console, settings_from
 from cxgap.errors import ConfigError
+from cxgap.exports import neutralise_cell
 from cxgap.invite.contacts import read_contacts
 from cxgap.invite.mail import invitation_message, send_messages
 from cxgap.settings import Settings
@@ -71,22 +72,24 @@ def _settings(db: str | None, base_url: str | None) -> Settings:
 
 
 def _write_links(links: list[IssuedLink], base_url: str, out: Path | None) -> None:
+    """The links as a mail-merge CSV. Names, e-mails and ids come from the
+    contacts file: every cell is neutralised against formula injection."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF rows (RFC 4180), so that a cell holding a line break is quoted.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for link in links:
-        writer.writerow(
-            [
-                link.respondent_id or "",
-                link.name or "",
-                link.email or "",
-                link.audience,
-                link.segment or "",
-                link.team or "",
-                link.wave,
-                link.url(base_url),
-            ]
-        )
+        cells = [
+            link.respondent_id,
+            link.name,
+            link.email,
+            link.audience,
+            link.segment,
+            link.team,
+            link.wave,
+            link.url(base_url),
+        ]
+        writer.writerow(["" if c is None else neutralise_cell(c) for c in cells])
     if out is None:
         typer.echo(buffer.getvalue(), nl=False)
     else:

@@ -60,7 +60,8 @@ def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -
         writer.writerow(["row", "theme", "label"])
         for pos, theme in enumerate(result.assignments):
             label = labels.get(theme or "", "")
-            writer.writerow([file_row(frame, pos), theme or "", neutralise_cell(label)])
+            cells = [file_row(frame, pos), theme or "", label]
+            writer.writerow([neutralise_cell(c) for c in cells])
 
 
 def _print_table(result: ThemeAnalysis, group: str | None) -> None:

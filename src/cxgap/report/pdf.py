@@ -1,7 +1,11 @@
 """The report as PDF, printed from the HTML report by WeasyPrint (the
 optional extra ``cxgap[pdf]``). WeasyPrint needs Pango, HarfBuzz and
 fontconfig from the system; when it cannot load, a :class:`CxgapError`
-names what is missing and how to install it."""
+names what is missing and how to install it.
+
+WeasyPrint prints with a URL fetcher that loads ``data:`` URLs only (the
+report's charts): whatever a page names, a web address or a local file,
+is never fetched, so a report can neither call out nor read files."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import Any
 
 from cxgap.errors import CxgapError
 
-__all__ = ["load_weasyprint", "write_pdf"]
+__all__ = ["load_weasyprint", "offline_fetcher", "write_pdf"]
 
 _INSTALL = (
     "install the PDF extra (pip install 'cxgap[pdf]') and the system libraries "
@@ -37,8 +41,49 @@ def load_weasyprint() -> Any:
     return weasyprint
 
 
-def write_pdf(html: str, path: Path) -> Path:
-    """Print an HTML report to a PDF file (A4, one section per page)."""
+def offline_fetcher(weasyprint: Any) -> Any:
+    """A WeasyPrint URL fetcher that loads ``data:`` URLs and refuses every
+    other (WeasyPrint then leaves the resource out, with a warning). Every
+    URL asked for is kept in its ``requested`` list."""
+    urls = weasyprint.urls
+
+    def check(url: str) -> None:
+        if not url.startswith("data:"):
+            raise ValueError(f"cxgap reports load nothing from outside: {url[:100]}")
+
+    if hasattr(urls, "URLFetcher"):  # WeasyPrint 68 and later
+
+        class Offline(urls.URLFetcher):  # type: ignore[name-defined]
+            requested: list[str]
+
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                self.requested.append(url)
+                check(url)
+                return super().fetch(url, headers)
+
+        fetcher = Offline(allowed_protocols=("data",))
+        fetcher.requested = []
+        return fetcher
+
+    class OfflineFunction:  # earlier versions take a function returning a dict
+        def __init__(self) -> None:
+            self.requested: list[str] = []
+
+        def __call__(self, url: str, *args: Any, **kwargs: Any) -> Any:
+            self.requested.append(url)
+            check(url)
+            return urls.default_url_fetcher(url, *args, **kwargs)
+
+    return OfflineFunction()
+
+
+def write_pdf(html: str, path: Path, *, url_fetcher: Any = None) -> Path:
+    """Print an HTML report to a PDF file (A4, one section per page).
+
+    ``url_fetcher`` defaults to :func:`offline_fetcher`: nothing outside the
+    page is ever loaded.
+    """
     weasyprint = load_weasyprint()
-    weasyprint.HTML(string=html, base_url=str(path.parent)).write_pdf(str(path))
+    fetcher = offline_fetcher(weasyprint) if url_fetcher is None else url_fetcher
+    weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(str(path))
     return path

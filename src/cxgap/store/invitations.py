@@ -334,6 +334,19 @@ def reissue_unanswered(db: Database, slug: str, *, wave: str) -> list[IssuedLink
     return links
 
 
+def link_exists(db: Database, token: str) -> bool:
+    """Whether ``token`` is the token of a link (personal or anonymous).
+
+    Looked up by the token's hash, like every link; the rate limit on wrong
+    survey links asks this only after a survey route answered 404.
+    """
+    with db.connect() as conn:
+        found = conn.execute(
+            select(t.invitation.c.id).where(t.invitation.c.token_hash == token_hash(token))
+        ).first()
+    return found is not None
+
+
 def mark_sent(db: Database, invitation_ids: Sequence[int]) -> None:
     """Record that these links were e-mailed (now)."""
     if not invitation_ids:
@@ -516,6 +529,7 @@ __all__ = [
     "StatusRow",
     "create_anonymous_link",
     "create_invitations",
+    "link_exists",
     "mark_sent",
     "new_token",
     "reissue_unanswered",

@@ -3,6 +3,6 @@
 Build it with :func:`create_app`; ``cxgap serve`` runs it under uvicorn.
 """
 
-from cxgap.web.app import create_app
+from cxgap.web.app import RouteInfo, create_app, iter_routes
 
-__all__ = ["create_app"]
+__all__ = ["RouteInfo", "create_app", "iter_routes"]

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.routing import Mount, Route
 
 from cxgap import __version__
+from cxgap.ratelimit import RateLimiter, RedisLimiter, open_limiter
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
 from cxgap.web import _errors, dashboard, events_api, survey_api, survey_pages
+from cxgap.web.body_limit import BodyLimit
 
 HERE = Path(__file__).parent
 
@@ -25,23 +31,37 @@ CSP = (
 )
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    limiter: RateLimiter | None = None,
+) -> FastAPI:
     """The cxgap web app for ``settings``.
 
     The database is opened when the app starts (or ``database`` is used, and
-    then left open) and must be at the current schema.
+    then left open) and must be at the current schema. The rate limits count
+    in ``limiter`` (then left open), else in the one the settings ask for: in
+    this process, or in Redis when ``redis_url`` is set (which must answer
+    when the app starts).
     """
+    own_limiter = limiter is None
+    rate_limiter = open_limiter(settings) if limiter is None else limiter
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or Database.open(settings)
         try:
             ensure_schema(db, create=False)
+            if isinstance(rate_limiter, RedisLimiter):
+                rate_limiter.ping()
             app.state.db = db
             yield
         finally:
             if database is None:
                 db.close()
+            if own_limiter:
+                rate_limiter.close()
 
     app = FastAPI(
         title="cxgap",
@@ -53,8 +73,16 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         openapi_url="/api/v1/openapi.json",
     )
     app.state.settings = settings
+    app.state.limiter = rate_limiter
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates = templates
+    # Inside the security headers below, so that a 413 carries them too.
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        batch=settings.max_batch_bytes,
+        batch_paths=[events_api.EVENTS_PATH],
+    )
 
     @app.middleware("http")
     async def security_headers(
@@ -76,3 +104,31 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(dashboard.router)
     app.include_router(events_api.router)
     return app
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One route of the app: its full path, methods and the route object
+    (an :class:`~fastapi.routing.APIRoute`, a plain Starlette route, or a mount)."""
+
+    path: str
+    methods: frozenset[str]
+    route: Any
+
+    @property
+    def api(self) -> APIRoute | None:
+        return self.route if isinstance(self.route, APIRoute) else None
+
+
+def iter_routes(app: Any, prefix: str = "") -> Iterator[RouteInfo]:
+    """Every route of ``app``, following included routers (which FastAPI may
+    keep as lazily included routers), so tests can walk all of them."""
+    for r in app.routes:
+        if isinstance(r, APIRoute | Route):
+            yield RouteInfo(prefix + r.path, frozenset(r.methods or ()), r)
+        elif isinstance(r, Mount):
+            yield RouteInfo(prefix + r.path, frozenset(), r)
+        elif hasattr(r, "original_router"):
+            yield from iter_routes(r.original_router, prefix + r.include_context.prefix)
+        else:  # pragma: no cover - a kind of route this function does not know
+            raise TypeError(f"unknown route {r!r}")

@@ -16,10 +16,9 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -29,6 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cxgap.store.users import User, authenticate, get_user
 from cxgap.web.deps import DbDep, TemplatesDep
+from cxgap.web.limits import client_address, limiter_of, login_limit
 
 __all__ = [
     "SESSION_COOKIE",
@@ -44,9 +44,6 @@ __all__ = [
 SESSION_COOKIE = "cxgap_session"
 #: A session ends this long after sign-in.
 SESSION_SECONDS = 8 * 3600
-#: Wrong passwords allowed per client address in RATE_WINDOW seconds.
-RATE_LIMIT = 10
-RATE_WINDOW = 300.0
 MIN_SECRET = 32
 _WEAK = {"secret", "changeme", "change-me", "changethis", "dev", "development", "cxgap", "test"}
 
@@ -202,34 +199,6 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-class _Failures:
-    """Wrong passwords per client address in a sliding window (in memory)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: dict[str, deque[float]] = {}
-
-    def blocked(self, client: str) -> bool:
-        with self._lock:
-            q = self._seen.get(client)
-            now = time.monotonic()
-            while q and now - q[0] > RATE_WINDOW:
-                q.popleft()
-            return q is not None and len(q) >= RATE_LIMIT
-
-    def add(self, client: str) -> None:
-        with self._lock:
-            self._seen.setdefault(client, deque()).append(time.monotonic())
-
-
-def _failures(request: Request) -> _Failures:
-    state = request.app.state
-    if getattr(state, "login_failures", None) is None:
-        state.login_failures = _Failures()
-    failures: _Failures = state.login_failures
-    return failures
-
-
 def _login_page(
     request: Request,
     templates: TemplatesDep,
@@ -238,6 +207,7 @@ def _login_page(
     error: str | None = None,
     email: str = "",
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     response = templates.TemplateResponse(
         request,
@@ -251,6 +221,7 @@ def _login_page(
             "user": None,
         },
         status_code=status,
+        headers=headers,
     )
     return keep_session(request, response)
 
@@ -273,20 +244,24 @@ def login(
 ) -> Response:
     """Check the password; on success start a new signed-in session."""
     check_csrf(request, csrf_token)
-    client = request.client.host if request.client else "unknown"
-    failures = _failures(request)
-    if failures.blocked(client):
+    client = client_address(request)
+    limiter, limit = limiter_of(request), login_limit(request.app.state.settings)
+    wait = limiter.retry_after(limit, client)
+    if wait is not None:
+        retry = max(1, math.ceil(wait))
         return _login_page(
             request,
             templates,
             next_url=_safe_next(next),
-            error="Too many wrong passwords from this address: wait a few minutes.",
+            error="Too many wrong passwords from this address: "
+            f"try again in {max(1, round(retry / 60))} minute(s).",
             email=email,
             status=429,
+            headers={"Retry-After": str(retry)},
         )
     user = authenticate(db, email, password)
     if user is None:
-        failures.add(client)
+        limiter.hit(limit, client)
         return _login_page(
             request,
             templates,

@@ -394,9 +394,11 @@ def account_page(
 ) -> Response:
     """One account's relationship bank account: balance timeline and events."""
     ref = _study(db, user, slug)
-    detail = account_ledger(db, slug, account)
     accounts = load_accounts(db, slug)
     match = accounts[accounts["account_id"].astype(str) == account]
+    if match.empty:  # before the ledger, which may fail for other reasons first
+        raise NotFoundError(f"study {slug!r} has no account {account!r}")
+    detail = account_ledger(db, slug, account)
     name = str(match["name"].iloc[0]) if len(match) and pd.notna(match["name"].iloc[0]) else ""
     chart = timeline_chart([detail], detail.threshold, {account: name or account})
     if chart is not None:

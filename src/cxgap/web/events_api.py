@@ -26,6 +26,8 @@ from cxgap.web.deps import DbDep
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 MAX_EVENTS = 10_000
+#: The path of the batch route (its body may be larger: ``max_batch_bytes``).
+EVENTS_PATH = "/api/v1/events"
 
 
 class EventIn(BaseModel):
@@ -42,14 +44,16 @@ class EventIn(BaseModel):
     outcome: str = Field(
         min_length=1, max_length=40, description="exceeded, met or failed (or a mapped word)"
     )
-    severity: int | None = Field(default=None, description="1-3, for failures")
+    severity: int | None = Field(
+        default=None, ge=-1_000_000, le=1_000_000, description="1-3, for failures"
+    )
     source_id: str = Field(
         min_length=1,
         max_length=200,
         description="the event's id in its source system (idempotency key)",
     )
     source_system: str | None = Field(default=None, max_length=100)
-    cost: float | None = Field(default=None, ge=0)
+    cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     note: str | None = Field(default=None, max_length=5000)
 
 

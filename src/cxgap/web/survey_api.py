@@ -4,13 +4,14 @@ as partial, and submitted exactly once."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 
 from cxgap.store.survey import (
+    MAX_TEXT,
     SurveyState,
     new_draft_key,
     open_survey,
@@ -18,10 +19,24 @@ from cxgap.store.survey import (
     submit,
 )
 from cxgap.web.deps import DbDep
+from cxgap.web.limits import guard_survey_token
 
-router = APIRouter(prefix="/api/v1", tags=["surveys"])
+router = APIRouter(prefix="/api/v1", tags=["surveys"], dependencies=[Depends(guard_survey_token)])
 
-AnswerIn = float | str | list[str] | None
+#: Keys one request may answer (questions and rank items; a study has far fewer).
+MAX_ANSWERS = 1000
+#: Items one multi-choice answer may list.
+MAX_ITEMS = 200
+_Key = Annotated[str, StringConstraints(max_length=200)]
+# Longer than MAX_TEXT, so that a text a little too long gets its own message
+# (naming the question) from the validation of answers.
+_Text = Annotated[str, StringConstraints(max_length=4 * MAX_TEXT)]
+AnswerIn = (
+    Annotated[float, Field(allow_inf_nan=False)]
+    | _Text
+    | Annotated[list[_Key], Field(max_length=MAX_ITEMS)]
+    | None
+)
 
 
 class AnswersIn(BaseModel):
@@ -34,10 +49,13 @@ class AnswersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[str, AnswerIn] = Field(default_factory=dict)
-    draft: str | None = None
+    answers: dict[_Key, AnswerIn] = Field(default_factory=dict, max_length=MAX_ANSWERS)
+    draft: str | None = Field(default=None, max_length=100)
     section: int | None = Field(
-        default=None, description="Only the questions of this section (0-based) are taken."
+        default=None,
+        ge=0,
+        le=10_000,
+        description="Only the questions of this section (0-based) are taken.",
     )
 
 
@@ -104,7 +122,9 @@ def health(db: DbDep) -> HealthOut:
 
 
 @router.get("/surveys/{token}", response_model=SurveyOut)
-def get_survey(token: str, db: DbDep, draft: str | None = None) -> SurveyOut:
+def get_survey(
+    token: str, db: DbDep, draft: Annotated[str | None, Query(max_length=100)] = None
+) -> SurveyOut:
     """The survey behind a link, with the answers saved so far."""
     return _out(open_survey(db, token, draft=draft))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -33,10 +33,13 @@ from cxgap.store.survey import (
 )
 from cxgap.study.model import Question
 from cxgap.web.deps import DbDep, TemplatesDep
+from cxgap.web.limits import guard_survey_token
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(guard_survey_token)])
 
 DRAFT_COOKIE = "cxgap_draft"
+#: Fields a survey form may post (questions, rank items, buttons); no files.
+MAX_FORM_FIELDS = 1000
 
 
 def raw_from_form(state: SurveyState, section: int, form: FormData) -> RawAnswers:
@@ -121,8 +124,7 @@ def survey_page(
     state = open_survey(db, token, draft=draft) if probe.link.anonymous else probe
     if state.answered:
         return _answered(request, templates, state, 200)
-    index = int(section) if section and section.isdigit() else state.resume_section()
-    index = max(0, min(index, len(state.sections) - 1))
+    index = _section_index(section, len(state.sections), state.resume_section())
     response = _page(request, templates, state, index, draft=draft)
     if new_cookie is not None:
         response.set_cookie(
@@ -139,15 +141,11 @@ def survey_page(
 @router.post("/s/{token}", response_class=HTMLResponse)
 async def survey_post(request: Request, token: str, db: DbDep, templates: TemplatesDep) -> Response:
     """Save one section; go back, go on, or submit."""
-    form = await request.form()
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     probe = open_survey(db, token)
     draft = _draft(request, probe.link.anonymous, form)
     state = open_survey(db, token, draft=draft) if probe.link.anonymous else probe
-    try:
-        index = int(str(form.get("section", "0")))
-    except ValueError:
-        index = 0
-    index = max(0, min(index, len(state.sections) - 1))
+    index = _section_index(str(form.get("section", "0")), len(state.sections), 0)
     action = str(form.get("action", "next"))
     if state.answered:
         return _answered(request, templates, state, 200)
@@ -183,6 +181,19 @@ async def survey_post(request: Request, token: str, db: DbDep, templates: Templa
     nxt = index - 1 if action == "back" else index + 1 if action == "next" else index
     nxt = max(0, min(nxt, len(state.sections) - 1))
     return RedirectResponse(f"/s/{token}?section={nxt}", status_code=303)
+
+
+def _section_index(raw: str | None, n: int, default: int) -> int:
+    """The section a page asks for, within ``0..n-1``; ``default`` when the
+    value is not a plain number (``"²"``, ``"1e9"``, 5,000 digits).
+
+    >>> _section_index("2", 5, 0), _section_index("99", 5, 0), _section_index("²", 5, 1)
+    (2, 4, 1)
+    """
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return max(0, min(default, n - 1))
+    return n - 1 if len(text) > 6 else max(0, min(int(text), n - 1))
 
 
 def _anchors(q: Question) -> tuple[str, str] | None:
