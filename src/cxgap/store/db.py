@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from cxgap.errors import DatabaseError
 from cxgap.settings import Settings, mask_url
+from cxgap.store.definitions import DefinitionCache
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -47,6 +48,8 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: Study definitions this process has read, by (id, revision).
+        self.definitions = DefinitionCache()
 
     @property
     def url(self) -> str:
