@@ -19,6 +19,8 @@ ENV_DATABASE_URL = "CXGAP_DATABASE_URL"
 ENV_SMTP_PREFIX = "CXGAP_SMTP_"
 ENV_BASE_URL = "CXGAP_BASE_URL"
 ENV_SECRET_KEY = "CXGAP_SECRET_KEY"
+ENV_DB_POOL_SIZE = "CXGAP_DB_POOL_SIZE"
+ENV_DB_MAX_OVERFLOW = "CXGAP_DB_MAX_OVERFLOW"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -32,6 +34,20 @@ class Settings(BaseModel):
         description="SQLAlchemy URL: sqlite:///path (default ./cxgap.db) or postgresql+psycopg://...",
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    db_pool_size: int = Field(
+        default=5,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections each process keeps open (CXGAP_DB_POOL_SIZE); "
+        "`cxgap serve --workers N` has N such processes.",
+    )
+    db_max_overflow: int = Field(
+        default=5,
+        ge=0,
+        le=200,
+        description="Further PostgreSQL connections a process may open under load "
+        "(CXGAP_DB_MAX_OVERFLOW).",
+    )
     base_url: str = Field(
         default=DEFAULT_BASE_URL,
         description="Public address of `cxgap serve`, used in survey links (CXGAP_BASE_URL).",
@@ -82,6 +98,7 @@ class Settings(BaseModel):
             "database_url": url,
             "base_url": (env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
             "secret_key": env.get(ENV_SECRET_KEY) or None,
+            **_pool_from_env(env),
             **_smtp_from_env(env),
         }
         try:
@@ -99,6 +116,30 @@ class Settings(BaseModel):
                 f"invalid database URL {mask_url(url)!r}: expected sqlite:///PATH "
                 "or postgresql+psycopg://USER@HOST/DATABASE"
             ) from None
+
+
+def _pool_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name, field in (
+        (ENV_DB_POOL_SIZE, "db_pool_size"),
+        (ENV_DB_MAX_OVERFLOW, "db_max_overflow"),
+    ):
+        raw = env.get(name)
+        if raw is None:
+            continue
+        if not raw.strip().isdigit():
+            raise ConfigError(f"{name}={raw!r}: expected a whole number of connections")
+        out[field] = int(raw)
+    return out
+
+
+def pool_connections(settings: Settings, processes: int = 1) -> int:
+    """The most PostgreSQL connections ``processes`` processes may hold.
+
+    >>> pool_connections(Settings(), processes=4)
+    40
+    """
+    return processes * (settings.db_pool_size + settings.db_max_overflow)
 
 
 _TRUE = {"1", "true", "yes", "on"}

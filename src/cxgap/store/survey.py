@@ -15,7 +15,8 @@ transaction that writes the last answers, and a survey answered in one
 request inserts its response as complete. A double click, a retried POST or
 two tabs racing therefore never create a second response: the second
 submission sees ``already_answered``. On SQLite every write transaction starts
-with a write, taking the write lock before anything it decides on is read.
+with a write, taking the write lock before anything it decides on is read
+(:meth:`cxgap.store.db.Database.writing`).
 
 The study definition comes from the process's copy
 (:mod:`cxgap.store.definitions`), checked against the study's revision by the
@@ -432,11 +433,21 @@ def _find(conn: Connection, token: str, draft: str | None) -> _Found:
     return _Found(link, key, rid, status)
 
 
+# The statements of the submit path are built once: building a SQLAlchemy
+# expression costs more than executing its cached compiled form.
+
+
+@functools.cache
+def _response_statement() -> Select[Any]:
+    return select(t.response.c.id, t.response.c.status).where(
+        t.response.c.study_id == bindparam("study_id"),
+        t.response.c.source_key == bindparam("source_key"),
+    )
+
+
 def _response_row(conn: Connection, link: Link, key: str) -> tuple[int | None, str]:
     found = conn.execute(
-        select(t.response.c.id, t.response.c.status).where(
-            t.response.c.study_id == link.study_id, t.response.c.source_key == key
-        )
+        _response_statement(), {"study_id": link.study_id, "source_key": key}
     ).first()
     return (None, "new") if found is None else (int(found.id), str(found.status))
 
@@ -467,14 +478,18 @@ def _instrument(
     return entry.study, sections
 
 
+@functools.cache
+def _answers_statement() -> Select[Any]:
+    a = t.answer
+    return (
+        select(a.c.question_key, a.c.item, a.c.value_num, a.c.value_text)
+        .where(a.c.response_id == bindparam("response_id"))
+        .order_by(a.c.id)
+    )
+
+
 def _load_answers(conn: Connection, response_id: int) -> dict[str, AnswerValue]:
-    rows = conn.execute(
-        select(
-            t.answer.c.question_key, t.answer.c.item, t.answer.c.value_num, t.answer.c.value_text
-        )
-        .where(t.answer.c.response_id == response_id)
-        .order_by(t.answer.c.id)
-    ).all()
+    rows = conn.execute(_answers_statement(), {"response_id": response_id}).all()
     out: dict[str, AnswerValue] = {}
     for key, item, num, text in rows:
         name = f"{key}.{item}" if item else key
@@ -504,16 +519,6 @@ def open_survey(db: Database, token: str, *, draft: str | None = None) -> Survey
 
 
 # --- writing -----------------------------------------------------------------
-
-
-def _end_reads(conn: Connection) -> None:
-    """End the reads before the first write on SQLite, so the write
-    transaction starts with a write: it takes SQLite's write lock at once
-    (waiting on the busy timeout) and no concurrent writer can invalidate a
-    read made inside it. On PostgreSQL reads and writes share one
-    transaction (the writes lock the rows they touch)."""
-    if conn.dialect.name == "sqlite":
-        conn.commit()
 
 
 def _insert_response(
@@ -656,22 +661,27 @@ def _question_keys(study: StudyDefinition) -> frozenset[str]:
 def _lock_partial(conn: Connection, response_id: int) -> bool:
     """Touch the response row while it is partial (a row lock on PostgreSQL,
     the write lock on SQLite); ``False`` when it was already submitted."""
-    done = conn.execute(
-        update(t.response)
-        .where(t.response.c.id == response_id, t.response.c.status == "partial")
-        .values(status="partial")
-    )
+    done = conn.execute(_partial_statement("partial"), {"response_id": response_id})
     return bool(done.rowcount)
+
+
+@functools.cache
+def _partial_statement(status: str) -> Any:
+    """``UPDATE response SET status = :status WHERE id = :id AND status = 'partial'``."""
+    values: dict[str, Any] = {"status": status}
+    if status == "complete":
+        values["submitted_on"] = bindparam("day")
+    return (
+        update(t.response)
+        .where(t.response.c.id == bindparam("response_id"), t.response.c.status == "partial")
+        .values(**values)
+    )
 
 
 def _complete(conn: Connection, response_id: int, day: date) -> bool:
     """The conditional ``UPDATE ... WHERE status = 'partial'`` that submits a
     saved response; ``False`` when an earlier submission won."""
-    done = conn.execute(
-        update(t.response)
-        .where(t.response.c.id == response_id, t.response.c.status == "partial")
-        .values(status="complete", submitted_on=day)
-    )
+    done = conn.execute(_partial_statement("complete"), {"response_id": response_id, "day": day})
     return bool(done.rowcount)
 
 
@@ -681,12 +691,21 @@ def _mark_answered(conn: Connection, link: Link, now: datetime) -> None:
     if link.anonymous:
         return
     conn.execute(
-        update(t.invitation)
+        _answered_statement(),
+        {"b_respondent": link.respondent_pk, "b_wave": link.wave_id, "b_now": now},
+    )
+
+
+@functools.cache
+def _answered_statement() -> Any:
+    inv = t.invitation
+    return (
+        update(inv)
         .where(
-            t.invitation.c.respondent_id == link.respondent_pk,
-            t.invitation.c.wave_id == link.wave_id,
+            inv.c.respondent_id == bindparam("b_respondent"),
+            inv.c.wave_id == bindparam("b_wave"),
         )
-        .values(state="answered", answered_at=now)
+        .values(state="answered", answered_at=bindparam("b_now"))
     )
 
 
@@ -719,17 +738,16 @@ def save_answers(
             missing = required_problems(questions, _merge(saved, values))
             if missing:
                 raise InputError(missing)
-        _end_reads(conn)
-        fresh = False
-        if rid is None:
-            rid = _insert_response(conn, state.link, key, "partial", None)
-            fresh = rid is not None
+        with db.writing(conn):
+            fresh = False
             if rid is None:
-                rid, _ = _response_row(conn, state.link, key)
-        if rid is None or not (fresh or _lock_partial(conn, rid)):
-            raise AlreadyAnsweredError("this survey was already answered: thank you")
-        _write_answers(conn, rid, values, state.study, fresh=fresh)
-        conn.commit()
+                rid = _insert_response(conn, state.link, key, "partial", None)
+                fresh = rid is not None
+                if rid is None:
+                    rid, _ = _response_row(conn, state.link, key)
+            if rid is None or not (fresh or _lock_partial(conn, rid)):
+                raise AlreadyAnsweredError("this survey was already answered: thank you")
+            _write_answers(conn, rid, values, state.study, fresh=fresh)
     state.answers = _merge(saved, values)
     state.status = "partial"
     return state
@@ -794,31 +812,29 @@ def submit(
         key = found.key or _response_key(state.link, draft)
         now = datetime.now(UTC)
         day = today or now.date()
-        _end_reads(conn)
-        rid = found.response_id
-        if rid is None:
-            missing = required_problems(everything, _merge({}, values))
+        with db.writing(conn):
+            rid = found.response_id
+            if rid is None:
+                missing = required_problems(everything, _merge({}, values))
+                if missing:
+                    raise InputError(missing)
+                rid = _insert_response(conn, state.link, key, "complete", day)
+                if rid is not None:
+                    _write_answers(conn, rid, values, state.study, fresh=True)
+                    _mark_answered(conn, state.link, now)
+                    state.answers = _merge({}, values)
+                    state.status = "complete"
+                    return Submission(False, state)
+                rid, _ = _response_row(conn, state.link, key)  # created a moment ago
+            if rid is None or not _complete(conn, rid, day):
+                return _already(conn, state, rid)
+            # The row is locked (the write lock on SQLite): these answers are final.
+            merged = _merge(_load_answers(conn, rid), values)
+            missing = required_problems(everything, merged)
             if missing:
-                raise InputError(missing)
-            rid = _insert_response(conn, state.link, key, "complete", day)
-            if rid is not None:
-                _write_answers(conn, rid, values, state.study, fresh=True)
-                _mark_answered(conn, state.link, now)
-                conn.commit()
-                state.answers = _merge({}, values)
-                state.status = "complete"
-                return Submission(False, state)
-            rid, _ = _response_row(conn, state.link, key)  # created a moment ago
-        if rid is None or not _complete(conn, rid, day):
-            return _already(conn, state, rid)
-        # The row is locked (the write lock on SQLite): these answers are final.
-        merged = _merge(_load_answers(conn, rid), values)
-        missing = required_problems(everything, merged)
-        if missing:
-            raise InputError(missing)  # rolled back: the response stays partial
-        _write_answers(conn, rid, values, state.study)
-        _mark_answered(conn, state.link, now)
-        conn.commit()
+                raise InputError(missing)  # rolled back: the response stays partial
+            _write_answers(conn, rid, values, state.study)
+            _mark_answered(conn, state.link, now)
     state.answers = merged
     state.status = "complete"
     return Submission(False, state)
