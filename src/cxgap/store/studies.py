@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -186,9 +187,19 @@ def save_study(
         }
         org = _organisation_id(conn, definition.organisation)
         if found is None:
+            # created_at to the microsecond (the database default is to the
+            # second on SQLite): with the id and revision it tells a process's
+            # cached definition from a study deleted and created again.
+            now = datetime.now(UTC)
             sid = inserted_id(
                 conn.execute(
-                    insert(t.study).values(slug=definition.slug, organisation_id=org, **values)
+                    insert(t.study).values(
+                        slug=definition.slug,
+                        organisation_id=org,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
                 )
             )
             created = True
