@@ -1,9 +1,8 @@
 """Security headers on every response, as a plain ASGI middleware.
 
 Starlette's ``@app.middleware("http")`` (``BaseHTTPMiddleware``) runs each
-request through an extra task and memory streams; on the survey submit path it
-cost more than the handler itself. This one only edits the headers of the
-``http.response.start`` message.
+request through an extra task and a pair of memory streams; this one only
+edits the headers of the ``http.response.start`` message.
 """
 
 from __future__ import annotations
