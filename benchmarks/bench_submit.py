@@ -171,21 +171,26 @@ def _tree(pid: int) -> list[int]:
 
 
 def _backends(db: Database) -> list[int]:
-    """The PostgreSQL server processes serving this database (none on SQLite)."""
+    """Every PostgreSQL server process of this machine (none on SQLite): the
+    backends serving the benchmark and the WAL writer, checkpointer and
+    autovacuum working for it, but also anything else the server does."""
     if db.dialect != "postgresql":
         return []
-    with db.connect() as conn:
-        return list(
-            conn.exec_driver_sql(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            ).scalars()
-        )
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            comm = stat.read_text().partition("(")[2].partition(")")[0]
+        except OSError:
+            continue
+        if comm in ("postgres", "postmaster"):
+            out.append(int(stat.parent.name))
+    return out
 
 
 class CpuMeter:
     """CPU seconds used during the load by the server's processes, the
-    database's backends and the load generator (read from /proc, Linux)."""
+    PostgreSQL server's processes and the load generator (read from /proc,
+    Linux)."""
 
     def __init__(self, server_pid: int, db: Database) -> None:
         self.server_pid, self.db = server_pid, db
@@ -502,8 +507,8 @@ def main() -> None:
             )
             cpu_ms = r["cpu_ms"]
             print(
-                f"{'':10s} CPU per submission: server {cpu_ms['server']:.2f} ms, database "
-                f"backends {cpu_ms['database']:.2f} ms, load generator {cpu_ms['client']:.2f} ms"
+                f"{'':10s} CPU per submission: server {cpu_ms['server']:.2f} ms, PostgreSQL "
+                f"{cpu_ms['database']:.2f} ms, load generator {cpu_ms['client']:.2f} ms"
             )
             print(
                 f"{'':10s} links sent {load.sent}, retries {load.retries}, answered "

@@ -61,7 +61,14 @@ def test_pool_sizes_come_from_the_environment_per_process() -> None:
     s = Settings.load(environ={"CXGAP_DB_POOL_SIZE": "3", "CXGAP_DB_MAX_OVERFLOW": "0"})
     assert (s.db_pool_size, s.db_max_overflow) == (3, 0)
     assert pool_connections(s, processes=4) == 12
-    assert Settings.load(environ={}).db_pool_size == 5
+    assert (Settings.load(environ={}).db_pool_size, Settings().db_max_overflow) == (10, 0)
+
+
+def test_pre_ping_can_be_turned_off_and_a_bad_value_is_named() -> None:
+    assert Settings.load(environ={}).db_pre_ping is True
+    assert Settings.load(environ={"CXGAP_DB_PRE_PING": "false"}).db_pre_ping is False
+    with pytest.raises(ConfigError, match="CXGAP_DB_PRE_PING"):
+        Settings.load(environ={"CXGAP_DB_PRE_PING": "sometimes"})
 
 
 @pytest.mark.parametrize("raw", ["many", "-1", "0"])

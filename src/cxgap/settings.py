@@ -21,6 +21,7 @@ ENV_BASE_URL = "CXGAP_BASE_URL"
 ENV_SECRET_KEY = "CXGAP_SECRET_KEY"
 ENV_DB_POOL_SIZE = "CXGAP_DB_POOL_SIZE"
 ENV_DB_MAX_OVERFLOW = "CXGAP_DB_MAX_OVERFLOW"
+ENV_DB_PRE_PING = "CXGAP_DB_PRE_PING"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -35,18 +36,27 @@ class Settings(BaseModel):
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
     db_pool_size: int = Field(
-        default=5,
+        default=10,
         ge=1,
         le=200,
         description="PostgreSQL connections each process keeps open (CXGAP_DB_POOL_SIZE); "
         "`cxgap serve --workers N` has N such processes.",
     )
     db_max_overflow: int = Field(
-        default=5,
+        default=0,
         ge=0,
         le=200,
-        description="Further PostgreSQL connections a process may open under load "
-        "(CXGAP_DB_MAX_OVERFLOW).",
+        description="Further PostgreSQL connections a process may open under load and closes "
+        "again after each use (CXGAP_DB_MAX_OVERFLOW). Under sustained load they are opened "
+        "and closed for every request, each one a new PostgreSQL backend: more requests wait "
+        "for a pooled connection instead when it is 0.",
+    )
+    db_pre_ping: bool = Field(
+        default=True,
+        description="Test each PostgreSQL connection with a round trip before use, so a "
+        "connection dropped by a server restart is replaced unseen (CXGAP_DB_PRE_PING; "
+        "false saves that round trip on every request, and the first request after a "
+        "restart fails instead).",
     )
     base_url: str = Field(
         default=DEFAULT_BASE_URL,
@@ -130,6 +140,11 @@ def _pool_from_env(env: Mapping[str, str]) -> dict[str, object]:
         if not raw.strip().isdigit():
             raise ConfigError(f"{name}={raw!r}: expected a whole number of connections")
         out[field] = int(raw)
+    raw = env.get(ENV_DB_PRE_PING)
+    if raw is not None:
+        if raw.strip().lower() not in _TRUE | _FALSE:
+            raise ConfigError(f"{ENV_DB_PRE_PING}={raw!r}: expected true or false")
+        out["db_pre_ping"] = raw.strip().lower() in _TRUE
     return out
 
 

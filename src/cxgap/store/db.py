@@ -71,7 +71,7 @@ class Database:
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs.update(
-                pool_pre_ping=True,
+                pool_pre_ping=settings.db_pre_ping,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
             )

@@ -686,14 +686,17 @@ def _complete(conn: Connection, response_id: int, day: date) -> bool:
 
 
 def _mark_answered(conn: Connection, link: Link, now: datetime) -> None:
-    """Every invitation of a personal respondent for this wave (reminders
-    carry their own token) is answered."""
+    """The personal invitation used is answered (found by its primary key).
+
+    A reminder's earlier token keeps its own ``state``: marking every
+    invitation of the respondent and wave would scan the invitation table on
+    each submission (``invitation.respondent_id`` has no index), and whether a
+    respondent answered is read from the response everywhere (``cxgap
+    status``, reminders).
+    """
     if link.anonymous:
         return
-    conn.execute(
-        _answered_statement(),
-        {"b_respondent": link.respondent_pk, "b_wave": link.wave_id, "b_now": now},
-    )
+    conn.execute(_answered_statement(), {"b_id": link.invitation_id, "b_now": now})
 
 
 @functools.cache
@@ -701,10 +704,7 @@ def _answered_statement() -> Any:
     inv = t.invitation
     return (
         update(inv)
-        .where(
-            inv.c.respondent_id == bindparam("b_respondent"),
-            inv.c.wave_id == bindparam("b_wave"),
-        )
+        .where(inv.c.id == bindparam("b_id"))
         .values(state="answered", answered_at=bindparam("b_now"))
     )
 
