@@ -491,7 +491,8 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}: {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, load average {_loadavg()}"
     )
-    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    env = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("CXGAP_DB_"))
+    print(f"command: {env + ' ' if env else ''}{' '.join([Path(sys.executable).name, *sys.argv])}")
     results = []
     for kind in args.db.split(","):
         for workers in (int(w) for w in args.workers.split(",")):
