@@ -5,7 +5,13 @@ from pathlib import Path
 import pytest
 
 from cxgap.errors import ConfigError
-from cxgap.settings import DEFAULT_DATABASE_URL, ENV_DATABASE_URL, Settings, mask_url
+from cxgap.settings import (
+    DEFAULT_DATABASE_URL,
+    ENV_DATABASE_URL,
+    Settings,
+    mask_url,
+    pool_connections,
+)
 
 
 def test_default_is_sqlite_file_in_working_directory(
@@ -49,3 +55,36 @@ def test_unknown_engine_is_a_config_error_with_masked_password() -> None:
 )
 def test_mask_url_hides_passwords(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+def test_pool_sizes_come_from_the_environment_per_process() -> None:
+    s = Settings.load(environ={"CXGAP_DB_POOL_SIZE": "3", "CXGAP_DB_MAX_OVERFLOW": "0"})
+    assert (s.db_pool_size, s.db_max_overflow) == (3, 0)
+    assert pool_connections(s, processes=4) == 12
+    assert (Settings.load(environ={}).db_pool_size, Settings().db_max_overflow) == (10, 0)
+
+
+def test_pre_ping_can_be_turned_off_and_a_bad_value_is_named() -> None:
+    assert Settings.load(environ={}).db_pre_ping is True
+    assert Settings.load(environ={"CXGAP_DB_PRE_PING": "false"}).db_pre_ping is False
+    with pytest.raises(ConfigError, match="CXGAP_DB_PRE_PING"):
+        Settings.load(environ={"CXGAP_DB_PRE_PING": "sometimes"})
+
+
+@pytest.mark.parametrize("raw", ["many", "-1", "0"])
+def test_a_bad_pool_size_is_one_clear_config_error(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"CXGAP_DB_POOL_SIZE|db_pool_size"):
+        Settings.load(environ={"CXGAP_DB_POOL_SIZE": raw})
+
+
+def test_the_postgresql_pool_has_the_configured_size(postgres_url: str) -> None:
+    from cxgap.store.db import Database
+
+    settings = Settings.load(
+        database_url=postgres_url,
+        environ={"CXGAP_DB_POOL_SIZE": "2", "CXGAP_DB_MAX_OVERFLOW": "1"},
+    )
+    with Database.open(settings) as db:
+        pool = db.engine.pool
+        assert pool.size() == 2  # type: ignore[attr-defined]
+        assert pool._max_overflow == 1  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cxgap.cli import app
@@ -81,3 +82,31 @@ def test_serve_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
     assert result.exit_code == 2
     assert "has no cxgap schema" in result.stderr and "cxgap db upgrade" in result.stderr
+
+
+@pytest.mark.parametrize("secret", [None, "changeme", "short-but-random-3f9a"])
+def test_every_worker_refuses_an_insecure_secret_key(
+    secret: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxgap.errors import ConfigError
+    from cxgap.web.server import app_from_environment
+
+    monkeypatch.setenv("CXGAP_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    if secret is None:
+        monkeypatch.delenv("CXGAP_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("CXGAP_SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="CXGAP_SECRET_KEY"):
+        app_from_environment()
+
+
+def test_a_worker_builds_its_app_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxgap.web.server import app_from_environment
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    monkeypatch.setenv("CXGAP_DATABASE_URL", url)
+    monkeypatch.setenv("CXGAP_SECRET_KEY", "3f9a1c0e5b7d2468ace13579bdf02468a1b2c3d4")
+    app = app_from_environment()
+    assert app.state.settings.database_url == url

@@ -20,6 +20,9 @@ ENV_SMTP_PREFIX = "CXGAP_SMTP_"
 ENV_BASE_URL = "CXGAP_BASE_URL"
 ENV_SECRET_KEY = "CXGAP_SECRET_KEY"
 ENV_REDIS_URL = "CXGAP_REDIS_URL"
+ENV_DB_POOL_SIZE = "CXGAP_DB_POOL_SIZE"
+ENV_DB_MAX_OVERFLOW = "CXGAP_DB_MAX_OVERFLOW"
+ENV_DB_PRE_PING = "CXGAP_DB_PRE_PING"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -33,6 +36,29 @@ class Settings(BaseModel):
         description="SQLAlchemy URL: sqlite:///path (default ./cxgap.db) or postgresql+psycopg://...",
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections each process keeps open (CXGAP_DB_POOL_SIZE); "
+        "`cxgap serve --workers N` has N such processes.",
+    )
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=200,
+        description="Further PostgreSQL connections a process may open under load and closes "
+        "again after each use (CXGAP_DB_MAX_OVERFLOW). Under sustained load they are opened "
+        "and closed for every request, each one a new PostgreSQL backend: more requests wait "
+        "for a pooled connection instead when it is 0.",
+    )
+    db_pre_ping: bool = Field(
+        default=True,
+        description="Test each PostgreSQL connection with a round trip before use, so a "
+        "connection dropped by a server restart is replaced unseen (CXGAP_DB_PRE_PING; "
+        "false saves that round trip on every request, and the first request after a "
+        "restart fails instead).",
+    )
     base_url: str = Field(
         default=DEFAULT_BASE_URL,
         description="Public address of `cxgap serve`, used in survey links (CXGAP_BASE_URL).",
@@ -136,6 +162,7 @@ class Settings(BaseModel):
             "base_url": (env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
             "secret_key": env.get(ENV_SECRET_KEY) or None,
             "redis_url": env.get(ENV_REDIS_URL) or None,
+            **_pool_from_env(env),
             **_smtp_from_env(env),
             **{
                 name: env[f"CXGAP_{name.upper()}"]
@@ -169,6 +196,36 @@ _PLAIN_ENV = (
     "max_body_bytes",
     "max_batch_bytes",
 )
+
+
+def _pool_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name, field in (
+        (ENV_DB_POOL_SIZE, "db_pool_size"),
+        (ENV_DB_MAX_OVERFLOW, "db_max_overflow"),
+    ):
+        raw = env.get(name)
+        if raw is None:
+            continue
+        if not raw.strip().isdigit():
+            raise ConfigError(f"{name}={raw!r}: expected a whole number of connections")
+        out[field] = int(raw)
+    raw = env.get(ENV_DB_PRE_PING)
+    if raw is not None:
+        if raw.strip().lower() not in _TRUE | _FALSE:
+            raise ConfigError(f"{ENV_DB_PRE_PING}={raw!r}: expected true or false")
+        out["db_pre_ping"] = raw.strip().lower() in _TRUE
+    return out
+
+
+def pool_connections(settings: Settings, processes: int = 1) -> int:
+    """The most PostgreSQL connections ``processes`` processes may hold.
+
+    >>> pool_connections(Settings(), processes=4)
+    40
+    """
+    return processes * (settings.db_pool_size + settings.db_max_overflow)
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

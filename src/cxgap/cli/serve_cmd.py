@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from typing import Annotated
 
 import typer
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
-from cxgap.errors import ConfigError
+from cxgap.errors import ConfigError, CxgapError
+from cxgap.settings import ENV_DATABASE_URL, ENV_SECRET_KEY, pool_connections
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
 
@@ -18,6 +21,23 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes (about one per CPU core). Each has its own pool of "
+            "CXGAP_DB_POOL_SIZE + CXGAP_DB_MAX_OVERFLOW database connections.",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
+    shutdown_timeout: Annotated[
+        int,
+        typer.Option(
+            help="On SIGTERM or Ctrl+C, seconds to let requests in flight finish before "
+            "they are cancelled.",
+            min=0,
+        ),
+    ] = 30,
     dev: Annotated[
         bool,
         typer.Option(
@@ -30,33 +50,39 @@ def serve(
     """Serve the survey pages (/s/TOKEN), the dashboard (/dashboard) and the
     JSON API (/api/v1, docs at /api/docs). Every asset is served by the app
     itself: it works offline. Needs CXGAP_SECRET_KEY (32+ random characters)
-    unless --dev is given."""
-    import uvicorn
-
-    from cxgap.web import create_app
+    unless --dev is given. On SIGTERM or Ctrl+C it stops accepting connections,
+    lets the requests in flight finish, and exits 0."""
+    from cxgap.web import server
     from cxgap.web.auth import secret_problem
 
     settings = settings_from(db)
     with Database.open(settings) as database:
         ensure_schema(database, create=False)
-        problem = secret_problem(settings.secret_key)
-        if problem and not dev:
-            raise ConfigError(
-                f"{problem}: set it to a long random value (python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'), or run `cxgap serve --dev` on your own machine"
-            )
-        if problem:
-            console.print(f"[bold]Development mode[/bold]: {problem}; sessions end when it stops.")
+        limit = database.connection_limit()
+        url = database.url
+    problem = secret_problem(settings.secret_key)
+    if problem and not dev:
+        raise ConfigError(
+            f"{problem}: set it to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'), or run `cxgap serve --dev` on your own machine"
+        )
+    wanted = pool_connections(settings, workers)
+    if limit is not None and wanted > limit - 5:
         console.print(
-            f"Serving {database.url} at http://{host}:{port}/ (survey links: /s/TOKEN, "
-            f"dashboard: /dashboard, API docs: /api/docs). Press Ctrl+C to stop."
+            f"[bold]Warning[/bold]: {workers} worker(s) may open {wanted} connections and the "
+            f"server allows {limit}: lower CXGAP_DB_POOL_SIZE / CXGAP_DB_MAX_OVERFLOW or --workers."
         )
-        # No access log: respondent links carry their token in the path, and
-        # tokens are never written to logs (docs/SECURITY.md).
-        uvicorn.run(
-            create_app(settings, database=database),
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=False,
-        )
+    # The workers build their app from the environment (one per process).
+    os.environ[ENV_DATABASE_URL] = settings.database_url
+    if problem:
+        # One random key for every worker, so a session works whichever one answers.
+        os.environ[ENV_SECRET_KEY] = secrets.token_urlsafe(48)
+        console.print(f"[bold]Development mode[/bold]: {problem}; sessions end when it stops.")
+    loop, http = server.server_stack()
+    console.print(
+        f"Serving {url} at http://{host}:{port}/ (survey links: /s/TOKEN, "
+        f"dashboard: /dashboard, API docs: /api/docs) with {workers} worker(s), "
+        f"{loop} and {http}. Press Ctrl+C to stop."
+    )
+    if not server.run(host=host, port=port, workers=workers, shutdown_timeout=shutdown_timeout):
+        raise CxgapError(f"the server did not start on {host}:{port} (see the lines above)")

@@ -8,6 +8,7 @@ pool.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from cxgap.errors import DatabaseError
 from cxgap.settings import Settings, mask_url
+from cxgap.store.definitions import DefinitionCache
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -47,6 +49,9 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: Study definitions this process has read, by (id, revision).
+        self.definitions = DefinitionCache()
+        self._write_turn = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -65,7 +70,11 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            kwargs.update(
+                pool_pre_ping=settings.db_pre_ping,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            )
         try:
             engine = create_engine(url, **kwargs)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -91,9 +100,47 @@ class Database:
             yield conn
 
     @contextmanager
+    def writing(self, conn: Connection) -> Iterator[Connection]:
+        """The writes that end the transaction of ``conn``: committed when the
+        block ends, rolled back on any error.
+
+        On PostgreSQL the reads made on ``conn`` before belong to the same
+        transaction. On SQLite they are ended first, so the write transaction
+        starts with a write, which takes SQLite's write lock at once (waiting
+        on the busy timeout) and no other writer can invalidate what it reads;
+        and the threads of this process take turns on a lock, instead of
+        queueing in SQLite's busy handler, which polls with sleeps of up to
+        100 ms.
+        """
+        if self.dialect != "sqlite":
+            with self._commit_or_rollback(conn):
+                yield conn
+            return
+        conn.commit()
+        with self._write_turn, self._commit_or_rollback(conn):
+            yield conn
+
+    @staticmethod
+    @contextmanager
+    def _commit_or_rollback(conn: Connection) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    @contextmanager
     def connect(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             yield conn
+
+    def connection_limit(self) -> int | None:
+        """PostgreSQL's ``max_connections`` (``None`` on SQLite)."""
+        if self.dialect != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            return int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
 
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -186,9 +187,19 @@ def save_study(
         }
         org = _organisation_id(conn, definition.organisation)
         if found is None:
+            # created_at to the microsecond (the database default is to the
+            # second on SQLite): with the id and revision it tells a process's
+            # cached definition from a study deleted and created again.
+            now = datetime.now(UTC)
             sid = inserted_id(
                 conn.execute(
-                    insert(t.study).values(slug=definition.slug, organisation_id=org, **values)
+                    insert(t.study).values(
+                        slug=definition.slug,
+                        organisation_id=org,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
                 )
             )
             created = True
@@ -213,6 +224,8 @@ def save_study(
             created = False
         _write_elements(conn, sid, definition)
         _write_waves(conn, sid, definition, file)
+    # Other processes see the new revision; this one need not wait for that.
+    db.definitions.clear()
     return created
 
 
@@ -225,64 +238,88 @@ def _ordered(conn: Connection, table: Any, sid: int) -> list[Any]:
 def load_study(db: Database, slug: str) -> StudyDefinition:
     """The definition of study ``slug``."""
     with db.connect() as conn:
-        sid = study_id(conn, slug)
-        row = conn.execute(select(t.study).where(t.study.c.id == sid)).one()
-        org = conn.execute(
-            select(t.organisation.c.name).where(t.organisation.c.id == row.organisation_id)
-        ).scalar_one()
+        return load_definition(conn, study_id(conn, slug))[0]
 
-        def items(table: Any) -> list[dict[str, Any]]:
-            return [
-                {"key": r.key, "label": r.label, "description": r.description}
-                for r in _ordered(conn, table, sid)
-            ]
 
-        return StudyDefinition(
-            slug=row.slug,
-            name=row.name,
-            organisation=org,
-            description=row.description,
-            anonymity_threshold=row.anonymity_threshold,
-            promise=[r.text for r in _ordered(conn, t.promise_statement, sid)],
-            factors=[
-                Factor(key=r.key, label=r.label, description=r.description, lexicon=r.lexicon)
-                for r in _ordered(conn, t.factor, sid)
-            ],
-            touchpoints=[Item(**d) for d in items(t.touchpoint)],
-            moments=[
-                Moment(key=r.key, label=r.label, description=r.description, weight=r.weight)
-                for r in _ordered(conn, t.moment, sid)
-            ],
-            segments=[Item(**d) for d in items(t.segment)],
-            waves=[
-                Wave(key=r.key, label=r.label, opens=r.opens, closes=r.closes)
-                for r in _ordered(conn, t.wave, sid)
-            ],
-            defection_reasons=[
-                DefectionReason(
-                    key=r.key, label=r.label, description=r.description, factor=r.factor_key
-                )
-                for r in _ordered(conn, t.defection_reason, sid)
-            ],
-            competitors=list(row.competitors or []),
-            questions=[
-                Question(
-                    key=r.key,
-                    text=r.text,
-                    kind=r.kind,
-                    audiences=r.audiences,
-                    section=r.section,
-                    scale_min=r.scale_min,
-                    scale_max=r.scale_max,
-                    factor=r.factor_key,
-                    touchpoint=r.touchpoint_key,
-                    items=r.items,
-                    required=r.required,
-                )
-                for r in _ordered(conn, t.question, sid)
-            ],
-            ledger=LedgerParameters(**(row.ledger or {})),
-        )
+def _revision(conn: Connection, sid: int) -> int | None:
+    found = conn.execute(select(t.study.c.revision).where(t.study.c.id == sid)).scalar()
+    return None if found is None else int(found)
+
+
+def load_definition(conn: Connection, sid: int) -> tuple[StudyDefinition, int]:
+    """The definition of study ``sid`` and the revision it is at.
+
+    The rows are read with several queries; the revision is read again after
+    them and the load repeated if an edit committed in between, so the
+    definition is never half of one revision and half of the next.
+    """
+    while True:
+        row = conn.execute(select(t.study).where(t.study.c.id == sid)).first()
+        if row is None:
+            raise NotFoundError(f"no study with id {sid}")
+        definition = _definition(conn, row)
+        if _revision(conn, sid) == row.revision:
+            return definition, int(row.revision)
+
+
+def _definition(conn: Connection, row: Any) -> StudyDefinition:
+    sid = int(row.id)
+    org = conn.execute(
+        select(t.organisation.c.name).where(t.organisation.c.id == row.organisation_id)
+    ).scalar_one()
+
+    def items(table: Any) -> list[dict[str, Any]]:
+        return [
+            {"key": r.key, "label": r.label, "description": r.description}
+            for r in _ordered(conn, table, sid)
+        ]
+
+    return StudyDefinition(
+        slug=row.slug,
+        name=row.name,
+        organisation=org,
+        description=row.description,
+        anonymity_threshold=row.anonymity_threshold,
+        promise=[r.text for r in _ordered(conn, t.promise_statement, sid)],
+        factors=[
+            Factor(key=r.key, label=r.label, description=r.description, lexicon=r.lexicon)
+            for r in _ordered(conn, t.factor, sid)
+        ],
+        touchpoints=[Item(**d) for d in items(t.touchpoint)],
+        moments=[
+            Moment(key=r.key, label=r.label, description=r.description, weight=r.weight)
+            for r in _ordered(conn, t.moment, sid)
+        ],
+        segments=[Item(**d) for d in items(t.segment)],
+        waves=[
+            Wave(key=r.key, label=r.label, opens=r.opens, closes=r.closes)
+            for r in _ordered(conn, t.wave, sid)
+        ],
+        defection_reasons=[
+            DefectionReason(
+                key=r.key, label=r.label, description=r.description, factor=r.factor_key
+            )
+            for r in _ordered(conn, t.defection_reason, sid)
+        ],
+        competitors=list(row.competitors or []),
+        questions=[
+            Question(
+                key=r.key,
+                text=r.text,
+                kind=r.kind,
+                audiences=r.audiences,
+                section=r.section,
+                scale_min=r.scale_min,
+                scale_max=r.scale_max,
+                factor=r.factor_key,
+                touchpoint=r.touchpoint_key,
+                items=r.items,
+                required=r.required,
+            )
+            for r in _ordered(conn, t.question, sid)
+        ],
+        ledger=LedgerParameters(**(row.ledger or {})),
+    )
 
 
 def list_studies(db: Database) -> list[StudySummary]:
@@ -345,3 +382,4 @@ def delete_study(db: Database, slug: str, *, with_organisation_data: bool = Fals
             )
             conn.execute(delete(t.account).where(t.account.c.organisation_id == org))
             conn.execute(delete(t.organisation).where(t.organisation.c.id == org))
+    db.definitions.clear()

@@ -7,16 +7,27 @@ API client) answers under its own random *draft key*; the response is keyed by
 a hash of it and carries no name, e-mail, IP address or user agent.
 
 Answers are saved as a response with status ``partial`` and become part of
-the analysis (status ``complete``) only when submitted. Submitting is one
-conditional ``UPDATE ... WHERE status = 'partial'`` inside a transaction and
-the response key is unique in the database, so a double click, a retried POST
-or two tabs racing never create a second response: the second submission sees
-``already_answered``.
+the analysis (status ``complete``) only when submitted. The response key is
+unique in the database and a response is created with ``INSERT ... ON
+CONFLICT DO NOTHING``, so only one request ever creates it; submitting a saved
+response is one conditional ``UPDATE ... WHERE status = 'partial'`` inside the
+transaction that writes the last answers, and a survey answered in one
+request inserts its response as complete. A double click, a retried POST or
+two tabs racing therefore never create a second response: the second
+submission sees ``already_answered``. On SQLite every write transaction starts
+with a write, taking the write lock before anything it decides on is read
+(:meth:`cxgap.store.db.Database.writing`).
+
+The study definition comes from the process's copy
+(:mod:`cxgap.store.definitions`), checked against the study's revision by the
+one query that reads the link.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import math
 import re
 import secrets
@@ -24,13 +35,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select, update
 
 from cxgap.errors import CxgapError, InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
-from cxgap.store.studies import load_study
+from cxgap.store.studies import load_definition
 from cxgap.study.model import Audience, Question, StudyDefinition
 
 MAX_TEXT = 5_000
@@ -92,6 +102,8 @@ class Link:
     respondent_pk: int | None
     respondent_id: str | None
     account_pk: int | None
+    revision: int = 0
+    study_created: Any = None
 
 
 @dataclass
@@ -345,32 +357,57 @@ def required_problems(questions: list[Question], answers: dict[str, AnswerValue]
 # --- reading -----------------------------------------------------------------
 
 
-def _link(conn: Connection, token: str) -> Link:
-    inv, wave, study = t.invitation, t.wave, t.study
-    row = conn.execute(
+@functools.cache
+def _link_statement() -> Select[Any]:
+    """The one query behind a link: invitation, wave, study (with the
+    revision of its definition), respondent and, for a personal link, the
+    response already stored under its key."""
+    inv, wave, study, person, resp = t.invitation, t.wave, t.study, t.respondent, t.response
+    personal_key = person.c.external_id + ":" + wave.c.key
+    return (
         select(
             inv.c.id,
             inv.c.study_id,
             study.c.slug,
+            study.c.revision,
+            study.c.created_at.label("study_created"),
             inv.c.wave_id,
             wave.c.key.label("wave"),
             inv.c.audience,
             inv.c.anonymous,
             inv.c.team,
             inv.c.respondent_id,
-            t.respondent.c.external_id,
-            t.respondent.c.segment,
-            t.respondent.c.team.label("respondent_team"),
-            t.respondent.c.account_id,
+            person.c.external_id,
+            person.c.segment,
+            person.c.team.label("respondent_team"),
+            person.c.account_id,
+            resp.c.id.label("response_id"),
+            resp.c.status.label("response_status"),
         )
         .join(wave, wave.c.id == inv.c.wave_id)
         .join(study, study.c.id == inv.c.study_id)
-        .outerjoin(t.respondent, t.respondent.c.id == inv.c.respondent_id)
-        .where(inv.c.token_hash == token_hash(token))
-    ).first()
+        .outerjoin(person, person.c.id == inv.c.respondent_id)
+        .outerjoin(resp, and_(resp.c.study_id == inv.c.study_id, resp.c.source_key == personal_key))
+        .where(inv.c.token_hash == bindparam("token_hash"))
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A link, the key its response is stored under (``None`` for an
+    anonymous link opened without a draft key) and that response, if any."""
+
+    link: Link
+    key: str | None
+    response_id: int | None
+    status: str  # new | partial | complete
+
+
+def _find(conn: Connection, token: str, draft: str | None) -> _Found:
+    row = conn.execute(_link_statement(), {"token_hash": token_hash(token)}).first()
     if row is None:
         raise NotFoundError("this survey link is not valid: check that it was copied whole")
-    return Link(
+    link = Link(
         invitation_id=row.id,
         study_id=row.study_id,
         slug=row.slug,
@@ -383,7 +420,36 @@ def _link(conn: Connection, token: str) -> Link:
         respondent_pk=row.respondent_id,
         respondent_id=row.external_id,
         account_pk=None if row.anonymous else row.account_id,
+        revision=int(row.revision),
+        study_created=row.study_created,
     )
+    if not link.anonymous:
+        status = "new" if row.response_id is None else str(row.response_status)
+        return _Found(link, _response_key(link, None), row.response_id, status)
+    if draft is None:
+        return _Found(link, None, None, "new")
+    key = _response_key(link, draft)
+    rid, status = _response_row(conn, link, key)
+    return _Found(link, key, rid, status)
+
+
+# The statements of the submit path are built once: building a SQLAlchemy
+# expression costs more than executing its cached compiled form.
+
+
+@functools.cache
+def _response_statement() -> Select[Any]:
+    return select(t.response.c.id, t.response.c.status).where(
+        t.response.c.study_id == bindparam("study_id"),
+        t.response.c.source_key == bindparam("source_key"),
+    )
+
+
+def _response_row(conn: Connection, link: Link, key: str) -> tuple[int | None, str]:
+    found = conn.execute(
+        _response_statement(), {"study_id": link.study_id, "source_key": key}
+    ).first()
+    return (None, "new") if found is None else (int(found.id), str(found.status))
 
 
 def _response_key(link: Link, draft: str | None) -> str:
@@ -396,19 +462,47 @@ def _response_key(link: Link, draft: str | None) -> str:
     return "anon:" + token_hash(f"{link.invitation_id}:{draft}")[:40]
 
 
+def _instrument(
+    db: Database, conn: Connection, link: Link
+) -> tuple[StudyDefinition, list[Section]]:
+    """The study definition and the audience's sections, from this process's
+    copy while the study is at the revision the link query read."""
+    entry = db.definitions.get(
+        (link.study_id, link.revision, link.study_created),
+        lambda: load_definition(conn, link.study_id),
+    )
+    audience = link.audience
+    sections = entry.derived(("sections", audience), lambda s: sections_for(s, audience))
+    if not sections:
+        raise NotFoundError(f"study {link.slug!r} has no questions for the {audience} audience")
+    return entry.study, sections
+
+
+@functools.cache
+def _answers_statement() -> Select[Any]:
+    a = t.answer
+    return (
+        select(a.c.question_key, a.c.item, a.c.value_num, a.c.value_text)
+        .where(a.c.response_id == bindparam("response_id"))
+        .order_by(a.c.id)
+    )
+
+
 def _load_answers(conn: Connection, response_id: int) -> dict[str, AnswerValue]:
-    rows = conn.execute(
-        select(
-            t.answer.c.question_key, t.answer.c.item, t.answer.c.value_num, t.answer.c.value_text
-        )
-        .where(t.answer.c.response_id == response_id)
-        .order_by(t.answer.c.id)
-    ).all()
+    rows = conn.execute(_answers_statement(), {"response_id": response_id}).all()
     out: dict[str, AnswerValue] = {}
     for key, item, num, text in rows:
         name = f"{key}.{item}" if item else key
         out[name] = float(num) if num is not None else str(text)
     return out
+
+
+def _state(
+    db: Database, conn: Connection, token: str, draft: str | None
+) -> tuple[_Found, SurveyState]:
+    found = _find(conn, token, draft)
+    study, sections = _instrument(db, conn, found.link)
+    return found, SurveyState(link=found.link, study=study, sections=sections, status=found.status)
 
 
 def open_survey(db: Database, token: str, *, draft: str | None = None) -> SurveyState:
@@ -418,94 +512,124 @@ def open_survey(db: Database, token: str, *, draft: str | None = None) -> Survey
     personal one). :class:`NotFoundError` for an unknown token.
     """
     with db.connect() as conn:
-        link = _link(conn, token)
-        key = None if link.anonymous and draft is None else _response_key(link, draft)
-        row = None
-        if key is not None:
-            row = conn.execute(
-                select(t.response.c.id, t.response.c.status).where(
-                    t.response.c.study_id == link.study_id, t.response.c.source_key == key
-                )
-            ).first()
-        answers = _load_answers(conn, row.id) if row is not None else {}
-    study = load_study(db, link.slug)
-    sections = sections_for(study, link.audience)
-    if not sections:
-        raise NotFoundError(
-            f"study {link.slug!r} has no questions for the {link.audience} audience"
-        )
-    return SurveyState(
-        link=link,
-        study=study,
-        sections=sections,
-        answers=answers,
-        status="new" if row is None else str(row.status),
-    )
+        found, state = _state(db, conn, token, draft)
+        if found.response_id is not None:
+            state.answers = _load_answers(conn, found.response_id)
+    return state
 
 
 # --- writing -----------------------------------------------------------------
 
 
-def _ensure_response(conn: Connection, link: Link, key: str) -> tuple[int, str]:
-    """The (id, status) of this respondent's response, created as partial."""
-    if conn.dialect.name == "sqlite":
-        # Take SQLite's write lock first (waiting on the busy timeout), so a
-        # concurrent writer can never invalidate this transaction's reads.
-        conn.execute(
-            update(t.invitation)
-            .where(t.invitation.c.id == link.invitation_id)
-            .values(state=t.invitation.c.state)
-        )
-    found = conn.execute(
-        select(t.response.c.id, t.response.c.status).where(
-            t.response.c.study_id == link.study_id, t.response.c.source_key == key
-        )
-    ).first()
-    if found is not None:
-        return int(found.id), str(found.status)
+def _insert_response(
+    conn: Connection, link: Link, key: str, status: str, day: date | None
+) -> int | None:
+    """Create the response under ``key``; ``None`` when one exists already
+    (another request created it a moment ago: the unique key let one win)."""
     respondent_pk = link.respondent_pk
-    nested = conn.begin_nested()
-    try:
-        if link.anonymous:
-            # A pseudonym that cannot be traced back to the link or the browser.
-            respondent_pk = inserted_id(
-                conn.execute(
-                    insert(t.respondent).values(
-                        study_id=link.study_id,
-                        external_id=f"anon-{secrets.token_hex(8)}",
-                        audience=link.audience,
-                        team=link.team,
-                    )
-                )
-            )
-        rid = inserted_id(
+    if link.anonymous:
+        # A pseudonym that cannot be traced back to the link or the browser.
+        respondent_pk = inserted_id(
             conn.execute(
-                insert(t.response).values(
+                insert(t.respondent).values(
                     study_id=link.study_id,
-                    wave_id=link.wave_id,
-                    respondent_id=respondent_pk,
-                    invitation_id=link.invitation_id,
+                    external_id=f"anon-{secrets.token_hex(8)}",
                     audience=link.audience,
-                    segment=link.segment,
                     team=link.team,
-                    account_id=link.account_pk,
-                    source="individual",
-                    source_key=key,
-                    status="partial",
                 )
             )
         )
-        nested.commit()
-        return rid, "partial"
-    except IntegrityError:
-        # Another request created it a moment ago: use that one.
-        nested.rollback()
-        again = conn.execute(
-            select(t.response.c.id, t.response.c.status).where(
-                t.response.c.study_id == link.study_id, t.response.c.source_key == key
-            )
-        ).one()
-        return int(again.id), str(again.status)
+    rid = conn.execute(
+        _insert_response_statement(conn.dialect.name),
+        {
+            "study_id": link.study_id,
+            "wave_id": link.wave_id,
+            "respondent_id": respondent_pk,
+            "invitation_id": link.invitation_id,
+            "audience": link.audience,
+            "segment": link.segment,
+            "team": link.team,
+            "account_id": link.account_pk,
+            "source": "individual",
+            "source_key": key,
+            "status": status,
+            "submitted_on": day,
+        },
+    ).scalar()
+    if rid is None and link.anonymous:
+        conn.execute(delete(t.respondent).where(t.respondent.c.id == respondent_pk))
+    return None if rid is None else int(rid)
+
+
+@functools.cache
+def _insert_response_statement(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (study_id, source_key) DO NOTHING RETURNING id``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        make(t.response)
+        .on_conflict_do_nothing(index_elements=["study_id", "source_key"])
+        .returning(t.response.c.id)
+    )
+
+
+#: Answers per INSERT statement on SQLite (5 parameters each).
+_ROWS_PER_INSERT = 200
+_ANSWER_COLUMNS = ("response_id", "question_key", "item", "value_num", "value_text")
+
+
+@functools.lru_cache(maxsize=64)
+def _answers_sql(rows: int) -> str:
+    """SQLite: ``INSERT INTO answer (...) VALUES (?, ...), (?, ...)`` for
+    ``rows`` rows, built once per row count (SQLAlchemy's multi-row
+    ``insert().values([...])`` compiles the statement again on every call,
+    which cost more than all the rest of a submission)."""
+    one = "(" + ", ".join(["?"] * len(_ANSWER_COLUMNS)) + ")"
+    return f"INSERT INTO {t.answer.name} ({', '.join(_ANSWER_COLUMNS)}) VALUES " + ", ".join(
+        [one] * rows
+    )
+
+
+#: PostgreSQL: every row in one statement of two parameters, the rows as one
+#: JSON text (one C call to encode; psycopg parses a VALUES list of more than
+#: 50 parameters again on every call, and dumps arrays in Python).
+_ANSWERS_JSON = (
+    f"INSERT INTO {t.answer.name} ({', '.join(_ANSWER_COLUMNS)}) "
+    "SELECT %s, r.k, r.i, r.n, r.v FROM json_to_recordset(%s::json) "
+    "AS r(k text, i text, n double precision, v text)"
+)
+
+
+def _answer_rows(
+    response_id: int, values: dict[str, AnswerValue | None], question_keys: frozenset[str]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The questions touched by ``values`` and the answer rows to store."""
+    keys: set[str] = set()
+    rows: list[tuple[Any, ...]] = []
+    for name, value in values.items():
+        if name in question_keys:
+            qkey, item = name, ""
+        else:
+            qkey, _, item = name.rpartition(".")
+        keys.add(qkey)
+        if value is not None:
+            num = value if isinstance(value, float) else None
+            rows.append((response_id, qkey, item, num, value if num is None else None))
+    return sorted(keys), rows
+
+
+def _insert_answers(conn: Connection, response_id: int, rows: list[tuple[Any, ...]]) -> None:
+    """The answer rows of one response in one multi-row ``INSERT``."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        data = [{"k": k, "i": i, "n": n, "v": v} for _, k, i, n, v in rows]
+        conn.exec_driver_sql(_ANSWERS_JSON, (response_id, json.dumps(data)))
+        return
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        conn.exec_driver_sql(_answers_sql(len(chunk)), tuple(v for r in chunk for v in r))
 
 
 def _write_answers(
@@ -513,49 +637,76 @@ def _write_answers(
     response_id: int,
     values: dict[str, AnswerValue | None],
     study: StudyDefinition,
+    *,
+    fresh: bool = False,
 ) -> None:
     if not values:
         return
-    split: list[tuple[str, str, AnswerValue | None]] = []
-    keys = {q.key: q for q in study.questions}
-    for name, value in values.items():
-        if name in keys:
-            split.append((name, "", value))
-        else:
-            qkey, _, item = name.rpartition(".")
-            split.append((qkey, item, value))
-    # A question's values are always written whole (every item of a rank or
-    # multi question), so replacing them is one DELETE of those questions.
-    conn.execute(
-        delete(t.answer).where(
-            t.answer.c.response_id == response_id,
-            t.answer.c.question_key.in_(sorted({k for k, _, _ in split})),
+    keys, rows = _answer_rows(response_id, values, _question_keys(study))
+    if not fresh:
+        # A question's values are always written whole (every item of a rank
+        # or multi question), so replacing them is one DELETE of those questions.
+        conn.execute(
+            delete(t.answer).where(
+                t.answer.c.response_id == response_id, t.answer.c.question_key.in_(keys)
+            )
         )
-    )
-    rows = [
-        {
-            "response_id": response_id,
-            "question_key": k,
-            "item": i,
-            "value_num": v if isinstance(v, float) else None,
-            "value_text": v if isinstance(v, str) else None,
-        }
-        for k, i, v in split
-        if v is not None
-    ]
-    if rows:
-        conn.execute(insert(t.answer), rows)
+    _insert_answers(conn, response_id, rows)
+
+
+def _question_keys(study: StudyDefinition) -> frozenset[str]:
+    return frozenset(q.key for q in study.questions)
 
 
 def _lock_partial(conn: Connection, response_id: int) -> bool:
     """Touch the response row while it is partial (a row lock on PostgreSQL,
     the write lock on SQLite); ``False`` when it was already submitted."""
-    done = conn.execute(
-        update(t.response)
-        .where(t.response.c.id == response_id, t.response.c.status == "partial")
-        .values(status="partial")
-    )
+    done = conn.execute(_partial_statement("partial"), {"response_id": response_id})
     return bool(done.rowcount)
+
+
+@functools.cache
+def _partial_statement(status: str) -> Any:
+    """``UPDATE response SET status = :status WHERE id = :id AND status = 'partial'``."""
+    values: dict[str, Any] = {"status": status}
+    if status == "complete":
+        values["submitted_on"] = bindparam("day")
+    return (
+        update(t.response)
+        .where(t.response.c.id == bindparam("response_id"), t.response.c.status == "partial")
+        .values(**values)
+    )
+
+
+def _complete(conn: Connection, response_id: int, day: date) -> bool:
+    """The conditional ``UPDATE ... WHERE status = 'partial'`` that submits a
+    saved response; ``False`` when an earlier submission won."""
+    done = conn.execute(_partial_statement("complete"), {"response_id": response_id, "day": day})
+    return bool(done.rowcount)
+
+
+def _mark_answered(conn: Connection, link: Link, now: datetime) -> None:
+    """The personal invitation used is answered (found by its primary key).
+
+    A reminder's earlier token keeps its own ``state``: marking every
+    invitation of the respondent and wave would scan the invitation table on
+    each submission (``invitation.respondent_id`` has no index), and whether a
+    respondent answered is read from the response everywhere (``cxgap
+    status``, reminders).
+    """
+    if link.anonymous:
+        return
+    conn.execute(_answered_statement(), {"b_id": link.invitation_id, "b_now": now})
+
+
+@functools.cache
+def _answered_statement() -> Any:
+    inv = t.invitation
+    return (
+        update(inv)
+        .where(inv.c.id == bindparam("b_id"))
+        .values(state="answered", answered_at=bindparam("b_now"))
+    )
 
 
 def save_answers(
@@ -574,22 +725,30 @@ def save_answers(
     required question left empty in those questions is a problem too.
     :class:`AlreadyAnsweredError` once the survey was submitted.
     """
-    state = open_survey(db, token, draft=draft)
-    if state.answered:
-        raise AlreadyAnsweredError("this survey was already answered: thank you")
-    questions = _questions(state, section)
-    values = parse_answers(questions, raw)
-    if require:
-        missing = required_problems(questions, _merge(state.answers, values))
-        if missing:
-            raise InputError(missing)
-    key = _response_key(state.link, draft)
-    with db.begin() as conn:
-        rid, status = _ensure_response(conn, state.link, key)
-        if status != "partial" or not _lock_partial(conn, rid):
+    with db.connect() as conn:
+        found, state = _state(db, conn, token, draft)
+        if state.answered:
             raise AlreadyAnsweredError("this survey was already answered: thank you")
-        _write_answers(conn, rid, values, state.study)
-    state.answers = _merge(state.answers, values)
+        questions = _questions(state, section)
+        values = parse_answers(questions, raw)
+        key = found.key or _response_key(state.link, draft)
+        rid = found.response_id
+        saved = _load_answers(conn, rid) if rid is not None else {}
+        if require:
+            missing = required_problems(questions, _merge(saved, values))
+            if missing:
+                raise InputError(missing)
+        with db.writing(conn):
+            fresh = False
+            if rid is None:
+                rid = _insert_response(conn, state.link, key, "partial", None)
+                fresh = rid is not None
+                if rid is None:
+                    rid, _ = _response_row(conn, state.link, key)
+            if rid is None or not (fresh or _lock_partial(conn, rid)):
+                raise AlreadyAnsweredError("this survey was already answered: thank you")
+            _write_answers(conn, rid, values, state.study, fresh=fresh)
+    state.answers = _merge(saved, values)
     state.status = "partial"
     return state
 
@@ -638,39 +797,50 @@ def submit(
     Every required question must have an answer (:class:`InputError` listing
     them otherwise). A second call for the same link, or a retry of the same
     request, changes nothing and returns ``already_answered=True``.
+
+    A survey answered in one request (nothing saved before) costs one query
+    and three writes in one transaction: the response inserted as complete
+    (``ON CONFLICT DO NOTHING`` on its unique key), its answers in one
+    multi-row insert, and the invitation marked answered.
     """
-    state = open_survey(db, token, draft=draft)
-    if state.answered:
-        return Submission(True, state)
-    questions = _questions(state, section)
-    values = parse_answers(questions, raw or {})
-    all_questions = [q for s in state.sections for q in s.questions]
-    missing = required_problems(all_questions, _merge(state.answers, values))
-    if missing:
-        raise InputError(missing)
-    key = _response_key(state.link, draft)
-    now = datetime.now(UTC)
-    with db.begin() as conn:
-        rid, status = _ensure_response(conn, state.link, key)
-        if status != "partial" or not _lock_partial(conn, rid):
-            return Submission(True, open_survey(db, token, draft=draft))
-        _write_answers(conn, rid, values, state.study)
-        done = conn.execute(
-            update(t.response)
-            .where(t.response.c.id == rid, t.response.c.status == "partial")
-            .values(status="complete", submitted_on=today or now.date())
-        )
-        if not done.rowcount:  # pragma: no cover - guarded by the row lock above
-            return Submission(True, state)
-        if not state.link.anonymous:
-            conn.execute(
-                update(t.invitation)
-                .where(
-                    t.invitation.c.respondent_id == state.link.respondent_pk,
-                    t.invitation.c.wave_id == state.link.wave_id,
-                )
-                .values(state="answered", answered_at=now)
-            )
-    state.answers = _merge(state.answers, values)
+    with db.connect() as conn:
+        found, state = _state(db, conn, token, draft)
+        if state.answered:
+            return _already(conn, state, found.response_id)
+        values = parse_answers(_questions(state, section), raw or {})
+        everything = [q for s in state.sections for q in s.questions]
+        key = found.key or _response_key(state.link, draft)
+        now = datetime.now(UTC)
+        day = today or now.date()
+        with db.writing(conn):
+            rid = found.response_id
+            if rid is None:
+                missing = required_problems(everything, _merge({}, values))
+                if missing:
+                    raise InputError(missing)
+                rid = _insert_response(conn, state.link, key, "complete", day)
+                if rid is not None:
+                    _write_answers(conn, rid, values, state.study, fresh=True)
+                    _mark_answered(conn, state.link, now)
+                    state.answers = _merge({}, values)
+                    state.status = "complete"
+                    return Submission(False, state)
+                rid, _ = _response_row(conn, state.link, key)  # created a moment ago
+            if rid is None or not _complete(conn, rid, day):
+                return _already(conn, state, rid)
+            # The row is locked (the write lock on SQLite): these answers are final.
+            merged = _merge(_load_answers(conn, rid), values)
+            missing = required_problems(everything, merged)
+            if missing:
+                raise InputError(missing)  # rolled back: the response stays partial
+            _write_answers(conn, rid, values, state.study)
+            _mark_answered(conn, state.link, now)
+    state.answers = merged
     state.status = "complete"
     return Submission(False, state)
+
+
+def _already(conn: Connection, state: SurveyState, response_id: int | None) -> Submission:
+    state.answers = _load_answers(conn, response_id) if response_id is not None else {}
+    state.status = "complete"
+    return Submission(True, state)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,15 +20,12 @@ from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
 from cxgap.web import _errors, dashboard, events_api, survey_api, survey_pages
+from cxgap.web._headers import CSP, SecurityHeaders
 from cxgap.web.body_limit import BodyLimit
 
-HERE = Path(__file__).parent
+__all__ = ["CSP", "RouteInfo", "create_app", "iter_routes"]
 
-# Everything is served by the app itself: no CDN, no inline script or style.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
+HERE = Path(__file__).parent
 
 
 def create_app(
@@ -84,19 +81,7 @@ def create_app(
         batch_paths=[events_api.EVENTS_PATH],
     )
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        # Survey links carry their token in the path: never leak it onwards.
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _errors.install(app)
     app.include_router(survey_pages.router)
