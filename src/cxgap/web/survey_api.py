@@ -17,6 +17,7 @@ from cxgap.store.survey import (
     save_answers,
     submit,
 )
+from cxgap.web._errors import error_responses
 from cxgap.web.deps import DbDep
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
@@ -95,7 +96,7 @@ def _out(state: SurveyState) -> SurveyOut:
     return SurveyOut.model_validate(data)
 
 
-@router.get("/health", response_model=HealthOut, tags=["service"])
+@router.get("/health", response_model=HealthOut, tags=["service"], responses=error_responses(503))
 def health(db: DbDep) -> HealthOut:
     """The app runs and its database answers."""
     with db.connect() as conn:
@@ -103,13 +104,18 @@ def health(db: DbDep) -> HealthOut:
     return HealthOut(status="ok", database=db.dialect)
 
 
-@router.get("/surveys/{token}", response_model=SurveyOut)
+@router.get("/surveys/{token}", response_model=SurveyOut, responses=error_responses(404, 422, 503))
 def get_survey(token: str, db: DbDep, draft: str | None = None) -> SurveyOut:
     """The survey behind a link, with the answers saved so far."""
     return _out(open_survey(db, token, draft=draft))
 
 
-@router.post("/surveys/{token}/drafts", response_model=DraftOut, status_code=201)
+@router.post(
+    "/surveys/{token}/drafts",
+    response_model=DraftOut,
+    status_code=201,
+    responses=error_responses(404, 422, 503),
+)
 def new_draft(token: str, db: DbDep) -> DraftOut:
     """A new draft key for one respondent of an anonymous team link; pass it
     as ``draft`` with every later call. (Personal links need none.)"""
@@ -117,7 +123,11 @@ def new_draft(token: str, db: DbDep) -> DraftOut:
     return DraftOut(draft=new_draft_key())
 
 
-@router.put("/surveys/{token}/answers", response_model=SurveyOut)
+@router.put(
+    "/surveys/{token}/answers",
+    response_model=SurveyOut,
+    responses=error_responses(400, 404, 409, 422, 503),
+)
 def put_answers(token: str, body: AnswersIn, db: DbDep) -> SurveyOut:
     """Validate and save answers without submitting (422 lists each problem
     by question key; 409 once the survey was submitted)."""
@@ -125,7 +135,11 @@ def put_answers(token: str, body: AnswersIn, db: DbDep) -> SurveyOut:
     return _out(state)
 
 
-@router.post("/surveys/{token}/submit", response_model=SubmitOut)
+@router.post(
+    "/surveys/{token}/submit",
+    response_model=SubmitOut,
+    responses=error_responses(400, 404, 409, 422, 503),
+)
 def post_submit(token: str, body: AnswersIn, db: DbDep) -> SubmitOut:
     """Save the given answers and submit, exactly once: a repeated or retried
     call returns ``already_answered: true`` and creates nothing."""
