@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
@@ -46,7 +47,11 @@ def serve(
                 "print(secrets.token_urlsafe(48))'), or run `cxgap serve --dev` on your own machine"
             )
         if problem:
-            console.print(f"[bold]Development mode[/bold]: {problem}; sessions end when it stops.")
+            console.print(
+                Text.assemble(
+                    ("Development mode", "bold"), f": {problem}; sessions end when it stops."
+                )
+            )
         console.print(
             f"Serving {database.url} at http://{host}:{port}/ (survey links: /s/TOKEN, "
             f"dashboard: /dashboard, API docs: /api/docs). Press Ctrl+C to stop."
