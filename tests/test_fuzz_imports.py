@@ -1,4 +1,4 @@
-"""Fuzzing every importer: a hostile file gets a result or one clear error
+"""Fuzzing every importer and ``cxgap study apply``: a hostile file gets a result or one clear error
 naming the file (and the row and column of a bad cell), never a traceback,
 and a failed import leaves every table as it was.
 
@@ -45,6 +45,7 @@ from cxgap.store.db import Database
 from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
+from cxgap.study.yamlio import read_yaml, to_yaml
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 runner = CliRunner()
@@ -345,3 +346,31 @@ def test_hostile_event_exports_import_or_fail_clearly(
         )
         args = ["import", "events", str(path), "--study", "acme", "--mapping", str(m)]
         _cli(acme, args + ["--dry-run"] * dry_run, [path, m], (0, 2))
+
+
+@pytest.fixture(scope="module")
+def study_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A database holding study 'acme' with answers (so edits that would drop
+    answered questions are tried too), apart from the other tests' database."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('study') / 'study.db'}"
+    db = Database.open(Settings.load(database_url=url))
+    upgrade(db)
+    save_study(db, default_study("acme", organisation="Acme"))
+    import_responses(db, "acme", EXPORTS / "typeform_leadership.csv", audience="leadership",
+                     wave="w1")  # fmt: skip
+    yield db
+    db.close()
+
+
+_STUDY_DOC = yaml.safe_load(to_yaml(default_study("acme", organisation="Acme")))
+
+
+@FUZZ
+@given(file=hostile_yaml(_STUDY_DOC))
+def test_hostile_study_files_apply_or_fail_clearly(study_db: Database, file: HostileFile) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = file.write(Path(tmp), "study")
+        call_or_clear_error(
+            study_db, lambda: save_study(study_db, read_yaml(path), file=str(path)), [path]
+        )
+        _cli(study_db, ["study", "apply", str(path)], [path], (0, 2))
