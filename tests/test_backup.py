@@ -392,3 +392,18 @@ def test_cli_restore_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
         app, ["restore", str(tmp_path / "nope.zip"), "--db", f"sqlite:///{tmp_path / 'x.db'}"]
     )
     assert done.exit_code == 2 and "no such file" in done.stderr
+
+
+def test_a_backup_with_a_corrupt_member_is_named_and_the_database_kept(
+    populated: Database, tmp_path: Path
+) -> None:
+    backup_database(populated, tmp_path / "b.zip", portable=True)
+    before = _everything(populated)
+    raw = bytearray((tmp_path / "b.zip").read_bytes())
+    with zipfile.ZipFile(tmp_path / "b.zip") as z:
+        info = z.getinfo("tables/answer.jsonl")
+    raw[info.header_offset + 30 + len(info.filename) + 40] ^= 0xFF  # inside its compressed data
+    (tmp_path / "bad.zip").write_bytes(bytes(raw))
+    with pytest.raises(CxgapError, match=r"bad\.zip: tables/answer\.jsonl is damaged"):
+        restore_database(populated, tmp_path / "bad.zip", force=True)
+    assert _everything(populated) == before

@@ -160,3 +160,11 @@ def test_unknown_columns_and_missing_files_are_errors(survey: Path, tmp_path: Pa
     code, _, err = _run(str(tmp_path / "none.csv"), "-o", "ltr")
     assert code == 2
     assert "an existing file" in err
+
+
+def test_an_error_is_the_only_line_on_stderr(tmp_path: Path) -> None:
+    f = tmp_path / "few.csv"
+    f.write_text("ltr,speed,price\n9,4,3\n7,3,2\n")
+    code, _, err = _run(str(f), "--outcome", "ltr", "--bootstrap", "50")
+    assert code == 2
+    assert err.startswith("Error: too few complete rows") and err.count("\n") == 1

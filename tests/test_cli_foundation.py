@@ -137,3 +137,11 @@ def test_installed_entry_point_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "cxgap", "version"], capture_output=True, text=True, check=False
     )
     assert module.returncode == 0 and module.stdout.strip()
+
+
+def test_a_study_name_that_looks_like_markup_is_shown_as_written(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/x.db"
+    assert _run("init", "acme", "--org", "[/]Acme", "--name", "[bold]Q1 [/]", "--db", db)[0] == 0
+    code, out, err = _run("study", "show", "acme", "--db", db)
+    assert code == 0, err
+    assert "[bold]Q1 [/] (acme) — [/]Acme" in out

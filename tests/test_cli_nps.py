@@ -123,3 +123,19 @@ def test_group_labels_are_trimmed_and_blank_groups_left_out(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     groups = json.loads(result.stdout)["groups"]
     assert [(g["group"], g["n"]) for g in groups] == [("EU", 2)]
+
+
+def test_labels_that_look_like_markup_are_printed_as_written(tmp_path: Path) -> None:
+    f = tmp_path / "s.csv"
+    f.write_text("ltr,Region\n9,[/]\n3,[bold]North\n10,[/]\n")
+    res = runner.invoke(app, ["nps", str(f), "--column", "ltr", "--by", "Region"])
+    assert res.exit_code == 0, res.stderr
+    assert "[/]" in res.stdout and "[bold]North" in res.stdout
+
+
+def test_a_column_without_one_valid_answer_is_one_error_line(tmp_path: Path) -> None:
+    f = tmp_path / "s.csv"
+    f.write_text("ltr\nnine\n")
+    res = runner.invoke(app, ["nps", str(f), "--column", "ltr", "--drop-invalid"])
+    assert res.exit_code == 2
+    assert res.stderr == f"Error: {f}: column 'ltr' has no answers\n"

@@ -3,6 +3,7 @@ all-or-nothing and idempotent by source id; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,3 +139,39 @@ def test_event_endpoint_is_in_the_openapi_schema(api: tuple[TestClient, dict[str
     client, _ = api
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "post" in paths["/api/v1/events"]
+
+
+@pytest.mark.parametrize("note", ["nul\\u0000byte", "lone \\udab3 surrogate"])
+def test_text_no_database_can_store_is_refused_naming_the_event(
+    api: tuple[TestClient, dict[str, str]], fresh_db: Database, note: str
+) -> None:
+    client, tokens = api
+    body = json.dumps({"study": "acme", "events": [_event(1)]}).replace(
+        '"helpdesk"', f'"helpdesk", "note": "{note}"'
+    )  # raw JSON: an unpaired surrogate cannot be encoded by a client library
+    res = client.post(
+        "/api/v1/events",
+        content=body.encode("ascii"),
+        headers={"Authorization": f"Bearer {tokens['ann@acme.test']}",
+                 "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert res.status_code == 422
+    if "udab3" in note:  # refused by the request schema, the input shown escaped
+        [problem] = res.json()["detail"]
+        assert problem["loc"] == ["body", "events", 0, "note"]
+        assert problem["input"] == "lone \\udab3 surrogate"
+    else:
+        [problem] = res.json()["error"]["problems"]
+        assert (problem["row"], problem["column"]) == (0, "note")
+        assert problem["expected"] == "text without NUL characters or lone surrogates"
+    assert load_events(fresh_db, "acme").empty
+
+
+def test_the_schema_documents_every_error_status_of_the_endpoint(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, _ = api
+    responses = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/events"]["post"][
+        "responses"
+    ]
+    assert set(responses) == {"201", "400", "401", "403", "404", "422", "503"}

@@ -108,3 +108,54 @@ def test_committed_fixtures_are_what_the_generator_writes(tmp_path: Path) -> Non
     for rel in written:
         if rel.suffix != ".xlsx":  # XLSX files carry their creation time
             assert (tmp_path / rel).read_bytes() == (EXPORTS / rel).read_bytes(), rel
+
+
+def test_a_damaged_xlsx_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    f = tmp_path / "export.xlsx"
+    f.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(InputError, match=r"export\.xlsx: a readable XLSX file"):
+        read_export(f)
+    f.write_bytes((EXPORTS / "typeform_leadership.xlsx").read_bytes()[:900])  # truncated
+    with pytest.raises(InputError, match="a readable XLSX file"):
+        read_export(f)
+
+
+def test_utf16_with_a_truncated_last_character_is_named(tmp_path: Path) -> None:
+    f = tmp_path / "export.txt"
+    f.write_bytes("Timestamp\tQ\n1\t2\n".encode("utf-16") + b"\x00")
+    with pytest.raises(InputError, match=r"export\.txt: text in UTF-16"):
+        read_export(f)
+
+
+def test_utf16_without_its_byte_order_mark_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "export.csv"
+    f.write_bytes("respondent_id,perf.empathy\nr1,4\n".encode("utf-16-le"))
+    assert read_export(f).frame.to_dict("records") == [{"respondent_id": "r1", "perf.empathy": "4"}]
+
+
+def test_a_nul_character_is_refused_with_its_line(tmp_path: Path) -> None:
+    f = tmp_path / "export.csv"
+    f.write_bytes(b"a,b\n1,2\n3,4\x00\n")
+    with pytest.raises(InputError, match=r"export\.csv: text without NUL characters \(line 3"):
+        read_export(f)
+
+
+def test_a_row_longer_than_the_header_is_refused_not_shifted(tmp_path: Path) -> None:
+    # pandas would take the first cell as an index and move every value one column left.
+    f = tmp_path / "export.csv"
+    f.write_text("respondent_id,ltr\nr1,9,7\nr2,3,1\n")
+    with pytest.raises(InputError) as err:
+        read_export(f)
+    [problem] = err.value.problems
+    assert problem.row == 2
+    assert problem.expected == "at most 2 cells, as many as the header row (this row has 3)"
+
+
+def test_empty_cells_past_the_header_are_dropped(tmp_path: Path) -> None:
+    f = tmp_path / "export.csv"
+    f.write_text("respondent_id,ltr\nr1,9,\nr2,3,\n")
+    frame = read_export(f).frame
+    assert frame.to_dict("records") == [
+        {"respondent_id": "r1", "ltr": "9"},
+        {"respondent_id": "r2", "ltr": "3"},
+    ]

@@ -139,3 +139,22 @@ def test_a_mapping_can_ignore_a_column_that_would_match() -> None:
 def test_whole_and_per_option_columns_of_one_question_are_refused() -> None:
     with pytest.raises(InputError, match="either one column for the whole question"):
         _match(["What would make a customer leave?", "leave.price"])
+
+
+@pytest.mark.parametrize(
+    "loader", ["responses", "table", "events"], ids=["responses", "accounts", "events"]
+)
+def test_a_mapping_file_that_is_not_text_or_has_an_impossible_date_is_named(
+    tmp_path: Path, loader: str
+) -> None:
+    from cxgap.ingest._rows import load_table_mapping
+    from cxgap.ingest.events import load_mapping
+
+    load = {"responses": load_response_mapping, "table": load_table_mapping, "events": load_mapping}
+    m = tmp_path / "mapping.yaml"
+    m.write_bytes(b"columns:\n  \xff\xfe: x\n")
+    with pytest.raises(InputError, match=r"mapping\.yaml: a UTF-8 text file"):
+        load[loader](m)
+    m.write_text("columns:\n  a: 2026-13-01\n")  # YAML reads it as a date, month 13
+    with pytest.raises(InputError, match=r"mapping\.yaml: valid YAML values \(month must be"):
+        load[loader](m)

@@ -310,3 +310,11 @@ def test_customers_without_a_segment_take_their_accounts(acme: Database) -> None
         mapping=EXPORTS / "google_forms_mapping.yaml",
     )  # fmt: skip
     assert load_frame(acme, "acme")["segment"].tolist() == ["top", "top", "defected", "new"]
+
+
+def test_a_respondent_twice_in_a_cxgap_file_names_the_respondent_column(tmp_path: Path) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text("respondent_id,wave,audience,ltr\nr1,w1,customer,9\nr1,w1,customer,7\n")
+    parsed = parse_responses(read_export(f), STUDY)
+    [problem] = parsed.problems
+    assert (problem.row, problem.column, problem.value) == (3, "respondent_id", "r1:w1")

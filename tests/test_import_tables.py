@@ -170,3 +170,33 @@ def test_events_for_unknown_accounts_write_nothing(acme: Database) -> None:
             acme, "acme", EXPORTS / "helpdesk_events.csv", mapping=EXPORTS / "events_mapping.yaml"
         )
     assert len(load_events(acme, "acme")) == 0
+
+
+def test_a_contact_without_a_name_is_stored_without_one(acme: Database, tmp_path: Path) -> None:
+    f = tmp_path / "contacts.csv"
+    f.write_text("Contact ID,Full Name,Email,Audience\nc-1,,ann@acme.example,staff\n")
+    assert import_contacts(acme, "acme", f).inserted == 1
+    assert load_contacts(acme, "acme")["name"].isna().all()
+
+
+def test_an_unusable_date_format_is_a_clear_error(acme: Database, tmp_path: Path) -> None:
+    f = tmp_path / "notes.csv"
+    f.write_text("date,notes\n12/02/2026,Fine.\n")
+    for fmt in ("%Q", "%"):
+        with pytest.raises(
+            InputError, match=r"notes\.csv, column 'date': got '%.?', expected a date format"
+        ):
+            import_interviews(acme, "acme", f, date_format=fmt)
+
+
+def test_a_markdown_note_that_is_not_utf8_is_named(acme: Database, tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ndate: 2026-01-01\n---\nFine.\n")
+    (tmp_path / "b.md").write_bytes("---\ndate: 2026-01-02\n---\nCafé\n".encode("utf-16"))
+    with pytest.raises(InputError, match=r"b\.md: a UTF-8 text file"):
+        import_interviews(acme, "acme", tmp_path)
+
+
+def test_an_impossible_date_in_a_front_matter_is_named(acme: Database, tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ndate: 2026-02-30\n---\nFine.\n")
+    with pytest.raises(InputError, match=r"a\.md, row 1: valid YAML values \(day is out of range"):
+        import_interviews(acme, "acme", tmp_path)

@@ -515,3 +515,25 @@ def test_cli_unknown_study_is_one_line_exit_2(db_url: str, tmp_path: Path) -> No
         upgrade(db)
     done = runner.invoke(app, ["export", "nope", "--out", str(tmp_path / "x.zip"), "--db", db_url])
     assert done.exit_code == 2 and "no study 'nope'" in done.stderr
+
+
+def test_a_member_that_is_not_utf8_is_named_and_nothing_is_imported(
+    source: tuple[str, Path], empty_db: Database, tmp_path: Path
+) -> None:
+    _, export = source
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(export) as a, zipfile.ZipFile(damaged, "w") as b:
+        for item in a.infolist():
+            data = a.read(item.filename)
+            if item.filename == "tables/wave.jsonl":
+                data = b"\xff\xfe" + data
+            b.writestr(item.filename, data)
+    with pytest.raises(CxgapError, match=r"damaged\.zip: tables/wave\.jsonl is not UTF-8 text"):
+        import_study(empty_db, damaged)
+    assert "study" not in empty_db.table_names() or not _holds_a_study(empty_db)
+
+
+def _holds_a_study(db: Database) -> bool:
+    """Whether any study row was stored."""
+    with db.connect() as conn:
+        return conn.execute(select(t.study.c.id)).first() is not None

@@ -174,3 +174,29 @@ def test_openapi_schema_publishes_the_survey_flow(api: TestClient) -> None:
 
 def test_health_reports_the_database(api: TestClient, api_db: Database) -> None:
     assert api.get("/api/v1/health").json() == {"status": "ok", "database": api_db.dialect}
+
+
+@pytest.mark.parametrize("text", ["nul\\u0000byte", "lone \\udab3 surrogate"])
+def test_answer_text_no_database_can_store_is_refused(
+    api: TestClient, api_db: Database, text: str
+) -> None:
+    body = '{"answers": {"ltr": 7, "open.well": "' + text + '"}}'  # raw JSON, as a client may send
+    r = api.put(
+        f"/api/v1/surveys/{_token(api_db)}/answers",
+        content=body.encode("ascii"),
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    [problem] = r.json()["error"]["problems"]
+    assert (problem["column"], problem["expected"]) == (
+        "open.well",
+        "text without NUL characters or unpaired surrogates",
+    )
+
+
+def test_the_schema_documents_the_error_statuses_of_each_survey_call(api: TestClient) -> None:
+    paths = api.get("/api/v1/openapi.json").json()["paths"]
+    put = paths["/api/v1/surveys/{token}/answers"]["put"]["responses"]
+    assert set(put) == {"200", "400", "404", "409", "422", "503"}
+    error = put["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorOut"}

@@ -30,6 +30,7 @@ import sqlite3
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -324,6 +325,8 @@ def _member(archive: zipfile.ZipFile, name: str, work: str, file: str) -> Path:
         return Path(archive.extract(name, work))
     except KeyError:
         raise CxgapError(f"{file} has no {name}: the backup is incomplete") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise CxgapError(f"{file}: {name} is damaged ({exc})") from None
 
 
 def _restore_pg(db: Database, dump: Path, program: str) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -227,6 +228,8 @@ def read_manifest(archive: zipfile.ZipFile, file: str) -> Manifest:
         return Manifest.model_validate(raw)
     except KeyError:
         raise CxgapError(f"{file} has no manifest.json: not a cxgap export or backup") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise CxgapError(f"{file}: manifest.json is damaged ({exc})") from None
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise CxgapError(f"{file}: manifest.json is not valid: {first}") from None
@@ -249,6 +252,17 @@ def read_rows(archive: zipfile.ZipFile, table: Table, file: str) -> Iterator[dic
     name = f"tables/{table.name}.jsonl"
     if name not in archive.namelist():
         return
+    try:
+        yield from _decoded_rows(archive, table, name, file)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise CxgapError(f"{file}: {name} is damaged ({exc})") from None
+    except UnicodeDecodeError:
+        raise CxgapError(f"{file}: {name} is not UTF-8 text") from None
+
+
+def _decoded_rows(
+    archive: zipfile.ZipFile, table: Table, name: str, file: str
+) -> Iterator[dict[str, Any]]:
     columns = set(table.c.keys())
     timed = {c.name for c in table.c if isinstance(c.type, Date | DateTime)}
     with archive.open(name) as raw:

@@ -11,8 +11,10 @@ from rich.console import Console
 
 from cxgap.settings import ENV_DATABASE_URL, Settings
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
+# Output is never read as Rich markup: cells, names and labels come from users' files,
+# and text such as "[/]" would raise MarkupError (or "[bold]" restyle the line).
+console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 DbOption = Annotated[
     str | None,

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from cxgap.analysis.excellent import SuppressedShare
 from cxgap.analysis.gaps import GapComparison, SuppressedCell
@@ -37,8 +38,10 @@ def _pct(x: float | None) -> str:
 def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
     info = a.study
     n = ", ".join(f"{k} {v}" for k, v in sorted(info.respondents.items()))
-    console.print(f"[bold]{info.name}[/] — {info.organisation} — wave {a.wave} ({n})")
-    console.print(f"[bold]{a.excellent.headline}[/]")
+    console.print(
+        Text.assemble((info.name, "bold"), f" — {info.organisation} — wave {a.wave} ({n})")
+    )
+    console.print(a.excellent.headline, style="bold")
 
     t = Table("audience", "n", "excellent (top box)", "95% CI", title=None)
     for s in a.excellent.shares:
@@ -123,7 +126,7 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
             )
         )
     for key, what in a.missing.items():
-        console.print(f"[yellow]{key}[/]: no data — collect {what}")
+        console.print(Text.assemble((key, "yellow"), f": no data — collect {what}"))
 
 
 def item_labels(study: StudyDefinition) -> dict[str, str]:

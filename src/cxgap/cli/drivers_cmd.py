@@ -121,7 +121,7 @@ def drivers(
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-        disable=bootstrap == 0,
+        disable=bootstrap == 0 or not err_console.is_terminal,
     ) as bar:
         task = bar.add_task("bootstrap", total=bootstrap)
         res = key_drivers(

@@ -71,10 +71,10 @@ def nps(
     scores, dropped = numeric_column(
         frame, column, low=0, high=10, integer=True, drop_invalid=drop_invalid
     )
-    if dropped:
-        err_console.print(f"Dropped {dropped} invalid value(s) in column {column!r}.")
     if not scores.notna().any():
         raise AnalysisError(f"{file}: column {column!r} has no answers")
+    if dropped:
+        err_console.print(f"Dropped {dropped} invalid value(s) in column {column!r}.")
     if by is None:
         est = nps_estimate(scores.to_numpy(), method=method, confidence=confidence, min_n=min_n)
         if json_:

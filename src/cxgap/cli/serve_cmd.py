@@ -7,6 +7,7 @@ import secrets
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
@@ -69,15 +70,20 @@ def serve(
     wanted = pool_connections(settings, workers)
     if limit is not None and wanted > limit - 5:
         console.print(
-            f"[bold]Warning[/bold]: {workers} worker(s) may open {wanted} connections and the "
-            f"server allows {limit}: lower CXGAP_DB_POOL_SIZE / CXGAP_DB_MAX_OVERFLOW or --workers."
+            Text.assemble(
+                ("Warning", "bold"),
+                f": {workers} worker(s) may open {wanted} connections and the server allows "
+                f"{limit}: lower CXGAP_DB_POOL_SIZE / CXGAP_DB_MAX_OVERFLOW or --workers.",
+            )
         )
     # The workers build their app from the environment (one per process).
     os.environ[ENV_DATABASE_URL] = settings.database_url
     if problem:
         # One random key for every worker, so a session works whichever one answers.
         os.environ[ENV_SECRET_KEY] = secrets.token_urlsafe(48)
-        console.print(f"[bold]Development mode[/bold]: {problem}; sessions end when it stops.")
+        console.print(
+            Text.assemble(("Development mode", "bold"), f": {problem}; sessions end when it stops.")
+        )
     loop, http = server.server_stack()
     console.print(
         f"Serving {url} at http://{host}:{port}/ (survey links: /s/TOKEN, "

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
@@ -44,7 +45,7 @@ def init(
         ensure_schema(database)
         save_study(database, definition, create_only=True, file=f"study {slug!r}")
         console.print(
-            f"Created study [bold]{slug}[/] for {org} in {database.url}: "
+            f"Created study {slug} for {org} in {database.url}: "
             f"{len(definition.factors)} factors, {len(definition.touchpoints)} touchpoints, "
             f"{len(definition.questions)} questions."
         )
@@ -98,7 +99,7 @@ def study_apply(
         ensure_schema(database)
         created = save_study(database, definition, file=str(file))
     verb = "Created" if created else "Updated"
-    console.print(f"{verb} study [bold]{definition.slug}[/] from {file}.")
+    console.print(Text.assemble(f"{verb} study ", (definition.slug, "bold"), f" from {file}."))
 
 
 @study_app.command("show")
@@ -114,7 +115,11 @@ def study_show(
     if json:
         print_json(definition.model_dump(mode="json"))
         return
-    console.print(f"[bold]{definition.name}[/] ({definition.slug}) — {definition.organisation}")
+    console.print(
+        Text.assemble(
+            (definition.name, "bold"), f" ({definition.slug}) — {definition.organisation}"
+        )
+    )
     for title, items in (
         ("Factors", definition.factors),
         ("Touchpoints", definition.touchpoints),

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -73,12 +72,12 @@ def _print_table(result: ThemeAnalysis, group: str | None) -> None:
     table.add_column("sentiment", justify="right")
     groups = sorted(result.themes[0].share_by_group) if result.themes and group else []
     for g in groups:
-        table.add_column(escape(g), justify="right")
+        table.add_column(g, justify="right")
     for t in result.themes:
         share = t.share
         cells = [
             t.id,
-            escape(t.label),
+            t.label,
             str(t.size),
             f"{fmt(100 * (share.share or 0), 0)}% ({fmt(100 * (share.ci_low or 0), 0)}–"
             f"{fmt(100 * (share.ci_high or 0), 0)})",
@@ -91,17 +90,17 @@ def _print_table(result: ThemeAnalysis, group: str | None) -> None:
     console.print(table)
     for t in result.themes:
         for q in t.quotes:
-            who = f" ({escape(q.group)})" if q.group else ""
-            console.print(f"  {t.id}{who}: “{escape(q.text)}”")
+            who = f" ({q.group})" if q.group else ""
+            console.print(f"  {t.id}{who}: “{q.text}”")
     if result.divergence is not None:
         d = result.divergence
         console.print(
             f"Divergence between groups: JSD {d.jsd:.3f} bits, permutation p = {fmt(d.p_value, 3)}"
         )
         for sentence in d.disparities[:8]:
-            console.print(f"  • {escape(sentence)}")
+            console.print(f"  • {sentence}")
     for note in result.notes:
-        console.print(f"Note: {escape(note)}")
+        console.print(f"Note: {note}")
 
 
 @app.command()
@@ -167,4 +166,4 @@ def themes(
         return
     _print_table(result, group)
     if assignments is not None:
-        console.print(f"Wrote the theme of each row to {escape(str(assignments))}")
+        console.print(f"Wrote the theme of each row to {assignments}")

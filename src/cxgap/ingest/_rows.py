@@ -10,13 +10,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.errors import InputError, Problem
 from cxgap.ingest.mapping import normalise
 from cxgap.ingest.responses import ProblemRecord, problem_records
-from cxgap.ingest.tables import file_row
+from cxgap.ingest.tables import file_row, read_yaml_file
 
 
 class TableMapping(BaseModel):
@@ -35,14 +34,9 @@ def load_table_mapping(path: str | Path | None) -> TableMapping:
     if path is None:
         return TableMapping()
     name = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError([Problem(name, None, None, None, "an existing mapping file")])
+    data = read_yaml_file(path) or {}
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
         return TableMapping.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(name, None, None, None, f"valid YAML ({exc})")]) from None
     except ValidationError as exc:
         raise InputError(
             [
@@ -146,8 +140,10 @@ class Checker:
 
 
 def text(series: pd.Series) -> pd.Series:
+    """Cells as stripped text; ``None`` (what the database driver takes) when empty."""
     out = series.astype("string").str.strip()
-    return out.mask(out == "").astype(object).reset_index(drop=True)
+    out = out.mask(out == "").astype(object)
+    return out.where(out.notna(), None).reset_index(drop=True)
 
 
 def dates(
@@ -155,7 +151,12 @@ def dates(
 ) -> pd.Series:
     """Parse dates (ISO 8601, or ``fmt``); flag unparseable and future ones."""
     if fmt:
-        parsed = pd.to_datetime(raw, format=fmt, errors="coerce")
+        try:
+            parsed = pd.to_datetime(raw, format=fmt, errors="coerce")
+        except ValueError as exc:  # a format pandas cannot use ("%Q", a lone "%")
+            raise InputError(
+                [Problem(check.file, None, column, fmt, f"a date format of strftime codes ({exc})")]
+            ) from None
     else:
         parsed = pd.to_datetime(raw, format="ISO8601", errors="coerce", utc=True).dt.tz_convert(
             None

@@ -31,11 +31,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.errors import InputError, Problem
-from cxgap.ingest.tables import file_row
+from cxgap.ingest.tables import file_row, read_yaml_file, unstorable
 
 __all__ = [
     "EVENT_FIELDS",
@@ -96,13 +95,7 @@ class EventMapping(BaseModel):
 def load_mapping(path: str | Path) -> EventMapping:
     """Read a mapping file (YAML); an :class:`InputError` names what is wrong."""
     name = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError([Problem(name, None, None, None, "an existing mapping file")])
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(name, None, None, None, f"valid YAML ({exc})")]) from None
+    data = read_yaml_file(path) or {}
     try:
         mapping = EventMapping.model_validate(data)
     except ValidationError as exc:
@@ -285,6 +278,11 @@ def parse_events(
         raw_cost,
         "a cost of 0 or more",
     )
+
+    for field in ("account_id", "touchpoint", "moment", "source_id", "source_system", "note"):
+        if field in cols:
+            values = col(field)
+            bad(unstorable(values), field, values, "text without NUL characters or lone surrogates")
 
     if problems and skipped is None:
         raise InputError(problems)

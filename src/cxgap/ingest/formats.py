@@ -44,7 +44,6 @@ format                    layout (and where the tool documents it)
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -52,7 +51,7 @@ from typing import Literal
 import pandas as pd
 
 from cxgap.errors import InputError, Problem
-from cxgap.ingest.tables import _decode, detect_delimiter, read_table
+from cxgap.ingest.tables import _decode, detect_delimiter, parse_delimited, read_table
 
 __all__ = ["FORMATS", "Export", "ExportFormat", "detect_format", "read_export"]
 
@@ -236,19 +235,7 @@ def _read_raw(path: str | Path) -> pd.DataFrame:
     text = _decode(p.read_bytes(), name)
     if not text.strip():
         raise InputError([Problem(name, None, None, None, "a header row and data rows")])
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=detect_delimiter(text),
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=True,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(
-            [Problem(name, None, None, None, f"a well-formed delimited file ({exc})")]
-        ) from None
+    frame = parse_delimited(text, name, sep=detect_delimiter(text))
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["source"] = name
     frame.attrs["first_data_row"] = 2

@@ -22,7 +22,6 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cxgap.errors import InputError, Problem
 from cxgap.ingest._rows import (
@@ -36,7 +35,7 @@ from cxgap.ingest._rows import (
     vocabulary,
 )
 from cxgap.ingest.mapping import normalise
-from cxgap.ingest.tables import read_table
+from cxgap.ingest.tables import parse_yaml, read_table
 from cxgap.store.db import Database
 from cxgap.study.model import StudyDefinition
 
@@ -64,7 +63,11 @@ def read_markdown_notes(folder: str | Path) -> pd.DataFrame:
     rows = []
     problems = []
     for f in files:
-        raw = f.read_text(encoding="utf-8-sig")
+        try:
+            raw = f.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            problems.append(Problem(str(f), None, None, None, "a UTF-8 text file"))
+            continue
         m = _FRONT.match(raw.replace("\r\n", "\n"))
         if m is None:
             problems.append(
@@ -72,9 +75,9 @@ def read_markdown_notes(folder: str | Path) -> pd.DataFrame:
             )
             continue
         try:
-            meta = yaml.safe_load(m.group(1)) or {}
-        except yaml.YAMLError as exc:
-            problems.append(Problem(str(f), 1, None, None, f"valid YAML front matter ({exc})"))
+            meta = parse_yaml(m.group(1), str(f), row=1) or {}
+        except InputError as exc:
+            problems.extend(exc.problems)
             continue
         if not isinstance(meta, dict):
             problems.append(Problem(str(f), 1, None, None, "front matter of key: value lines"))

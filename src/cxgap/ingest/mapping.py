@@ -38,10 +38,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.errors import InputError, Problem
+from cxgap.ingest.tables import read_yaml_file
 from cxgap.store.frames import question_columns
 from cxgap.study.model import Audience, Question, StudyDefinition
 
@@ -128,13 +128,7 @@ class ResponseMapping(BaseModel):
 def load_response_mapping(path: str | Path) -> ResponseMapping:
     """Read a YAML mapping file; an :class:`InputError` names each problem."""
     name = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError([Problem(name, None, None, None, "an existing mapping file")])
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(name, None, None, None, f"valid YAML ({exc})")]) from None
+    data = read_yaml_file(path) or {}
     if not isinstance(data, dict):
         raise InputError([Problem(name, None, None, None, "a YAML mapping (key: value)")])
     # YAML reads `0`/`N/A` lists as ints; keep every "missing" word as text.

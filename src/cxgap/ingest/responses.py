@@ -436,7 +436,9 @@ def parse_responses(
         if id_col is not None:
             check.flag(ids.isna().to_numpy(dtype=bool), id_col, ids, "a response id")
     dup = keys.duplicated(keep="first").to_numpy(dtype=bool) & pd.notna(ids).to_numpy()
-    check.flag(dup, id_col or "<row>", ids, "each response id once in the file")
+    # In cxgap's format without an id column, the id is respondent_id:wave: name that column.
+    id_source = id_col or by_target.get("respondent_id") or "<row>"
+    check.flag(dup, id_source, ids, "each response id once in the file")
     rid = meta("respondent_id")
     respondent = keys if rid is None else rid.fillna(keys)
     if rid is not None:

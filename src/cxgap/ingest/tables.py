@@ -10,20 +10,79 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import pandas as pd
+import yaml
+from openpyxl.utils.exceptions import InvalidFileException
 
 from cxgap.errors import InputError, Problem
 
 _ENCODINGS = ("utf-8-sig", "utf-16", "cp1252")
 
 
+#: What a damaged or mislabelled XLSX file makes openpyxl raise.
+_XLSX_ERRORS = (
+    ValueError,
+    OSError,
+    KeyError,
+    TypeError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    ParseError,
+    InvalidFileException,
+)
+
+
 def _decode(raw: bytes, name: str) -> str:
+    """The text of a file in one of the encodings Excel writes.
+
+    Text never holds a NUL character (no cell can): NULs at every other byte
+    are UTF-16 without its byte-order mark, read as such; any other NUL is
+    refused, naming its line.
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        None,
+                        f"text in UTF-16, as its byte-order mark says ({exc.reason})",
+                    )
+                ]
+            ) from None
+    elif b"\x00" in raw and (
+        raw[1::2].count(0) > len(raw) // 4 or raw[0::2].count(0) > len(raw) // 4
+    ):
+        encoding = "utf-16-le" if raw[1::2].count(0) > raw[0::2].count(0) else "utf-16-be"
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+    else:
+        text = _decode_8bit(raw, name)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError(
+            [Problem(name, None, None, None, f"text without NUL characters (line {line} has one)")]
+        )
+    return text
+
+
+def _decode_8bit(raw: bytes, name: str) -> str:
     for enc in _ENCODINGS:
         if enc == "utf-16":
             continue
@@ -77,7 +136,7 @@ def read_table(path: str | Path, *, header_rows: int = 1) -> pd.DataFrame:
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             frame = pd.read_excel(p, dtype=str, header=header_rows - 1, engine="openpyxl")
-        except (ValueError, OSError, KeyError) as exc:
+        except _XLSX_ERRORS as exc:
             raise InputError(
                 [Problem(name, None, None, None, f"a readable XLSX file ({exc})")]
             ) from None
@@ -86,24 +145,116 @@ def read_table(path: str | Path, *, header_rows: int = 1) -> pd.DataFrame:
         if not text.strip():
             raise InputError([Problem(name, None, None, None, "a header row and data rows")])
         sep = "\t" if p.suffix.lower() == ".tsv" else detect_delimiter(text)
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                header=header_rows - 1,
-                skip_blank_lines=True,
-            )
-        except (pd.errors.ParserError, ValueError) as exc:
-            raise InputError(
-                [Problem(name, None, None, None, f"a well-formed delimited file ({exc})")]
-            ) from None
+        frame = parse_delimited(text, name, sep=sep, header_rows=header_rows)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["source"] = name
     frame.attrs["first_data_row"] = header_rows + 1
     return frame
+
+
+def parse_delimited(text: str, name: str, *, sep: str, header_rows: int = 1) -> pd.DataFrame:
+    """Parse delimited text into a DataFrame of strings (empty cells ``NaN``).
+
+    A row holding more cells than the header row is refused, naming the row:
+    pandas would otherwise take its first cells as an index and shift every
+    value into the column on its left. Empty cells past the header's width
+    (trailing delimiters) are dropped.
+    """
+    options: dict[str, object] = {
+        "sep": sep,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "header": header_rows - 1,
+        "skip_blank_lines": True,
+        "index_col": False,
+    }
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                return pd.read_csv(io.StringIO(text), **options)  # type: ignore[call-overload]
+            except pd.errors.ParserWarning:
+                long = _long_row(text, sep, header_rows)
+                if long is not None:
+                    row, width, cells = long
+                    raise InputError(
+                        [
+                            Problem(
+                                name,
+                                row,
+                                None,
+                                None,
+                                f"at most {width} cells, as many as the header row "
+                                f"(this row has {cells})",
+                            )
+                        ]
+                    ) from None
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.StringIO(text), **options)  # type: ignore[call-overload]
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(
+            [Problem(name, None, None, None, f"a well-formed delimited file ({exc})")]
+        ) from None
+
+
+def _long_row(text: str, sep: str, header_rows: int) -> tuple[int, int, int] | None:
+    """(row, header width, cells) of the first row with a filled cell past the
+    header's width, or ``None``."""
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    except csv.Error:
+        return None
+    if len(rows) < header_rows:
+        return None
+    width = len(rows[header_rows - 1])
+    for number, cells in enumerate(rows[header_rows:], start=header_rows + 1):
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            return number, width, len(cells)
+    return None
+
+
+def parse_yaml(text: str, name: str, *, row: int | None = None) -> Any:
+    """The YAML document in ``text`` (of file ``name``); an :class:`InputError`
+    names the file when it is not valid YAML."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, row, None, None, f"valid YAML ({exc})")]) from None
+    except ValueError as exc:  # PyYAML's constructors: an impossible date such as 2026-13-01
+        raise InputError([Problem(name, row, None, None, f"valid YAML values ({exc})")]) from None
+
+
+def read_yaml_file(path: str | Path) -> Any:
+    """The YAML document of a mapping file; an :class:`InputError` names the
+    file when it is missing, not UTF-8 text, or not valid YAML."""
+    name = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise InputError([Problem(name, None, None, None, "an existing mapping file")])
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError([Problem(name, None, None, None, "a UTF-8 text file")]) from None
+    return parse_yaml(text, name)
+
+
+def unstorable(values: pd.Series) -> np.ndarray:
+    """Which text cells no database can store: a NUL character (PostgreSQL
+    refuses it) or an unpaired surrogate (not UTF-8; a JSON body can hold one)."""
+
+    def bad(v: object) -> bool:
+        if not isinstance(v, str):
+            return False
+        if "\x00" in v:
+            return True
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+
+    return np.array([bad(v) for v in values], dtype=bool)
 
 
 def file_row(frame: pd.DataFrame, position: int) -> int:

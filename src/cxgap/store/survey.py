@@ -243,6 +243,21 @@ def _number(raw: Any) -> float | None:
     return value
 
 
+STORABLE = "text without NUL characters or unpaired surrogates"
+
+
+def _storable(text: str) -> bool:
+    """Whether a database can store ``text``: PostgreSQL refuses NUL, and
+    UTF-8 (both engines) an unpaired surrogate, which a JSON body can hold."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_answers(
     questions: list[Question], raw: RawAnswers, *, file: str = "survey"
 ) -> dict[str, AnswerValue | None]:
@@ -338,6 +353,9 @@ def parse_answers(
                 problems.append(
                     Problem(file, None, q.key, f"{len(text)} characters", f"at most {MAX_TEXT}")
                 )
+                continue
+            if not _storable(text):
+                problems.append(Problem(file, None, q.key, None, STORABLE))
                 continue
             out[q.key] = text or None
     if problems:

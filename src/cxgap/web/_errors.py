@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from cxgap.errors import CxgapError, DatabaseError, InputError, NotFoundError
 from cxgap.ratelimit import RateLimitedError
@@ -38,6 +39,12 @@ def status_of(exc: CxgapError) -> int:
     return 400
 
 
+def _utf8(text: str) -> str:
+    """``text`` with any unpaired surrogate (which a JSON request can hold but a
+    JSON response cannot) written as its escape, ``\\udab3``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def error_body(exc: CxgapError) -> dict[str, Any]:
     body: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
     if isinstance(exc, InputError):
@@ -46,7 +53,7 @@ def error_body(exc: CxgapError) -> dict[str, Any]:
                 "file": p.file,
                 "row": p.row,
                 "column": p.column,
-                "value": None if p.value is None else str(p.value),
+                "value": None if p.value is None else _utf8(str(p.value)),
                 "expected": p.expected,
             }
             for p in exc.problems
@@ -72,6 +79,68 @@ def _finite(value: Any) -> Any:
     return value
 
 
+class ProblemOut(BaseModel):
+    """One problem of an :class:`~cxgap.errors.InputError` (``row`` and
+    ``column`` name the answer or event at fault)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    problems: list[ProblemOut] | None = None
+
+
+class ErrorOut(BaseModel):
+    """The body of every error the API itself raises (:func:`error_body`)."""
+
+    error: ErrorDetail
+
+
+class RequestErrorOut(BaseModel):
+    """FastAPI's body for a request that does not match the schema (422)."""
+
+    detail: list[dict[str, Any]]
+
+
+class MessageOut(BaseModel):
+    """FastAPI's body for an authentication or permission failure."""
+
+    detail: str
+
+
+#: What each error status of the API means, for the OpenAPI schema.
+_RESPONSES: dict[int, dict[str, Any]] = {
+    400: {"model": MessageOut, "description": "A body that cannot be read as JSON"},
+    401: {"model": MessageOut, "description": "No API token, or an invalid or revoked one"},
+    403: {"model": MessageOut, "description": "The token's user may not do this"},
+    404: {"model": ErrorOut, "description": "No such survey link or study"},
+    409: {"model": ErrorOut, "description": "The survey was already submitted"},
+    413: {"model": ErrorOut, "description": "The request body is larger than the limit"},
+    422: {
+        "model": ErrorOut | RequestErrorOut,
+        "description": "Invalid answers or events (each problem listed), or a request "
+        "that does not match the schema",
+    },
+    429: {
+        "model": ErrorOut,
+        "description": "Too many unknown survey links (or wrong passwords) from this client: "
+        "wait for Retry-After seconds",
+    },
+    503: {"model": ErrorOut, "description": "The database cannot be reached"},
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route that can answer with these error statuses."""
+    return {code: _RESPONSES[code] for code in codes}
+
+
 def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CxgapError)  # registered for CxgapError only
@@ -91,12 +160,23 @@ def install(app: FastAPI) -> None:
             headers=headers,
         )
 
-    async def invalid(request: Request, exc: Exception) -> Response:
-        # FastAPI's own answer (422 with "detail"), except that it failed with a
-        # 500 when the rejected input held Infinity or NaN (which JSON cannot carry).
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        # FastAPI's own answer (422 with "detail"), with the offending input made
+        # encodable: its default handler fails (a 500) when the rejected input
+        # holds Infinity or NaN (which JSON cannot carry) or an unpaired surrogate.
         assert isinstance(exc, RequestValidationError)
-        detail = _finite(jsonable_encoder(exc.errors()))
+        detail = _encodable(_finite(jsonable_encoder(exc.errors())))
         return JSONResponse({"detail": detail}, status_code=422)
 
     app.add_exception_handler(CxgapError, handle)
-    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+def _encodable(node: Any) -> Any:
+    if isinstance(node, str):
+        return _utf8(node)
+    if isinstance(node, dict):
+        return {_utf8(str(k)): _encodable(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_encodable(v) for v in node]
+    return node

@@ -21,6 +21,7 @@ from cxgap.ingest.events import parse_events
 from cxgap.store.accounts import load_accounts, write_events
 from cxgap.store.api_tokens import user_for_token
 from cxgap.store.studies import load_study, organisation_of, study_id
+from cxgap.web._errors import error_responses
 from cxgap.web.deps import DbDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -85,7 +86,12 @@ def _bearer(authorization: str | None) -> str:
     return authorization[7:].strip()
 
 
-@router.post("/events", status_code=status.HTTP_201_CREATED, response_model=EventsStored)
+@router.post(
+    "/events",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EventsStored,
+    responses=error_responses(400, 401, 403, 404, 413, 422, 503),
+)
 def post_events(
     batch: EventBatch,
     db: DbDep,

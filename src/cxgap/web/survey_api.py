@@ -18,6 +18,7 @@ from cxgap.store.survey import (
     save_answers,
     submit,
 )
+from cxgap.web._errors import error_responses
 from cxgap.web.deps import DbDep
 from cxgap.web.limits import guard_survey_token
 
@@ -113,7 +114,7 @@ def _out(state: SurveyState) -> SurveyOut:
     return SurveyOut.model_validate(data)
 
 
-@router.get("/health", response_model=HealthOut, tags=["service"])
+@router.get("/health", response_model=HealthOut, tags=["service"], responses=error_responses(503))
 def health(db: DbDep) -> HealthOut:
     """The app runs and its database answers."""
     with db.connect() as conn:
@@ -121,7 +122,9 @@ def health(db: DbDep) -> HealthOut:
     return HealthOut(status="ok", database=db.dialect)
 
 
-@router.get("/surveys/{token}", response_model=SurveyOut)
+@router.get(
+    "/surveys/{token}", response_model=SurveyOut, responses=error_responses(404, 422, 429, 503)
+)
 def get_survey(
     token: str, db: DbDep, draft: Annotated[str | None, Query(max_length=100)] = None
 ) -> SurveyOut:
@@ -129,7 +132,12 @@ def get_survey(
     return _out(open_survey(db, token, draft=draft))
 
 
-@router.post("/surveys/{token}/drafts", response_model=DraftOut, status_code=201)
+@router.post(
+    "/surveys/{token}/drafts",
+    response_model=DraftOut,
+    status_code=201,
+    responses=error_responses(404, 413, 422, 429, 503),
+)
 def new_draft(token: str, db: DbDep) -> DraftOut:
     """A new draft key for one respondent of an anonymous team link; pass it
     as ``draft`` with every later call. (Personal links need none.)"""
@@ -137,7 +145,11 @@ def new_draft(token: str, db: DbDep) -> DraftOut:
     return DraftOut(draft=new_draft_key())
 
 
-@router.put("/surveys/{token}/answers", response_model=SurveyOut)
+@router.put(
+    "/surveys/{token}/answers",
+    response_model=SurveyOut,
+    responses=error_responses(400, 404, 409, 413, 422, 429, 503),
+)
 def put_answers(token: str, body: AnswersIn, db: DbDep) -> SurveyOut:
     """Validate and save answers without submitting (422 lists each problem
     by question key; 409 once the survey was submitted)."""
@@ -145,7 +157,11 @@ def put_answers(token: str, body: AnswersIn, db: DbDep) -> SurveyOut:
     return _out(state)
 
 
-@router.post("/surveys/{token}/submit", response_model=SubmitOut)
+@router.post(
+    "/surveys/{token}/submit",
+    response_model=SubmitOut,
+    responses=error_responses(400, 404, 409, 413, 422, 429, 503),
+)
 def post_submit(token: str, body: AnswersIn, db: DbDep) -> SubmitOut:
     """Save the given answers and submit, exactly once: a repeated or retried
     call returns ``already_answered: true`` and creates nothing."""
