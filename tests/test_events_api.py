@@ -174,4 +174,4 @@ def test_the_schema_documents_every_error_status_of_the_endpoint(
     responses = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/events"]["post"][
         "responses"
     ]
-    assert set(responses) == {"201", "400", "401", "403", "404", "422", "503"}
+    assert set(responses) == {"201", "400", "401", "403", "404", "413", "422", "503"}
