@@ -47,7 +47,6 @@ TOKEN_ROUTE = "a survey link: the unguessable token is the capability (rate-limi
 PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/openapi.json"): "the API's schema: describes routes, holds no data",
     ("GET", "/api/docs"): "the API's documentation page: holds no data",
-    ("GET", "/docs/oauth2-redirect"): "FastAPI's documentation helper page: holds no data",
     ("*", "/static"): "the app's own style sheets and scripts",
     ("GET", "/api/v1/health"): "says the app and its database answer; names no object",
     ("GET", "/"): "redirects to /dashboard",

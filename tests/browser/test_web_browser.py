@@ -200,3 +200,16 @@ def test_anonymous_team_link_in_the_browser(server: Any, open_page: Any) -> None
     w.page.wait_for_selector("h1:text('Thank you')")
     frame = load_frame(server.db, "acme")
     assert list(frame["team"]) == ["billing"]
+
+
+@pytest.mark.parametrize(("name", "size"), [("desktop", (1280, 900)), ("phone", PHONE)])
+def test_api_reference_page_reads_on_desktop_and_phone(
+    server: Any, open_page: Any, name: str, size: tuple[int, int]
+) -> None:
+    w = open_page(*size, mobile=name == "phone")
+    w.page.goto(f"{server.base_url}/api/docs")
+    assert w.page.locator("h2:has-text('POST /api/v1/surveys/{token}/submit')").count() == 1
+    w.shot(f"api-docs-{name}")
+    if name == "phone":
+        width = w.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE[0], "the page scrolls sideways on a phone"

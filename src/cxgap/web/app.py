@@ -19,7 +19,7 @@ from cxgap.ratelimit import RateLimiter, RedisLimiter, open_limiter
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
-from cxgap.web import _errors, dashboard, events_api, survey_api, survey_pages
+from cxgap.web import _errors, api_docs, dashboard, events_api, survey_api, survey_pages
 from cxgap.web._headers import CSP, SecurityHeaders
 from cxgap.web.body_limit import BodyLimit
 
@@ -65,7 +65,8 @@ def create_app(
         version=__version__,
         description="Survey pages for respondents and the JSON API of the same flow.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # Our own reference page (cxgap.web.api_docs): Swagger UI loads from a CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(survey_api.router)
     app.include_router(dashboard.router)
     app.include_router(events_api.router)
+    app.include_router(api_docs.router)
     return app
 
 
