@@ -367,6 +367,46 @@ def test_a_failing_portable_restore_leaves_nothing(
         assert database_is_empty(target)
 
 
+def _without(src: Path, out: Path, member: str) -> Path:
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(out, "w") as b:
+        for item in a.infolist():
+            if item.filename != member:
+                b.writestr(item.filename, a.read(item.filename))
+    return out
+
+
+def test_a_portable_backup_missing_a_table_is_refused_and_nothing_restored(
+    populated: Database, db_url: str, tmp_path: Path
+) -> None:
+    backup_database(populated, tmp_path / "b.zip", portable=True)
+    broken = _without(tmp_path / "b.zip", tmp_path / "broken.zip", "tables/answer.jsonl")
+    with _open(db_url) as target:
+        with pytest.raises(CxgapError, match=r"table answer has 0 rows restored, its manifest"):
+            restore_database(target, broken)
+        assert database_is_empty(target)
+
+
+def test_a_sqlite_backup_whose_rows_differ_from_its_manifest_is_refused_before_restoring(
+    populated: Database, tmp_path: Path
+) -> None:
+    backup_database(populated, tmp_path / "b.zip")
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tmp_path / "b.zip") as a, zipfile.ZipFile(tampered, "w") as b:
+        for item in a.infolist():
+            data = a.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest["tables"]["answer"] += 1
+                data = json.dumps(manifest).encode()
+            b.writestr(item.filename, data)
+    with _open(f"sqlite:///{tmp_path / 'kept.db'}") as target:
+        _populate(target)
+        before = _everything(target)
+        with pytest.raises(CxgapError, match=r"table answer has \d+ rows in database\.sqlite"):
+            restore_database(target, tampered, force=True)
+        assert _everything(target) == before
+
+
 # --- the commands ------------------------------------------------------------------------
 
 

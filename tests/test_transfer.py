@@ -537,3 +537,17 @@ def _holds_a_study(db: Database) -> bool:
     """Whether any study row was stored."""
     with db.connect() as conn:
         return conn.execute(select(t.study.c.id)).first() is not None
+
+
+def test_an_export_missing_a_table_is_refused_and_nothing_is_imported(
+    source: tuple[str, Path], empty_db: Database, tmp_path: Path
+) -> None:
+    _, export = source
+    cut = tmp_path / "cut.zip"
+    with zipfile.ZipFile(export) as a, zipfile.ZipFile(cut, "w") as b:
+        for item in a.infolist():
+            if item.filename != "tables/answer.jsonl":
+                b.writestr(item.filename, a.read(item.filename))
+    with pytest.raises(CxgapError, match=r"cut\.zip: table answer has 0 rows read, its manifest"):
+        import_study(empty_db, cut)
+    assert not _holds_a_study(empty_db)

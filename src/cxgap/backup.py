@@ -49,6 +49,7 @@ from cxgap.store.migrate import current_revision, head_revision, upgrade
 from cxgap.transfer import (
     FORMAT_VERSION,
     Manifest,
+    check_counts,
     check_manifest,
     copy_rows,
     db_reason,
@@ -283,10 +284,11 @@ def restore_database(
         with tempfile.TemporaryDirectory(prefix="cxgap-restore-") as work:
             if manifest.kind == "sqlite":
                 source = _member(archive, "database.sqlite", work, file)
+                _check_sqlite_file(source, manifest, file)
                 if db.dialect == "sqlite":
                     _restore_sqlite(db, source)
                 else:
-                    _restore_from_sqlite_file(db, source, revision, file)
+                    _restore_from_sqlite_file(db, source, revision, file, manifest)
             elif manifest.kind == "pg_dump":
                 if db.dialect != "postgresql":
                     raise CxgapError(
@@ -299,7 +301,7 @@ def restore_database(
                 dump = _member(archive, "database.pgdump", work, file)
                 _restore_pg(db, dump, program)
             elif manifest.kind == "portable":
-                _restore_rows(db, revision, lambda tb: read_rows(archive, tb, file), file)
+                _restore_rows(db, revision, lambda tb: read_rows(archive, tb, file), file, manifest)
             else:
                 raise CxgapError(f"{file}: unknown backup kind {manifest.kind!r}")
     db.engine.dispose()  # connections opened before the restore may cache the old schema
@@ -353,7 +355,26 @@ def _restore_sqlite(db: Database, source: Path) -> None:
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
-def _restore_from_sqlite_file(db: Database, source: Path, revision: str, file: str) -> None:
+def _check_sqlite_file(source: Path, manifest: Manifest, file: str) -> None:
+    """Refuse a SQLite backup file that does not hold the rows its manifest
+    counted, before anything in the target is replaced."""
+    try:
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            found = {
+                name: int(conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0])
+                for name in manifest.tables
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise CxgapError(f"{file}: database.sqlite is damaged ({exc})") from None
+    check_counts(manifest, found, file=file, what="in database.sqlite")
+
+
+def _restore_from_sqlite_file(
+    db: Database, source: Path, revision: str, file: str, manifest: Manifest
+) -> None:
     settings = Settings.load(database_url=f"sqlite:///{source}")
     with Database.open(settings) as backup_db, backup_db.connect() as conn:
 
@@ -362,7 +383,7 @@ def _restore_from_sqlite_file(db: Database, source: Path, revision: str, file: s
             for r in result.mappings():
                 yield {k: decode_value(tb, k, encode_value(v)) for k, v in r.items()}
 
-        _restore_rows(db, revision, rows, file)
+        _restore_rows(db, revision, rows, file, manifest)
 
 
 def _restore_rows(
@@ -370,8 +391,10 @@ def _restore_rows(
     revision: str,
     rows: Callable[[Table], Iterator[dict[str, Any]]],
     file: str,
+    manifest: Manifest,
 ) -> None:
-    """Insert every table's rows, ids kept, in one transaction."""
+    """Insert every table's rows, ids kept, in one transaction; refused (and
+    rolled back) when a table's rows differ from the manifest's count."""
     if revision != head_revision():
         raise CxgapError(
             f"{file} is at schema revision {revision}; a row-by-row restore needs "
@@ -388,14 +411,18 @@ def _restore_rows(
     with db.begin() as conn:
         for tb in reversed(TABLES):
             conn.execute(delete(tb))
+        found: dict[str, int] = {}
         for tb in TABLES:
             batch: list[dict[str, Any]] = []
+            found[tb.name] = 0
             for row in rows(tb):
                 batch.append(row)
+                found[tb.name] += 1
                 if len(batch) >= CHUNK:
                     _insert_rows(conn, tb, batch, file)
                     batch = []
             _insert_rows(conn, tb, batch, file)
+        check_counts(manifest, found, file=file, what="restored")
         if db.dialect == "postgresql":
             for tb in TABLES:
                 conn.execute(

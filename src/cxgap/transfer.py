@@ -221,6 +221,29 @@ def check_manifest(manifest: Manifest, *, expected: str, file: str) -> None:
         )
 
 
+def check_counts(manifest: Manifest, found: dict[str, int], *, file: str, what: str) -> None:
+    """Refuse a file whose tables do not hold the rows its manifest counted
+    (a member lost or cut short): raised inside the caller's transaction, so
+    nothing is written.
+
+    >>> m = Manifest(format="x", format_version=1, cxgap_version="0", schema_revision=None,
+    ...              created_at="", tables={"study": 1, "answer": 3})
+    >>> check_counts(m, {"study": 1, "answer": 3}, file="f.zip", what="restored")
+    >>> try:
+    ...     check_counts(m, {"study": 1, "answer": 0}, file="f.zip", what="restored")
+    ... except CxgapError as exc:
+    ...     print(str(exc)[:60])
+    f.zip: table answer has 0 rows restored, its manifest counts
+    """
+    for name, expected in manifest.tables.items():
+        got = found.get(name, 0)
+        if got != expected:
+            raise CxgapError(
+                f"{file}: table {name} has {got:,} rows {what}, its manifest counts "
+                f"{expected:,}: the file is incomplete or damaged, and nothing was written"
+            )
+
+
 def read_manifest(archive: zipfile.ZipFile, file: str) -> Manifest:
     """The manifest of an export or backup zip, validated."""
     try:
@@ -484,11 +507,13 @@ class _Importer:
         self.inserted: dict[str, int] = {tb.name: 0 for tb in STUDY_TABLES}
         self.kept = {"account": 0, "interaction_event": 0}
         self.kept_accounts: set[int] = set()
+        self.read: dict[str, int] = {tb.name: 0 for tb in STUDY_TABLES}
 
     def table(self, archive: zipfile.ZipFile, table: Table) -> None:
         batch: list[dict[str, Any]] = []
         for row in read_rows(archive, table, self.file):
             batch.append(row)
+            self.read[table.name] += 1
             if len(batch) >= CHUNK:
                 self.batch(table, batch)
                 batch = []
@@ -606,6 +631,7 @@ def import_study(
             importer = _Importer(conn, file, progress)
             for table in STUDY_TABLES:
                 importer.table(archive, table)
+            check_counts(manifest, importer.read, file=file, what="read")
             if importer.inserted["study"] != 1:
                 raise CxgapError(
                     f"{file} holds {importer.inserted['study']} studies, expected exactly one"
