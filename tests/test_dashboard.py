@@ -200,13 +200,13 @@ def test_bad_action_values_are_clear_errors(two_orgs: Any) -> None:
         token = csrf_of(client.get("/dashboard/studies/acme/actions").text)
         r = client.post(url, data={"csrf_token": token, "status": "done", "due_on": "31/03"})
         # The plan again, the problem beside the field, what was entered kept.
-        assert r.status_code == 422
+        assert r.status_code == 200
         aid = ids["acme"]
         assert f'<p class="dash-field-error" id="due-{aid}-error">' in r.text
         assert "Expected a date YYYY-MM-DD (got “31/03”)." in r.text
         assert f'id="due-{aid}" name="due_on" type="date" value="31/03"' in r.text
         r = client.post(url, data={"csrf_token": token, "status": "finished"})
-        assert r.status_code == 422 and f'id="status-{aid}-error"' in r.text
+        assert r.status_code == 200 and f'id="status-{aid}-error"' in r.text
         assert "Expected one of proposed, accepted, in_progress, done, dropped" in r.text
     assert list_actions(db, "acme")[0].status == "proposed"
 

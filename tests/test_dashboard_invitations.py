@@ -120,7 +120,7 @@ def test_problems_of_the_file_name_row_and_column(
     db, _ = acme
     bad = "email,segment\nann@example.com,top\nnot-an-address,top\ncid@example.com,vip\n"
     r = _upload(owner, bad, name="C:\\Users\\cx\\list.csv")
-    assert r.status_code == 422
+    assert r.status_code == 200
     assert "No link was created" in r.text
     assert (
         "list.csv, row 3, column &#39;email&#39;: Expected an e-mail address "
@@ -129,12 +129,15 @@ def test_problems_of_the_file_name_row_and_column(
     assert "Users" not in r.text  # never a path of the user's machine
     assert 'aria-invalid="true"' in r.text
     r = _upload(owner, "email,segment\nann@example.com,vip\n")
-    assert r.status_code == 422
-    assert "contacts.csv, row 2, column &#39;segment&#39;: Expected one of" in r.text
+    assert r.status_code == 200
+    assert (
+        "contacts.csv, row 2, column &#39;segment&#39;: Expected one of defected, new, other, top "
+        "(got “vip”)." in r.text
+    )
     r = _upload(owner, "email\nann@example.com\n", name="contacts.pdf")
-    assert r.status_code == 422 and "a CSV or XLSX file" in r.text
+    assert r.status_code == 200 and "a CSV or XLSX file" in r.text
     r = _upload(owner, CONTACTS, audience="board")
-    assert r.status_code == 422 and "one of leadership, staff, customer" in r.text
+    assert r.status_code == 200 and "one of leadership, staff, customer" in r.text
     assert _invitations(db) == 0
 
 
@@ -152,9 +155,9 @@ def test_an_anonymous_team_link(acme: tuple[Database, str], owner: TestClient) -
         "staff",
     )
     r = owner.post(f"{PAGE}/anonymous", data={**form, "team": "canteen"})
-    assert r.status_code == 422 and "got “canteen”" in r.text
+    assert r.status_code == 200 and "got “canteen”" in r.text
     r = owner.post(f"{PAGE}/anonymous", data={**form, "audience": "customer", "team": "support"})
-    assert r.status_code == 422 and "staff or leadership" in r.text
+    assert r.status_code == 200 and "staff or leadership" in r.text
 
 
 def test_reminders_give_a_new_link_to_those_who_have_not_answered(
@@ -176,7 +179,7 @@ def test_reminders_give_a_new_link_to_those_who_have_not_answered(
     earlier = open_survey(db, first[1]["link"].rsplit("/", 1)[1]).link
     assert earlier.respondent_id == row["respondent_id"]
     r = owner.post(f"{PAGE}/reminders", data={**form, "wave": ""})
-    assert r.status_code == 422 and "Expected the wave to remind about." in r.text
+    assert r.status_code == 200 and "Expected the wave to remind about." in r.text
 
 
 def test_links_are_e_mailed_when_an_smtp_server_is_set(

@@ -82,7 +82,7 @@ def test_a_new_segment_and_new_labels_are_saved(acme: Any, owner: TestClient) ->
     r = owner.post(f"{SETUP}/segments", data={**_form(owner), **rows}, follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == f"{SETUP}?saved=segments#segments"
-    assert "Segments saved." in owner.get(r.headers["location"]).text
+    assert "Customer segments saved." in owner.get(r.headers["location"]).text
     after = load_study(db, "acme")
     assert after.segments[0].label == "Top 20 accounts"
     assert (after.segments[-1].key, after.segments[-1].description) == (
@@ -106,7 +106,7 @@ def test_a_bad_value_is_shown_beside_its_field_and_nothing_is_saved(
     rows["description"].append("")
     rows["weight"].append("2")
     r = owner.post(f"{SETUP}/moments", data={**_form(owner), **rows})
-    assert r.status_code == 422
+    assert r.status_code == 200
     n = len(before.moments) + 1
     assert '<p class="dash-field-error" id="moments-2-weight-error">' in r.text
     assert f'<p class="dash-field-error" id="moments-{n}-key-error">' in r.text
@@ -139,7 +139,7 @@ def test_waves_are_added_and_renamed(acme: Any, owner: TestClient) -> None:
     assert r.status_code == 303
     bad = {"key": "w3", "label": "", "opens": "2027-05-01", "closes": "2027-04-01"}
     r = owner.post(f"{SETUP}/waves/add", data={**_form(owner), **bad})
-    assert r.status_code == 422
+    assert r.status_code == 200
     assert 'id="new_wave-3-label-error"' in r.text and 'id="new_wave-3-closes-error"' in r.text
     assert 'value="2027-04-01"' in r.text
     rows = {"key": ["w1", "w2"], "label": ["Autumn", "Spring"], "opens": ["", ""]}
@@ -179,7 +179,7 @@ def test_promise_title_and_threshold(acme: Any) -> None:
     with TestClient(app) as client:
         sign_in(client, "ann@example.com")
         r = client.post(f"{SETUP}/anonymity", data={**_form(client), "anonymity_threshold": "0"})
-        assert r.status_code == 422 and 'id="anonymity-anonymity_threshold-error"' in r.text
+        assert r.status_code == 200 and 'id="anonymity-anonymity_threshold-error"' in r.text
         r = client.post(f"{SETUP}/anonymity", data={**_form(client), "anonymity_threshold": "7"})
         assert r.status_code == 200
     assert load_study(db, "acme").anonymity_threshold == 7
@@ -188,6 +188,8 @@ def test_promise_title_and_threshold(acme: Any) -> None:
 def test_a_question_is_added_edited_moved_and_removed(acme: Any, owner: TestClient) -> None:
     _, db = acme
     url = f"{SETUP}/new-question"
+    blank = owner.get(url).text
+    assert '<textarea id="q-items" name="items"' in blank and "built-in method" not in blank
     question = {
         "question_key": "choice.onboarding",
         "text": "How was your first month?",
@@ -241,13 +243,13 @@ def test_a_refused_question_keeps_what_was_typed(acme: Any, owner: TestClient) -
         "factor": "speed",
     }
     r = owner.post(url, data={**_form(owner, url), **bad})
-    assert r.status_code == 422
+    assert r.status_code == 200
     for field in ("scale_max", "factor"):
         assert f'<p class="dash-field-error" id="q-{field}-error">' in r.text, field
     assert "Would you call us excellent?</textarea>" in r.text and 'value="one"' in r.text
     taken = {**bad, "question_key": "ltr", "scale_max": "10", "factor": ""}
     r = owner.post(url, data={**_form(owner, url), **taken})
-    assert r.status_code == 422 and "a key no other question uses" in r.text
+    assert r.status_code == 200 and "a key no other question uses" in r.text
     assert load_study(db, "acme") == before
 
 
@@ -259,7 +261,7 @@ def test_a_stale_page_does_not_overwrite_a_newer_save(acme: Any) -> None:
         old = _form(ada)  # ada opened the page first
         assert ann.post(f"{SETUP}/promise", data={**_form(ann), "text": "Ann's"}).status_code == 200
         r = ada.post(f"{SETUP}/promise", data={**old, "text": "Ada's"})
-        assert r.status_code == 409
+        assert r.status_code == 200
         assert "changed by someone else" in r.text and "Ada&#39;s</textarea>" in r.text
         # Sent again from the page she now sees (the new revision), it is saved.
         again = re.search(r'name="revision" value="(\d+)"', r.text)
@@ -334,12 +336,12 @@ def test_answered_waves_and_questions_cannot_be_removed(
         "remove": ["w1"],
     }
     r = client.post(f"{url}/waves", data={**_form(client, url), **rows})
-    assert r.status_code == 422
+    assert r.status_code == 200
     assert '<p class="dash-field-error" id="waves-1-remove-error">' in r.text
     n = counts.responses_per_wave["w1"]
     assert f"Wave w1 holds {n} response(s): it cannot be removed." in r.text
     r = client.post(f"{url}/questions/ltr/remove", data=_form(client, url))
-    assert r.status_code == 422
+    assert r.status_code == 200
     assert f"Question ltr holds {counts.answers_per_question['ltr']} answer(s)" in r.text
     # Renaming an answered question is removing its key: refused beside the key.
     edit = f"{url}/questions/open.well"
@@ -352,6 +354,6 @@ def test_answered_waves_and_questions_cannot_be_removed(
     }
     r = client.post(edit, data=form)
     assert (
-        r.status_code == 422 and 'id="q-key-error"' in r.text and "its key cannot change" in r.text
+        r.status_code == 200 and 'id="q-key-error"' in r.text and "its key cannot change" in r.text
     )
     assert load_study(db, "demo") == study

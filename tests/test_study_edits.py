@@ -42,6 +42,7 @@ def test_labels_change_and_a_new_row_is_added_at_its_place(study: StudyDefinitio
     rows[0] = ItemRow("top", "Top 20 accounts", "Most revenue")
     rows.append(ItemRow(" partners ", " Partner-led ", ""))
     rows.append(ItemRow(""))  # the empty "add" row of the form
+    rows.append(ItemRow("", weight="1"))  # a weight alone adds nothing
     new = edits.edit_items(study, "segments", rows)
     assert [s.key for s in new.segments] == [*[s.key for s in study.segments], "partners"]
     assert (new.segments[0].label, new.segments[0].description) == (

@@ -82,9 +82,8 @@ class ItemRow:
     remove: bool = False
 
     def blank(self) -> bool:
-        return not any(
-            x.strip() for x in (self.key, self.label, self.description, self.weight, self.lexicon)
-        )
+        """An "add" row left empty (a weight alone adds nothing)."""
+        return not any(x.strip() for x in (self.key, self.label, self.description, self.lexicon))
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,6 @@ def _plan_page(
             "errors": errors or {},
             "tab": "actions",
         },
-        status=422 if errors else 200,
     )
 
 
@@ -190,7 +189,6 @@ def _form_page(
             "errors": errors or {},
             "tab": "actions",
         },
-        status=422 if errors else 200,
     )
 
 

@@ -99,7 +99,6 @@ def _responses_page(
             "errors": errors or [],
             "tab": "responses",
         },
-        status=422 if errors else 200,
     )
 
 

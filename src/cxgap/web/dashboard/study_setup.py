@@ -77,9 +77,10 @@ def _setup_page(
     section: str | None = None,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
-    status: int = 200,
 ) -> Response:
-    """The set-up page; a refused ``section`` shows ``values`` and ``errors``."""
+    """The set-up page; a refused ``section`` shows ``values`` and ``errors``
+    (an ordinary page, as the survey shows a section again: the browser shows
+    it, it does not report a failed load)."""
     study = load_study(db, ref.slug)
     counts = answer_counts(db, ref.slug)
     tables = {s: _table_rows(study, s) for s in (*edits.ITEM_SECTIONS, "waves")}
@@ -118,7 +119,6 @@ def _setup_page(
             "saved": request.query_params.get("saved"),
             "tab": "setup",
         },
-        status=status,
     )
 
 
@@ -157,7 +157,6 @@ def _save(
             section=section,
             values=values,
             errors=field_errors(exc),
-            status=422,
         )
     except StudyInUseError as exc:
         errors = in_use(exc) if in_use is not None else {}
@@ -171,7 +170,6 @@ def _save(
             section=section,
             values=values,
             errors=errors,
-            status=422,
         )
     except ConflictError as exc:
         return _setup_page(
@@ -183,7 +181,6 @@ def _save(
             section=section,
             values=values,
             errors={"": f"{exc}. Your values are kept below: check them and save again."},
-            status=409,
         )
     forget_overviews(request, ref.slug)
     anchor = {"question": "questions", "new_wave": "waves"}.get(section, section)
@@ -563,7 +560,6 @@ def _question_page(
     original: str | None,
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
-    status: int = 200,
 ) -> Response:
     study = load_study(db, ref.slug)
     answered = answer_counts(db, ref.slug).answers_per_question.get(original or "", 0)
@@ -586,7 +582,6 @@ def _question_page(
             "revision": study_revision(db, ref.slug),
             "tab": "setup",
         },
-        status=status,
     )
 
 
@@ -665,15 +660,13 @@ def _save_question(
         )
     except (InputError, StudyInUseError, ConflictError) as exc:
         if isinstance(exc, InputError):
-            errors, status = field_errors(exc), 422
+            errors = field_errors(exc)
         elif isinstance(exc, StudyInUseError):
             errors = {
                 "key": f"Question {exc.key} holds {exc.count} answer(s): its key cannot change."
             }
-            status = 422
         else:
             errors = {"": f"{exc}. Your values are kept below: check them and save again."}
-            status = 409
         return _question_page(
             request,
             db,
@@ -683,7 +676,6 @@ def _save_question(
             original=original,
             values=values,
             errors=errors,
-            status=status,
         )
     forget_overviews(request, ref.slug)
     anchor = f"q-{edit.key.strip()}".replace(".", "-")
@@ -841,7 +833,6 @@ def _question_list_edit(
             section="questions",
             values={},
             errors={f"q:{key}": message},
-            status=409 if isinstance(exc, ConflictError) else 422,
         )
     forget_overviews(request, ref.slug)
     anchor = f"q-{key}".replace(".", "-")

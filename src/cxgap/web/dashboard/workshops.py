@@ -139,9 +139,7 @@ def add_workshop_sheet(
             else f"Expected {p.expected}"
             for p in exc.problems
         ]
-        return _workshops_page(
-            request, db, templates, user, ref, values=values, errors=errors, status=422
-        )
+        return _workshops_page(request, db, templates, user, ref, values=values, errors=errors)
     name = group.strip()
     if not result.written:
         return RedirectResponse(
