@@ -228,8 +228,10 @@ def edit_items(
     ...     edit_items(study, "factors", [ItemRow("empathy", "Empathy", remove=True)])
     ... except InputError as exc:
     ...     p = exc.problems[0]
-    ...     print(p.row, p.column, p.expected.split(":")[0])
-    1 remove a factor no question uses (used by perf.empathy, imp.empathy, rank)
+    ...     print(p.row, p.column, p.expected.split(" (used by")[0])
+    ...     print(p.expected.split("used by ")[1].split(")")[0])
+    1 remove a factor nothing else refers to
+    perf.empathy, imp.empathy, rank, defection reason uncaring_staff
     """
     if section not in ITEM_SECTIONS:
         raise ValueError(f"unknown section {section!r}")
@@ -253,7 +255,7 @@ def edit_items(
                         number,
                         "remove",
                         key,
-                        f"a {singular} no question uses (used by {', '.join(users)}): "
+                        f"a {singular} nothing else refers to (used by {', '.join(users)}): "
                         "remove or change those first",
                     )
                 )
