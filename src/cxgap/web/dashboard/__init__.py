@@ -5,7 +5,8 @@ Every route takes :data:`~cxgap.web.auth.CurrentUser` (pages) or
 every study route looks the study up *within the user's organisations*, so
 a study of another organisation is a 404 that names nothing. One router
 module per resource: :mod:`.overview` (the studies and the overview),
-:mod:`.accounts`, :mod:`.actions`, :mod:`.study_setup`, :mod:`.invitations`
+:mod:`.accounts`, :mod:`.actions`, :mod:`.study_setup` (and its
+:mod:`.setup_questions`), :mod:`.invitations`
 (and response rates), :mod:`.workshops`; shared helpers in :mod:`._common`.
 """
 
@@ -22,6 +23,7 @@ from cxgap.web.dashboard import (
     actions,
     invitations,
     overview,
+    setup_questions,
     study_setup,
     workshops,
 )
@@ -56,5 +58,5 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(include_in_schema=False, lifespan=_lifespan)
 router.include_router(auth.router)
-for _module in (overview, accounts, actions, study_setup, invitations, workshops):
+for _module in (overview, accounts, actions, study_setup, setup_questions, invitations, workshops):
     router.include_router(_module.router)
