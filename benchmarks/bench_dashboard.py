@@ -82,6 +82,9 @@ def main() -> None:
                     "/dashboard/studies/demo/actions",
                     "/dashboard/studies/demo/responses",
                     "/dashboard/studies/demo/setup",
+                    "/dashboard/studies/demo/setup/questions/perf.resolution",
+                    "/dashboard/studies/demo/actions/candidates",
+                    "/dashboard/studies/demo/actions/new",
                 ]
                 for page in pages:
                     times = []

@@ -105,13 +105,13 @@ def test_bad_sheets_are_refused_with_the_reason(two_orgs: Any) -> None:
         sign_in(client, "ann@example.com")
         token = csrf_of(client.get(URL).text)
         no_group = client.post(URL, data={**SHEET, "group": "  ", "csrf_token": token})
-        assert no_group.status_code == 422 and "Group name: expected a group name" in no_group.text
+        assert no_group.status_code == 200 and "Group name: expected a group name" in no_group.text
         empty = {"group": "Board B", "wave": "w1", "csrf_token": token}
         r = client.post(URL, data=empty)
-        assert r.status_code == 422 and "at least one" in r.text
+        assert r.status_code == 200 and "at least one" in r.text
         assert 'value="Board B"' in r.text  # the form keeps what was typed
         long = client.post(URL, data={**SHEET, "improve": "x" * 6000, "csrf_token": token})
-        assert long.status_code == 422 and "at most 5000 characters" in long.text
+        assert long.status_code == 200 and "at most 5000 characters" in long.text
         assert (
             client.post(URL, data={**SHEET, "wave": "w9", "csrf_token": token}).status_code == 422
         )

@@ -260,7 +260,7 @@ def test_action_plan_add_list_update(acme: Database) -> None:
     assert updated.status == "in_progress"
     stored = {x.id: x for x in list_actions(acme, "acme")}[a.id]
     assert stored.owner == "Head of Support" and stored.due_on == date(2026, 12, 1)
-    with pytest.raises(CxgapError, match="unknown factor"):
+    with pytest.raises(CxgapError, match="column 'factor': got 'nope', expected one of personal"):
         add_action(acme, "acme", ActionItem(title="x", factor="nope"))
     with pytest.raises(NotFoundError):
         update_action(acme, "acme", 9999, status="done")

@@ -28,6 +28,14 @@ class NotFoundError(CxgapError):
     """A named object (study, wave, account, ...) does not exist."""
 
 
+class AccessDeniedError(CxgapError):
+    """The user's role does not allow what they asked (a viewer editing)."""
+
+
+class ConflictError(CxgapError):
+    """Someone else changed the object since it was read: nothing was saved."""
+
+
 class StudyFileError(CxgapError):
     """A study definition file is invalid.
 
@@ -40,6 +48,20 @@ class StudyFileError(CxgapError):
         self.expected = expected
         where = f"{file}: {path}" if path else file
         super().__init__(f"{where}: {expected}")
+
+
+class StudyInUseError(StudyFileError):
+    """A change would remove a wave or question that holds answers.
+
+    ``section`` is ``"waves"`` or ``"questions"``, ``key`` the wave or
+    question and ``count`` its responses or answers.
+    """
+
+    def __init__(self, file: str, section: str, key: str, count: int, what: str) -> None:
+        self.section = section
+        self.key = key
+        self.count = count
+        super().__init__(file, section, what)
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,21 @@ beyond loading the tidy data and handing it to :mod:`cxgap.analysis`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
-from cxgap.analysis.actions import candidate_actions
+from cxgap.analysis.actions import ActionPlan, CandidateAction, candidate_actions
 from cxgap.analysis.alerts import AlertsResult, threshold_alerts
 from cxgap.analysis.ledger import score_events
 from cxgap.analysis.priorities import PrioritiesResult, analyze_priorities
 from cxgap.analysis.risk import AccountDetail, account_detail, ledger_report
 from cxgap.analysis.study import Step, StudyAnalysis, analyze_study
-from cxgap.errors import CxgapError, NotFoundError
+from cxgap.errors import ConflictError, CxgapError, NotFoundError
 from cxgap.store.accounts import load_accounts, load_events, load_interviews
-from cxgap.store.actions import ActionItem, add_action, list_actions
+from cxgap.store.actions import ActionItem, add_action, list_actions, parse_action
 from cxgap.store.db import Database
 from cxgap.store.frames import load_frame
 from cxgap.store.migrate import ensure_schema
@@ -82,6 +84,18 @@ def priorities(
     )
 
 
+def _item_of(cand: CandidateAction, wave: str) -> dict[str, Any]:
+    """A candidate as the fields of a plan item (its evidence kept as JSON)."""
+    return {
+        "title": cand.title,
+        "factor": cand.factor,
+        "touchpoint": cand.touchpoint,
+        "baseline_wave": wave,
+        "priority": cand.priority,
+        "evidence": cand.evidence.model_dump(mode="json"),
+    }
+
+
 def propose_actions(
     db: Database, slug: str, *, wave: str | None = None, top: int = 5
 ) -> list[ActionItem]:
@@ -89,30 +103,48 @@ def propose_actions(
     ``proposed`` items carrying their evidence; candidates already in the
     plan (same factor and touchpoint) are skipped."""
     ensure_schema(db, create=False)
+    plan, fresh = open_candidates(db, slug, wave=wave)
+    return [add_action(db, slug, ActionItem(**_item_of(c, plan.wave))) for c in fresh[:top]]
+
+
+def open_candidates(
+    db: Database, slug: str, *, wave: str | None = None
+) -> tuple[ActionPlan, list[CandidateAction]]:
+    """The ranked candidate actions of ``wave`` (default: the latest with
+    answers), and those of them not yet in the plan (same factor and
+    touchpoint), highest priority first."""
     study = load_study(db, slug)
     plan = candidate_actions(study, load_frame(db, slug), wave)
     existing = {(a.factor, a.touchpoint) for a in list_actions(db, slug)}
-    added: list[ActionItem] = []
-    for cand in plan.actions:
-        if len(added) >= top:
-            break
-        if (cand.factor, cand.touchpoint) in existing:
-            continue
-        added.append(
-            add_action(
-                db,
-                slug,
-                ActionItem(
-                    title=cand.title,
-                    factor=cand.factor,
-                    touchpoint=cand.touchpoint,
-                    baseline_wave=plan.wave,
-                    priority=cand.priority,
-                    evidence=cand.evidence.model_dump(mode="json"),
-                ),
-            )
-        )
-    return added
+    fresh = [c for c in plan.actions if (c.factor, c.touchpoint) not in existing]
+    return plan, fresh
+
+
+def adopt_candidate(
+    db: Database,
+    slug: str,
+    key: str,
+    *,
+    wave: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> ActionItem:
+    """Add the candidate action ``key`` (``factor.touchpoint``) to the plan with
+    its priority, baseline wave and evidence, as computed now (never as a
+    form sent it); ``changes`` set the other fields (title, description,
+    owner, due_on, status). Validated as :func:`~cxgap.store.actions.parse_action`
+    validates every item; refused when the plan already holds that factor
+    and touchpoint."""
+    plan, fresh = open_candidates(db, slug, wave=wave)
+    found = {c.key: c for c in fresh}.get(key)
+    if found is None:
+        known = {c.key for c in plan.actions}
+        if key in known:
+            raise ConflictError(f"the plan already holds an action for {key!r}")
+        raise NotFoundError(f"study {slug!r} has no candidate action {key!r}")
+    data = {**_item_of(found, plan.wave), **(changes or {})}
+    for fixed in ("factor", "touchpoint", "baseline_wave", "priority", "evidence"):
+        data[fixed] = _item_of(found, plan.wave)[fixed]
+    return add_action(db, slug, parse_action(data, load_study(db, slug)))
 
 
 def _ledger_inputs(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,16 +12,15 @@ from typer.core import TyperGroup
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, err_console, settings_from
 from cxgap.errors import ConfigError
-from cxgap.exports import neutralise_cell
 from cxgap.invite.contacts import read_contacts
-from cxgap.invite.mail import invitation_message, send_messages
+from cxgap.invite.links import links_csv
+from cxgap.invite.mail import send_links
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.invitations import (
     IssuedLink,
     create_anonymous_link,
     create_invitations,
-    mark_sent,
     reissue_unanswered,
 )
 from cxgap.store.migrate import ensure_schema
@@ -61,8 +58,6 @@ OutOption = Annotated[
     typer.Option("--out", help="Write the links as CSV for a mail merge (default: print them)."),
 ]
 
-CSV_COLUMNS = ["respondent_id", "name", "email", "audience", "segment", "team", "wave", "link"]
-
 
 def _settings(db: str | None, base_url: str | None) -> Settings:
     settings = settings_from(db)
@@ -72,62 +67,31 @@ def _settings(db: str | None, base_url: str | None) -> Settings:
 
 
 def _write_links(links: list[IssuedLink], base_url: str, out: Path | None) -> None:
-    """The links as a mail-merge CSV. Names, e-mails and ids come from the
-    contacts file: every cell is neutralised against formula injection."""
-    buffer = io.StringIO()
-    # CRLF rows (RFC 4180), so that a cell holding a line break is quoted.
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for link in links:
-        cells = [
-            link.respondent_id,
-            link.name,
-            link.email,
-            link.audience,
-            link.segment,
-            link.team,
-            link.wave,
-            link.url(base_url),
-        ]
-        writer.writerow(["" if c is None else neutralise_cell(c) for c in cells])
+    text = links_csv(links, base_url)
     if out is None:
-        typer.echo(buffer.getvalue(), nl=False)
+        typer.echo(text, nl=False)
     else:
         # UTF-8 with a BOM: Excel and mail-merge tools open it with the right accents.
-        out.write_text(buffer.getvalue(), encoding="utf-8-sig")
+        out.write_text(text, encoding="utf-8-sig")
         err_console.print(f"Wrote {len(links)} link(s) to {out} (keep it private).")
 
 
 def _send(
     settings: Settings, database: Database, slug: str, links: list[IssuedLink], reminder: bool
 ) -> None:
-    if not settings.smtp_from:
-        raise ConfigError("no sender address: set CXGAP_SMTP_FROM to send invitations")
     study = load_study(database, slug)
-    messages = [
-        invitation_message(
-            link,
-            sender=settings.smtp_from,
-            base_url=settings.base_url,
+    total = sum(1 for link in links if link.email)
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("Sending", total=total)
+        sent = send_links(
+            settings,
+            database,
+            links,
             study_name=study.name,
             reminder=reminder,
+            on_sent=lambda _: progress.advance(task),
         )
-        for link in links
-        if link.email
-    ]
-    sent_ids: list[int] = []
-    try:
-        with Progress(console=err_console, transient=True) as progress:
-            task = progress.add_task("Sending", total=len(messages))
-
-            def done(i: int) -> None:
-                sent_ids.append(links[i].invitation_id)
-                progress.advance(task)
-
-            send_messages(settings, messages, on_sent=done)
-    finally:
-        mark_sent(database, sent_ids)
-    err_console.print(f"Sent {len(sent_ids)} e-mail(s) through {settings.smtp_host}.")
+    err_console.print(f"Sent {sent} e-mail(s) through {settings.smtp_host}.")
 
 
 @invite_app.command("create")

@@ -9,8 +9,10 @@ underscores (``E-mail``, ``Email address``, ``Respondent ID`` work).
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Hashable
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePath
 from typing import Any
 
 import pandas as pd
@@ -100,4 +102,54 @@ def read_contacts(path: str | Path) -> list[Contact]:
     return contacts
 
 
-__all__ = ["read_contacts"]
+#: The largest contacts file accepted from a browser (about 100,000 rows).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+
+
+def upload_name(filename: str) -> str:
+    r"""The name of an uploaded file without any folder a browser sent.
+
+    >>> upload_name("C:\\Users\\me\\list.csv"), upload_name("")
+    ('list.csv', 'contacts.csv')
+    """
+    return PurePath(filename.replace("\\", "/")).name or "contacts.csv"
+
+
+def read_contacts_upload(data: bytes, filename: str) -> list[Contact]:
+    r"""The contacts of an uploaded file, read as :func:`read_contacts` reads
+    a file given to ``cxgap invite --contacts``; problems name the file as
+    the user called it (its name only, never a path of this machine).
+
+    Examples
+    --------
+    >>> [c.email for c in read_contacts_upload(b"Email,Name\nann@example.com,Ann\n", "a.csv")]
+    ['ann@example.com']
+    >>> try:
+    ...     read_contacts_upload(b"email\nnot-an-address\n", "C:\\Users\\me\\list.csv")
+    ... except InputError as exc:
+    ...     print(exc)
+    list.csv, row 2, column 'email': got 'not-an-address', expected an e-mail address
+    """
+    name = upload_name(filename)
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InputError(
+            [Problem(name, None, None, None, "a CSV or XLSX file (.csv, .tsv, .txt or .xlsx)")]
+        )
+    if not data:
+        raise InputError([Problem(name, None, None, None, "a file with a header row and contacts")])
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(
+            [Problem(name, None, None, None, f"at most {MAX_UPLOAD_BYTES // 2**20} MB")]
+        )
+    with tempfile.TemporaryDirectory(prefix="cxgap-contacts-") as work:
+        path = Path(work) / f"contacts{suffix}"
+        path.write_bytes(data)
+        try:
+            return read_contacts(path)
+        except InputError as exc:
+            raise InputError([replace(p, file=name) for p in exc.problems]) from None
+
+
+__all__ = ["MAX_UPLOAD_BYTES", "read_contacts", "read_contacts_upload", "upload_name"]

@@ -14,7 +14,8 @@ from email.utils import formataddr, make_msgid
 
 from cxgap.errors import ConfigError, CxgapError
 from cxgap.settings import Settings
-from cxgap.store.invitations import IssuedLink
+from cxgap.store.db import Database
+from cxgap.store.invitations import IssuedLink, mark_sent
 
 TIMEOUT_S = 30
 
@@ -89,4 +90,47 @@ def send_messages(
     return sent
 
 
-__all__ = ["MailError", "invitation_message", "send_messages"]
+def can_send(settings: Settings) -> bool:
+    """Whether ``settings`` name an SMTP server and a sender address."""
+    return bool(settings.smtp_host and settings.smtp_from)
+
+
+def send_links(
+    settings: Settings,
+    db: Database,
+    links: Sequence[IssuedLink],
+    *,
+    study_name: str,
+    reminder: bool = False,
+    on_sent: Callable[[int], None] | None = None,
+) -> int:
+    """E-mail each personal link and record which went out (even when a
+    later message fails, :class:`MailError`); return how many were sent."""
+    if not settings.smtp_from:
+        raise ConfigError("no sender address: set CXGAP_SMTP_FROM to send invitations")
+    personal = [link for link in links if link.email]
+    messages = [
+        invitation_message(
+            link,
+            sender=settings.smtp_from,
+            base_url=settings.base_url,
+            study_name=study_name,
+            reminder=reminder,
+        )
+        for link in personal
+    ]
+    sent_ids: list[int] = []
+
+    def done(i: int) -> None:
+        sent_ids.append(personal[i].invitation_id)
+        if on_sent:
+            on_sent(i)
+
+    try:
+        send_messages(settings, messages, on_sent=done)
+    finally:
+        mark_sent(db, sent_ids)
+    return len(sent_ids)
+
+
+__all__ = ["MailError", "can_send", "invitation_message", "send_links", "send_messages"]

@@ -8,10 +8,11 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, insert, select, update
 
-from cxgap.errors import CxgapError, NotFoundError
+from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_study, study_id
+from cxgap.study.model import StudyDefinition
 
 Status = Literal["proposed", "accepted", "in_progress", "done", "dropped"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -35,29 +36,92 @@ class ActionItem(BaseModel):
     status: Status = "proposed"
 
 
-def parse_action(data: dict[str, Any]) -> ActionItem:
-    """Validate an action item; a :class:`CxgapError` names the field and the problem."""
+#: Optional text fields a form sends as "" when left empty.
+_OPTIONAL = ("factor", "touchpoint", "baseline_wave", "owner", "due_on", "priority")
+
+
+def _expected(field: str, message: str) -> str:
+    """What a field takes, in words a user understands."""
+    if field == "title":
+        return "a title of 1 to 300 characters"
+    if field == "due_on":
+        return "a date YYYY-MM-DD"
+    if field == "status":
+        return f"one of {', '.join(STATUSES)}"
+    if field == "priority":
+        return "a number"
+    return message
+
+
+def _ref_problems(study: StudyDefinition, item: ActionItem) -> list[Problem]:
+    problems = []
+    factors = [f.key for f in study.factors]
+    touchpoints = [x.key for x in study.touchpoints]
+    if item.factor and item.factor not in factors:
+        problems.append(
+            Problem("action", None, "factor", item.factor, f"one of {', '.join(factors)}")
+        )
+    if item.touchpoint and item.touchpoint not in touchpoints:
+        problems.append(
+            Problem(
+                "action", None, "touchpoint", item.touchpoint, f"one of {', '.join(touchpoints)}"
+            )
+        )
+    if item.baseline_wave and item.baseline_wave not in study.wave_keys():
+        problems.append(
+            Problem(
+                "action",
+                None,
+                "baseline_wave",
+                item.baseline_wave,
+                f"one of {', '.join(study.wave_keys())}",
+            )
+        )
+    return problems
+
+
+def parse_action(data: dict[str, Any], study: StudyDefinition | None = None) -> ActionItem:
+    """Validate an action item (and, given ``study``, its factor, touchpoint and
+    baseline wave).
+
+    Text is stripped and an empty optional field (as a form sends it) is no
+    value. Every problem is raised at once as :class:`InputError`, one
+    :class:`Problem` per field (``column`` is the field's name).
+
+    Examples
+    --------
+    >>> parse_action({"title": " Call back within a day ", "owner": ""}).owner is None
+    True
+    >>> parse_action({"title": "x", "due_on": "31/03"})
+    Traceback (most recent call last):
+    ...
+    cxgap.errors.InputError: action, column 'due_on': got '31/03', expected a date YYYY-MM-DD
+    """
+    clean = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    for key in _OPTIONAL:
+        if clean.get(key) == "":
+            clean[key] = None
     try:
-        return ActionItem.model_validate(data)
+        item = ActionItem.model_validate(clean)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        raise CxgapError(f"action {field}: {err['msg']} (got {err.get('input')!r})") from None
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(x) for x in err["loc"])
+            problems.append(
+                Problem("action", None, field, err.get("input"), _expected(field, err["msg"]))
+            )
+        raise InputError(problems) from None
+    if study is not None:
+        problems = _ref_problems(study, item)
+        if problems:
+            raise InputError(problems)
+    return item
 
 
 def _check_refs(db: Database, slug: str, item: ActionItem) -> None:
-    study = load_study(db, slug)
-    if item.factor and item.factor not in {f.key for f in study.factors}:
-        raise CxgapError(
-            f"unknown factor {item.factor!r} (factors: {', '.join(f.key for f in study.factors)})"
-        )
-    if item.touchpoint and item.touchpoint not in {x.key for x in study.touchpoints}:
-        raise CxgapError(
-            f"unknown touchpoint {item.touchpoint!r} (touchpoints: "
-            f"{', '.join(x.key for x in study.touchpoints)})"
-        )
-    if item.baseline_wave and item.baseline_wave not in study.wave_keys():
-        raise CxgapError(f"unknown wave {item.baseline_wave!r}")
+    problems = _ref_problems(load_study(db, slug), item)
+    if problems:
+        raise InputError(problems)
 
 
 def add_action(db: Database, slug: str, item: ActionItem) -> ActionItem:

@@ -154,10 +154,14 @@ def create_invitations(
         for c in contacts:
             if c.segment is not None and audience == "customer" and c.segment not in segments:
                 problems.append(
-                    Problem(file, c.row, "segment", c.segment, f"one of {sorted(segments)}")
+                    Problem(
+                        file, c.row, "segment", c.segment, f"one of {', '.join(sorted(segments))}"
+                    )
                 )
             if c.team is not None and audience != "customer" and c.team not in teams:
-                problems.append(Problem(file, c.row, "team", c.team, f"one of {sorted(teams)}"))
+                problems.append(
+                    Problem(file, c.row, "team", c.team, f"one of {', '.join(sorted(teams))}")
+                )
             if c.account_id is not None and c.account_id not in accounts:
                 problems.append(
                     Problem(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from cxgap.errors import CxgapError, NotFoundError, StudyFileError
+from cxgap.errors import ConflictError, CxgapError, NotFoundError, StudyInUseError
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.study.model import (
@@ -136,8 +137,12 @@ def _write_waves(conn: Connection, sid: int, definition: StudyDefinition, file: 
             select(func.count()).select_from(t.response).where(t.response.c.wave_id == wid)
         ).scalar_one()
         if n:
-            raise StudyFileError(
-                file, "waves", f"wave {key!r} (it holds {n} response(s) and cannot be removed)"
+            raise StudyInUseError(
+                file,
+                "waves",
+                key,
+                int(n),
+                f"wave {key!r} (it holds {n} response(s) and cannot be removed)",
             )
         conn.execute(delete(t.wave).where(t.wave.c.id == wid))
     for position, w in enumerate(definition.waves):
@@ -160,21 +165,31 @@ def _check_answered_questions(
     ).all()
     for key, n in answered:
         if key not in keys:
-            raise StudyFileError(
+            raise StudyInUseError(
                 file,
                 "questions",
+                key,
+                int(n),
                 f"question {key!r} (it holds {n} answer(s) and cannot be removed)",
             )
 
 
 def save_study(
-    db: Database, definition: StudyDefinition, *, file: str = "<study>", create_only: bool = False
+    db: Database,
+    definition: StudyDefinition,
+    *,
+    file: str = "<study>",
+    create_only: bool = False,
+    expected_revision: int | None = None,
 ) -> bool:
     """Create the study or replace its definition, in one transaction.
 
     Returns ``True`` when the study was created. Waves and questions that
-    already hold responses cannot be removed (:class:`StudyFileError`): no
-    answer is ever lost by editing a study.
+    already hold responses cannot be removed (:class:`StudyInUseError`, a
+    :class:`StudyFileError`): no answer is ever lost by editing a study.
+    With ``expected_revision``, the study is only replaced while it is still
+    at that revision (:func:`study_revision`); else :class:`ConflictError`
+    and nothing is written (someone else saved it in the meantime).
     """
     with db.begin() as conn:
         found = conn.execute(select(t.study.c.id).where(t.study.c.slug == definition.slug)).scalar()
@@ -211,22 +226,97 @@ def save_study(
                 )
             sid = int(found)
             _check_answered_questions(conn, sid, definition, file)
-            conn.execute(
+            where = [t.study.c.id == sid]
+            if expected_revision is not None:
+                where.append(t.study.c.revision == expected_revision)
+            changed = conn.execute(
                 update(t.study)
-                .where(t.study.c.id == sid)
+                .where(*where)
                 .values(
                     organisation_id=org,
                     updated_at=func.now(),
                     revision=t.study.c.revision + 1,
                     **values,
                 )
-            )
+            ).rowcount
+            if not changed:
+                raise ConflictError(
+                    f"study {definition.slug!r} was changed by someone else since it was read "
+                    "(nothing was saved): reload it and make the change again"
+                )
             created = False
         _write_elements(conn, sid, definition)
         _write_waves(conn, sid, definition, file)
     # Other processes see the new revision; this one need not wait for that.
     db.definitions.clear()
     return created
+
+
+def study_revision(db: Database, slug: str) -> int:
+    """The study's revision: 1 when created, one more at every save."""
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        return int(conn.execute(select(t.study.c.revision).where(t.study.c.id == sid)).scalar_one())
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    """How much each wave and question of a study holds: what cannot be removed."""
+
+    responses_per_wave: dict[str, int]
+    answers_per_question: dict[str, int]
+
+
+def answer_counts(db: Database, slug: str) -> AnswerCounts:
+    """Responses per wave key and answers per question key of study ``slug``."""
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        waves = conn.execute(
+            select(t.wave.c.key, func.count(t.response.c.id))
+            .outerjoin(t.response, t.response.c.wave_id == t.wave.c.id)
+            .where(t.wave.c.study_id == sid)
+            .group_by(t.wave.c.key)
+        ).all()
+        answers = conn.execute(
+            select(t.answer.c.question_key, func.count())
+            .join(t.response, t.response.c.id == t.answer.c.response_id)
+            .where(t.response.c.study_id == sid)
+            .group_by(t.answer.c.question_key)
+        ).all()
+    return AnswerCounts(
+        responses_per_wave={str(k): int(n) for k, n in waves},
+        answers_per_question={str(k): int(n) for k, n in answers},
+    )
+
+
+def edit_study(
+    db: Database,
+    slug: str,
+    edit: Callable[[StudyDefinition], StudyDefinition],
+    *,
+    revision: int | None = None,
+    file: str = "<set-up>",
+) -> StudyDefinition:
+    """Apply one edit (a pure function, see :mod:`cxgap.study.edits`) to the
+    stored study and save it with :func:`save_study`: all of it or nothing.
+
+    With ``revision`` (the one the user's page showed), a study saved by
+    someone else since then is refused (:class:`ConflictError`) instead of
+    overwriting their change; a save that lands while this edit runs is
+    refused the same way.
+    """
+    # Read the revision first: a save between here and the write is refused.
+    seen = study_revision(db, slug)
+    if revision is not None and seen != revision:
+        raise ConflictError(
+            f"study {slug!r} was changed by someone else since this page was loaded "
+            "(nothing was saved): reload it and make the change again"
+        )
+    changed = edit(load_study(db, slug))
+    if changed.slug != slug:
+        raise CxgapError("an edit cannot change the study's slug")
+    save_study(db, changed, file=file, expected_revision=seen)
+    return changed
 
 
 def _ordered(conn: Connection, table: Any, sid: int) -> list[Any]:

@@ -228,6 +228,48 @@ OPEN_QUESTIONS: list[tuple[str, str, tuple[Audience, ...]]] = [
 ]
 
 
+def factor_questions(f: Factor) -> tuple[Question, Question]:
+    """The standard performance (``perf.<key>``) and importance (``imp.<key>``)
+    questions of a factor, asked of every audience."""
+    perf = Question(
+        key=f"perf.{f.key}",
+        kind="rating",
+        audiences=list(AUDIENCES),
+        section="factors",
+        scale_min=1,
+        scale_max=5,
+        factor=f.key,
+        required=True,
+        text=f"How well does the company perform on {f.label.lower()}?"
+        + (f" ({f.description})" if f.description else ""),
+    )
+    imp = Question(
+        key=f"imp.{f.key}",
+        kind="rating",
+        audiences=list(AUDIENCES),
+        section="importance",
+        scale_min=1,
+        scale_max=5,
+        factor=f.key,
+        text=f"How important is {f.label.lower()} to you?",
+    )
+    return perf, imp
+
+
+def touchpoint_question(t: Item) -> Question:
+    """The standard rating question of a touchpoint (``tp.<key>``)."""
+    return Question(
+        key=f"tp.{t.key}",
+        kind="rating",
+        audiences=list(AUDIENCES),
+        section="touchpoints",
+        scale_min=1,
+        scale_max=5,
+        touchpoint=t.key,
+        text=f"How well does {t.label.lower()} serve the customer?",
+    )
+
+
 def default_questions(
     factors: list[Factor],
     touchpoints: list[Item],
@@ -241,34 +283,8 @@ def default_questions(
     """
     all_: list[Audience] = list(AUDIENCES)
     inside: list[Audience] = ["leadership", "staff"]
-    qs: list[Question] = []
-    for f in factors:
-        qs.append(
-            Question(
-                key=f"perf.{f.key}",
-                kind="rating",
-                audiences=all_,
-                section="factors",
-                scale_min=1,
-                scale_max=5,
-                factor=f.key,
-                required=True,
-                text=f"How well does the company perform on {f.label.lower()}? ({f.description})",
-            )
-        )
-    for f in factors:
-        qs.append(
-            Question(
-                key=f"imp.{f.key}",
-                kind="rating",
-                audiences=all_,
-                section="importance",
-                scale_min=1,
-                scale_max=5,
-                factor=f.key,
-                text=f"How important is {f.label.lower()} to you?",
-            )
-        )
+    pairs = [factor_questions(f) for f in factors]
+    qs: list[Question] = [perf for perf, _ in pairs] + [imp for _, imp in pairs]
     qs.append(
         Question(
             key="rank",
@@ -279,19 +295,7 @@ def default_questions(
             text="Rank the factors from most (1) to least important.",
         )
     )
-    for t in touchpoints:
-        qs.append(
-            Question(
-                key=f"tp.{t.key}",
-                kind="rating",
-                audiences=all_,
-                section="touchpoints",
-                scale_min=1,
-                scale_max=5,
-                touchpoint=t.key,
-                text=f"How well does {t.label.lower()} serve the customer?",
-            )
-        )
+    qs.extend(touchpoint_question(t) for t in touchpoints)
     qs.append(
         Question(
             key="excellent",

@@ -99,6 +99,12 @@ class Wave(_Strict):
     def _valid_key(cls, v: str) -> str:
         return _check_key(v)
 
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Wave:
+        if self.opens is not None and self.closes is not None and self.closes < self.opens:
+            raise ValueError("closes must not be before opens")
+        return self
+
 
 class Question(_Strict):
     """One question of the instrument.

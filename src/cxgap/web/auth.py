@@ -8,6 +8,12 @@ visitor gets a session (anonymous until sign-in) so the login form carries a
 CSRF token too; signing in or out starts a new session, with a new token
 (no session fixation). Every POST form sends the token in ``csrf_token`` and
 is refused (403) unless it equals the session's.
+
+The dashboard's forms take the user through :data:`FormUser`, which checks
+the session and the token before the route runs; a refused form is an HTML
+page (see :mod:`cxgap.web._errors`) that offers the way back: sign in again
+when the session has ended, reload the form (its ``back`` field, a local
+path) when only the token is wrong.
 """
 
 from __future__ import annotations
@@ -27,12 +33,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cxgap.store.users import User, authenticate, get_user
+from cxgap.web._errors import FormRefusedError
 from cxgap.web.deps import DbDep, TemplatesDep
 from cxgap.web.limits import client_address, limiter_of, login_limit
 
 __all__ = [
     "SESSION_COOKIE",
     "CurrentUser",
+    "FormUser",
     "Session",
     "check_csrf",
     "current_user",
@@ -166,13 +174,14 @@ def keep_session(request: Request, response: Response) -> Response:
     return response
 
 
-def check_csrf(request: Request, token: str | None) -> None:
-    """Refuse (403) a form whose CSRF token is not the session's."""
+def check_csrf(request: Request, token: str | None, *, back: str = "/dashboard") -> None:
+    """Refuse (403, :class:`FormRefusedError`) a form whose CSRF token is not
+    the session's; ``back`` is the form's page, offered on the refusal page."""
     expected = session_of(request).csrf
     if getattr(request.state, "session_is_new", False) or not token:
-        raise HTTPException(403, "The form expired or did not come from this site: reload it.")
+        raise FormRefusedError("expired", back)
     if not hmac.compare_digest(expected.encode(), token.encode()):
-        raise HTTPException(403, "The form expired or did not come from this site: reload it.")
+        raise FormRefusedError("expired", back)
 
 
 def current_user(request: Request, db: DbDep) -> User:
@@ -186,6 +195,33 @@ def current_user(request: Request, db: DbDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def form_user(
+    request: Request,
+    db: DbDep,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> User:
+    """The signed-in user who sent a form, after its CSRF check.
+
+    Refused (403): a form without a live signed-in session ("sign in again"),
+    and one whose token is not the session's ("reload the form"). ``back``
+    (the form's own page, a local path) is where the refusal page leads.
+    """
+    target = _safe_next(back)
+    request.state.form_back = target
+    session = session_of(request)
+    user = None
+    if not getattr(request.state, "session_is_new", False) and session.user_id is not None:
+        user = get_user(db, session.user_id)
+    if user is None:
+        raise FormRefusedError("signed_out", target)
+    check_csrf(request, csrf_token, back=target)
+    return user
+
+
+FormUser = Annotated[User, Depends(form_user)]
 
 
 def _login_url(target: str) -> str:
@@ -243,7 +279,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/dashboard",
 ) -> Response:
     """Check the password; on success start a new signed-in session."""
-    check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token, back=_login_url(_safe_next(next)))
     client = client_address(request)
     limiter, limit = limiter_of(request), login_limit(request.app.state.settings)
     wait = limiter.retry_after(limit, client)
@@ -277,8 +313,11 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """End the session (a new anonymous one replaces it)."""
-    check_csrf(request, csrf_token)
+    """End the session (a new anonymous one replaces it). Without a live
+    session there is nothing to end: straight to the sign-in page."""
+    session_of(request)
+    if not getattr(request.state, "session_is_new", False):
+        check_csrf(request, csrf_token, back="/dashboard")
     response = RedirectResponse("/login", status_code=303)
     save_session(request, response, Session.new())
     return response
