@@ -450,6 +450,11 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                 "/dashboard/studies/{slug}/setup": ["study", "promise"],
                 "/dashboard/studies/{slug}/responses": ["study"],
                 "/dashboard/studies/{slug}/workshops": ["study", "answer"],
+                "/dashboard/studies/{slug}/actions/candidates": ["study"],
+                "/dashboard/studies/{slug}/actions/new": ["study"],
+                "/dashboard/studies/{slug}/actions/{action_id}/edit": ["study", "action"],
+                "/dashboard/studies/{slug}/setup/new-question": ["study"],
+                "/dashboard/studies/{slug}/setup/questions/{key}": ["study"],
             }
             pages = 0
             for route in iter_routes(app):
@@ -462,6 +467,7 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                     route.path.replace("{slug}", "demo")
                     .replace("{account}", str(account))
                     .replace("{action_id}", str(action_id))
+                    .replace("{key}", "ltr")
                 )
                 page = client.get(url)
                 if route.path == "/dashboard/studies/{slug}":
@@ -471,7 +477,7 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                         page = client.get(url)
                     assert "Analysing the study" not in page.text, "the overview never finished"
                 assert page.status_code == 200, (url, page.status_code)
-                text = page_text(page.text, url)
+                text = page_text(page.text, url, scripts=("/static/dashboard.js",))
                 assert route.path in expected, f"{route.path}: say which texts it shows"
                 assert_shown_as_text(text, expected[route.path], url)
                 pages += 1

@@ -2,7 +2,7 @@
 stated reason. The list of routes comes from the app itself: a new route
 that is neither walked here nor listed as public fails this test.
 
-- Routes behind sign-in (they depend on ``current_user``): a user of Acme
+- Routes behind sign-in (they depend on ``current_user`` or ``form_user``): a user of Acme
   asks for each object of Beta, and for Acme's study with an object of
   Beta in it, and gets 404 naming nothing of Beta; the same request for
   Acme's own objects succeeds (so the 404 is not just a broken route).
@@ -37,7 +37,7 @@ from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import RouteInfo, create_app, iter_routes
-from cxgap.web.auth import current_user
+from cxgap.web.auth import current_user, form_user
 
 PASSWORD = "correct horse battery"
 SECRET = "k3V9x0pQ7mZ2wL5tR8yB1nC4dF6gH0jS"
@@ -88,6 +88,9 @@ TOKEN_API: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
 #: Path and query parameters that name an object, and the object of each
 #: organisation they are filled with.
 OBJECT_PARAMS = ("slug", "account", "action_id")
+#: Path parameters that name a part of the study in the path (so the study's
+#: slug decides whose it is), filled with the same value for both organisations.
+LOCAL_PARAMS = {"key": "ltr"}
 
 
 def _accounts(prefix: str) -> pd.DataFrame:
@@ -158,12 +161,12 @@ def classify(route: RouteInfo, method: str) -> str:
     if (method, route.path) in TOKEN_API:
         return "token"
     api = route.api
-    if api is not None and current_user in _calls(api.dependant):
+    if api is not None and {current_user, form_user} & _calls(api.dependant):
         params = [p.name for p in api.dependant.path_params]
-        unknown = [p for p in params if p not in OBJECT_PARAMS]
+        unknown = [p for p in params if p not in OBJECT_PARAMS and p not in LOCAL_PARAMS]
         assert not unknown, (
             f"{method} {route.path}: the walk cannot fill {unknown}: add them to "
-            "OBJECT_PARAMS with an object of each organisation"
+            "OBJECT_PARAMS with an object of each organisation (or LOCAL_PARAMS)"
         )
         return "session"
     raise AssertionError(
@@ -201,6 +204,8 @@ def _fill(route: RouteInfo, values: dict[str, str]) -> tuple[str, dict[str, str]
     url = route.path
     for name in OBJECT_PARAMS:
         url = url.replace("{" + name + "}", values[name])
+    for name, value in LOCAL_PARAMS.items():
+        url = url.replace("{" + name + "}", value)
     api = route.api
     query = {
         p.name: values[p.name]
