@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from cxgap.errors import InputError, Problem
 from cxgap.store import schema as t
+from cxgap.store.bulk import insert_rows
 from cxgap.store.db import Database
 from cxgap.store.studies import organisation_accounts, organisation_of, study_id
 
@@ -142,42 +143,54 @@ def write_events(
                     for i in np.flatnonzero(missing.to_numpy())
                 ]
             )
-        ids = ev["account_id"].map(account_ids).astype(int).to_numpy()
-        seen: set[tuple[int, str]] = {
-            (int(a), str(s))
-            for a, s in conn.execute(
+        ids = ev["account_id"].map(account_ids).astype(np.int64).to_numpy()
+        source_ids = ev["source_id"].astype(str).to_numpy(dtype=object)
+        stored = pd.DataFrame(
+            conn.execute(
                 select(t.interaction_event.c.account_id, t.interaction_event.c.source_id)
                 .join(t.account, t.account.c.id == t.interaction_event.c.account_id)
                 .where(t.account.c.organisation_id == org)
+            ).all(),
+            columns=["account_id", "source_id"],
+        )
+        keys = pd.MultiIndex.from_arrays([ids, source_ids])
+        # new: not stored yet, and the first of its (account, source id) in the file
+        new = ~keys.duplicated()
+        if len(stored):
+            new &= ~keys.isin(
+                pd.MultiIndex.from_arrays(
+                    [stored["account_id"].astype(np.int64), stored["source_id"].astype(str)]
+                )
             )
+        rows = np.flatnonzero(new)
+        part = ev.iloc[rows]
+        times = pd.DatetimeIndex(pd.to_datetime(part["timestamp"])).to_pydatetime()
+        severity = pd.to_numeric(part["severity"].astype(object).where(part["severity"].notna()))
+        columns = {
+            "account_id": ids[rows].tolist(),
+            "occurred_at": times.tolist(),
+            "seq": rows.tolist(),
+            "touchpoint": part["touchpoint"].tolist(),
+            "moment": part["moment"].tolist(),
+            "outcome": part["outcome"].tolist(),
+            "severity": [None if np.isnan(v) else int(v) for v in severity.astype(float).tolist()],
+            "source_id": source_ids[rows].tolist(),
+            "source_system": _optional(part, "source_system"),
+            "cost": _optional(part, "cost"),
+            "note": _optional(part, "note"),
         }
-        times = pd.to_datetime(ev["timestamp"])
-        rows = []
-        for i, r in enumerate(ev.itertuples(index=False)):
-            key = (int(ids[i]), str(r.source_id))
-            if key in seen:
-                continue
-            seen.add(key)
-            rows.append(
-                {
-                    "account_id": key[0],
-                    "occurred_at": times.iloc[i].to_pydatetime(),
-                    "seq": i,
-                    "touchpoint": r.touchpoint,
-                    "moment": r.moment,
-                    "outcome": r.outcome,
-                    "severity": None if _none(r.severity) is None else int(float(str(r.severity))),
-                    "source_id": key[1],
-                    "source_system": _none(r.source_system),
-                    "cost": _none(r.cost),
-                    "note": _none(r.note),
-                }
-            )
         for start in range(0, len(rows), chunk):
-            conn.execute(t.interaction_event.insert(), rows[start : start + chunk])
+            part_columns = {k: v[start : start + chunk] for k, v in columns.items()}
+            insert_rows(conn, t.interaction_event, part_columns, file)
             if progress:
-                progress(len(rows[start : start + chunk]))
+                progress(len(part_columns["seq"]))
     return len(rows)
+
+
+def _optional(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A column's values, missing values (NaN, NaT, NA) as None."""
+    values = frame[name].to_numpy(dtype=object)
+    return np.where(pd.isna(values), None, values).tolist()
 
 
 def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd.DataFrame:
