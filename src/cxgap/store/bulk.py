@@ -7,7 +7,8 @@ values, and hands them to the driver in one call: PostgreSQL's ``COPY ... FROM
 STDIN`` (:func:`copy_tuples`), or the driver's ``executemany`` on other
 databases, with each column's SQLAlchemy bind processor applied first so that
 the stored values are exactly those a Core ``INSERT`` would store (e.g.
-SQLite date-times as SQLAlchemy's text format).
+SQLite date-times as SQLAlchemy's text format). :func:`read_columns` is the
+way back: a query's columns as NumPy arrays, read from the driver's cursor.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table
+import numpy as np
+import pandas as pd
+from sqlalchemy import JSON, Connection, Select, Table
 
 from cxgap.errors import CxgapError
 
-__all__ = ["copy_tuples", "insert_rows"]
+__all__ = ["copy_tuples", "insert_rows", "read_columns"]
 
 
 def copy_tuples(
@@ -96,3 +99,77 @@ def insert_rows(
     conn.exec_driver_sql(
         f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', list(zip(*values, strict=True))
     )
+
+
+def read_columns(
+    conn: Connection,
+    statement: Select[Any],
+    dtypes: Sequence[Any],
+    *,
+    chunk: int = 100_000,
+) -> list[np.ndarray]:
+    """Run ``statement`` and return its columns as NumPy arrays of
+    ``dtypes`` (``object`` for text, ``float`` turns NULL into NaN); every
+    column must hold scalars (no JSON).
+
+    The rows are read straight from the driver's cursor, ``chunk`` at a
+    time (a server-side cursor on PostgreSQL), with no SQLAlchemy row objects
+    and no result processors: values are what the driver returns (SQLite
+    gives date-times as text, which ``pandas.to_datetime`` reads). The
+    statement's parameters go through their bind processors, as in
+    :meth:`Connection.execute`.
+
+    Examples
+    --------
+    >>> from sqlalchemy import Column, Float, Integer, MetaData, create_engine, select
+    >>> t = Table("x", MetaData(), Column("id", Integer, primary_key=True), Column("v", Float))
+    >>> engine = create_engine("sqlite://")
+    >>> t.metadata.create_all(engine)
+    >>> with engine.begin() as conn:
+    ...     insert_rows(conn, t, {"v": [1.5, None]}, "<test>")
+    ...     ids, v = read_columns(conn, select(t.c.id, t.c.v).order_by(t.c.id), [np.int64, float])
+    >>> ids.tolist(), v.tolist()
+    ([1, 2], [1.5, nan])
+    """
+    dialect = conn.dialect
+    compiled = statement.compile(dialect=dialect)
+    values = compiled.construct_params()
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and name in values:
+            values[name] = process(values[name])
+    params: Any = (
+        tuple(values[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else values
+    )
+    driver = conn.connection.driver_connection
+    if driver is None:  # pragma: no cover - a checked-out connection always has one
+        raise CxgapError("no database connection")
+    parts: list[list[np.ndarray]] = [[] for _ in dtypes]
+    server_side = dialect.name == "postgresql"
+    cursor = driver.cursor(name="cxgap_read_columns") if server_side else driver.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(chunk):
+            block = np.empty((len(rows), len(dtypes)), dtype=object)
+            block[:] = rows  # one C loop; much faster than zip(*rows)
+            for j, dtype in enumerate(dtypes):
+                parts[j].append(_as(block[:, j], dtype))
+    finally:
+        cursor.close()
+    return [
+        np.concatenate(p) if p else np.empty(0, dtype=d) for p, d in zip(parts, dtypes, strict=True)
+    ]
+
+
+def _as(values: np.ndarray, dtype: Any) -> np.ndarray:
+    """An object column as ``dtype``; NULL (``None``) becomes NaN in floats."""
+    if np.dtype(dtype) == np.dtype(object):
+        return values
+    if np.dtype(dtype).kind == "f":
+        out = np.full(len(values), np.nan, dtype=dtype)
+        filled = pd.notna(values)
+        out[filled] = values[filled].astype(dtype)
+        return out
+    return values.astype(dtype)
