@@ -296,7 +296,7 @@ def _pick(rng: np.random.Generator, options: list[str]) -> str:
     return options[int(rng.integers(len(options)))]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _theme_cdf(
     question: str, audience: str, defected: bool, second_wave: bool
 ) -> tuple[tuple[str, ...], list[float]]:

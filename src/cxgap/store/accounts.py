@@ -189,8 +189,9 @@ def write_events(
 
 def _optional(frame: pd.DataFrame, name: str) -> list[Any]:
     """A column's values, missing values (NaN, NaT, NA) as None."""
-    values = frame[name].to_numpy(dtype=object)
-    return np.where(pd.isna(values), None, values).tolist()
+    values = frame[name].to_numpy(dtype=object, copy=True)
+    values[np.asarray(pd.isna(values), dtype=bool)] = None
+    return values.tolist()
 
 
 def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd.DataFrame:
@@ -223,10 +224,10 @@ def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd
         *columns, seq, ids = read_columns(conn, q, [*dtypes, np.int64, np.int64])
     if len(ids):
         # SQLite returns SQLAlchemy's text form of the time stamps, PostgreSQL datetimes
-        when = pd.to_datetime(columns[1]).astype("datetime64[us]")
+        when = pd.to_datetime(columns[1]).to_numpy().astype("datetime64[us]")
         # sorted here, not by the database: SQLite would sort 1.35 million text
         # time stamps in several seconds, NumPy sorts the parsed ones at once
-        order = np.lexsort((ids, seq, when.to_numpy()))
+        order = np.lexsort((ids, seq, when))
         columns[1] = when
         frame = pd.DataFrame(
             {name: values[order] for name, values in zip(EVENT_COLUMNS, columns, strict=True)}

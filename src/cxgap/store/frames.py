@@ -122,10 +122,10 @@ def _widen(
     row = np.searchsorted(response_ids, answer_ids)
     keep = column >= 0
     row, column = row[keep], column[keep]
-    is_text = np.array([c[3] for c in cols], dtype=bool)
+    text_column = np.array([c[3] for c in cols], dtype=bool)
     wide_numbers = np.full((n, len(cols)), np.nan)
     wide_texts = np.full((n, len(cols)), None, dtype=object)
-    numeric = ~is_text[column]
+    numeric = ~text_column[column]
     wide_numbers[row[numeric], column[numeric]] = numbers[keep][numeric]
     wide_texts[row[~numeric], column[~numeric]] = texts[keep][~numeric]
     objects = {"segment", "team", "account_id", "respondent_id"}
@@ -143,8 +143,9 @@ def _optional(frame: pd.DataFrame, name: str) -> np.ndarray:
     """The values of an optional column as objects, missing values as None."""
     if name not in frame.columns:
         return np.full(len(frame), None, dtype=object)
-    values = frame[name].to_numpy(dtype=object)
-    return np.where(pd.isna(values), None, values)
+    values = frame[name].to_numpy(dtype=object, copy=True)
+    values[np.asarray(pd.isna(values), dtype=bool)] = None
+    return values
 
 
 def _answer_columns(
@@ -159,7 +160,7 @@ def _answer_columns(
     for j, (col, _, _, is_text) in enumerate(cols):
         values = part[col].to_numpy()
         if is_text:
-            filled = np.flatnonzero(pd.notna(values))
+            filled = np.flatnonzero(np.asarray(pd.notna(values), dtype=bool))
             as_text = pd.Series(values[filled], dtype=object).astype(str)
             keep = as_text.str.strip().ne("").to_numpy(bool)
             present[filled[keep], j] = True
@@ -168,12 +169,14 @@ def _answer_columns(
             numbers[:, j] = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
             present[:, j] = ~np.isnan(numbers[:, j])
     rows, at = np.nonzero(present)
-    is_text = np.array([c[3] for c in cols], dtype=bool)
+    text_column = np.array([c[3] for c in cols], dtype=bool)
+    value_num = numbers[rows, at].astype(object)
+    value_num[text_column[at]] = None
     return {
         "response_id": response_ids[rows].tolist(),
         "question_key": np.array([c[1] for c in cols], dtype=object)[at].tolist(),
         "item": np.array([c[2] for c in cols], dtype=object)[at].tolist(),
-        "value_num": np.where(is_text[at], None, numbers[rows, at].astype(object)).tolist(),
+        "value_num": value_num.tolist(),
         "value_text": texts[rows, at].tolist(),
     }
 
