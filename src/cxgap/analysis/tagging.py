@@ -21,6 +21,7 @@ how open text feeds the factor views and the hot spots.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -183,10 +184,24 @@ def _pattern(words: Sequence[str]) -> re.Pattern[str] | None:
 
 
 def _compiled(lexicon: Lexicon) -> dict[str, dict[str, re.Pattern[str]]]:
+    return _compile(
+        tuple(
+            (kind, tuple((key, tuple(words)) for key, words in by_key.items()))
+            for kind, by_key in lexicon.terms.items()
+        )
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(
+    terms: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...],
+) -> dict[str, dict[str, re.Pattern[str]]]:
+    """One pattern per key, compiled once per lexicon (callers must not
+    change the dictionaries returned)."""
     out: dict[str, dict[str, re.Pattern[str]]] = {}
-    for kind, by_key in lexicon.terms.items():
+    for kind, by_key in terms:
         out[kind] = {}
-        for key, words in by_key.items():
+        for key, words in by_key:
             pat = _pattern(words)
             if pat is not None:
                 out[kind][key] = pat
@@ -211,12 +226,19 @@ def tag_text(text: object, lexicon: Lexicon) -> dict[str, list[str]]:
 
 
 def tag_frame(texts: Sequence[object], lexicon: Lexicon) -> pd.DataFrame:
-    """One boolean column ``<kind>.<key>`` per key, one row per text."""
-    clean = pd.Series([analysis_text(t) for t in texts], dtype="string")
+    """One boolean column ``<kind>.<key>`` per key, one row per text.
+
+    Each distinct text is matched once (answers repeat: a large study has
+    far fewer distinct answers than answers).
+    """
+    clean = [analysis_text(t) for t in texts]
+    codes, distinct = pd.factorize(pd.Series(clean, dtype=object))
+    uniques = [str(u) for u in distinct]
     cols: dict[str, np.ndarray] = {}
     for kind, by_key in _compiled(lexicon).items():
         for key, pat in by_key.items():
-            cols[f"{kind}.{key}"] = clean.str.contains(pat, na=False).to_numpy(bool)
+            hit = np.array([pat.search(u) is not None for u in uniques], dtype=bool)
+            cols[f"{kind}.{key}"] = hit[codes] if len(uniques) else np.zeros(len(clean), bool)
     return pd.DataFrame(cols, index=range(len(texts)))
 
 

@@ -20,8 +20,20 @@ The default engine (``"tfidf-nmf"``) needs no deep-learning stack:
    Rand index of the answers' themes (Lange et al. 2004). ``stability(k)`` is
    mean (a) times mean (b); the smallest ``k`` whose stability is within
    0.02 of the highest is chosen. ``k`` is at most one theme per 15 answers.
-   On large inputs the stability runs on a
-   random sample of ``stability_sample`` answers and the final model on all.
+   On large inputs the stability runs on a seeded random sample of
+   ``stability_sample`` answers.
+3b. **Fit on a sample, assign every answer.** With more than ``fit_sample``
+   answers (default 3,000) the final model is the NMF fitted on a seeded
+   random sample of that many answers (the stability's reference sample, so
+   its reference fit is reused), and every answer gets its theme weights on
+   those themes by ``NMF.transform``: the non-negative least-squares
+   solution of ``x ~ w H`` with ``H`` fixed, by the same coordinate descent
+   from ``w = 0`` (Cichocki & Phan 2009). This is the usual way to apply a
+   topic model fitted on a training set to new documents; the themes of a
+   few thousand answers are the themes of the whole (tested on the demo
+   against the full fit), and the time no longer grows with the number of
+   answers beyond the linear assignment. Sizes, shares, quotes and
+   sentiment count every answer.
 4. **Describe each theme**: its label (its top key phrases, with words already
    covered by a heavier phrase dropped), its keywords, its size and share (with
    a Wilson interval), its share in each group, the mean VADER sentiment of
@@ -45,7 +57,7 @@ import numpy as np
 from pydantic import Field
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
-from sklearn.decomposition import NMF
+from sklearn.decomposition import NMF, non_negative_factorization
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
@@ -54,7 +66,12 @@ from threadpoolctl import ThreadpoolController
 
 from cxgap.analysis._base import Result, finite
 from cxgap.analysis.disparity import Divergence, theme_divergence
-from cxgap.analysis.sentiment import SentimentSummary, summarise_sentiment, vader_compound
+from cxgap.analysis.sentiment import (
+    SentimentCache,
+    SentimentSummary,
+    summarise_sentiment,
+    vader_compound,
+)
 from cxgap.analysis.text import MAX_CHARS, analysis_text, cut, looks_english, quote_text
 from cxgap.errors import AnalysisError
 
@@ -184,6 +201,27 @@ def _fit_nmf(x: sparse.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.nd
     return w, model.components_, converged
 
 
+def _assign_weights(x: sparse.csr_matrix, h: np.ndarray, seed: int) -> np.ndarray:
+    """The theme weights ``W`` of every row of ``x`` given fitted themes ``H``:
+    the non-negative least-squares fit that ``NMF.transform`` computes
+    (coordinate descent from zero with ``H`` fixed)."""
+    with _blas().limit(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        w, _, _ = non_negative_factorization(
+            x,
+            H=h,
+            n_components=h.shape[0],
+            init="custom",
+            update_H=False,
+            solver="cd",
+            max_iter=400,
+            tol=1e-4,
+            random_state=seed,
+        )
+    return np.asarray(w)
+
+
 def _top_terms(h: np.ndarray, t: int) -> list[list[int]]:
     return [list(np.argsort(-row, kind="stable")[:t]) for row in h]
 
@@ -202,16 +240,22 @@ def _agreement(ref: list[list[int]], other: list[list[int]]) -> float:
     return float(sim[rows, cols].mean())
 
 
-def _stability(x: sparse.csr_matrix, ks: Sequence[int], seed: int, subsamples: int) -> list[KScore]:
+def _stability(
+    x: sparse.csr_matrix, ks: Sequence[int], seed: int, subsamples: int
+) -> tuple[list[KScore], dict[int, tuple[np.ndarray, bool]]]:
     """Stability of each ``k`` on the rows of ``x``: term-ranking agreement
-    (Greene et al. 2014) times assignment agreement (Lange et al. 2004)."""
+    (Greene et al. 2014) times assignment agreement (Lange et al. 2004).
+    Also returns each ``k``'s reference fit on all of ``x`` (``H`` and
+    whether it converged)."""
     rng = np.random.default_rng(seed)
     n = x.shape[0]
     size = max(2, round(0.8 * n))
     samples = [np.sort(rng.choice(n, size=size, replace=False)) for _ in range(subsamples)]
     scores = []
+    references: dict[int, tuple[np.ndarray, bool]] = {}
     for k in ks:
-        w_ref, h_ref, _ = _fit_nmf(x, k, seed)
+        w_ref, h_ref, converged = _fit_nmf(x, k, seed)
+        references[int(k)] = (h_ref, converged)
         ref_terms = _top_terms(h_ref, _TOP_TERMS)
         ref_assign = w_ref.argmax(axis=1)
         terms, assign = [], []
@@ -223,7 +267,15 @@ def _stability(x: sparse.csr_matrix, ks: Sequence[int], seed: int, subsamples: i
         scores.append(
             KScore(k=int(k), stability=t * max(a, 0.0), term_agreement=t, assignment_agreement=a)
         )
-    return scores
+    return scores, references
+
+
+def _sample(rows: np.ndarray, size: int | None, seed: int) -> np.ndarray:
+    """``size`` of ``rows`` drawn at random without replacement (seeded), in
+    order; all of them when there are not more."""
+    if size is None or rows.size <= size:
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))
 
 
 def _phrases(docs: list[str], assign: np.ndarray, k: int, seed: int) -> list[list[str]]:
@@ -346,6 +398,7 @@ def _tfidf_nmf(
     seed: int,
     subsamples: int,
     stability_sample: int,
+    fit_sample: int | None,
     notes: list[str],
 ) -> tuple[
     sparse.csr_matrix,
@@ -379,6 +432,8 @@ def _tfidf_nmf(
     n_terms = len(vocab)
 
     k_scores: list[KScore] = []
+    references: dict[int, tuple[np.ndarray, bool]] = {}
+    rows_with_terms = np.flatnonzero(has_terms)
     # at most one theme per 15 answers on average: smaller themes are noise
     per_theme = max(2, int(has_terms.sum()) // _ANSWERS_PER_THEME)
     upper = max(1, min(max_themes, n_terms - 1, per_theme))
@@ -393,20 +448,32 @@ def _tfidf_nmf(
     elif upper < max(2, min_themes):
         k, chosen_by = max(1, upper), "data size"
     else:
-        rows = np.flatnonzero(has_terms)
-        if rows.size > stability_sample:
-            rows = np.sort(
-                np.random.default_rng(seed).choice(rows, size=stability_sample, replace=False)
-            )
+        rows = _sample(rows_with_terms, stability_sample, seed)
         ks = range(max(2, min_themes), upper + 1)
-        k_scores = _stability(x[rows], ks, seed, subsamples)
+        k_scores, fits = _stability(x[rows], ks, seed, subsamples)
+        if fit_sample is not None and np.array_equal(
+            rows, _sample(rows_with_terms, fit_sample, seed)
+        ):
+            references = fits  # the fit sample is the stability sample: reuse its fits
         most_stable = max(s.stability for s in k_scores)
         # the smallest k within a hair of the most stable one: stability
         # estimates from five subsamples differ by about this much by chance
         best = min(s.k for s in k_scores if s.stability >= most_stable - _STABILITY_TOLERANCE)
         k, chosen_by = best, "stability"
 
-    w, h, converged = _fit_nmf(x, k, seed)
+    if fit_sample is not None and rows_with_terms.size > fit_sample:
+        # fit the themes on a sample, then give every answer its weights on them
+        if k in references:
+            h, converged = references[k]
+        else:
+            _, h, converged = _fit_nmf(x[_sample(rows_with_terms, fit_sample, seed)], k, seed)
+        w = _assign_weights(x, h, seed)
+        notes.append(
+            f"themes fitted on a random sample of {fit_sample} of the {rows_with_terms.size} "
+            "answers; every answer is then assigned to its heaviest theme"
+        )
+    else:
+        w, h, converged = _fit_nmf(x, k, seed)
     if not converged:
         notes.append("NMF stopped at its iteration limit before converging")
     weight = w.max(axis=1)
@@ -440,7 +507,9 @@ def find_themes(
     max_chars: int = MAX_CHARS,
     subsamples: int = 5,
     stability_sample: int = 3000,
+    fit_sample: int | None = 3000,
     engine: Engine = "tfidf-nmf",
+    sentiment_cache: SentimentCache | None = None,
 ) -> ThemeAnalysis:
     """Find the themes of a set of open answers.
 
@@ -476,10 +545,17 @@ def find_themes(
     subsamples, stability_sample
         Subsamples per ``k`` in the stability criterion, and the largest number
         of answers the criterion runs on.
+    fit_sample
+        With more answers than this, the themes are fitted on a random sample
+        of this many and every answer is assigned by ``NMF.transform``
+        (``None``: fit on every answer, however many).
     engine
         ``"tfidf-nmf"`` (the default) or ``"embeddings"``: sentence embeddings
         clustered by k-means (:mod:`cxgap.analysis.embeddings`; needs the
         optional extra ``pip install 'cxgap[embeddings]'``).
+    sentiment_cache
+        VADER scores shared with the other parts of one analysis
+        (:class:`cxgap.analysis.sentiment.SentimentCache`).
 
     Returns
     -------
@@ -496,6 +572,10 @@ def find_themes(
     validation of clustering solutions. *Neural Computation* 16(6), 1299-1323.
     Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic
     text retrieval. *Information Processing & Management* 24(5), 513-523.
+    Cichocki, A. & Phan, A.-H. (2009). Fast local algorithms for large scale
+    nonnegative matrix and tensor factorizations. *IEICE Transactions on
+    Fundamentals* E92-A(3), 708-721 (the coordinate descent of the fit and
+    of ``transform``).
 
     Examples
     --------
@@ -529,7 +609,8 @@ def find_themes(
             f"themes need at least {MIN_ANSWERS} non-empty answers; got {n} of {n_rows}"
         )
     docs = [cleaned[i] for i in idx]
-    n_not_english = sum(not looks_english(d) for d in docs)
+    english = {d: looks_english(d) for d in set(docs)}  # each distinct answer once
+    n_not_english = sum(not english[d] for d in docs)
 
     notes: list[str] = []
     quote_vectors: sparse.csr_matrix | np.ndarray
@@ -559,6 +640,7 @@ def find_themes(
             seed=seed,
             subsamples=subsamples,
             stability_sample=stability_sample,
+            fit_sample=fit_sample,
             notes=notes,
         )
         quote_vectors, duplicate = x, _DUPLICATE_COSINE
@@ -566,7 +648,7 @@ def find_themes(
     # per-answer extras over all input rows
     full_assign = np.full(n_rows, -1, dtype=np.int64)
     full_assign[idx] = assign
-    compound = vader_compound(docs) if sentiment else None
+    compound = vader_compound(docs, cache=sentiment_cache) if sentiment else None
     quote_ok = np.ones(n, dtype=bool) if quotable is None else np.asarray(quotable, bool)[idx]
     positions = [int(i) for i in idx]
     doc_groups = None if groups is None else [groups[i] for i in positions]
