@@ -105,6 +105,12 @@ def vader_scores(texts: Iterable[object], *, cache: SentimentCache | None = None
     >>> vader_scores(["VADER is smart, handsome, and funny.", None])["compound"].tolist()
     [0.8316, nan]
     """
+    return pd.DataFrame(
+        _vader_rows(texts, cache), columns=["neg", "neu", "pos", "compound"], dtype=float
+    )
+
+
+def _vader_rows(texts: Iterable[object], cache: SentimentCache | None) -> np.ndarray:
     analyzer = _analyzer()
     nan = math.nan
     empty = (nan, nan, nan, nan)
@@ -119,7 +125,7 @@ def vader_scores(texts: Iterable[object], *, cache: SentimentCache | None = None
             s = analyzer.polarity_scores(text)  # type: ignore[attr-defined]
             seen[text] = (s["neg"], s["neu"], s["pos"], s["compound"])
         rows.append(seen[text])
-    return pd.DataFrame(rows, columns=["neg", "neu", "pos", "compound"], dtype=float)
+    return np.array(rows, dtype=float).reshape(len(rows), 4)
 
 
 def vader_compound(texts: Iterable[object], *, cache: SentimentCache | None = None) -> np.ndarray:
@@ -130,7 +136,7 @@ def vader_compound(texts: Iterable[object], *, cache: SentimentCache | None = No
     >>> vader_compound(["The book was good.", ""]).round(4).tolist()
     [0.4404, nan]
     """
-    return vader_scores(texts, cache=cache)["compound"].to_numpy()
+    return np.ascontiguousarray(_vader_rows(texts, cache)[:, 3])
 
 
 class SentimentSummary(Result):
