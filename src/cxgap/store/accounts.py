@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from cxgap.errors import InputError, Problem
 from cxgap.store import schema as t
-from cxgap.store.bulk import insert_rows, read_columns
+from cxgap.store.bulk import SHARED, insert_rows, read_columns
 from cxgap.store.db import Database
 from cxgap.store.studies import organisation_accounts, organisation_of, study_id
 
@@ -224,15 +224,16 @@ def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd
         )
         if until is not None:
             q = q.where(t.interaction_event.c.occurred_at <= until)
-        dtypes = [float if c in ("severity", "cost") else object for c in EVENT_COLUMNS]
+        dtypes: list[Any] = [SHARED] * len(EVENT_COLUMNS)
+        dtypes[EVENT_COLUMNS.index("timestamp")] = "datetime64[us]"  # parsed chunk by chunk
+        dtypes[EVENT_COLUMNS.index("source_id")] = object
+        dtypes[EVENT_COLUMNS.index("severity")] = dtypes[EVENT_COLUMNS.index("cost")] = float
         *columns, seq, ids = read_columns(conn, q, [*dtypes, np.int64, np.int64])
     if len(ids):
-        # SQLite returns SQLAlchemy's text form of the time stamps, PostgreSQL datetimes
-        when = pd.to_datetime(columns[1]).to_numpy().astype("datetime64[us]")
+        when = columns[1]
         # sorted here, not by the database: SQLite would sort 1.35 million text
         # time stamps in several seconds, NumPy sorts the parsed ones at once
         order = np.lexsort((ids, seq, when))
-        columns[1] = when
         frame = pd.DataFrame(
             {name: values[order] for name, values in zip(EVENT_COLUMNS, columns, strict=True)}
         )

@@ -22,7 +22,10 @@ from sqlalchemy import JSON, Connection, Select, Table
 
 from cxgap.errors import CxgapError
 
-__all__ = ["copy_tuples", "insert_rows", "read_columns"]
+__all__ = ["SHARED", "copy_tuples", "insert_rows", "read_columns"]
+
+SHARED = "shared"
+"""A :func:`read_columns` dtype: text whose equal values share one object."""
 
 
 def copy_tuples(
@@ -109,8 +112,12 @@ def read_columns(
     chunk: int = 100_000,
 ) -> list[np.ndarray]:
     """Run ``statement`` and return its columns as NumPy arrays of
-    ``dtypes`` (``object`` for text, ``float`` turns NULL into NaN); every
-    column must hold scalars (no JSON).
+    ``dtypes`` (``object`` for text, ``float`` turns NULL into NaN,
+    ``datetime64[us]`` parses date-times, chunk by chunk, and
+    :data:`SHARED` for text that repeats: an object array in which equal
+    values are one Python object, so a million rows of "support" cost a
+    million pointers, not a million strings); every column must hold scalars
+    (no JSON).
 
     The rows are read straight from the driver's cursor, ``chunk`` at a
     time (a server-side cursor on PostgreSQL), with no SQLAlchemy row objects
@@ -147,6 +154,7 @@ def read_columns(
     if driver is None:  # pragma: no cover - a checked-out connection always has one
         raise CxgapError("no database connection")
     parts: list[list[np.ndarray]] = [[] for _ in dtypes]
+    pools: list[dict[Any, Any]] = [{} for _ in dtypes]
     server_side = dialect.name == "postgresql"
     cursor = driver.cursor(name="cxgap_read_columns") if server_side else driver.cursor()
     try:
@@ -155,18 +163,32 @@ def read_columns(
             block = np.empty((len(rows), len(dtypes)), dtype=object)
             block[:] = rows  # one C loop; much faster than zip(*rows)
             for j, dtype in enumerate(dtypes):
-                parts[j].append(_as(block[:, j], dtype))
+                column = block[:, j]
+                parts[j].append(_share(column, pools[j]) if dtype is SHARED else _as(column, dtype))
     finally:
         cursor.close()
     return [
-        np.concatenate(p) if p else np.empty(0, dtype=d) for p, d in zip(parts, dtypes, strict=True)
+        np.concatenate(p) if p else np.empty(0, dtype=object if d is SHARED else d)
+        for p, d in zip(parts, dtypes, strict=True)
     ]
 
 
+def _share(values: np.ndarray, pool: dict[Any, Any]) -> np.ndarray:
+    """``values`` (objects) with equal values replaced by one object from
+    ``pool`` (the first seen), ``None`` kept."""
+    codes, uniques = pd.factorize(values)
+    canonical = np.empty(len(uniques) + 1, dtype=object)  # the last one: None
+    canonical[:-1] = [pool.setdefault(u, u) for u in uniques.tolist()]
+    return canonical[codes]
+
+
 def _as(values: np.ndarray, dtype: Any) -> np.ndarray:
-    """An object column as ``dtype``; NULL (``None``) becomes NaN in floats."""
+    """An object column as ``dtype``; NULL (``None``) becomes NaN in floats
+    and NaT in date-times."""
     if np.dtype(dtype) == np.dtype(object):
-        return values
+        return values.copy()  # not a view: it would keep the chunk's every value alive
+    if np.dtype(dtype).kind == "M":  # text (SQLite) or datetimes (PostgreSQL)
+        return np.asarray(pd.to_datetime(values).to_numpy().astype(dtype))
     if np.dtype(dtype).kind == "f":
         out = np.full(len(values), np.nan, dtype=dtype)
         filled = pd.notna(values)

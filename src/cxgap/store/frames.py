@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
-from cxgap.store.bulk import insert_rows, read_columns
+from cxgap.store.bulk import SHARED, insert_rows, read_columns
 from cxgap.store.db import Database
 from cxgap.store.studies import load_study, organisation_accounts, organisation_of, study_id
 from cxgap.study.model import StudyDefinition
@@ -75,7 +75,7 @@ def load_frame(db: Database, slug: str, *, wave: str | None = None) -> pd.DataFr
         )
         if wave is not None:
             rq = rq.where(t.wave.c.key == wave)
-        ids, *meta = read_columns(conn, rq, [np.int64] + [object] * len(META_COLUMNS))
+        ids, *meta = read_columns(conn, rq, [np.int64] + [SHARED] * len(META_COLUMNS))
         aq = (
             select(
                 t.answer.c.response_id,
@@ -90,7 +90,7 @@ def load_frame(db: Database, slug: str, *, wave: str | None = None) -> pd.DataFr
         )
         if wave is not None:
             aq = aq.where(t.wave.c.key == wave)
-        answers = read_columns(conn, aq, [np.int64, object, object, float, object])
+        answers = read_columns(conn, aq, [np.int64, SHARED, SHARED, float, SHARED])
     return _widen(study, ids, dict(zip(META_COLUMNS, meta, strict=True)), answers)
 
 
