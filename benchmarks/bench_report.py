@@ -200,12 +200,15 @@ def main() -> None:
             cmd += ["--bootstrap", str(args.bootstrap)]
             cmd += ["--pdf"] if args.pdf else []
             cmd += ["--postgres", args.postgres] if args.postgres else []
-            proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
-            for line in proc.stdout.splitlines():
-                if line.startswith("RESULT "):
-                    results.append(json.loads(line.removeprefix("RESULT ")))
-                else:
-                    print(line, flush=True)
+            with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    if line.startswith("RESULT "):
+                        results.append(json.loads(line.removeprefix("RESULT ")))
+                    else:
+                        print(line, end="", flush=True)
+            if proc.returncode != 0:
+                raise SystemExit(f"scale {scale} failed ({proc.returncode})")
             # from this small process: a child's peak RSS includes its parent's at fork
             seconds, rss = _analyze_cli(f"sqlite:///{Path(folder) / 'bench.db'}")
             results[-1]["phases"]["cxgap analyze --json"] = seconds

@@ -15,7 +15,8 @@ from scipy.optimize import nnls
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
-from cxgap.analysis.themes import _assign_weights, _average_jaccard, _fit_nmf, find_themes
+from cxgap.analysis._topics import assign_weights, average_jaccard, fit_nmf
+from cxgap.analysis.themes import find_themes
 from cxgap.demo.texts import PLANTED_THEMES, open_answer
 from cxgap.errors import AnalysisError
 
@@ -122,8 +123,8 @@ def test_answers_are_assigned_by_their_nonnegative_least_squares_weights() -> No
     texts, _, _ = _demo("continue_start", per_audience=100)
     docs = [t for t in texts if t]
     x = sparse.csr_matrix(TfidfVectorizer(min_df=2, dtype=np.float32).fit_transform(docs))
-    _, h, _ = _fit_nmf(x[:150], 4, seed=0)
-    w = _assign_weights(x, h, seed=0)
+    _, h, _ = fit_nmf(x[:150], 4, seed=0)
+    w = assign_weights(x, h, seed=0)
     for i in range(150, 190):
         expected, _ = nnls(h.T.astype(float), x[i].toarray().ravel().astype(float))
         assert np.allclose(w[i], expected, atol=2e-3)
@@ -241,7 +242,7 @@ def test_unknown_engine_is_an_error() -> None:
 def test_average_jaccard_matches_a_hand_computation() -> None:
     # Greene et al. (2014), eq. 1: AJ = mean over depths d of Jaccard(R1[:d], R2[:d]);
     # for [1,2,3] vs [1,3,2]: d=1: 1, d=2: |{1}|/|{1,2,3}| = 1/3, d=3: 1 -> 7/9
-    assert _average_jaccard([1, 2, 3], [1, 3, 2]) == pytest.approx(7 / 9)
+    assert average_jaccard([1, 2, 3], [1, 3, 2]) == pytest.approx(7 / 9)
 
 
 def test_alexa_reviews_give_themes_a_person_would_name(shared_data: Path) -> None:

@@ -47,24 +47,28 @@ Everything is deterministic for a fixed ``seed``.
 
 from __future__ import annotations
 
-import functools
 import sys
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 from scipy import sparse
-from scipy.optimize import linear_sum_assignment
-from sklearn.decomposition import NMF, non_negative_factorization
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
-from sklearn.metrics import adjusted_rand_score
+from sklearn.feature_extraction.text import CountVectorizer
 from statsmodels.stats.proportion import proportion_confint
-from threadpoolctl import ThreadpoolController
 
 from cxgap.analysis._base import Result, finite
+from cxgap.analysis._topics import (
+    STOP_WORDS,
+    TOKENS,
+    TOP_TERMS,
+    KScore,
+    assign_weights,
+    fit_nmf,
+    sample,
+    stability,
+    tfidf,
+)
 from cxgap.analysis.disparity import Divergence, theme_divergence
 from cxgap.analysis.sentiment import (
     SentimentCache,
@@ -89,21 +93,10 @@ Engine = Literal["tfidf-nmf", "embeddings"]
 ENGINES: tuple[str, ...] = ("tfidf-nmf", "embeddings")
 
 MIN_ANSWERS = 10
-_TOP_TERMS = 10
 _ANSWERS_PER_THEME = 15
 _STABILITY_TOLERANCE = 0.02
 _LABEL_SAMPLE = 5000
 _DUPLICATE_COSINE = 0.6
-# Words that carry no theme in survey answers, on top of scikit-learn's list.
-_EXTRA_STOP = frozenset(
-    """
-    honestly really think view just like lot things thing way clearly mainly day sit
-    experience make makes made need needs want ve ll don doesn didn isn wasn aren
-    couldn wouldn shouldn
-    """.split()  # noqa: SIM905 (a word list reads better as text)
-)
-_STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _EXTRA_STOP)
-_TOKENS = r"(?u)\b[^\W\d_][^\W\d_]+\b"
 
 
 class Quote(Result):
@@ -140,17 +133,6 @@ class Theme(Result):
     share_by_group: dict[str, GroupShare]
 
 
-class KScore(Result):
-    """The stability of one candidate number of themes: the product of the
-    agreement of the themes' top terms and of the answers' assignments
-    between fits on subsamples and the reference fit."""
-
-    k: int
-    stability: float
-    term_agreement: float
-    assignment_agreement: float
-
-
 class ThemeAnalysis(Result):
     """The themes of a set of answers.
 
@@ -183,101 +165,6 @@ def _wilson(count: int, n: int) -> GroupShare:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def _fit_nmf(x: sparse.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400, tol=1e-4)
-    # One BLAS thread: on a shared machine OpenBLAS threads spin against each
-    # other and made the NNDSVD start 30x slower (measured, benchmarks/bench_themes.py).
-    with _blas().limit(limits=1), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        # a near-perfect fit makes the reported error sqrt(-tiny): harmless
-        warnings.simplefilter("ignore", RuntimeWarning)
-        w = model.fit_transform(x)
-    converged = not any(issubclass(c.category, ConvergenceWarning) for c in caught)
-    return w, model.components_, converged
-
-
-def _assign_weights(x: sparse.csr_matrix, h: np.ndarray, seed: int) -> np.ndarray:
-    """The theme weights ``W`` of every row of ``x`` given fitted themes ``H``:
-    the non-negative least-squares fit that ``NMF.transform`` computes
-    (coordinate descent from zero with ``H`` fixed)."""
-    with _blas().limit(limits=1), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        w, _, _ = non_negative_factorization(
-            x,
-            H=h,
-            n_components=h.shape[0],
-            init="custom",
-            update_H=False,
-            solver="cd",
-            max_iter=400,
-            tol=1e-4,
-            random_state=seed,
-        )
-    return np.asarray(w)
-
-
-def _top_terms(h: np.ndarray, t: int) -> list[list[int]]:
-    return [list(np.argsort(-row, kind="stable")[:t]) for row in h]
-
-
-def _average_jaccard(a: list[int], b: list[int]) -> float:
-    total = 0.0
-    for d in range(1, min(len(a), len(b)) + 1):
-        sa, sb = set(a[:d]), set(b[:d])
-        total += len(sa & sb) / len(sa | sb)
-    return total / max(1, min(len(a), len(b)))
-
-
-def _agreement(ref: list[list[int]], other: list[list[int]]) -> float:
-    sim = np.array([[_average_jaccard(r, o) for o in other] for r in ref])
-    rows, cols = linear_sum_assignment(-sim)
-    return float(sim[rows, cols].mean())
-
-
-def _stability(
-    x: sparse.csr_matrix, ks: Sequence[int], seed: int, subsamples: int
-) -> tuple[list[KScore], dict[int, tuple[np.ndarray, bool]]]:
-    """Stability of each ``k`` on the rows of ``x``: term-ranking agreement
-    (Greene et al. 2014) times assignment agreement (Lange et al. 2004).
-    Also returns each ``k``'s reference fit on all of ``x`` (``H`` and
-    whether it converged)."""
-    rng = np.random.default_rng(seed)
-    n = x.shape[0]
-    size = max(2, round(0.8 * n))
-    samples = [np.sort(rng.choice(n, size=size, replace=False)) for _ in range(subsamples)]
-    scores = []
-    references: dict[int, tuple[np.ndarray, bool]] = {}
-    for k in ks:
-        w_ref, h_ref, converged = _fit_nmf(x, k, seed)
-        references[int(k)] = (h_ref, converged)
-        ref_terms = _top_terms(h_ref, _TOP_TERMS)
-        ref_assign = w_ref.argmax(axis=1)
-        terms, assign = [], []
-        for j, rows in enumerate(samples):
-            w, h, _ = _fit_nmf(x[rows], k, seed + 1 + j)
-            terms.append(_agreement(ref_terms, _top_terms(h, _TOP_TERMS)))
-            assign.append(adjusted_rand_score(ref_assign[rows], w.argmax(axis=1)))
-        t, a = float(np.mean(terms)), float(np.mean(assign))
-        scores.append(
-            KScore(k=int(k), stability=t * max(a, 0.0), term_agreement=t, assignment_agreement=a)
-        )
-    return scores, references
-
-
-def _sample(rows: np.ndarray, size: int | None, seed: int) -> np.ndarray:
-    """``size`` of ``rows`` drawn at random without replacement (seeded), in
-    order; all of them when there are not more."""
-    if size is None or rows.size <= size:
-        return rows
-    return np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))
-
-
 def _phrases(docs: list[str], assign: np.ndarray, k: int, seed: int) -> list[list[str]]:
     """Key phrases (two or three words as written) of each theme: frequent in
     its answers and rarer in the others' (difference of document shares)."""
@@ -288,14 +175,14 @@ def _phrases(docs: list[str], assign: np.ndarray, k: int, seed: int) -> list[lis
         ngram_range=(2, 3),
         min_df=2,
         binary=True,
-        token_pattern=_TOKENS,
+        token_pattern=TOKENS,
     )
     try:
         c = counter.fit_transform([docs[i] for i in rows]).tocsc()
     except ValueError:  # no phrase in two answers
         return [[] for _ in range(k)]
     names = counter.get_feature_names_out()
-    stop = set(_STOP_WORDS)
+    stop = set(STOP_WORDS)
     # real phrases as written, neither starting nor ending with a stop word
     keep = np.array([not ({n.split()[0], n.split()[-1]} & stop) for n in names], dtype=bool)
     a = assign[rows]
@@ -411,23 +298,13 @@ def _tfidf_nmf(
     """The default engine: TF-IDF rows, each answer's theme (-1: none; 0 the
     largest), each theme's keywords, k, how k was chosen, the k scores."""
     n = len(docs)
-    vectorizer = TfidfVectorizer(
-        stop_words=_STOP_WORDS,
-        min_df=2,
-        max_df=0.5,
-        sublinear_tf=True,
-        max_features=20000,
-        token_pattern=_TOKENS,
-        dtype=np.float32,
-    )
     try:
-        x = vectorizer.fit_transform(docs).tocsr()
+        x, vocab = tfidf(docs)  # TfidfVectorizer's matrix, each distinct answer tokenised once
     except ValueError:
         raise AnalysisError(
             f"the {n} answers share too few words to find themes (a theme word must "
             "appear in at least two answers and in at most half of them)"
         ) from None
-    vocab = vectorizer.get_feature_names_out()
     has_terms = np.asarray(x.getnnz(axis=1) > 0)
     n_terms = len(vocab)
 
@@ -448,11 +325,11 @@ def _tfidf_nmf(
     elif upper < max(2, min_themes):
         k, chosen_by = max(1, upper), "data size"
     else:
-        rows = _sample(rows_with_terms, stability_sample, seed)
+        rows = sample(rows_with_terms, stability_sample, seed)
         ks = range(max(2, min_themes), upper + 1)
-        k_scores, fits = _stability(x[rows], ks, seed, subsamples)
+        k_scores, fits = stability(x[rows], ks, seed, subsamples)
         if fit_sample is not None and np.array_equal(
-            rows, _sample(rows_with_terms, fit_sample, seed)
+            rows, sample(rows_with_terms, fit_sample, seed)
         ):
             references = fits  # the fit sample is the stability sample: reuse its fits
         most_stable = max(s.stability for s in k_scores)
@@ -466,14 +343,14 @@ def _tfidf_nmf(
         if k in references:
             h, converged = references[k]
         else:
-            _, h, converged = _fit_nmf(x[_sample(rows_with_terms, fit_sample, seed)], k, seed)
-        w = _assign_weights(x, h, seed)
+            _, h, converged = fit_nmf(x[sample(rows_with_terms, fit_sample, seed)], k, seed)
+        w = assign_weights(x, h, seed)
         notes.append(
             f"themes fitted on a random sample of {fit_sample} of the {rows_with_terms.size} "
             "answers; every answer is then assigned to its heaviest theme"
         )
     else:
-        w, h, converged = _fit_nmf(x, k, seed)
+        w, h, converged = fit_nmf(x, k, seed)
     if not converged:
         notes.append("NMF stopped at its iteration limit before converging")
     weight = w.max(axis=1)
@@ -484,7 +361,7 @@ def _tfidf_nmf(
     assign = np.where(assign >= 0, rank[np.maximum(assign, 0)], -1)
     h = h[order]
     keywords = [
-        [str(vocab[i]) for i in np.argsort(-h[j], kind="stable")[:_TOP_TERMS] if h[j, i] > 0]
+        [str(vocab[i]) for i in np.argsort(-h[j], kind="stable")[:TOP_TERMS] if h[j, i] > 0]
         for j in range(k)
     ]
     return x, assign, keywords, k, chosen_by, k_scores
