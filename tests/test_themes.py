@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import sparse, stats
+from scipy.optimize import nnls
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
-from cxgap.analysis.themes import _average_jaccard, find_themes
+from cxgap.analysis._topics import assign_weights, average_jaccard, fit_nmf
+from cxgap.analysis.themes import find_themes
 from cxgap.demo.texts import PLANTED_THEMES, open_answer
 from cxgap.errors import AnalysisError
 
@@ -83,6 +86,50 @@ def test_slow_resolution_is_found_among_the_improvement_themes(improve: tuple) -
         assert matched[theme], theme
     labels = " ".join(t.label for t in result.themes)
     assert "tickets" in labels and "pricing" in labels
+
+
+@pytest.mark.parametrize("question", ["competitors", "well"])
+def test_themes_fitted_on_a_sample_match_the_full_fit_and_count_every_answer(
+    question: str,
+) -> None:
+    # 4,500 answers (about 3,600 non-empty): more than the 3,000 of the fit sample
+    texts, planted, groups = _demo(question, per_audience=1500)
+    sampled = find_themes(texts, groups=groups, permutations=0, sentiment=False)
+    full = find_themes(texts, groups=groups, permutations=0, sentiment=False, fit_sample=None)
+    assert any("random sample of 3000" in note for note in sampled.notes)
+    assert not any("random sample" in note for note in full.notes)
+    keep = [i for i, p in enumerate(planted) if p is not None]
+    truth = [planted[i] for i in keep]
+    found = [sampled.assignments[i] for i in keep]
+    # measured (seed 7): ARI 1.00 between the sampled and the full fit, for both
+    assert sampled.k == full.k
+    assert adjusted_rand_score([full.assignments[i] for i in keep], found) >= 0.95
+    if question == "competitors":  # the planted themes stand alone (ARI 1.00)
+        assert adjusted_rand_score(truth, found) >= 0.9
+    # every answer counts, not only the sample
+    n = sum(1 for x in texts if x)
+    assert sampled.n == n
+    assert sum(t.size for t in sampled.themes) + sampled.n_unassigned == n
+    assert all(t.share.n == n for t in sampled.themes)
+    for audience in set(groups):
+        n_g = sum(1 for x, g in zip(texts, groups, strict=True) if x and g == audience)
+        assert all(t.share_by_group[audience].n == n_g for t in sampled.themes)
+    assert sum(a is not None for a in sampled.assignments) == n - sampled.n_unassigned
+
+
+def test_answers_are_assigned_by_their_nonnegative_least_squares_weights() -> None:
+    # NMF.transform with the themes H fixed solves min ||x - w H|| for w >= 0,
+    # answer by answer; scipy's Lawson-Hanson NNLS is an independent solver
+    texts, _, _ = _demo("continue_start", per_audience=100)
+    docs = [t for t in texts if t]
+    x = sparse.csr_matrix(TfidfVectorizer(min_df=2, dtype=np.float32).fit_transform(docs))
+    _, h, _ = fit_nmf(x[:150], 4, seed=0)
+    w = assign_weights(x, h, seed=0)
+    for i in range(150, 190):
+        expected, _ = nnls(h.T.astype(float), x[i].toarray().ravel().astype(float))
+        assert np.allclose(w[i], expected, atol=2e-3)
+        if expected.max() > 0:
+            assert int(np.argmax(w[i])) == int(np.argmax(expected))
 
 
 def test_same_seed_gives_identical_themes(improve: tuple) -> None:
@@ -195,7 +242,7 @@ def test_unknown_engine_is_an_error() -> None:
 def test_average_jaccard_matches_a_hand_computation() -> None:
     # Greene et al. (2014), eq. 1: AJ = mean over depths d of Jaccard(R1[:d], R2[:d]);
     # for [1,2,3] vs [1,3,2]: d=1: 1, d=2: |{1}|/|{1,2,3}| = 1/3, d=3: 1 -> 7/9
-    assert _average_jaccard([1, 2, 3], [1, 3, 2]) == pytest.approx(7 / 9)
+    assert average_jaccard([1, 2, 3], [1, 3, 2]) == pytest.approx(7 / 9)
 
 
 def test_alexa_reviews_give_themes_a_person_would_name(shared_data: Path) -> None:

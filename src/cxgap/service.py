@@ -7,6 +7,7 @@ beyond loading the tidy data and handing it to :mod:`cxgap.analysis`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,33 @@ from cxgap.store.studies import load_study
 from cxgap.study.model import StudyDefinition
 
 
+@dataclass(frozen=True)
+class StudyInputs:
+    """Everything the analysis of one study reads from the database, loaded
+    once (the report reuses the events and accounts for its timelines)."""
+
+    study: StudyDefinition
+    frame: pd.DataFrame
+    accounts: pd.DataFrame
+    events: pd.DataFrame
+    interviews: pd.DataFrame
+    actions: list[dict[str, Any]]
+
+
+def load_inputs(db: Database, slug: str) -> StudyInputs:
+    """Load study ``slug``'s definition, answers, accounts, events, interview
+    notes and action plan (an unknown study fails before anything is read)."""
+    ensure_schema(db, create=False)
+    return StudyInputs(
+        study=load_study(db, slug),
+        frame=load_frame(db, slug),
+        accounts=load_accounts(db, slug),
+        events=load_events(db, slug),
+        interviews=load_interviews(db, slug),
+        actions=[a.model_dump() for a in list_actions(db, slug)],
+    )
+
+
 def analyze(
     db: Database,
     slug: str,
@@ -38,23 +66,30 @@ def analyze(
     step: Step | None = None,
 ) -> StudyAnalysis:
     """The whole analysis of study ``slug`` (see :func:`analyze_study`)."""
-    ensure_schema(db, create=False)
-    study = load_study(db, slug)
     if step:
         step("Loading answers, accounts and events")
-    frame = load_frame(db, slug)
-    accounts = load_accounts(db, slug)
-    events = load_events(db, slug)
-    interviews = load_interviews(db, slug)
-    actions = [a.model_dump() for a in list_actions(db, slug)]
+    return analyze_inputs(
+        load_inputs(db, slug), wave=wave, as_of=as_of, bootstrap=bootstrap, step=step
+    )
+
+
+def analyze_inputs(
+    inputs: StudyInputs,
+    *,
+    wave: str | None = None,
+    as_of: datetime | None = None,
+    bootstrap: int = 1000,
+    step: Step | None = None,
+) -> StudyAnalysis:
+    """The whole analysis of inputs already loaded (see :func:`analyze_study`)."""
     return analyze_study(
-        study,
-        frame,
+        inputs.study,
+        inputs.frame,
         wave=wave,
-        accounts=accounts,
-        events=events,
-        interviews=interviews,
-        actions=actions,
+        accounts=inputs.accounts,
+        events=inputs.events,
+        interviews=inputs.interviews,
+        actions=inputs.actions,
         as_of=as_of,
         bootstrap=bootstrap,
         step=step,

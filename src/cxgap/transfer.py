@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, Connection, Date, DateTime, Select, Table, select, tuple_
+from sqlalchemy import Connection, Date, DateTime, Select, Table, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxgap import __version__
@@ -43,6 +43,7 @@ from cxgap.analysis._base import Result
 from cxgap.errors import CxgapError, DatabaseError, NotFoundError
 from cxgap.exports import neutralise_frame
 from cxgap.store import schema as t
+from cxgap.store.bulk import copy_tuples
 from cxgap.store.db import Database
 from cxgap.store.migrate import (
     _config,  # the one place that knows where migrations live
@@ -461,26 +462,10 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], file: 
     """
     if conn.dialect.name != "postgresql" or not rows:
         return False
-    if any(isinstance(c.type, JSON) for c in table.c):
-        return False
     columns = list(rows[0])
     if any(len(r) != len(columns) or r.keys() != rows[0].keys() for r in rows):
         return False
-    names = ", ".join(f'"{table.c[c].name}"' for c in columns)
-    driver = conn.connection.driver_connection
-    if driver is None:  # pragma: no cover - a checked-out connection always has one
-        return False
-    try:
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-        ):
-            for r in rows:
-                copy.write_row([r[c] for c in columns])
-    except conn.dialect.loaded_dbapi.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CxgapError(f"{file}: {table.name}: {reason}") from None
-    return True
+    return copy_tuples(conn, table, columns, ([r[c] for c in columns] for r in rows), file)
 
 
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]], file: str) -> list[int]:

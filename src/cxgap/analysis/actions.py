@@ -266,6 +266,11 @@ def _mentions(text: str, words: list[str]) -> bool:
     return any(w.lower() in low for w in words if w.strip())
 
 
+def _mentioning(texts: list[str], words: list[str]) -> dict[str, bool]:
+    """:func:`_mentions` of each distinct text (answers repeat)."""
+    return {t: _mentions(t, words) for t in set(texts)}
+
+
 def _texts(rows: pd.DataFrame, column: str) -> list[tuple[int, str]]:
     if column not in rows.columns:
         return []
@@ -419,14 +424,16 @@ def candidate_actions(
         f_lo, f_hi = scale_of(study, f"perf.{f.key}", (1.0, 5.0))
         cust_f = mean_estimate(column_values(customers, f"perf.{f.key}"), confidence)
         lead_f = mean_estimate(column_values(leaders, f"perf.{f.key}"), confidence)
-        matching_staff = [(q, pos, t) for q, pos, t in staff_texts if _mentions(t, f.lexicon)]
+        mentions = _mentioning(
+            [t for _, _, t in staff_texts] + [t for _, t in customer_texts], f.lexicon
+        )
+        matching_staff = [(q, pos, t) for q, pos, t in staff_texts if mentions[t]]
         cust_quotes = [
             Quote(
                 text=quote_text(t), question="improve", audience="customer", segment=segments[pos]
             )
-            for pos, t in customer_texts
-            if _mentions(t, f.lexicon)
-        ][:MAX_QUOTES]
+            for pos, t in [(pos, t) for pos, t in customer_texts if mentions[t]][:MAX_QUOTES]
+        ]
         for tp in study.touchpoints:
             t_lo, t_hi = scale_of(study, f"tp.{tp.key}", (f_lo, f_hi))
             cust_t = mean_estimate(column_values(customers, f"tp.{tp.key}"), confidence)

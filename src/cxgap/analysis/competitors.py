@@ -192,26 +192,52 @@ def _detect(
 ) -> list[str]:
     known_words = {w.lower() for n in [*known, *own] for w in n.split()}
     seen: dict[str, set[int]] = {}
+    found: dict[str, list[str]] = {}  # answers repeat: read each distinct one once
     for i, doc in enumerate(docs):
-        for sentence in _SENTENCE.split(doc):
-            for m in _CAPS.finditer(sentence):
-                if m.start() == len(sentence) - len(sentence.lstrip()):
-                    continue  # first word of a sentence
-                words = m.group(1).split()
-                while words and words[0].lower() in _COMMON:
-                    words = words[1:]
-                if not words or all(w.lower() in _COMMON for w in words):
-                    continue
-                if any(w.lower() in known_words for w in words):
-                    continue
-                if len(words) == 1 and len(words[0]) < 3:
-                    continue
-                seen.setdefault(" ".join(words), set()).add(i)
+        if doc not in found:
+            found[doc] = _capitalised_names(doc, known_words)
+        for name in found[doc]:
+            seen.setdefault(name, set()).add(i)
     return sorted(
         name
         for name, rows in seen.items()
         if len(rows) >= min_answers and "[name]" not in mask_pii(name)  # people, not firms
     )
+
+
+def _capitalised_names(doc: str, known_words: set[str]) -> list[str]:
+    """Capitalised names in ``doc`` that are not sentence starts, common
+    words or a known name's words."""
+    out: list[str] = []
+    for sentence in _SENTENCE.split(doc):
+        for m in _CAPS.finditer(sentence):
+            if m.start() == len(sentence) - len(sentence.lstrip()):
+                continue  # first word of a sentence
+            words = m.group(1).split()
+            while words and words[0].lower() in _COMMON:
+                words = words[1:]
+            if not words or all(w.lower() in _COMMON for w in words):
+                continue
+            if any(w.lower() in known_words for w in words):
+                continue
+            if len(words) == 1 and len(words[0]) < 3:
+                continue
+            out.append(" ".join(words))
+    return out
+
+
+def _verdict(doc: str, pattern: re.Pattern[str]) -> Judgement | None:
+    """How ``doc`` judges the competitor ``pattern`` finds in it (None: not
+    named): one verdict per sentence naming it, "mixed" when they differ."""
+    if not pattern.search(doc):
+        return None
+    verdicts = []
+    for sentence in _SENTENCE.split(doc):
+        m = pattern.search(sentence)
+        if m:
+            verdicts.append(judge(sentence, m.group(0)))
+    decided = {v for v in verdicts if v != "unclear"}
+    return "unclear" if not decided else decided.pop() if len(decided) == 1 else "mixed"
 
 
 def competitor_views(
@@ -281,20 +307,17 @@ def competitor_views(
         by_group: dict[str, int] = {}
         quotes: list[str] = []
         count = 0
+        verdicts_of: dict[str, Judgement | None] = {}  # answers repeat: judge each once
         for i, doc in enumerate(docs):
-            if not doc or not pattern.search(doc):
+            if not doc:
+                continue
+            if doc not in verdicts_of:
+                verdicts_of[doc] = _verdict(doc, pattern)
+            verdict = verdicts_of[doc]
+            if verdict is None:
                 continue
             count += 1
             naming.add(i)
-            verdicts = []
-            for sentence in _SENTENCE.split(doc):
-                m = pattern.search(sentence)
-                if m:
-                    verdicts.append(judge(sentence, m.group(0)))
-            decided = {v for v in verdicts if v != "unclear"}
-            verdict: Judgement = (
-                "unclear" if not decided else decided.pop() if len(decided) == 1 else "mixed"
-            )
             tally[verdict] += 1
             if groups is not None and groups[i] is not None:
                 by_group[str(groups[i])] = by_group.get(str(groups[i]), 0) + 1

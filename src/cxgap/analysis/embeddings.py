@@ -203,9 +203,9 @@ class EmbeddingClusters:
 
 
 def _kmeans(v: np.ndarray, k: int, seed: int) -> np.ndarray:
-    from cxgap.analysis.themes import _blas
+    from cxgap.analysis._topics import blas
 
-    with _blas().limit(limits=1):
+    with blas().limit(limits=1):
         return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(v)
 
 
@@ -235,16 +235,11 @@ def cluster_embeddings(
     Lloyd, S.P. (1982). Least squares quantization in PCM. *IEEE Trans.
     Information Theory* 28(2), 129-137.
     """
-    from cxgap.analysis.themes import (
-        _STOP_WORDS,
-        _TOKENS,
-        KScore,
-        _agreement,
-    )
+    from cxgap.analysis._topics import STOP_WORDS, TOKENS, KScore, agreement
 
     n = len(docs)
     vectors = embed_texts(docs)
-    counter = CountVectorizer(stop_words=_STOP_WORDS, min_df=2, token_pattern=_TOKENS)
+    counter = CountVectorizer(stop_words=STOP_WORDS, min_df=2, token_pattern=TOKENS)
     try:
         counts = counter.fit_transform(docs).tocsr()
         vocab = counter.get_feature_names_out()
@@ -275,7 +270,7 @@ def cluster_embeddings(
             terms, agree = [], []
             for j, s in enumerate(samples):
                 lab = _kmeans(v[s], kk, seed + 1 + j)
-                terms.append(_agreement(ref_terms, _top(c_tf_idf(c[s], lab, kk), _TOP_TERMS)))
+                terms.append(agreement(ref_terms, _top(c_tf_idf(c[s], lab, kk), _TOP_TERMS)))
                 agree.append(adjusted_rand_score(ref[s], lab))
             t, a = float(np.mean(terms)), float(np.mean(agree))
             k_scores.append(

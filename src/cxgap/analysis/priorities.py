@@ -64,7 +64,7 @@ def select_wave(study: StudyDefinition, frame: pd.DataFrame, wave: str | None) -
     if missing:
         raise AnalysisError(f"the answers frame has no column {missing[0]!r}")
     keys = study.wave_keys()
-    present = set(frame["wave"].dropna().astype(str))
+    present = set(frame["wave"].dropna().astype(str).unique())  # unique() in C: 165k rows
     if wave is not None:
         if wave not in keys:
             raise AnalysisError(f"wave {wave!r} is not in study {study.slug!r} ({', '.join(keys)})")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cxgap.analysis._base import Result
@@ -33,7 +34,7 @@ from cxgap.analysis.perception import PerceptionNps, analyze_perception
 from cxgap.analysis.priorities import PrioritiesResult, analyze_priorities
 from cxgap.analysis.risk import LedgerReport, ledger_report
 from cxgap.analysis.segments import SegmentComparison
-from cxgap.analysis.sentiment import vader_compound
+from cxgap.analysis.sentiment import SentimentCache, vader_compound
 from cxgap.analysis.tagging import build_lexicon, tag_frame
 from cxgap.analysis.voice import VoiceAnalysis, analyze_voice
 from cxgap.analysis.waves import WaveChanges
@@ -125,10 +126,17 @@ def _drivers(
     return results, problems
 
 
-def answer_sentiment(study: StudyDefinition, frame: pd.DataFrame, wave: str) -> pd.DataFrame:
+def answer_sentiment(
+    study: StudyDefinition,
+    frame: pd.DataFrame,
+    wave: str,
+    *,
+    sentiment_cache: SentimentCache | None = None,
+) -> pd.DataFrame:
     """Customers' open answers of one wave as (touchpoint, sentiment) rows:
     the VADER compound score of each answer, once for every touchpoint its text
-    is tagged with (:mod:`cxgap.analysis.tagging`). Feeds the hot spots."""
+    is tagged with (:mod:`cxgap.analysis.tagging`). Feeds the hot spots.
+    ``sentiment_cache`` shares the scores with the rest of the analysis."""
     customers = _customers(frame, wave)
     texts = [
         t
@@ -142,14 +150,19 @@ def answer_sentiment(study: StudyDefinition, frame: pd.DataFrame, wave: str) -> 
             {"touchpoint": pd.Series(dtype=str), "sentiment": pd.Series(dtype=float)}
         )
     tags = tag_frame(texts, build_lexicon(study))
-    compound = vader_compound(texts)
-    rows = [
-        {"touchpoint": col.removeprefix("touchpoint."), "sentiment": float(compound[i])}
-        for col in tags.columns
-        if col.startswith("touchpoint.")
-        for i in tags.index[tags[col]]
-    ]
-    return pd.DataFrame(rows, columns=["touchpoint", "sentiment"])
+    compound = vader_compound(texts, cache=sentiment_cache)
+    cols = [c for c in tags.columns if c.startswith("touchpoint.")]
+    hits = [np.flatnonzero(tags[c].to_numpy(bool)) for c in cols]
+    return pd.DataFrame(
+        {
+            "touchpoint": np.repeat(
+                np.array([c.removeprefix("touchpoint.") for c in cols], dtype=object),
+                [len(h) for h in hits],
+            ),
+            "sentiment": compound[np.concatenate(hits)] if hits else np.empty(0),
+        },
+        columns=["touchpoint", "sentiment"],
+    )
 
 
 def _plan(
@@ -247,6 +260,8 @@ def analyze_study(
             step(what)
 
     missing: dict[str, str] = {}
+    # each distinct open answer is scored by VADER once, for the hot spots and the voice
+    sentiment_cache = SentimentCache()
     report("Gaps, excellent, NPS, segments, waves")
     perception = analyze_perception(study, frame, wave=wave)
     wave = perception.wave
@@ -277,7 +292,7 @@ def analyze_study(
         at_risk = [a.account for a in ledger.accounts if a.below_threshold]
         consistency = touchpoint_consistency(
             score_events(events, study.ledger, weights),
-            sentiment=answer_sentiment(study, frame, wave),
+            sentiment=answer_sentiment(study, frame, wave, sentiment_cache=sentiment_cache),
         )
     else:
         missing["ledger"] = (
@@ -300,7 +315,14 @@ def analyze_study(
         frame.loc[frame["wave"] == wave, open_cols].notna().any().any()
     )
     if has_text or (interviews is not None and len(interviews)):
-        voice = analyze_voice(study, frame, wave=wave, interviews=interviews, seed=seed)
+        voice = analyze_voice(
+            study,
+            frame,
+            wave=wave,
+            interviews=interviews,
+            seed=seed,
+            sentiment_cache=sentiment_cache,
+        )
     else:
         missing["voice"] = (
             "answers to the open questions (what we do well, what to "

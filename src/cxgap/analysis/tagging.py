@@ -21,6 +21,7 @@ how open text feeds the factor views and the hot spots.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -169,7 +170,7 @@ def build_lexicon(
     return Lexicon(terms=terms, labels=labels)
 
 
-def _pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+def _pattern(words: Sequence[str], flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
     parts = []
     for w in sorted(words, key=len, reverse=True):
         body = re.escape(w).replace(r"\ ", r"\s+")
@@ -179,18 +180,53 @@ def _pattern(words: Sequence[str]) -> re.Pattern[str] | None:
             parts.append(body + _SHORT_ENDINGS + r"\b")
     if not parts:
         return None
-    return re.compile(r"\b(?:" + "|".join(parts) + ")", re.IGNORECASE)
+    return re.compile(r"\b(?:" + "|".join(parts) + ")", flags)
 
 
-def _compiled(lexicon: Lexicon) -> dict[str, dict[str, re.Pattern[str]]]:
-    out: dict[str, dict[str, re.Pattern[str]]] = {}
-    for kind, by_key in lexicon.terms.items():
-        out[kind] = {}
-        for key, words in by_key.items():
-            pat = _pattern(words)
-            if pat is not None:
-                out[kind][key] = pat
-    return out
+class _Matcher:
+    """One key's terms as a case-insensitive pattern, and (lowercased) as a
+    case-sensitive one for ASCII texts, which it searches lowercased: for an
+    ASCII text the same matches in about 60% of the time."""
+
+    __slots__ = ("ascii", "unicode")
+
+    def __init__(self, words: Sequence[str]) -> None:
+        unicode = _pattern(words)
+        ascii_ = _pattern([w.lower() for w in words], flags=0)
+        if unicode is None or ascii_ is None:
+            raise ValueError("a matcher needs at least one term")
+        self.unicode, self.ascii = unicode, ascii_
+
+    def search(self, text: str, lowered: str | None) -> bool:
+        """Whether ``text`` mentions a term; ``lowered`` is ``text.lower()``
+        when ``text`` is ASCII, else None."""
+        if lowered is not None:
+            return self.ascii.search(lowered) is not None
+        return self.unicode.search(text) is not None
+
+
+def _lowered(text: str) -> str | None:
+    return text.lower() if text.isascii() else None
+
+
+def _compiled(lexicon: Lexicon) -> dict[str, dict[str, _Matcher]]:
+    return _compile(
+        tuple(
+            (kind, tuple((key, tuple(words)) for key, words in by_key.items()))
+            for kind, by_key in lexicon.terms.items()
+        )
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(
+    terms: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...],
+) -> dict[str, dict[str, _Matcher]]:
+    """One matcher per key with terms, compiled once per lexicon (callers
+    must not change the dictionaries returned)."""
+    return {
+        kind: {key: _Matcher(words) for key, words in by_key if words} for kind, by_key in terms
+    }
 
 
 def tag_text(text: object, lexicon: Lexicon) -> dict[str, list[str]]:
@@ -204,19 +240,31 @@ def tag_text(text: object, lexicon: Lexicon) -> dict[str, list[str]]:
     ['resolution', 'time_effort']
     """
     clean = analysis_text(text)
+    lowered = _lowered(clean)
     patterns = _compiled(lexicon)
     return {
-        kind: [key for key, pat in patterns[kind].items() if pat.search(clean)] for kind in KINDS
+        kind: [key for key, m in patterns[kind].items() if m.search(clean, lowered)]
+        for kind in KINDS
     }
 
 
 def tag_frame(texts: Sequence[object], lexicon: Lexicon) -> pd.DataFrame:
-    """One boolean column ``<kind>.<key>`` per key, one row per text."""
-    clean = pd.Series([analysis_text(t) for t in texts], dtype="string")
+    """One boolean column ``<kind>.<key>`` per key, one row per text.
+
+    Each distinct text is matched once (answers repeat: a large study has
+    far fewer distinct answers than answers).
+    """
+    clean = [analysis_text(t) for t in texts]
+    codes, distinct = pd.factorize(pd.Series(clean, dtype=object))
+    uniques = [str(u) for u in distinct]
+    lowered = [_lowered(u) for u in uniques]
     cols: dict[str, np.ndarray] = {}
     for kind, by_key in _compiled(lexicon).items():
-        for key, pat in by_key.items():
-            cols[f"{kind}.{key}"] = clean.str.contains(pat, na=False).to_numpy(bool)
+        for key, m in by_key.items():
+            hit = np.array(
+                [m.search(u, low) for u, low in zip(uniques, lowered, strict=True)], dtype=bool
+            )
+            cols[f"{kind}.{key}"] = hit[codes] if len(uniques) else np.zeros(len(clean), bool)
     return pd.DataFrame(cols, index=range(len(texts)))
 
 

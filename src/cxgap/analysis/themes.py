@@ -20,8 +20,20 @@ The default engine (``"tfidf-nmf"``) needs no deep-learning stack:
    Rand index of the answers' themes (Lange et al. 2004). ``stability(k)`` is
    mean (a) times mean (b); the smallest ``k`` whose stability is within
    0.02 of the highest is chosen. ``k`` is at most one theme per 15 answers.
-   On large inputs the stability runs on a
-   random sample of ``stability_sample`` answers and the final model on all.
+   On large inputs the stability runs on a seeded random sample of
+   ``stability_sample`` answers.
+3b. **Fit on a sample, assign every answer.** With more than ``fit_sample``
+   answers (default 3,000) the final model is the NMF fitted on a seeded
+   random sample of that many answers (the stability's reference sample, so
+   its reference fit is reused), and every answer gets its theme weights on
+   those themes by ``NMF.transform``: the non-negative least-squares
+   solution of ``x ~ w H`` with ``H`` fixed, by the same coordinate descent
+   from ``w = 0`` (Cichocki & Phan 2009). This is the usual way to apply a
+   topic model fitted on a training set to new documents; the themes of a
+   few thousand answers are the themes of the whole (tested on the demo
+   against the full fit), and the time no longer grows with the number of
+   answers beyond the linear assignment. Sizes, shares, quotes and
+   sentiment count every answer.
 4. **Describe each theme**: its label (its top key phrases, with words already
    covered by a heavier phrase dropped), its keywords, its size and share (with
    a Wilson interval), its share in each group, the mean VADER sentiment of
@@ -35,26 +47,35 @@ Everything is deterministic for a fixed ``seed``.
 
 from __future__ import annotations
 
-import functools
 import sys
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 from scipy import sparse
-from scipy.optimize import linear_sum_assignment
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
-from sklearn.metrics import adjusted_rand_score
+from sklearn.feature_extraction.text import CountVectorizer
 from statsmodels.stats.proportion import proportion_confint
-from threadpoolctl import ThreadpoolController
 
 from cxgap.analysis._base import Result, finite
+from cxgap.analysis._topics import (
+    STOP_WORDS,
+    TOKENS,
+    TOP_TERMS,
+    KScore,
+    assign_weights,
+    fit_nmf,
+    sample,
+    stability,
+    tfidf,
+)
 from cxgap.analysis.disparity import Divergence, theme_divergence
-from cxgap.analysis.sentiment import SentimentSummary, summarise_sentiment, vader_compound
+from cxgap.analysis.sentiment import (
+    SentimentCache,
+    SentimentSummary,
+    summarise_sentiment,
+    vader_compound,
+)
 from cxgap.analysis.text import MAX_CHARS, analysis_text, cut, looks_english, quote_text
 from cxgap.errors import AnalysisError
 
@@ -72,21 +93,10 @@ Engine = Literal["tfidf-nmf", "embeddings"]
 ENGINES: tuple[str, ...] = ("tfidf-nmf", "embeddings")
 
 MIN_ANSWERS = 10
-_TOP_TERMS = 10
 _ANSWERS_PER_THEME = 15
 _STABILITY_TOLERANCE = 0.02
 _LABEL_SAMPLE = 5000
 _DUPLICATE_COSINE = 0.6
-# Words that carry no theme in survey answers, on top of scikit-learn's list.
-_EXTRA_STOP = frozenset(
-    """
-    honestly really think view just like lot things thing way clearly mainly day sit
-    experience make makes made need needs want ve ll don doesn didn isn wasn aren
-    couldn wouldn shouldn
-    """.split()  # noqa: SIM905 (a word list reads better as text)
-)
-_STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _EXTRA_STOP)
-_TOKENS = r"(?u)\b[^\W\d_][^\W\d_]+\b"
 
 
 class Quote(Result):
@@ -123,17 +133,6 @@ class Theme(Result):
     share_by_group: dict[str, GroupShare]
 
 
-class KScore(Result):
-    """The stability of one candidate number of themes: the product of the
-    agreement of the themes' top terms and of the answers' assignments
-    between fits on subsamples and the reference fit."""
-
-    k: int
-    stability: float
-    term_agreement: float
-    assignment_agreement: float
-
-
 class ThemeAnalysis(Result):
     """The themes of a set of answers.
 
@@ -166,66 +165,6 @@ def _wilson(count: int, n: int) -> GroupShare:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def _fit_nmf(x: sparse.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400, tol=1e-4)
-    # One BLAS thread: on a shared machine OpenBLAS threads spin against each
-    # other and made the NNDSVD start 30x slower (measured, benchmarks/bench_themes.py).
-    with _blas().limit(limits=1), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        # a near-perfect fit makes the reported error sqrt(-tiny): harmless
-        warnings.simplefilter("ignore", RuntimeWarning)
-        w = model.fit_transform(x)
-    converged = not any(issubclass(c.category, ConvergenceWarning) for c in caught)
-    return w, model.components_, converged
-
-
-def _top_terms(h: np.ndarray, t: int) -> list[list[int]]:
-    return [list(np.argsort(-row, kind="stable")[:t]) for row in h]
-
-
-def _average_jaccard(a: list[int], b: list[int]) -> float:
-    total = 0.0
-    for d in range(1, min(len(a), len(b)) + 1):
-        sa, sb = set(a[:d]), set(b[:d])
-        total += len(sa & sb) / len(sa | sb)
-    return total / max(1, min(len(a), len(b)))
-
-
-def _agreement(ref: list[list[int]], other: list[list[int]]) -> float:
-    sim = np.array([[_average_jaccard(r, o) for o in other] for r in ref])
-    rows, cols = linear_sum_assignment(-sim)
-    return float(sim[rows, cols].mean())
-
-
-def _stability(x: sparse.csr_matrix, ks: Sequence[int], seed: int, subsamples: int) -> list[KScore]:
-    """Stability of each ``k`` on the rows of ``x``: term-ranking agreement
-    (Greene et al. 2014) times assignment agreement (Lange et al. 2004)."""
-    rng = np.random.default_rng(seed)
-    n = x.shape[0]
-    size = max(2, round(0.8 * n))
-    samples = [np.sort(rng.choice(n, size=size, replace=False)) for _ in range(subsamples)]
-    scores = []
-    for k in ks:
-        w_ref, h_ref, _ = _fit_nmf(x, k, seed)
-        ref_terms = _top_terms(h_ref, _TOP_TERMS)
-        ref_assign = w_ref.argmax(axis=1)
-        terms, assign = [], []
-        for j, rows in enumerate(samples):
-            w, h, _ = _fit_nmf(x[rows], k, seed + 1 + j)
-            terms.append(_agreement(ref_terms, _top_terms(h, _TOP_TERMS)))
-            assign.append(adjusted_rand_score(ref_assign[rows], w.argmax(axis=1)))
-        t, a = float(np.mean(terms)), float(np.mean(assign))
-        scores.append(
-            KScore(k=int(k), stability=t * max(a, 0.0), term_agreement=t, assignment_agreement=a)
-        )
-    return scores
-
-
 def _phrases(docs: list[str], assign: np.ndarray, k: int, seed: int) -> list[list[str]]:
     """Key phrases (two or three words as written) of each theme: frequent in
     its answers and rarer in the others' (difference of document shares)."""
@@ -236,14 +175,14 @@ def _phrases(docs: list[str], assign: np.ndarray, k: int, seed: int) -> list[lis
         ngram_range=(2, 3),
         min_df=2,
         binary=True,
-        token_pattern=_TOKENS,
+        token_pattern=TOKENS,
     )
     try:
         c = counter.fit_transform([docs[i] for i in rows]).tocsc()
     except ValueError:  # no phrase in two answers
         return [[] for _ in range(k)]
     names = counter.get_feature_names_out()
-    stop = set(_STOP_WORDS)
+    stop = set(STOP_WORDS)
     # real phrases as written, neither starting nor ending with a stop word
     keep = np.array([not ({n.split()[0], n.split()[-1]} & stop) for n in names], dtype=bool)
     a = assign[rows]
@@ -346,6 +285,7 @@ def _tfidf_nmf(
     seed: int,
     subsamples: int,
     stability_sample: int,
+    fit_sample: int | None,
     notes: list[str],
 ) -> tuple[
     sparse.csr_matrix,
@@ -358,27 +298,19 @@ def _tfidf_nmf(
     """The default engine: TF-IDF rows, each answer's theme (-1: none; 0 the
     largest), each theme's keywords, k, how k was chosen, the k scores."""
     n = len(docs)
-    vectorizer = TfidfVectorizer(
-        stop_words=_STOP_WORDS,
-        min_df=2,
-        max_df=0.5,
-        sublinear_tf=True,
-        max_features=20000,
-        token_pattern=_TOKENS,
-        dtype=np.float32,
-    )
     try:
-        x = vectorizer.fit_transform(docs).tocsr()
+        x, vocab = tfidf(docs)  # TfidfVectorizer's matrix, each distinct answer tokenised once
     except ValueError:
         raise AnalysisError(
             f"the {n} answers share too few words to find themes (a theme word must "
             "appear in at least two answers and in at most half of them)"
         ) from None
-    vocab = vectorizer.get_feature_names_out()
     has_terms = np.asarray(x.getnnz(axis=1) > 0)
     n_terms = len(vocab)
 
     k_scores: list[KScore] = []
+    references: dict[int, tuple[np.ndarray, bool]] = {}
+    rows_with_terms = np.flatnonzero(has_terms)
     # at most one theme per 15 answers on average: smaller themes are noise
     per_theme = max(2, int(has_terms.sum()) // _ANSWERS_PER_THEME)
     upper = max(1, min(max_themes, n_terms - 1, per_theme))
@@ -393,20 +325,32 @@ def _tfidf_nmf(
     elif upper < max(2, min_themes):
         k, chosen_by = max(1, upper), "data size"
     else:
-        rows = np.flatnonzero(has_terms)
-        if rows.size > stability_sample:
-            rows = np.sort(
-                np.random.default_rng(seed).choice(rows, size=stability_sample, replace=False)
-            )
+        rows = sample(rows_with_terms, stability_sample, seed)
         ks = range(max(2, min_themes), upper + 1)
-        k_scores = _stability(x[rows], ks, seed, subsamples)
+        k_scores, fits = stability(x[rows], ks, seed, subsamples)
+        if fit_sample is not None and np.array_equal(
+            rows, sample(rows_with_terms, fit_sample, seed)
+        ):
+            references = fits  # the fit sample is the stability sample: reuse its fits
         most_stable = max(s.stability for s in k_scores)
         # the smallest k within a hair of the most stable one: stability
         # estimates from five subsamples differ by about this much by chance
         best = min(s.k for s in k_scores if s.stability >= most_stable - _STABILITY_TOLERANCE)
         k, chosen_by = best, "stability"
 
-    w, h, converged = _fit_nmf(x, k, seed)
+    if fit_sample is not None and rows_with_terms.size > fit_sample:
+        # fit the themes on a sample, then give every answer its weights on them
+        if k in references:
+            h, converged = references[k]
+        else:
+            _, h, converged = fit_nmf(x[sample(rows_with_terms, fit_sample, seed)], k, seed)
+        w = assign_weights(x, h, seed)
+        notes.append(
+            f"themes fitted on a random sample of {fit_sample} of the {rows_with_terms.size} "
+            "answers; every answer is then assigned to its heaviest theme"
+        )
+    else:
+        w, h, converged = fit_nmf(x, k, seed)
     if not converged:
         notes.append("NMF stopped at its iteration limit before converging")
     weight = w.max(axis=1)
@@ -417,7 +361,7 @@ def _tfidf_nmf(
     assign = np.where(assign >= 0, rank[np.maximum(assign, 0)], -1)
     h = h[order]
     keywords = [
-        [str(vocab[i]) for i in np.argsort(-h[j], kind="stable")[:_TOP_TERMS] if h[j, i] > 0]
+        [str(vocab[i]) for i in np.argsort(-h[j], kind="stable")[:TOP_TERMS] if h[j, i] > 0]
         for j in range(k)
     ]
     return x, assign, keywords, k, chosen_by, k_scores
@@ -440,7 +384,9 @@ def find_themes(
     max_chars: int = MAX_CHARS,
     subsamples: int = 5,
     stability_sample: int = 3000,
+    fit_sample: int | None = 3000,
     engine: Engine = "tfidf-nmf",
+    sentiment_cache: SentimentCache | None = None,
 ) -> ThemeAnalysis:
     """Find the themes of a set of open answers.
 
@@ -476,10 +422,17 @@ def find_themes(
     subsamples, stability_sample
         Subsamples per ``k`` in the stability criterion, and the largest number
         of answers the criterion runs on.
+    fit_sample
+        With more answers than this, the themes are fitted on a random sample
+        of this many and every answer is assigned by ``NMF.transform``
+        (``None``: fit on every answer, however many).
     engine
         ``"tfidf-nmf"`` (the default) or ``"embeddings"``: sentence embeddings
         clustered by k-means (:mod:`cxgap.analysis.embeddings`; needs the
         optional extra ``pip install 'cxgap[embeddings]'``).
+    sentiment_cache
+        VADER scores shared with the other parts of one analysis
+        (:class:`cxgap.analysis.sentiment.SentimentCache`).
 
     Returns
     -------
@@ -496,6 +449,10 @@ def find_themes(
     validation of clustering solutions. *Neural Computation* 16(6), 1299-1323.
     Salton, G. & Buckley, C. (1988). Term-weighting approaches in automatic
     text retrieval. *Information Processing & Management* 24(5), 513-523.
+    Cichocki, A. & Phan, A.-H. (2009). Fast local algorithms for large scale
+    nonnegative matrix and tensor factorizations. *IEICE Transactions on
+    Fundamentals* E92-A(3), 708-721 (the coordinate descent of the fit and
+    of ``transform``).
 
     Examples
     --------
@@ -529,7 +486,8 @@ def find_themes(
             f"themes need at least {MIN_ANSWERS} non-empty answers; got {n} of {n_rows}"
         )
     docs = [cleaned[i] for i in idx]
-    n_not_english = sum(not looks_english(d) for d in docs)
+    english = {d: looks_english(d) for d in set(docs)}  # each distinct answer once
+    n_not_english = sum(not english[d] for d in docs)
 
     notes: list[str] = []
     quote_vectors: sparse.csr_matrix | np.ndarray
@@ -559,6 +517,7 @@ def find_themes(
             seed=seed,
             subsamples=subsamples,
             stability_sample=stability_sample,
+            fit_sample=fit_sample,
             notes=notes,
         )
         quote_vectors, duplicate = x, _DUPLICATE_COSINE
@@ -566,7 +525,7 @@ def find_themes(
     # per-answer extras over all input rows
     full_assign = np.full(n_rows, -1, dtype=np.int64)
     full_assign[idx] = assign
-    compound = vader_compound(docs) if sentiment else None
+    compound = vader_compound(docs, cache=sentiment_cache) if sentiment else None
     quote_ok = np.ones(n, dtype=bool) if quotable is None else np.asarray(quotable, bool)[idx]
     positions = [int(i) for i in idx]
     doc_groups = None if groups is None else [groups[i] for i in positions]

@@ -29,7 +29,12 @@ import pandas as pd
 from cxgap.analysis._base import Result
 from cxgap.analysis.competitors import CompetitorAnalysis, competitor_views
 from cxgap.analysis.search import small_team_mask
-from cxgap.analysis.sentiment import SentimentSummary, summarise_sentiment, vader_compound
+from cxgap.analysis.sentiment import (
+    SentimentCache,
+    SentimentSummary,
+    summarise_sentiment,
+    vader_compound,
+)
 from cxgap.analysis.tagging import TagSummary, build_lexicon, tag_summary, tag_text
 from cxgap.analysis.text import analysis_text
 from cxgap.analysis.themes import MIN_ANSWERS, ThemeAnalysis, find_themes
@@ -128,7 +133,11 @@ def _passages(markdown: str) -> list[str]:
 
 
 def _interviews(
-    study: StudyDefinition, interviews: pd.DataFrame, seed: int, permutations: int
+    study: StudyDefinition,
+    interviews: pd.DataFrame,
+    seed: int,
+    permutations: int,
+    cache: SentimentCache,
 ) -> InterviewVoice:
     missing = [c for c in _INTERVIEW_COLUMNS if c not in interviews.columns]
     if missing:
@@ -148,15 +157,21 @@ def _interviews(
                 date=_str_or_none(row["date"]),
                 passages=len(parts),
                 tags=tag_text(" ".join(parts), lexicon),
-                sentiment=summarise_sentiment(vader_compound(parts)),
+                sentiment=summarise_sentiment(vader_compound(parts, cache=cache)),
             )
         )
-    compound = vader_compound(passages)
+    compound = vader_compound(passages, cache=cache)
     themes = None
     note = None
     if len(passages) >= MIN_ANSWERS:
         try:
-            themes = find_themes(passages, groups=segments, seed=seed, permutations=permutations)
+            themes = find_themes(
+                passages,
+                groups=segments,
+                seed=seed,
+                permutations=permutations,
+                sentiment_cache=cache,
+            )
         except AnalysisError as exc:
             note = str(exc)
     else:
@@ -179,6 +194,7 @@ def analyze_voice(
     interviews: pd.DataFrame | None = None,
     seed: int = 0,
     permutations: int = 999,
+    sentiment_cache: SentimentCache | None = None,
 ) -> VoiceAnalysis:
     """Themes, sentiment, tags, disparities and competitors of a study's open
     answers, per audience.
@@ -201,6 +217,9 @@ def analyze_voice(
         Seed of the theme models and permutation tests.
     permutations
         Permutations of the divergence tests.
+    sentiment_cache
+        VADER scores shared with the rest of one analysis: each distinct text
+        is scored once (:class:`cxgap.analysis.sentiment.SentimentCache`).
 
     Returns
     -------
@@ -287,6 +306,7 @@ def analyze_voice(
         else pd.Series(None, index=data.index)
     )
 
+    cache = sentiment_cache if sentiment_cache is not None else SentimentCache()
     lexicon = build_lexicon(study)
     questions: list[QuestionVoice] = []
     open_questions = [q for q in study.questions if q.kind == "text" and q.key.startswith("open.")]
@@ -298,7 +318,7 @@ def analyze_voice(
         texts = data[q.key].tolist()
         present = np.array([bool(analysis_text(t)) for t in texts], dtype=bool)
         n = int(present.sum())
-        compound = vader_compound(texts)
+        compound = vader_compound(texts, cache=cache)
         n_by_audience = {
             str(a): int(present[np.asarray([g == a for g in groups])].sum())
             for a in sorted({g for g in groups if g is not None})
@@ -322,6 +342,7 @@ def analyze_voice(
                     quote_notes=quote_notes,
                     seed=seed,
                     permutations=permutations,
+                    sentiment_cache=cache,
                 )
             except AnalysisError as exc:
                 themes_note = str(exc)
@@ -359,7 +380,9 @@ def analyze_voice(
         anonymity_threshold=threshold,
         questions=questions,
         interviews=(
-            _interviews(study, interviews, seed, permutations) if interviews is not None else None
+            _interviews(study, interviews, seed, permutations, cache)
+            if interviews is not None
+            else None
         ),
         suppressed=suppressed,
         notes=notes,

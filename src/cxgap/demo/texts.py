@@ -42,6 +42,9 @@ masking.
 
 from __future__ import annotations
 
+import bisect
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -293,6 +296,26 @@ def _pick(rng: np.random.Generator, options: list[str]) -> str:
     return options[int(rng.integers(len(options)))]
 
 
+@functools.cache
+def _theme_cdf(
+    question: str, audience: str, defected: bool, second_wave: bool
+) -> tuple[tuple[str, ...], list[float]]:
+    """The themes one kind of respondent may raise and their cumulative
+    probabilities, computed as ``Generator.choice(len(keys), p=p)`` computes
+    them (``p.cumsum()``, divided by its last value)."""
+    weights = dict(_WEIGHTS[question][audience])
+    for theme in weights:
+        if audience == "customer" and defected and theme in _DEFECTOR_THEMES:
+            weights[theme] *= 2.0
+        if audience == "customer" and second_wave and theme in _IMPROVED_IN_W2:
+            weights[theme] *= 0.5
+    keys = tuple(weights)
+    p = np.array([weights[k] for k in keys], dtype=float)
+    cdf = (p / p.sum()).cumsum()
+    cdf /= cdf[-1]
+    return keys, cdf.tolist()
+
+
 def _theme_for(
     rng: np.random.Generator,
     question: str,
@@ -300,15 +323,10 @@ def _theme_for(
     segment: str | None,
     wave: str,
 ) -> str:
-    weights = dict(_WEIGHTS[question][audience])
-    for theme in weights:
-        if audience == "customer" and segment == "defected" and theme in _DEFECTOR_THEMES:
-            weights[theme] *= 2.0
-        if audience == "customer" and wave == "w2" and theme in _IMPROVED_IN_W2:
-            weights[theme] *= 0.5
-    keys = list(weights)
-    p = np.array([weights[k] for k in keys], dtype=float)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
+    # the draw of rng.choice(len(keys), p=p), without its per-call checks:
+    # one uniform number, placed in the cumulative probabilities
+    keys, cdf = _theme_cdf(question, audience, segment == "defected", wave == "w2")
+    return keys[bisect.bisect_right(cdf, rng.random())]
 
 
 def open_answer(

@@ -17,10 +17,8 @@ from cxgap.analysis._base import Result
 from cxgap.analysis.ledger import score_events
 from cxgap.analysis.risk import AccountDetail, account_detail
 from cxgap.analysis.study import StudyAnalysis
-from cxgap.service import analyze
-from cxgap.store.accounts import load_accounts, load_events
+from cxgap.service import analyze_inputs, load_inputs
 from cxgap.store.db import Database
-from cxgap.store.studies import load_study
 from cxgap.study.model import StudyDefinition
 
 __all__ = ["ReportData", "build_report_data", "labels_of", "load_report_data"]
@@ -176,12 +174,16 @@ def load_report_data(
     -------
     ReportData
     """
-    analysis = analyze(db, slug, wave=wave, bootstrap=bootstrap, step=step)
-    study = load_study(db, slug)
+    if step:
+        step("Loading answers, accounts and events")
+    inputs = load_inputs(db, slug)  # once: the timelines reuse the events
+    analysis = analyze_inputs(inputs, wave=wave, bootstrap=bootstrap, step=step)
     if step:
         step("Balance timelines")
-    events = load_events(db, slug) if analysis.ledger is not None else None
-    accounts = load_accounts(db, slug)
     return build_report_data(
-        study, analysis, events, accounts=accounts, max_timelines=max_timelines
+        inputs.study,
+        analysis,
+        inputs.events if analysis.ledger is not None else None,
+        accounts=inputs.accounts,
+        max_timelines=max_timelines,
     )

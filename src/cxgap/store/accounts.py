@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from cxgap.errors import InputError, Problem
 from cxgap.store import schema as t
+from cxgap.store.bulk import SHARED, insert_rows, read_columns
 from cxgap.store.db import Database
 from cxgap.store.studies import organisation_accounts, organisation_of, study_id
 
@@ -142,47 +143,65 @@ def write_events(
                     for i in np.flatnonzero(missing.to_numpy())
                 ]
             )
-        ids = ev["account_id"].map(account_ids).astype(int).to_numpy()
-        seen: set[tuple[int, str]] = {
-            (int(a), str(s))
-            for a, s in conn.execute(
+        ids = ev["account_id"].map(account_ids).astype(np.int64).to_numpy()
+        source_ids = ev["source_id"].astype(str).to_numpy(dtype=object)
+        stored = pd.DataFrame(
+            conn.execute(
                 select(t.interaction_event.c.account_id, t.interaction_event.c.source_id)
                 .join(t.account, t.account.c.id == t.interaction_event.c.account_id)
                 .where(t.account.c.organisation_id == org)
+            ).all(),
+            columns=["account_id", "source_id"],
+        )
+        keys = pd.MultiIndex.from_arrays([ids, source_ids])
+        # new: not stored yet, and the first of its (account, source id) in the file
+        new = ~keys.duplicated()
+        if len(stored):
+            new &= ~keys.isin(
+                pd.MultiIndex.from_arrays(
+                    [stored["account_id"].astype(np.int64), stored["source_id"].astype(str)]
+                )
             )
+        # written account by account (``seq`` keeps each event's place in the
+        # file): the indexes on (account, ...) then grow in order, which made
+        # SQLite write a time-ordered ledger of 1.35 million events 2.4 times faster
+        rows = np.flatnonzero(new)
+        rows = rows[np.argsort(ids[rows], kind="stable")]
+        part = ev.iloc[rows]
+        times = pd.DatetimeIndex(pd.to_datetime(part["timestamp"])).to_pydatetime()
+        severity = pd.to_numeric(part["severity"].astype(object).where(part["severity"].notna()))
+        columns = {
+            "account_id": ids[rows].tolist(),
+            "occurred_at": times.tolist(),
+            "seq": rows.tolist(),
+            "touchpoint": part["touchpoint"].tolist(),
+            "moment": part["moment"].tolist(),
+            "outcome": part["outcome"].tolist(),
+            "severity": [None if np.isnan(v) else int(v) for v in severity.astype(float).tolist()],
+            "source_id": source_ids[rows].tolist(),
+            "source_system": _optional(part, "source_system"),
+            "cost": _optional(part, "cost"),
+            "note": _optional(part, "note"),
         }
-        times = pd.to_datetime(ev["timestamp"])
-        rows = []
-        for i, r in enumerate(ev.itertuples(index=False)):
-            key = (int(ids[i]), str(r.source_id))
-            if key in seen:
-                continue
-            seen.add(key)
-            rows.append(
-                {
-                    "account_id": key[0],
-                    "occurred_at": times.iloc[i].to_pydatetime(),
-                    "seq": i,
-                    "touchpoint": r.touchpoint,
-                    "moment": r.moment,
-                    "outcome": r.outcome,
-                    "severity": None if _none(r.severity) is None else int(float(str(r.severity))),
-                    "source_id": key[1],
-                    "source_system": _none(r.source_system),
-                    "cost": _none(r.cost),
-                    "note": _none(r.note),
-                }
-            )
         for start in range(0, len(rows), chunk):
-            conn.execute(t.interaction_event.insert(), rows[start : start + chunk])
+            part_columns = {k: v[start : start + chunk] for k, v in columns.items()}
+            insert_rows(conn, t.interaction_event, part_columns, file)
             if progress:
-                progress(len(rows[start : start + chunk]))
+                progress(len(part_columns["seq"]))
     return len(rows)
+
+
+def _optional(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A column's values, missing values (NaN, NaT, NA) as None."""
+    values = frame[name].to_numpy(dtype=object, copy=True)
+    values[np.asarray(pd.isna(values), dtype=bool)] = None
+    return values.tolist()
 
 
 def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd.DataFrame:
     """The interaction events of the study's organisation, in time order
-    (ties in the order they were recorded)."""
+    (ties in the order they were recorded), read column by column from the
+    driver's cursor (:func:`cxgap.store.bulk.read_columns`)."""
     with db.connect() as conn:
         org = organisation_of(conn, study_id(conn, slug))
         q = (
@@ -197,19 +216,30 @@ def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd
                 t.interaction_event.c.source_system,
                 t.interaction_event.c.cost,
                 t.interaction_event.c.note,
-            )
-            .join(t.account, t.account.c.id == t.interaction_event.c.account_id)
-            .where(t.account.c.organisation_id == org)
-            .order_by(
-                t.interaction_event.c.occurred_at,
                 t.interaction_event.c.seq,
                 t.interaction_event.c.id,
             )
+            .join(t.account, t.account.c.id == t.interaction_event.c.account_id)
+            .where(t.account.c.organisation_id == org)
         )
         if until is not None:
             q = q.where(t.interaction_event.c.occurred_at <= until)
-        frame = pd.DataFrame(conn.execute(q).all(), columns=EVENT_COLUMNS)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+        dtypes: list[Any] = [SHARED] * len(EVENT_COLUMNS)
+        dtypes[EVENT_COLUMNS.index("timestamp")] = "datetime64[us]"  # parsed chunk by chunk
+        dtypes[EVENT_COLUMNS.index("source_id")] = object
+        dtypes[EVENT_COLUMNS.index("severity")] = dtypes[EVENT_COLUMNS.index("cost")] = float
+        *columns, seq, ids = read_columns(conn, q, [*dtypes, np.int64, np.int64])
+    if len(ids):
+        when = columns[1]
+        # sorted here, not by the database: SQLite would sort 1.35 million text
+        # time stamps in several seconds, NumPy sorts the parsed ones at once
+        order = np.lexsort((ids, seq, when))
+        frame = pd.DataFrame(
+            {name: values[order] for name, values in zip(EVENT_COLUMNS, columns, strict=True)}
+        )
+    else:
+        frame = pd.DataFrame([], columns=EVENT_COLUMNS)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     frame["severity"] = frame["severity"].astype(float)
     frame["cost"] = frame["cost"].astype(float)
     return frame

@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
+from cxgap.store.bulk import SHARED, insert_rows, read_columns
 from cxgap.store.db import Database
 from cxgap.store.studies import load_study, organisation_accounts, organisation_of, study_id
 from cxgap.study.model import StudyDefinition
@@ -40,7 +41,13 @@ def question_columns(study: StudyDefinition) -> list[tuple[str, str, str, bool]]
 
 def load_frame(db: Database, slug: str, *, wave: str | None = None) -> pd.DataFrame:
     """The wide frame of study ``slug`` (all waves, or one), with one query
-    for the responses and one for their answers."""
+    for the responses and one for their answers.
+
+    Both are read column by column from the driver's cursor
+    (:func:`cxgap.store.bulk.read_columns`) and the answers are placed into
+    the frame with one vectorised pivot: a study of 100,000 respondents (six
+    million answers) loads in seconds, not minutes.
+    """
     study = load_study(db, slug)
     if wave is not None and wave not in study.wave_keys():
         raise NotFoundError(
@@ -68,7 +75,7 @@ def load_frame(db: Database, slug: str, *, wave: str | None = None) -> pd.DataFr
         )
         if wave is not None:
             rq = rq.where(t.wave.c.key == wave)
-        responses = pd.DataFrame(conn.execute(rq).mappings().all())
+        ids, *meta = read_columns(conn, rq, [np.int64] + [SHARED] * len(META_COLUMNS))
         aq = (
             select(
                 t.answer.c.response_id,
@@ -83,58 +90,95 @@ def load_frame(db: Database, slug: str, *, wave: str | None = None) -> pd.DataFr
         )
         if wave is not None:
             aq = aq.where(t.wave.c.key == wave)
-        answers = pd.DataFrame(
-            conn.execute(aq).all(),
-            columns=["response_id", "question_key", "item", "value_num", "value_text"],
-        )
-    return _widen(study, responses, answers)
+        answers = read_columns(conn, aq, [np.int64, SHARED, SHARED, float, SHARED])
+    return _widen(study, ids, dict(zip(META_COLUMNS, meta, strict=True)), answers)
 
 
-def _widen(study: StudyDefinition, responses: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+def _widen(
+    study: StudyDefinition,
+    response_ids: np.ndarray,
+    meta: dict[str, np.ndarray],
+    answers: list[np.ndarray],
+) -> pd.DataFrame:
+    """The wide frame: one row per response (``response_ids``, ascending),
+    the answers ``(response_id, question_key, item, value_num, value_text)``
+    pivoted into one column per question of the study."""
     cols = question_columns(study)
-    if responses.empty:
+    n = len(response_ids)
+    if n == 0:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in META_COLUMNS})
         for col, _, _, is_text in cols:
             frame[col] = pd.Series(dtype=object if is_text else float)
         return frame
-    responses = responses.set_index("response_id")
-    answers = answers.copy()
-    answers["column"] = np.where(
-        answers["item"] == "",
-        answers["question_key"],
-        answers["question_key"] + "." + answers["item"],
-    )
-    num = answers[answers["value_num"].notna()]
-    txt = answers[answers["value_text"].notna()]
-    wide_num = num.pivot(index="response_id", columns="column", values="value_num")
-    wide_txt = txt.pivot(index="response_id", columns="column", values="value_text")
-    frame = responses.copy()
-    data: dict[str, pd.Series] = {}
-    for col, _, _, is_text in cols:
-        source = wide_txt if is_text else wide_num
-        if col in source.columns:
-            data[col] = source[col].reindex(frame.index)
-        else:
-            data[col] = pd.Series(
-                np.nan if not is_text else None,
-                index=frame.index,
-                dtype=object if is_text else float,
-            )
-        if is_text:
-            data[col] = data[col].astype(object).where(data[col].notna(), None)
-        else:
-            data[col] = data[col].astype(float)
-    frame = pd.concat([frame, pd.DataFrame(data, index=frame.index)], axis=1)
-    for c in ("segment", "team", "account_id", "respondent_id"):
-        frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-    return frame.reset_index(drop=True)[META_COLUMNS + [c for c, *_ in cols]]
+    answer_ids, keys, items, numbers, texts = answers
+    position = {(qkey, item): j for j, (_, qkey, item, _) in enumerate(cols)}
+    key_codes, key_names = pd.factorize(keys)
+    item_codes, item_names = pd.factorize(items)
+    # (question, item) pair -> column of the study (-1: not a question of the study)
+    table = np.array(
+        [[position.get((k, i), -1) for i in item_names] for k in key_names], dtype=np.int64
+    ).reshape(len(key_names), len(item_names))
+    column = table[key_codes, item_codes] if len(answer_ids) else np.empty(0, dtype=np.int64)
+    row = np.searchsorted(response_ids, answer_ids)
+    keep = column >= 0
+    row, column = row[keep], column[keep]
+    text_column = np.array([c[3] for c in cols], dtype=bool)
+    wide_numbers = np.full((n, len(cols)), np.nan)
+    wide_texts = np.full((n, len(cols)), None, dtype=object)
+    numeric = ~text_column[column]
+    wide_numbers[row[numeric], column[numeric]] = numbers[keep][numeric]
+    wide_texts[row[~numeric], column[~numeric]] = texts[keep][~numeric]
+    objects = {"segment", "team", "account_id", "respondent_id"}
+    data: dict[str, Any] = {
+        name: pd.Series(meta[name], dtype=object if name in objects else "str")
+        for name in META_COLUMNS
+    }
+    for j, (col, _, _, text) in enumerate(cols):
+        data[col] = pd.Series(wide_texts[:, j], dtype=object) if text else wide_numbers[:, j]
+    frame = pd.DataFrame(data)
+    return frame
 
 
-def _cells(frame: pd.DataFrame, name: str) -> list[Any]:
-    """The values of an optional column, missing values as None."""
+def _optional(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """The values of an optional column as objects, missing values as None."""
     if name not in frame.columns:
-        return [None] * len(frame)
-    return [None if pd.isna(v) else v for v in frame[name].tolist()]
+        return np.full(len(frame), None, dtype=object)
+    values = frame[name].to_numpy(dtype=object, copy=True)
+    values[np.asarray(pd.isna(values), dtype=bool)] = None
+    return values
+
+
+def _answer_columns(
+    part: pd.DataFrame, response_ids: np.ndarray, cols: list[tuple[str, str, str, bool]]
+) -> dict[str, list[Any]]:
+    """The answer rows of ``part``, one per non-empty cell, response by
+    response in question order, column by column."""
+    n, width = len(part), len(cols)
+    present = np.zeros((n, width), dtype=bool)
+    numbers = np.full((n, width), np.nan)
+    texts = np.full((n, width), None, dtype=object)
+    for j, (col, _, _, is_text) in enumerate(cols):
+        values = part[col].to_numpy()
+        if is_text:
+            filled = np.flatnonzero(np.asarray(pd.notna(values), dtype=bool))
+            as_text = pd.Series(values[filled], dtype=object).astype(str)
+            keep = as_text.str.strip().ne("").to_numpy(bool)
+            present[filled[keep], j] = True
+            texts[filled[keep], j] = as_text.to_numpy(dtype=object)[keep]
+        else:
+            numbers[:, j] = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+            present[:, j] = ~np.isnan(numbers[:, j])
+    rows, at = np.nonzero(present)
+    text_column = np.array([c[3] for c in cols], dtype=bool)
+    value_num = numbers[rows, at].astype(object)
+    value_num[text_column[at]] = None
+    return {
+        "response_id": response_ids[rows].tolist(),
+        "question_key": np.array([c[1] for c in cols], dtype=object)[at].tolist(),
+        "item": np.array([c[2] for c in cols], dtype=object)[at].tolist(),
+        "value_num": value_num.tolist(),
+        "value_text": texts[rows, at].tolist(),
+    }
 
 
 def write_frame(
@@ -153,6 +197,11 @@ def write_frame(
     ``<respondent_id>:<wave>``; a row whose key is already stored is skipped,
     so writing the same frame twice adds nothing. ``account_id`` values must
     name accounts already stored for the study's organisation.
+
+    Rows are built column by column (no Python per row) and written
+    ``chunk`` responses at a time with :func:`cxgap.store.bulk.insert_rows`
+    (COPY on PostgreSQL); ``progress(n)`` is called after each chunk. Every
+    chunk is part of the one transaction: an error leaves nothing written.
     """
     study = load_study(db, slug)
     cols = [c for c in question_columns(study) if c[0] in frame.columns]
@@ -170,13 +219,6 @@ def write_frame(
             conn.execute(select(t.wave.c.key, t.wave.c.id).where(t.wave.c.study_id == sid)).all()
         )
         account_ids = organisation_accounts(conn, org)
-        respondent_ids = dict(
-            conn.execute(
-                select(t.respondent.c.external_id, t.respondent.c.id).where(
-                    t.respondent.c.study_id == sid
-                )
-            ).all()
-        )
         existing_keys = set(
             conn.execute(
                 select(t.response.c.source_key).where(t.response.c.study_id == sid)
@@ -189,113 +231,95 @@ def write_frame(
             if "source_key" in f.columns
             else f["respondent_id"].astype(str) + ":" + f["wave"].astype(str)
         )
+        accounts = _optional(f, "account_id")
+        account_db = np.array(
+            [None if a is None else account_ids.get(a) for a in accounts.tolist()], dtype=object
+        )
         unknown = [
-            Problem(file, i + 2, "account_id", a, "an account id of an imported account")
-            for i, a in enumerate(f["account_id"] if "account_id" in f.columns else [])
-            if a is not None and not (isinstance(a, float) and np.isnan(a)) and a not in account_ids
+            Problem(
+                file, int(i) + 2, "account_id", accounts[i], "an account id of an imported account"
+            )
+            for i in np.flatnonzero(pd.notna(accounts) & pd.isna(account_db))
         ]
         if unknown:
             raise InputError(unknown)
+        segment, team, source = (_optional(f, c) for c in ("segment", "team", "source"))
+        audience = f["audience"].to_numpy(dtype=object)
 
-        def clean(v: Any) -> Any:
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-
-        new_respondents = []
-        for rid, grp in f.groupby("respondent_id", sort=False):
-            if rid in respondent_ids:
-                continue
-            r = grp.iloc[0]
-            new_respondents.append(
-                {
-                    "study_id": sid,
-                    "external_id": str(rid),
-                    "audience": r["audience"],
-                    "segment": clean(r.get("segment")),
-                    "team": clean(r.get("team")),
-                    "account_id": account_ids.get(clean(r.get("account_id"))),
-                }
-            )
-        for start in range(0, len(new_respondents), chunk):
-            conn.execute(t.respondent.insert(), new_respondents[start : start + chunk])
-        respondent_ids = dict(
-            conn.execute(
-                select(t.respondent.c.external_id, t.respondent.c.id).where(
-                    t.respondent.c.study_id == sid
-                )
-            ).all()
+        respondent_ids = _respondent_ids(conn, sid)
+        firsts = f["respondent_id"].notna() & ~f["respondent_id"].duplicated()
+        new = firsts & ~f["respondent_id"].isin(list(respondent_ids))
+        rows = np.flatnonzero(new.to_numpy())
+        insert_rows(
+            conn,
+            t.respondent,
+            {
+                "study_id": [sid] * len(rows),
+                "external_id": f["respondent_id"].to_numpy()[rows].astype(str).tolist(),
+                "audience": audience[rows].tolist(),
+                "segment": segment[rows].tolist(),
+                "team": team[rows].tolist(),
+                "account_id": account_db[rows].tolist(),
+            },
+            file,
         )
+        if len(rows):
+            respondent_ids = _respondent_ids(conn, sid)
 
-        todo = [i for i, k in enumerate(keys) if k not in existing_keys]
+        todo = np.flatnonzero(~keys.isin(list(existing_keys)).to_numpy())
+        wave_db = np.array([wave_ids.get(w) for w in f["wave"].tolist()], dtype=object)
+        person_db = np.array(
+            [
+                None if r is None else respondent_ids.get(str(r))
+                for r in _optional(f, "respondent_id")
+            ],
+            dtype=object,
+        )
+        source = np.array([s or "individual" for s in source.tolist()], dtype=object)
+        key_values = keys.to_numpy(dtype=object)
         for start in range(0, len(todo), chunk):
-            part = f.iloc[todo[start : start + chunk]]
-            part_keys = keys.iloc[todo[start : start + chunk]]
-
-            rows = [
+            part_rows = todo[start : start + chunk]
+            part_keys = key_values[part_rows].tolist()
+            insert_rows(
+                conn,
+                t.response,
                 {
-                    "study_id": sid,
-                    "wave_id": wave_ids[w],
-                    "respondent_id": respondent_ids[str(rid)],
-                    "audience": aud,
-                    "segment": seg,
-                    "team": team,
-                    "account_id": account_ids.get(acc),
-                    "source": src or "individual",
-                    "source_key": k,
-                    "status": "complete",
-                }
-                for w, rid, aud, seg, team, acc, src, k in zip(
-                    part["wave"].tolist(),
-                    part["respondent_id"].tolist(),
-                    part["audience"].tolist(),
-                    _cells(part, "segment"),
-                    _cells(part, "team"),
-                    _cells(part, "account_id"),
-                    _cells(part, "source"),
-                    part_keys.tolist(),
-                    strict=True,
-                )
-            ]
-            conn.execute(t.response.insert(), rows)
+                    "study_id": [sid] * len(part_rows),
+                    "wave_id": wave_db[part_rows].tolist(),
+                    "respondent_id": person_db[part_rows].tolist(),
+                    "audience": audience[part_rows].tolist(),
+                    "segment": segment[part_rows].tolist(),
+                    "team": team[part_rows].tolist(),
+                    "account_id": account_db[part_rows].tolist(),
+                    "source": source[part_rows].tolist(),
+                    "source_key": part_keys,
+                    "status": ["complete"] * len(part_rows),
+                },
+                file,
+            )
             ids = dict(
                 conn.execute(
                     select(t.response.c.source_key, t.response.c.id).where(
-                        t.response.c.study_id == sid, t.response.c.source_key.in_(list(part_keys))
+                        t.response.c.study_id == sid, t.response.c.source_key.in_(part_keys)
                     )
                 ).all()
             )
-            response_ids = part_keys.map(ids).to_numpy()
-            answer_rows: list[dict[str, Any]] = []
-            for col, qkey, item, is_text in cols:
-                values = part[col].to_numpy()
-                if is_text:
-                    mask = pd.notna(values) & (pd.Series(values).astype(str).str.strip() != "")
-                    mask = np.asarray(mask)
-                    answer_rows.extend(
-                        {
-                            "response_id": int(r),
-                            "question_key": qkey,
-                            "item": item,
-                            "value_num": None,
-                            "value_text": str(v),
-                        }
-                        for r, v in zip(response_ids[mask], values[mask], strict=True)
-                    )
-                else:
-                    vals = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
-                    mask = ~np.isnan(vals)
-                    answer_rows.extend(
-                        {
-                            "response_id": int(r),
-                            "question_key": qkey,
-                            "item": item,
-                            "value_num": float(v),
-                            "value_text": None,
-                        }
-                        for r, v in zip(response_ids[mask], vals[mask], strict=True)
-                    )
-            if answer_rows:
-                conn.execute(t.answer.insert(), answer_rows)
-            written += len(rows)
+            response_ids = np.array([ids[k] for k in part_keys], dtype=np.int64)
+            insert_rows(
+                conn, t.answer, _answer_columns(f.iloc[part_rows], response_ids, cols), file
+            )
+            written += len(part_rows)
             if progress:
-                progress(len(rows))
+                progress(len(part_rows))
     return written
+
+
+def _respondent_ids(conn: Connection, sid: int) -> dict[str, int]:
+    return {
+        str(ext): int(i)
+        for ext, i in conn.execute(
+            select(t.respondent.c.external_id, t.respondent.c.id).where(
+                t.respondent.c.study_id == sid
+            )
+        ).all()
+    }
