@@ -4,6 +4,7 @@ interviews and the action plan."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from cxgap.errors import CxgapError, InputError, NotFoundError, StudyFileError
+from cxgap.ingest.events import parse_events
+from cxgap.ingest.tables import read_table
 from cxgap.store import schema as t
 from cxgap.store.accounts import (
     load_accounts,
@@ -272,3 +275,22 @@ def test_list_and_delete_studies(acme: Database) -> None:
     assert (summary.slug, summary.responses, summary.accounts) == ("acme", 4, 2)
     delete_study(acme, "acme", with_organisation_data=True)
     assert list_studies(acme) == []
+
+
+def test_events_without_a_source_id_are_each_kept_and_imported_once(
+    acme: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "account_id,timestamp,touchpoint,moment,outcome,severity\n"
+        "A1,2026-01-05,support,routine,met,\n"
+        "A1,2026-01-06,support,routine,met,\n"
+        "A1,2026-01-07,support,problem_resolution,failed,2\n"
+        "A2,2026-01-05,support,routine,met,\n",
+        encoding="utf-8",
+    )
+    events = parse_events(read_table(path), as_of="2026-06-01")
+    assert write_events(acme, "acme", events) == 4
+    assert write_events(acme, "acme", parse_events(read_table(path), as_of="2026-06-01")) == 0
+    stored = load_events(acme, "acme")
+    assert len(stored) == 4 and stored["source_id"].str.match(r"^row-[0-9a-f]{16}$").all()

@@ -25,6 +25,7 @@ column and reported at once; nothing partial comes out.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
@@ -307,12 +308,47 @@ def parse_events(
         }
     )
     out = out.loc[~invalid].reset_index(drop=True)
-    dup = out["source_id"].notna() & out["source_id"].duplicated(keep="first")
+    out["source_id"] = _with_derived_ids(out)
+    dup = out["source_id"].duplicated(keep="first")
     out = out.loc[~dup.to_numpy()].reset_index(drop=True)
     out.attrs["source"] = source
     out.attrs["duplicates_dropped"] = int(dup.sum())
     out.attrs["invalid_rows"] = int(invalid.sum())
     return out
+
+
+def _with_derived_ids(events: pd.DataFrame) -> pd.Series:
+    """The ``source_id`` column with every missing id derived from the event
+    itself: ``row-`` and a 64-bit hash of its account, time, touchpoint,
+    moment, outcome, severity, cost and note. Importing the same file again
+    then adds nothing, and two different events never share an id (the same
+    event written twice does, and is dropped as a duplicate).
+
+    >>> ev = pd.DataFrame({"account_id": ["A", "A"], "timestamp": pd.to_datetime(
+    ...     ["2026-01-05", "2026-01-06"]), "touchpoint": ["support"] * 2,
+    ...     "moment": ["routine"] * 2, "outcome": ["met"] * 2, "severity": [float("nan")] * 2,
+    ...     "source_id": [None, "T-9"], "cost": [float("nan")] * 2, "note": [None, None]})
+    >>> ids = _with_derived_ids(ev).tolist()
+    >>> ids[0].startswith("row-") and len(ids[0]) == 20, ids[1]
+    (True, 'T-9')
+    """
+    ids = events["source_id"].astype(object)
+    missing = ids.isna().to_numpy()
+    if not missing.any():
+        return ids
+    content = events.loc[
+        missing,
+        ["account_id", "timestamp", "touchpoint", "moment", "outcome", "severity", "cost", "note"],
+    ].astype(object).map(str)  # missing values as "nan"/"None": one fixed text each
+    # BLAKE2b (hashlib) rather than pandas' hashing: the ids must stay the same
+    # across library versions, or a later re-import would add the events again.
+    rows = ("\x1f".join(r) for r in content.itertuples(index=False, name=None))
+    ids = ids.copy()
+    ids[missing] = [
+        "row-" + hashlib.blake2b(r.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+        for r in rows
+    ]
+    return ids
 
 
 def parse_accounts(frame: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
