@@ -336,10 +336,23 @@ def _with_derived_ids(events: pd.DataFrame) -> pd.Series:
     missing = ids.isna().to_numpy()
     if not missing.any():
         return ids
-    content = events.loc[
-        missing,
-        ["account_id", "timestamp", "touchpoint", "moment", "outcome", "severity", "cost", "note"],
-    ].astype(object).map(str)  # missing values as "nan"/"None": one fixed text each
+    content = (
+        events.loc[
+            missing,
+            [
+                "account_id",
+                "timestamp",
+                "touchpoint",
+                "moment",
+                "outcome",
+                "severity",
+                "cost",
+                "note",
+            ],
+        ]
+        .astype(object)
+        .map(str)
+    )  # missing values as "nan"/"None": one fixed text each
     # BLAKE2b (hashlib) rather than pandas' hashing: the ids must stay the same
     # across library versions, or a later re-import would add the events again.
     rows = ("\x1f".join(r) for r in content.itertuples(index=False, name=None))
