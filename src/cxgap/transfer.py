@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -35,7 +36,19 @@ from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Date, DateTime, Select, Table, select, tuple_
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    String,
+    Table,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxgap import __version__
@@ -155,6 +168,39 @@ def decode_value(table: Table, column: str, value: Any) -> Any:
     if isinstance(kind, Date):
         return date.fromisoformat(value)
     return value
+
+
+_INT64 = 2**63 - 1
+
+
+def check_value(table: Table, column: str, value: Any) -> str | None:
+    """What is wrong with a JSON ``value`` for ``table.column`` (before it
+    reaches the database), or ``None`` when it fits.
+
+    >>> check_value(t.answer, "value_num", 4.0) is None
+    True
+    >>> check_value(t.answer, "response_id", 2**63)
+    'a whole number of at most 64 bits'
+    >>> check_value(t.answer, "question_key", ["x"])
+    'text'
+    """
+    if value is None:
+        return None  # NOT NULL is the database's to refuse
+    kind = table.c[column].type
+    if isinstance(kind, Boolean):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(kind, Integer):
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _INT64
+        return None if ok else "a whole number of at most 64 bits"
+    if isinstance(kind, Float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok and math.isfinite(value) else "a finite number"
+    if isinstance(kind, String):  # Text too
+        if not isinstance(value, str):
+            return "text"
+        if "\x00" in value:
+            return "text without NUL characters"
+    return None
 
 
 def db_reason(exc: SQLAlchemyError) -> str:
@@ -289,6 +335,11 @@ def _decoded_rows(
 ) -> Iterator[dict[str, Any]]:
     columns = set(table.c.keys())
     timed = {c.name for c in table.c if isinstance(c.type, Date | DateTime)}
+    # Columns a row must name: NOT NULL without a default (the id included:
+    # other rows refer to it).
+    required = {
+        c.name for c in table.c if not c.nullable and c.default is None and c.server_default is None
+    } | {"id"}
     with archive.open(name) as raw:
         for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), start=1):
             if not line.strip():
@@ -297,11 +348,22 @@ def _decoded_rows(
                 data = json.loads(line)
             except ValueError:
                 raise CxgapError(f"{file}: {name} line {number} is not valid JSON") from None
+            if not isinstance(data, dict):
+                raise CxgapError(f"{file}: {name} line {number} is not a JSON object")
+            lacking = required - data.keys()
+            if lacking:
+                raise CxgapError(f"{file}: {name} line {number} lacks column(s) {sorted(lacking)}")
             unknown = set(data) - columns
             if unknown:
                 raise CxgapError(
                     f"{file}: {name} line {number} has unknown column(s) {sorted(unknown)}"
                 )
+            for k in data.keys() - timed:
+                wrong = check_value(table, k, data[k])
+                if wrong is not None:
+                    raise CxgapError(
+                        f"{file}: {name} line {number}: {k} is {data[k]!r:.60}, expected {wrong}"
+                    )
             try:
                 for k in timed & data.keys():
                     data[k] = decode_value(table, k, data[k])
