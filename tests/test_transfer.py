@@ -551,3 +551,55 @@ def test_an_export_missing_a_table_is_refused_and_nothing_is_imported(
     with pytest.raises(CxgapError, match=r"cut\.zip: table answer has 0 rows read, its manifest"):
         import_study(empty_db, cut)
     assert not _holds_a_study(empty_db)
+
+
+def _rewritten(export: Path, out: Path, member: str, change: Any) -> Path:
+    """``export`` with the first row of ``member`` passed through ``change``."""
+    with zipfile.ZipFile(export) as a, zipfile.ZipFile(out, "w") as b:
+        for item in a.infolist():
+            data = a.read(item.filename)
+            if item.filename == member:
+                lines = data.decode("utf-8").splitlines()
+                lines[0] = json.dumps(change(json.loads(lines[0])))
+                data = ("\n".join(lines) + "\n").encode("utf-8")
+            b.writestr(item.filename, data)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("member", "change", "message"),
+    [
+        (
+            "tables/answer.jsonl",
+            lambda row: {**row, "response_id": 2**63},
+            r"answer\.jsonl line 1: response_id is 9223372036854775808, expected a whole number",
+        ),
+        (
+            "tables/answer.jsonl",
+            lambda row: {**row, "question_key": ["ltr"]},
+            r"answer\.jsonl line 1: question_key is \['ltr'\], expected text",
+        ),
+        (
+            "tables/organisation.jsonl",
+            lambda row: {k: v for k, v in row.items() if k != "name"},
+            r"organisation\.jsonl line 1 lacks column\(s\) \['name'\]",
+        ),
+        (
+            "tables/wave.jsonl",
+            lambda row: [row],
+            r"wave\.jsonl line 1 is not a JSON object",
+        ),
+    ],
+)
+def test_a_row_that_cannot_be_stored_is_named_and_nothing_is_imported(
+    source: tuple[str, Path],
+    empty_db: Database,
+    tmp_path: Path,
+    member: str,
+    change: Any,
+    message: str,
+) -> None:
+    bad = _rewritten(source[1], tmp_path / "bad.zip", member, change)
+    with pytest.raises(CxgapError, match=message):
+        import_study(empty_db, bad)
+    assert "study" not in empty_db.table_names() or not _holds_a_study(empty_db)
