@@ -7,10 +7,11 @@ a question that holds answers keeps its key and is never removed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cxgap.errors import ConflictError, InputError, NotFoundError, StudyInUseError
@@ -177,14 +178,7 @@ def _save_question(
     return RedirectResponse(f"{setup_path(ref.slug)}?saved=questions#{anchor}", status_code=303)
 
 
-@router.post("/dashboard/studies/{slug}/setup/new-question")
-def add_question(
-    request: Request,
-    db: DbDep,
-    templates: TemplatesDep,
-    user: FormUser,
-    slug: str,
-    revision: Revision = None,
+def _question_form(
     question_key: Line = "",
     text: Long = "",
     kind: Line = "",
@@ -196,11 +190,9 @@ def add_question(
     required: Flag = "",
     factor: Line = "",
     touchpoint: Line = "",
-) -> Response:
-    """Add a question at the end of the instrument."""
-    ref = study_of(db, user, slug)
-    require_editor(user, ref, EDIT_WHAT)
-    edit = edits.QuestionEdit(
+) -> edits.QuestionEdit:
+    """The fields of the question form (adding and changing a question)."""
+    return edits.QuestionEdit(
         question_key,
         text,
         kind,
@@ -213,7 +205,25 @@ def add_question(
         factor,
         touchpoint,
     )
-    return _save_question(request, db, templates, user, ref, None, revision, edit)
+
+
+QuestionForm = Annotated[edits.QuestionEdit, Depends(_question_form)]
+
+
+@router.post("/dashboard/studies/{slug}/setup/new-question")
+def add_question(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    user: FormUser,
+    slug: str,
+    form: QuestionForm,
+    revision: Revision = None,
+) -> Response:
+    """Add a question at the end of the instrument."""
+    ref = study_of(db, user, slug)
+    require_editor(user, ref, EDIT_WHAT)
+    return _save_question(request, db, templates, user, ref, None, revision, form)
 
 
 @router.post("/dashboard/studies/{slug}/setup/questions/{key}")
@@ -224,35 +234,13 @@ def change_question(
     user: FormUser,
     slug: str,
     key: str,
+    form: QuestionForm,
     revision: Revision = None,
-    question_key: Line = "",
-    text: Long = "",
-    kind: Line = "",
-    audiences: Texts = None,
-    section: Line = "",
-    scale_min: Line = "",
-    scale_max: Line = "",
-    items: Long = "",
-    required: Flag = "",
-    factor: Line = "",
-    touchpoint: Line = "",
 ) -> Response:
     """Change question ``key``: text, kind, scale, items, audiences, required, key."""
     ref = study_of(db, user, slug)
     require_editor(user, ref, EDIT_WHAT)
-    edit = edits.QuestionEdit(
-        question_key or key,
-        text,
-        kind,
-        audiences or [],
-        section,
-        scale_min,
-        scale_max,
-        items,
-        bool(required),
-        factor,
-        touchpoint,
-    )
+    edit = form if form.key else dataclasses.replace(form, key=key)
     return _save_question(request, db, templates, user, ref, key, revision, edit)
 
 
