@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cxgap.analysis.actions import CandidateAction
@@ -196,6 +196,38 @@ def _evidence_of(candidate: CandidateAction | None) -> dict[str, Any]:
     return candidate.evidence.model_dump(mode="json") if candidate is not None else {}
 
 
+def _action_form(
+    title: Title = "",
+    description: Text = "",
+    factor: Key = "",
+    touchpoint: Key = "",
+    baseline_wave: Key = "",
+    owner: Title = "",
+    due_on: Key = "",
+    status: Annotated[str | None, Form(max_length=200)] = None,
+) -> dict[str, str | None]:
+    """The fields of the action form (adding and editing an item);
+    ``status`` is ``None`` when the form did not send one."""
+    return {
+        "title": title,
+        "description": description,
+        "factor": factor,
+        "touchpoint": touchpoint,
+        "baseline_wave": baseline_wave,
+        "owner": owner,
+        "due_on": due_on,
+        "status": status,
+    }
+
+
+ActionForm = Annotated[dict[str, str | None], Depends(_action_form)]
+
+
+def _with_status(form: dict[str, str | None], default: str) -> dict[str, str]:
+    """The form's values, ``default`` for a status it did not send."""
+    return {k: (default if v is None else v) for k, v in form.items()}
+
+
 @router.get("/dashboard/studies/{slug}/actions/new", response_class=HTMLResponse)
 def new_action_form(
     request: Request,
@@ -223,29 +255,13 @@ def add_new_action(
     templates: TemplatesDep,
     user: FormUser,
     slug: str,
+    form: ActionForm,
     candidate: Key = "",
-    title: Title = "",
-    description: Text = "",
-    factor: Key = "",
-    touchpoint: Key = "",
-    baseline_wave: Key = "",
-    owner: Title = "",
-    due_on: Key = "",
-    status: Key = "accepted",
 ) -> Response:
     """Add a free item, or adopt ``candidate`` with its evidence as computed now."""
     ref = study_of(db, user, slug)
     require_editor(user, ref, "change the action plan")
-    values = {
-        "title": title,
-        "description": description,
-        "factor": factor,
-        "touchpoint": touchpoint,
-        "baseline_wave": baseline_wave,
-        "owner": owner,
-        "due_on": due_on,
-        "status": status,
-    }
+    values = _with_status(form, "accepted")
     try:
         if candidate:
             chosen = {k: values[k] for k in ("title", "description", "owner", "due_on", "status")}
@@ -304,29 +320,13 @@ def edit_action_fields(
     user: FormUser,
     slug: str,
     action_id: int,
-    title: Title = "",
-    description: Text = "",
-    factor: Key = "",
-    touchpoint: Key = "",
-    baseline_wave: Key = "",
-    owner: Title = "",
-    due_on: Key = "",
-    status: Key = "",
+    form: ActionForm,
 ) -> Response:
     """Change every field of one item (its evidence and priority stay)."""
     ref = study_of(db, user, slug)
     require_editor(user, ref, "change the action plan")
     item = _find(db, slug, action_id)
-    values = {
-        "title": title,
-        "description": description,
-        "factor": factor,
-        "touchpoint": touchpoint,
-        "baseline_wave": baseline_wave,
-        "owner": owner,
-        "due_on": due_on,
-        "status": status,
-    }
+    values = _with_status(form, "")
     try:
         update_action(db, slug, action_id, **values)
     except InputError as exc:
