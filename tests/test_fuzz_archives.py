@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
-from tests.hostile import FUZZ, assert_clear_cli, assert_clear_error
+from tests.hostile import FUZZ, assert_clear_cli, assert_clear_error, row_counts
 from typer.testing import CliRunner
 
 from cxgap.backup import backup_database, restore_database
@@ -220,8 +220,6 @@ def damaged(rnd: random.Random, data: bytes) -> tuple[bytes, list[str]]:
 
 
 def _total_rows(db: Database) -> int:
-    from tests.hostile import row_counts
-
     return sum(row_counts(db).values())
 
 
