@@ -172,8 +172,9 @@ def test_missing_answers_are_shown_beside_the_fields(server: Any, open_page: Any
     assert errors.count() == 5 and errors.first.inner_text().endswith(
         "Please answer this question."
     )
-    focused = w.page.evaluate("document.activeElement.id")
-    assert focused == "error-summary"
+    # survey.js moves focus once the page has loaded (a deferred script), so
+    # wait for it rather than read focus the moment the summary is parsed.
+    w.page.wait_for_function("document.activeElement.id === 'error-summary'", timeout=5000)
     w.shot("validation-phone")
 
 
