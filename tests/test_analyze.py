@@ -10,7 +10,10 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from cxgap.analysis.study import StudyAnalysis
 from cxgap.cli import app
+from cxgap.cli._common import console
+from cxgap.cli.analyze_cmd import print_headline
 from cxgap.demo import effects as fx
 from cxgap.demo.install import install_demo
 from cxgap.docs_gen import study_analysis_schema
@@ -145,3 +148,15 @@ def test_postgres_gives_the_same_analysis(postgres_url: str, analysis: dict[str,
     assert on_pg["gaps"] == analysis["gaps"]
     assert on_pg["nps"] == analysis["nps"]
     assert on_pg["ledger"]["threshold"] == pytest.approx(analysis["ledger"]["threshold"])
+
+
+def test_summary_says_below_when_an_audience_expects_less_than_customers_give(
+    analysis: dict[str, Any],
+) -> None:
+    staff = next(p for p in analysis["nps"]["predicted"] if p["audience"] == "staff")
+    lower = {**staff, "gap": -12.4, "ci_low": -20.0, "ci_high": -4.8}
+    a = StudyAnalysis.model_validate({**analysis, "nps": {**analysis["nps"], "predicted": [lower]}})
+    with console.capture() as out:
+        print_headline(a)
+    assert "staff expect" in out.get() and "12 points below what customers give" in out.get()
+    assert "(CI -20 to -5)" in out.get()

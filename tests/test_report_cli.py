@@ -82,7 +82,20 @@ def test_demo_ends_by_writing_its_report(tmp_path: Path) -> None:
     report = tmp_path / "out" / "report.html"
     assert report.is_file()
     assert f"Report: {report.resolve()}" in result.stdout
-    assert "Brightwell" in report.read_text(encoding="utf-8")
+    html = report.read_text(encoding="utf-8")
+    assert "Brightwell" in html
+    # It ends with the report's own headline, with each audience's n and interval.
+    headline = next(line for line in result.stdout.splitlines() if "call the service" in line)
+    assert headline.strip() in html
+    assert "Customer NPS" in result.stdout and "n = " in result.stdout
+    # The README shows this output; it must stay what the command prints.
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("Database: sqlite:////home/you/cxgap/cxgap.db\n", 1)[1]
+    shown = shown.split("Report: ", 1)[0]
+    printed = [line.rstrip() for line in result.stdout.splitlines()]
+    assert [line.rstrip() for line in shown.splitlines()] == printed[
+        printed.index(headline) : printed.index(headline) + len(shown.splitlines())
+    ]
 
 
 def test_report_reads_sqlite_and_postgresql_alike(db_url: str, tmp_path: Path) -> None:

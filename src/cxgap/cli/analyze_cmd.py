@@ -35,12 +35,12 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.0f}%"
 
 
-def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
-    info = a.study
-    n = ", ".join(f"{k} {v}" for k, v in sorted(info.respondents.items()))
-    console.print(
-        Text.assemble((info.name, "bold"), f" — {info.organisation} — wave {a.wave} ({n})")
-    )
+def print_headline(a: StudyAnalysis) -> None:
+    """The headline findings: who calls the service excellent, and NPS vs predicted NPS.
+
+    Each share and score comes with its n and 95% interval; suppressed
+    groups say why instead.
+    """
     console.print(a.excellent.headline, style="bold")
 
     t = Table("audience", "n", "excellent (top box)", "95% CI", title=None)
@@ -61,12 +61,25 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
         if isinstance(pred, SuppressedPrediction):
             console.print(f"  {pred.audience}: expected NPS suppressed ({pred.reason})")
             continue
+        gap = pred.gap
+        versus = (
+            "no gap measurable"
+            if gap is None
+            else f"{fmt(abs(gap), 0)} points {'above' if gap >= 0 else 'below'} what customers give"
+        )
         console.print(
             f"  {pred.audience} expect {fmt(pred.expected.nps, 0)} (n = {pred.expected.n}): "
-            f"{fmt(pred.gap, 0)} points above what customers give "
-            f"(CI {fmt(pred.ci_low, 0)} to {fmt(pred.ci_high, 0)})"
+            f"{versus} (CI {fmt(pred.ci_low, 0)} to {fmt(pred.ci_high, 0)})"
         )
 
+
+def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
+    info = a.study
+    n = ", ".join(f"{k} {v}" for k, v in sorted(info.respondents.items()))
+    console.print(
+        Text.assemble((info.name, "bold"), f" — {info.organisation} — wave {a.wave} ({n})")
+    )
+    print_headline(a)
     cells = {(cell.item, cell.group): cell for cell in a.gaps.cells}
     g = Table("item", *_AUDIENCES, "lead − cust [95% CI] Holm p")
     comps = {(x.item, x.a, x.b): x for x in a.gaps.comparisons}

@@ -58,9 +58,12 @@ def demo(
 
 
 def _after_demo(url: str, out: Path) -> None:
-    """Write the demo report to ``<out>/report.html`` and say what to do next."""
+    """Write the demo report to ``<out>/report.html``, print its headline, say what next."""
+    from cxgap.cli.analyze_cmd import print_headline
     from cxgap.cli.report_cmd import build
 
-    path = build(url, "demo", out / "report.html")
+    path = out / "report.html"
+    data = build(url, "demo", path)
+    print_headline(data.analysis)
     console.print(f"Report: {path.resolve()}")
     console.print("Next: cxgap studies list · cxgap study show demo · cxgap analyze demo")

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, err_console, settings_from
 from cxgap.errors import NotFoundError
-from cxgap.report import load_report_data, report_format, write_report
+from cxgap.report import ReportData, load_report_data, report_format, write_report
 from cxgap.report.pdf import load_weasyprint
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
@@ -30,8 +30,11 @@ def build(
     wave: str | None = None,
     team: str | None = None,
     bootstrap: int = 1000,
-) -> Path:
-    """Analyse ``slug`` and write its report to ``out``, showing progress."""
+) -> ReportData:
+    """Analyse ``slug`` and write its report to ``out``, showing progress.
+
+    Returns what the report shows, so a caller can print its headline.
+    """
     if report_format(out, team=team) == ".pdf":
         load_weasyprint()
     with Database.open(settings_from(url)) as database:
@@ -61,7 +64,7 @@ def _build(
     wave: str | None,
     team: str | None,
     bootstrap: int,
-) -> Path:
+) -> ReportData:
     with (
         Progress(
             SpinnerColumn(),
@@ -78,9 +81,9 @@ def _build(
             progress.update(task, description=what, advance=1)
 
         data = load_report_data(database, slug, wave=wave, bootstrap=bootstrap, step=step)
-        path = write_report(data, out, team=team, step=step)
+        write_report(data, out, team=team, step=step)
         progress.update(task, completed=_STEPS)
-    return path
+    return data
 
 
 @app.command()
@@ -105,5 +108,5 @@ def report(
     db: DbOption = None,
 ) -> None:
     """The insight report of a study (or a team briefing), ready to share."""
-    path = build(db, slug, out, wave=wave, team=team, bootstrap=bootstrap)
-    console.print(f"Report written: {path.resolve()}")
+    build(db, slug, out, wave=wave, team=team, bootstrap=bootstrap)
+    console.print(f"Report written: {out.resolve()}")
