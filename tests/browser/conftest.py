@@ -106,17 +106,18 @@ class Watched:
 
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Any]:
-    """``open_page(width, height)``: a fresh browser context and page that
-    may only reach 127.0.0.1."""
+    """``open_page(width, height, mobile=False, javascript=True)``: a fresh
+    browser context and page that may only reach 127.0.0.1."""
     contexts: list[Any] = []
     watched: list[Watched] = []
 
-    def make(width: int, height: int, *, mobile: bool = False) -> Watched:
+    def make(width: int, height: int, *, mobile: bool = False, javascript: bool = True) -> Watched:
         ctx = browser.new_context(
             viewport={"width": width, "height": height},
             is_mobile=mobile,
             has_touch=mobile,
             device_scale_factor=1,
+            java_script_enabled=javascript,
         )
         contexts.append(ctx)
         w = Watched(ctx.new_page(), [], [])
