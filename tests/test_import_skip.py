@@ -182,3 +182,28 @@ def test_a_file_problem_is_never_skipped(acme: str, tmp_path: Path) -> None:
         "import", "events", str(events), "--study", "acme", "--db", acme, "--skip-invalid",
     )  # fmt: skip
     assert code == 2 and "a column named 'timestamp'" in err
+
+
+def test_events_without_a_ticket_id_are_stored_once_each(acme: str, tmp_path: Path) -> None:
+    # Two different events of one account without an id, and one written twice.
+    events = _file(
+        tmp_path,
+        "events.csv",
+        "Ticket,Customer,Closed at,Team,Moment,Status,Cost\n"
+        ",ACC-001,05/01/2026 10:00,support,problem_resolution,SLA met,0\n"
+        ",ACC-001,06/01/2026 10:00,support,problem_resolution,Escalated,0\n"
+        ",ACC-001,06/01/2026 10:00,support,problem_resolution,Escalated,0\n"
+        "T-9,ACC-002,07/01/2026 10:00,support,routine,SLA met,0\n",
+    )
+    args = ["import", "events", str(events), "--study", "acme", "--db", acme]
+    args += ["--mapping", str(EXPORTS / "events_mapping.yaml")]
+    code, out, err = _run(*args)
+    assert code == 0, err
+    assert "Events: 3 new in acme" in out
+    with _db(acme) as db:
+        ids = sorted(load_events(db, "acme")["source_id"])
+    assert ids[0] == "T-9" and all(i.startswith("row-") for i in ids[1:]) and len(set(ids)) == 3
+    code, out, _ = _run(*args)  # a retry adds nothing
+    assert code == 0 and "Events: 0 new in acme" in out
+    with _db(acme) as db:
+        assert sorted(load_events(db, "acme")["source_id"]) == ids
