@@ -243,24 +243,16 @@ def _check(kind: str, data: bytes) -> None:
         assert_clear_cli(runner.invoke(app, [*command, str(path), "--db", url2]), [path])
 
 
+@pytest.mark.parametrize("kind", ["export", "backup"])
 @FUZZ
 @given(data=st.data())
-def test_damaged_exports_import_or_fail_clearly(
-    archives: dict[str, bytes], data: st.DataObject
+def test_damaged_archives_load_or_fail_clearly(
+    archives: dict[str, bytes], kind: str, data: st.DataObject
 ) -> None:
-    file, how = damaged(data.draw(st.randoms(use_true_random=False)), archives["export"])
+    """A damaged export (``import study``) or backup (``restore``)."""
+    file, how = damaged(data.draw(st.randoms(use_true_random=False)), archives[kind])
     note(f"damage: {how}")
-    _check("export", file)
-
-
-@FUZZ
-@given(data=st.data())
-def test_damaged_backups_restore_or_fail_clearly(
-    archives: dict[str, bytes], data: st.DataObject
-) -> None:
-    file, how = damaged(data.draw(st.randoms(use_true_random=False)), archives["backup"])
-    note(f"damage: {how}")
-    _check("backup", file)
+    _check(kind, file)
 
 
 def test_the_undamaged_files_load(archives: dict[str, bytes]) -> None:

@@ -336,6 +336,8 @@ def _with_derived_ids(events: pd.DataFrame) -> pd.Series:
     missing = ids.isna().to_numpy()
     if not missing.any():
         return ids
+    # Spelled out, not derived from EVENT_FIELDS: a field added to the contract
+    # must not change the ids of events already stored.
     content = (
         events.loc[
             missing,
