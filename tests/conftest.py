@@ -23,19 +23,14 @@ import pytest
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import upgrade
+from tests.skips import (
+    pytest_runtest_makereport,  # noqa: F401 (the skip policy's hook)
+    skip_service,
+)
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 POSTGRES_SERVER = os.environ.get(
     "CXGAP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
 )
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The folder of real public data sets (``../shared/data``)."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data sets not found at {SHARED_DATA}")
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +43,9 @@ def postgres_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_SERVER}: {exc}".splitlines()[0])
+        skip_service(
+            "postgres", f"no PostgreSQL server at {POSTGRES_SERVER}: {exc}".splitlines()[0]
+        )
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import Webhook, accounts_frame
 from typer.testing import CliRunner
 
 from cxgap.alerting import run_alerts
@@ -25,6 +24,7 @@ from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from cxgap.transfer import export_study, import_study
+from tests.conftest import Webhook, accounts_frame
 
 T0 = pd.Timestamp("2026-01-01")
 DAY35 = datetime(2026, 2, 5, 23, 59, 59)  # what `--as-of 2026-02-05` means

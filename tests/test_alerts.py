@@ -7,12 +7,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import Webhook
 
 from cxgap.analysis.alerts import threshold_alerts
 from cxgap.analysis.ledger import score_events
 from cxgap.study.model import LedgerParameters
 from cxgap.webhook import WebhookError, post_json
+from tests.conftest import Webhook
 
 T0 = pd.Timestamp("2025-01-01")
 

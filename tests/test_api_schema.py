@@ -21,7 +21,6 @@ import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
-from tests.hostile import FUZZ
 
 from cxgap.settings import Settings
 from cxgap.store.accounts import write_accounts
@@ -33,6 +32,7 @@ from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
+from tests.hostile import FUZZ
 
 pytestmark = pytest.mark.slow
 

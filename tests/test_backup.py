@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import insert, select
-from tests.conftest import POSTGRES_SERVER
 from typer.testing import CliRunner
 
 from cxgap.backup import backup_database, database_is_empty, restore_database
@@ -32,6 +31,7 @@ from cxgap.store.migrate import current_revision, head_revision, upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from cxgap.transfer import FORMAT_VERSION, export_study
+from tests.conftest import POSTGRES_SERVER
 
 runner = CliRunner()
 

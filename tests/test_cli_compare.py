@@ -11,13 +11,14 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from cxgap.cli import app
+from tests.realdata import real_data_path
 
 runner = CliRunner()
 AIRLINE = "airline_passenger_satisfaction_test.csv"
 
 
-def test_airline_customer_types_with_not_applicable_zero(shared_data: Path) -> None:
-    path = shared_data / AIRLINE
+def test_airline_customer_types_with_not_applicable_zero() -> None:
+    path = real_data_path(AIRLINE)
     result = runner.invoke(
         app,
         [
@@ -47,12 +48,12 @@ def test_airline_customer_types_with_not_applicable_zero(shared_data: Path) -> N
     assert data["dropped_invalid"] == {"Seat comfort": 0, "Inflight wifi service": 0}
 
 
-def test_zero_outside_the_scale_is_an_error_naming_row_and_column(shared_data: Path) -> None:
+def test_zero_outside_the_scale_is_an_error_naming_row_and_column() -> None:
     result = runner.invoke(
         app,
         [
             "compare",
-            str(shared_data / AIRLINE),
+            str(real_data_path(AIRLINE)),
             "--group",
             "Class",
             "--items",
@@ -65,12 +66,12 @@ def test_zero_outside_the_scale_is_an_error_naming_row_and_column(shared_data: P
     assert "more problem(s)" in result.output
 
 
-def test_drop_invalid_drops_and_counts(shared_data: Path) -> None:
+def test_drop_invalid_drops_and_counts() -> None:
     result = runner.invoke(
         app,
         [
             "compare",
-            str(shared_data / AIRLINE),
+            str(real_data_path(AIRLINE)),
             "--group",
             "Class",
             "--items",
@@ -81,19 +82,19 @@ def test_drop_invalid_drops_and_counts(shared_data: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    frame = pd.read_csv(shared_data / AIRLINE)
+    frame = pd.read_csv(real_data_path(AIRLINE))
     assert data["dropped_invalid"]["Inflight wifi service"] == int(
         (frame["Inflight wifi service"] == 0).sum()
     )
     assert len(data["comparisons"]) == 3  # three classes, every pair
 
 
-def test_alexa_ratings_by_variation_table(shared_data: Path) -> None:
+def test_alexa_ratings_by_variation_table() -> None:
     result = runner.invoke(
         app,
         [
             "compare",
-            str(shared_data / "amazon_alexa_reviews.tsv"),
+            str(real_data_path("amazon_alexa_reviews.tsv")),
             "--group",
             "variation",
             "--items",

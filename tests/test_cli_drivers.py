@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cxgap.cli import app
+from tests.realdata import real_data_path
 
 runner = CliRunner()
 
@@ -41,8 +42,8 @@ def survey(tmp_path: Path) -> Path:
     return path
 
 
-def test_json_has_the_documented_shape_and_sums_to_r2(shared_data: Path) -> None:
-    code, out, _ = _run(str(shared_data / "swiss.csv"), "--outcome", "Fertility", "--json")
+def test_json_has_the_documented_shape_and_sums_to_r2() -> None:
+    code, out, _ = _run(str(real_data_path("swiss.csv")), "--outcome", "Fertility", "--json")
     assert code == 0
     data = json.loads(out)
     assert set(data) >= {"outcome", "method", "n", "r2", "drivers", "dropped"}
@@ -63,9 +64,9 @@ def test_json_has_the_documented_shape_and_sums_to_r2(shared_data: Path) -> None
     assert data["drivers"][0]["importance"] == pytest.approx(0.2601, abs=5e-5)
 
 
-def test_factors_and_relative_weights_reproduce_the_rwa_example(shared_data: Path) -> None:
+def test_factors_and_relative_weights_reproduce_the_rwa_example() -> None:
     code, out, _ = _run(
-        str(shared_data / "mtcars.csv"),
+        str(real_data_path("mtcars.csv")),
         "-o",
         "mpg",
         "--factors",
@@ -108,9 +109,9 @@ def test_table_output_names_factors_n_and_r2(survey: Path) -> None:
     assert "R² =" in out
 
 
-def test_text_outcome_is_one_clear_error(shared_data: Path) -> None:
+def test_text_outcome_is_one_clear_error() -> None:
     code, out, err = _run(
-        str(shared_data / "airline_passenger_satisfaction_test.csv"), "-o", "satisfaction"
+        str(real_data_path("airline_passenger_satisfaction_test.csv")), "-o", "satisfaction"
     )
     assert code == 2
     assert out == ""

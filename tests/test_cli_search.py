@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.conftest import accounts_frame
 from typer.testing import CliRunner
 
 from cxgap.analysis.search import Hit
@@ -22,6 +21,7 @@ from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from cxgap.study.model import Wave
 from cxgap.study_search import search_study
+from tests.conftest import accounts_frame
 
 runner = CliRunner()
 

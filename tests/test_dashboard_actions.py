@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
 
 from cxgap.service import open_candidates
 from cxgap.settings import Settings
@@ -17,6 +16,7 @@ from cxgap.store.actions import list_actions
 from cxgap.store.db import Database
 from cxgap.store.users import add_user
 from cxgap.web import create_app
+from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
 
 PLAN = "/dashboard/studies/demo/actions"
 

@@ -9,10 +9,10 @@ import hashlib
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.test_dashboard import SECRET, csrf_of, sign_in, two_orgs  # noqa: F401
 
 from cxgap.store.actions import list_actions
 from cxgap.web.auth import SESSION_COOKIE, Session, encode_session
+from tests.test_dashboard import SECRET, csrf_of, sign_in, two_orgs  # noqa: F401
 
 ACTIONS = "/dashboard/studies/acme/actions"
 

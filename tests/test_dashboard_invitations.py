@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
-from tests.test_invite_mail import _Inbox, smtp  # noqa: F401
 
 from cxgap.settings import Settings
 from cxgap.store import schema as t
@@ -28,6 +26,8 @@ from cxgap.store.survey import open_survey, submit, token_hash
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
+from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
+from tests.test_invite_mail import _Inbox, smtp  # noqa: F401
 
 PAGE = "/dashboard/studies/acme/responses"
 CONTACTS = (

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
 
 from cxgap.settings import Settings
 from cxgap.store.db import Database
@@ -19,6 +18,7 @@ from cxgap.store.studies import answer_counts, load_study, save_study, study_rev
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
+from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
 
 SETUP = "/dashboard/studies/acme/setup"
 

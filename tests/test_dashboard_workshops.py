@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
 
 from cxgap.settings import Settings
 from cxgap.store.db import Database
@@ -18,6 +17,7 @@ from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
+from tests.test_dashboard import PASSWORD, SECRET, csrf_of, sign_in
 
 URL = "/dashboard/studies/acme/workshops"
 SHEET = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,7 @@ from cxgap.analysis.drivers import (
     relative_weights,
 )
 from cxgap.errors import AnalysisError
+from tests.realdata import real_data_path
 
 AIRLINE_RATINGS = [
     "Inflight wifi service",
@@ -96,13 +96,13 @@ def _frame(x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def swiss(shared_data: Path) -> pd.DataFrame:
-    return pd.read_csv(shared_data / "swiss.csv", index_col=0)
+def swiss() -> pd.DataFrame:
+    return pd.read_csv(real_data_path("swiss.csv"), index_col=0)
 
 
 @pytest.fixture(scope="module")
-def mtcars(shared_data: Path) -> pd.DataFrame:
-    return pd.read_csv(shared_data / "mtcars.csv", index_col=0)
+def mtcars() -> pd.DataFrame:
+    return pd.read_csv(real_data_path("mtcars.csv"), index_col=0)
 
 
 # --------------------------------------------------------------------------
@@ -362,8 +362,8 @@ def test_more_than_22_factors_is_refused_for_shapley_only() -> None:
 # --------------------------------------------------------------------------
 
 
-def test_airline_satisfaction_drivers_are_sane(shared_data: Path) -> None:
-    raw = pd.read_csv(shared_data / "airline_passenger_satisfaction_test.csv")
+def test_airline_satisfaction_drivers_are_sane() -> None:
+    raw = pd.read_csv(real_data_path("airline_passenger_satisfaction_test.csv"))
     # 0 means "not applicable" on these 1-5 ratings (data README).
     frame = raw[AIRLINE_RATINGS].replace(0, np.nan).astype(float)
     frame["satisfied"] = (raw["satisfaction"] == "satisfied").astype(float)

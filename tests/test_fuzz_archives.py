@@ -22,7 +22,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
-from tests.hostile import FUZZ, assert_clear_cli, assert_clear_error, row_counts
 from typer.testing import CliRunner
 
 from cxgap.backup import backup_database, restore_database
@@ -36,6 +35,7 @@ from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from cxgap.transfer import export_study, import_study
+from tests.hostile import FUZZ, assert_clear_cli, assert_clear_error, row_counts
 
 runner = CliRunner()
 

@@ -19,17 +19,6 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.hostile import (
-    FUZZ,
-    HostileFile,
-    assert_clear_cli,
-    call_or_clear_error,
-    cells,
-    hostile_files,
-    hostile_yaml,
-    read_rows,
-    row_counts,
-)
 from typer.testing import CliRunner
 
 from cxgap.cli import app
@@ -46,6 +35,17 @@ from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from cxgap.study.yamlio import read_yaml, to_yaml
+from tests.hostile import (
+    FUZZ,
+    HostileFile,
+    assert_clear_cli,
+    call_or_clear_error,
+    cells,
+    hostile_files,
+    hostile_yaml,
+    read_rows,
+    row_counts,
+)
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 runner = CliRunner()

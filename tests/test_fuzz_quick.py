@@ -20,11 +20,11 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.hostile import FUZZ, HOSTILE_CELLS, assert_clear_cli, hostile_files
 from typer.testing import CliRunner
 
 from cxgap.cli import app
 from cxgap.study.defaults import MOMENTS
+from tests.hostile import FUZZ, HOSTILE_CELLS, assert_clear_cli, hostile_files
 
 runner = CliRunner()
 

@@ -3,8 +3,6 @@ small frames built for one behaviour each."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,13 +12,14 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 
 from cxgap.analysis.gaps import GapComparison, GroupCell, SuppressedCell, gap_matrix
 from cxgap.errors import AnalysisError
+from tests.realdata import real_data_path
 
 ITEMS = ["Seat comfort", "Inflight wifi service", "Cleanliness", "Checkin service"]
 
 
 @pytest.fixture(scope="module")
-def airline(shared_data: Path) -> pd.DataFrame:
-    frame = pd.read_csv(shared_data / "airline_passenger_satisfaction_test.csv")
+def airline() -> pd.DataFrame:
+    frame = pd.read_csv(real_data_path("airline_passenger_satisfaction_test.csv"))
     for c in ITEMS:
         frame[c] = frame[c].where(frame[c] > 0)  # 0 = not applicable
     return frame

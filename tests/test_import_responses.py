@@ -22,6 +22,7 @@ from cxgap.store.db import Database
 from cxgap.store.frames import load_frame
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
+from tests.realdata import real_data_path
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 STUDY = default_study("acme", organisation="Acme")
@@ -208,12 +209,10 @@ def test_dry_run_reports_mapping_and_problems_without_writing(acme: Database) ->
     assert len(load_frame(acme, "acme")) == 0
 
 
-def test_airline_survey_imports_with_a_mapping(
-    acme: Database, shared_data: Path, tmp_path: Path
-) -> None:
-    raw = pd.read_csv(shared_data / "airline_passenger_satisfaction_test.csv", nrows=600)
+def test_airline_survey_imports_with_a_mapping(acme: Database, tmp_path: Path) -> None:
+    raw = pd.read_csv(real_data_path("airline_passenger_satisfaction_test.csv"), nrows=600)
     part = tmp_path / "airline.csv"
-    with (shared_data / "airline_passenger_satisfaction_test.csv").open() as src:
+    with (real_data_path("airline_passenger_satisfaction_test.csv")).open() as src:
         part.write_text("".join(next(src) for _ in range(601)))
     mapping = tmp_path / "airline.yaml"
     mapping.write_text(
@@ -241,8 +240,8 @@ def test_airline_survey_imports_with_a_mapping(
     assert (frame["segment"] == "top").sum() == (raw["Customer Type"] == "Loyal Customer").sum()
 
 
-def test_alexa_reviews_import_as_open_answers(acme: Database, shared_data: Path) -> None:
-    tsv = shared_data / "amazon_alexa_reviews.tsv"  # UTF-8 with BOM, tab-separated, no id
+def test_alexa_reviews_import_as_open_answers(acme: Database) -> None:
+    tsv = real_data_path("amazon_alexa_reviews.tsv")  # UTF-8 with BOM, tab-separated, no id
     mapping = ResponseMapping(columns={"verified_reviews": "open.improve", "rating": "excellent"})
     result = import_responses(acme, "acme", tsv, audience="customer", wave="w1", mapping=mapping)
     raw = pd.read_csv(tsv, sep="\t", encoding="utf-8-sig", keep_default_na=False)

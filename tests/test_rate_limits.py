@@ -24,6 +24,7 @@ from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app, iter_routes
+from tests.skips import skip_service
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "k3V9x0pQ7mZ2wL5tR8yB1nC4dF6gH0jS"
@@ -50,7 +51,7 @@ def _redis_or_skip(prefix: str) -> RedisLimiter:
         limiter.ping()
     except ConfigError as exc:
         limiter.close()
-        pytest.skip(f"no Redis server answers at {REDIS_URL}: {exc}")
+        skip_service("redis", f"no Redis server answers at {REDIS_URL}: {exc}")
     return limiter
 
 

@@ -3,8 +3,6 @@ raters, and the summaries per group."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +12,7 @@ from scipy import stats
 
 from cxgap.analysis.sentiment import sentiment_by, summarise_sentiment, vader_scores
 from cxgap.errors import AnalysisError
+from tests.realdata import real_data_path
 
 # Compound scores printed in the vaderSentiment README (cjhutto/vaderSentiment,
 # "Demo, including example of non-English text translations"), checked by
@@ -53,9 +52,9 @@ def test_html_tags_are_not_scored_as_words() -> None:
     assert a == b
 
 
-def test_vader_agrees_with_human_raters_on_amazon_snippets(shared_data: Path) -> None:
+def test_vader_agrees_with_human_raters_on_amazon_snippets() -> None:
     truth = pd.read_csv(
-        shared_data / "vader_amazon_review_snippets_ground_truth.tsv",
+        real_data_path("vader_amazon_review_snippets_ground_truth.tsv"),
         sep="\t",
         quoting=3,
         header=None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from difflib import SequenceMatcher
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ from cxgap.analysis._topics import assign_weights, average_jaccard, fit_nmf
 from cxgap.analysis.themes import find_themes
 from cxgap.demo.texts import PLANTED_THEMES, open_answer
 from cxgap.errors import AnalysisError
+from tests.realdata import real_data_path
 
 
 def _demo(question: str, per_audience: int = 150, seed: int = 7) -> tuple[list, list, list]:
@@ -245,8 +245,8 @@ def test_average_jaccard_matches_a_hand_computation() -> None:
     assert average_jaccard([1, 2, 3], [1, 3, 2]) == pytest.approx(7 / 9)
 
 
-def test_alexa_reviews_give_themes_a_person_would_name(shared_data: Path) -> None:
-    df = pd.read_csv(shared_data / "amazon_alexa_reviews.tsv", sep="\t")
+def test_alexa_reviews_give_themes_a_person_would_name() -> None:
+    df = pd.read_csv(real_data_path("amazon_alexa_reviews.tsv"), sep="\t")
     negative = df[df["feedback"] == 0]
     result = find_themes(negative["verified_reviews"].tolist(), permutations=0, seed=0)
     labels = " | ".join(t.label for t in result.themes)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +13,7 @@ from cxgap.analysis.ledger import score_events
 from cxgap.analysis.threshold import delong_auc, learn_threshold, threshold_sample
 from cxgap.errors import AnalysisError
 from cxgap.study.model import LedgerParameters
+from tests.realdata import real_data_path
 
 P = LedgerParameters()
 
@@ -185,13 +184,13 @@ def test_kaplan_meier_by_band_matches_statsmodels_survfunc() -> None:
     assert below.survival_at_end < above.survival_at_end
 
 
-def test_threshold_and_km_on_the_telco_churn_data(shared_data: Path) -> None:
+def test_threshold_and_km_on_the_telco_churn_data() -> None:
     # Real data with heavy ties: tenure (months) as the "balance", Churn as defection.
     from statsmodels.duration.survfunc import SurvfuncRight
 
     from cxgap.analysis.threshold import _kaplan_meier
 
-    telco = pd.read_csv(shared_data / "telco_customer_churn.csv")
+    telco = pd.read_csv(real_data_path("telco_customer_churn.csv"))
     tenure = telco["tenure"].to_numpy(dtype=float)
     churn = (telco["Churn"] == "Yes").to_numpy()
     r = learn_threshold(tenure, churn, P)

@@ -3,8 +3,6 @@ scikit-learn's TfidfVectorizer on every answer, entry for entry."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from cxgap.analysis._topics import STOP_WORDS, TOKENS, tfidf
 from cxgap.demo.texts import open_answer
+from tests.realdata import real_data_path
 
 
 def _vectorizer(**limits: float) -> TfidfVectorizer:
@@ -62,8 +61,8 @@ def test_tfidf_equals_the_vectorizer_when_the_vocabulary_is_limited() -> None:
     _assert_same(_demo_answers(600), max_features=15)
 
 
-def test_tfidf_of_real_reviews_equals_the_vectorizer(shared_data: Path) -> None:
-    reviews = pd.read_csv(shared_data / "amazon_alexa_reviews.tsv", sep="\t")
+def test_tfidf_of_real_reviews_equals_the_vectorizer() -> None:
+    reviews = pd.read_csv(real_data_path("amazon_alexa_reviews.tsv"), sep="\t")
     docs = [str(t) for t in reviews["verified_reviews"].fillna("") if str(t).strip()]
     _assert_same(docs)
 

@@ -77,8 +77,8 @@ def _sign_in(page: Any, base: str) -> None:
 
 def _no_sideways_scroll(page: Any) -> None:
     """The page itself never scrolls sideways (wide tables and charts scroll in their frame)."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.evaluate("window.innerWidth")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    viewport = page.evaluate("() => window.innerWidth")
     assert width <= viewport + 1, f"page is {width}px wide in a {viewport}px window"
 
 

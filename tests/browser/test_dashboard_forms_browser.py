@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from cxgap.store.actions import list_actions
 from cxgap.store.studies import load_study
@@ -97,7 +98,9 @@ def test_the_set_up_is_edited_in_the_browser(
     assert "Expected a number above 0 (got “heavy”)." in page.inner_text("#moments")
     # The summary names the row and the field.
     assert "implementation, weight: Expected a number above 0" in page.inner_text("#error-summary")
-    page.wait_for_function("document.activeElement.id === 'error-summary'", timeout=5000)
+    # Playwright's retrying assertion, not a polled string: the page's CSP
+    # (script-src 'self') refuses a string evaluated as JavaScript.
+    expect(page.locator("#error-summary")).to_be_focused(timeout=5000)
     assert (
         page.locator("#moments").get_by_label("Ledger weight of implementation").input_value()
         == "heavy"
@@ -122,8 +125,9 @@ def test_the_set_up_is_edited_in_the_browser(
     # By keyboard: Tab from the last field reaches the button, with a visible focus ring.
     page.get_by_label("Touchpoint").focus()
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Add the question"
-    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    focused = page.locator(":focus")
+    expect(focused).to_have_text("Add the question")
+    expect(focused).to_have_css("outline-style", "solid")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/setup?saved=questions#q-open-onboarding_{size}")
     key = f"open.onboarding_{size}"

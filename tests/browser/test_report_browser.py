@@ -64,7 +64,7 @@ def test_report_renders_offline_without_errors(report_file: Path, size: str, bro
             "figure.chart img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])"
         )
         overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"report-{size}.png"), full_page=True)

@@ -100,7 +100,7 @@ def test_customer_fills_and_submits_the_survey(
     assert len(frame) == 1 and frame.loc[0, "ltr"] == 9.0
     assert frame.loc[0, "open.well"] == "Support calls back <b>when</b> they say they will."
     if name == "phone":
-        width = w.page.evaluate("document.documentElement.scrollWidth")
+        width = w.page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE[0], "the page scrolls sideways on a phone"
 
 
@@ -196,7 +196,7 @@ def test_survey_can_be_answered_with_the_keyboard(server: Any, open_page: Any) -
     w = open_page(*DESKTOP)
     w.page.goto(_link(server))
     w.page.keyboard.press("Tab")  # the skip link comes first
-    assert w.page.evaluate("document.activeElement.textContent") == "Skip to the questions"
+    expect(w.page.locator(":focus")).to_have_text("Skip to the questions")
     w.page.locator("input[name='perf.personalisation']").first.focus()
     w.page.keyboard.press("ArrowRight")
     w.page.keyboard.press("ArrowRight")
@@ -226,5 +226,5 @@ def test_api_reference_page_reads_on_desktop_and_phone(
     assert w.page.locator("h2:has-text('POST /api/v1/surveys/{token}/submit')").count() == 1
     w.shot(f"api-docs-{name}")
     if name == "phone":
-        width = w.page.evaluate("document.documentElement.scrollWidth")
+        width = w.page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE[0], "the page scrolls sideways on a phone"
