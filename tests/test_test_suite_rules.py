@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from tests.realdata import IN_REPOSITORY, KEPT, NOT_COPIED
+from tests.skips import OPTIONAL_DOCTESTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,3 +190,12 @@ def test_every_dependency_is_pinned_in_the_constraints_file_within_its_range() -
                 f"{req.name}=={version} ({marker or 'every platform'}) is outside {line!r}:"
                 " run scripts/lock"
             )
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONAL_DOCTESTS))
+def test_doctests_allowed_to_skip_exist_and_skip_every_example(name: str) -> None:
+    module_name, _, function = name.rpartition(".")
+    doc = getattr(importlib.import_module(module_name), function).__doc__
+    examples = [line for line in doc.splitlines() if line.strip().startswith(">>>")]
+    assert examples, f"{name} has no examples"
+    assert all("+SKIP" in line for line in examples), f"{name} runs some examples: drop it"
