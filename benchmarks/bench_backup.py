@@ -29,11 +29,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cxgap.backup import backup_database, restore_database
 from cxgap.demo.install import install_demo
+from cxgap.operations.backup import backup_database, restore_database
+from cxgap.operations.transfer import export_study, import_study
 from cxgap.settings import Settings
 from cxgap.store.db import Database
-from cxgap.transfer import export_study, import_study
 
 
 def _open(url: str) -> Database:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from cxgap.analysis.drivers import key_drivers, lmg_from_r2
+from cxgap.analysis.drivers.keydrivers import key_drivers, lmg_from_r2
 
 
 def make_data(rows: int, p: int, seed: int = 0) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
-from cxgap.analysis.ledger import balances_at, score_events
+from cxgap.analysis.ledger.balance import balances_at, score_events
 from cxgap.study.defaults import MOMENTS
 from cxgap.study.model import LedgerParameters
 

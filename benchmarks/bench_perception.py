@@ -26,7 +26,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from cxgap.analysis.perception import AUDIENCE_PAIRS, analyze_perception
+from cxgap.analysis.perception.assembly import AUDIENCE_PAIRS, analyze_perception
 from cxgap.study import StudyDefinition, default_study
 from cxgap.study.model import Wave
 

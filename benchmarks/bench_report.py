@@ -10,7 +10,7 @@ a child process of its own (so that its peak memory is its own):
    with ``--postgres`` in a temporary PostgreSQL database too;
 2. loads the study's inputs (answers as the wide frame, accounts, events,
    interview notes) from each database;
-3. runs the whole analysis (:func:`cxgap.service.analyze_inputs`) and
+3. runs the whole analysis (:func:`cxgap.service.studies.analyze_inputs`) and
    gathers the report data (balance timelines);
 4. draws the charts (SVG) and writes each format: HTML, XLSX, PPTX, and
    PDF with ``--pdf``;
@@ -115,7 +115,7 @@ def _child(
     from cxgap.report.html import chart_uris, context, render_template
     from cxgap.report.pptx import write_pptx
     from cxgap.report.xlsx import write_xlsx
-    from cxgap.service import analyze_inputs, load_inputs
+    from cxgap.service.studies import analyze_inputs, load_inputs
     from cxgap.settings import Settings
     from cxgap.store.db import Database
 

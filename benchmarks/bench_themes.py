@@ -46,12 +46,12 @@ def _run(pipeline: str, n: int) -> dict[str, object]:
         texts = [f"{t} (ref {i})" for i, t in enumerate(texts)]
     start = time.perf_counter()
     if pipeline in ("cxgap", "cxgap-unique"):
-        from cxgap.analysis.themes import find_themes
+        from cxgap.analysis.voice.themes import find_themes
 
         result = find_themes(texts, groups=groups, seed=0)
         k, extra = result.k, {"k_chosen_by": result.k_chosen_by}
     elif pipeline == "cxgap-fixed-k":
-        from cxgap.analysis.themes import find_themes
+        from cxgap.analysis.voice.themes import find_themes
 
         result = find_themes(texts, groups=groups, seed=0, n_themes=8)
         k, extra = result.k, {}

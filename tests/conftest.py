@@ -162,7 +162,7 @@ def accounts_frame(ids: list[str], **columns: list[Any]) -> Any:
     ``ids`` (also the names unless given), the given columns, the rest empty."""
     import pandas as pd
 
-    from cxgap.store.accounts import ACCOUNT_COLUMNS
+    from cxgap.contracts.records import ACCOUNT_COLUMNS
 
     unknown = sorted(set(columns) - set(ACCOUNT_COLUMNS))
     if unknown:

@@ -53,7 +53,7 @@ def skip_service(service: str, reason: str) -> NoReturn:
 
 # Doctests whose every example is ``+SKIP`` because it needs an extra.
 OPTIONAL_DOCTESTS = {
-    "cxgap.analysis.embeddings.embed_texts": "the embeddings extra (a model on disk)",
+    "cxgap.analysis.voice.embeddings.embed_texts": "the embeddings extra (a model on disk)",
 }
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from cxgap.analysis.actions import (
+from cxgap.analysis.plan.actions import (
     action_progress,
     candidate_actions,
     leadership_customer_gap,
@@ -289,7 +289,7 @@ def test_priority_score_is_bounded_and_grows_with_each_component(
 
 
 def test_candidate_action_quotes_mask_names_and_emails() -> None:
-    from cxgap.analysis.actions import candidate_actions
+    from cxgap.analysis.plan.actions import candidate_actions
     from cxgap.demo import generate_demo
 
     demo = generate_demo(seed=7)

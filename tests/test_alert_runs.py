@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cxgap.alerting import run_alerts
 from cxgap.cli import app
 from cxgap.errors import CxgapError, NotFoundError
+from cxgap.notify.alerting import run_alerts
+from cxgap.operations.transfer import export_study, import_study
 from cxgap.settings import Settings
 from cxgap.store.accounts import write_accounts, write_events
 from cxgap.store.alerts import alert_runs, last_alert_run, record_alert_run
@@ -23,7 +24,6 @@ from cxgap.store.db import Database
 from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
-from cxgap.transfer import export_study, import_study
 from tests.conftest import Webhook, accounts_frame
 
 T0 = pd.Timestamp("2026-01-01")

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxgap.analysis.alerts import threshold_alerts
-from cxgap.analysis.ledger import score_events
+from cxgap.analysis.ledger.alerts import threshold_alerts
+from cxgap.analysis.ledger.balance import score_events
+from cxgap.notify.webhook import WebhookError, post_json
 from cxgap.study.model import LedgerParameters
-from cxgap.webhook import WebhookError, post_json
 from tests.conftest import Webhook
 
 T0 = pd.Timestamp("2025-01-01")

@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
-from cxgap.backup import backup_database, database_is_empty, restore_database
 from cxgap.cli import app
 from cxgap.errors import CxgapError
+from cxgap.operations.backup import backup_database, database_is_empty, restore_database
+from cxgap.operations.transfer import FORMAT_VERSION, export_study
 from cxgap.settings import Settings
 from cxgap.store import schema as t
 from cxgap.store.accounts import write_accounts, write_events
@@ -30,7 +31,6 @@ from cxgap.store.frames import write_frame
 from cxgap.store.migrate import current_revision, head_revision, upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
-from cxgap.transfer import FORMAT_VERSION, export_study
 from tests.conftest import POSTGRES_SERVER
 
 runner = CliRunner()
@@ -312,7 +312,7 @@ def test_without_pg_dump_postgres_gets_a_portable_backup(
     from tests.conftest import _reset_postgres
 
     _reset_postgres(postgres_url)
-    monkeypatch.setattr("cxgap.backup.shutil.which", lambda _name: None)
+    monkeypatch.setattr("cxgap.operations.backup.shutil.which", lambda _name: None)
     with _open(postgres_url) as source:
         _populate(source)
         result = backup_database(source, tmp_path / "b.zip")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cxgap.analysis.nps import nps_from_counts
+from cxgap.analysis.perception.nps import nps_from_counts
 from cxgap.cli import app
 
 runner = CliRunner()

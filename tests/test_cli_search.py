@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cxgap.analysis.search import Hit
+from cxgap.analysis.voice.search import Hit
 from cxgap.cli import app
 from cxgap.cli.search_cmd import _context
 from cxgap.errors import CxgapError, NotFoundError
+from cxgap.service.search import search_study
 from cxgap.store.accounts import write_accounts, write_interviews
 from cxgap.store.db import Database
 from cxgap.store.frames import write_frame
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from cxgap.study.model import Wave
-from cxgap.study_search import search_study
 from tests.conftest import accounts_frame
 
 runner = CliRunner()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cxgap.analysis.competitors import competitor_views, judge
+from cxgap.analysis.voice.competitors import competitor_views, judge
 from cxgap.demo.texts import COMPETITORS, PLANTED_THEMES, open_answer
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2 as chi2_dist
 
-from cxgap.analysis.consistency import touchpoint_consistency
-from cxgap.analysis.ledger import score_events
+from cxgap.analysis.ledger.balance import score_events
+from cxgap.analysis.ledger.consistency import touchpoint_consistency
 from cxgap.errors import AnalysisError
 from cxgap.study.model import LedgerParameters
 

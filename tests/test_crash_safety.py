@@ -18,13 +18,13 @@ from typer.testing import CliRunner, Result
 
 from cxgap.cli import app
 from cxgap.ingest.responses import import_responses
+from cxgap.operations.transfer import export_study
 from cxgap.settings import Settings
 from cxgap.store import schema as t
 from cxgap.store.db import Database
 from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
-from cxgap.transfer import export_study
 
 ROWS = 1_500
 FACTORS = ["personalisation", "integrity", "expectations", "resolution", "time_effort", "empathy"]
@@ -52,7 +52,7 @@ print("done", result.written, flush=True)
 
 STUDY_SCRIPT = """
 import sys
-import cxgap.transfer as transfer
+import cxgap.operations.transfer as transfer
 from cxgap.cli import app
 from cxgap.ingest.responses import import_responses
 from cxgap.settings import Settings

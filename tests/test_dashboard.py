@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from cxgap.analysis.perception import analyze_perception
+from cxgap.analysis.perception.assembly import analyze_perception
 from cxgap.settings import Settings
 from cxgap.store.accounts import write_accounts
 from cxgap.store.actions import ActionItem, add_action, list_actions

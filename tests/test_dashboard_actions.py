@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cxgap.service import open_candidates
+from cxgap.service.studies import open_candidates
 from cxgap.settings import Settings
 from cxgap.store.actions import list_actions
 from cxgap.store.db import Database

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from cxgap.analysis.defection import analyze_defection_risks, hedges_g_interval
+from cxgap.analysis.drivers.defection import analyze_defection_risks, hedges_g_interval
 from cxgap.errors import AnalysisError
 from cxgap.study import StudyDefinition, default_study
 

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from cxgap.analysis.consistency import touchpoint_consistency
-from cxgap.analysis.ledger import score_events
-from cxgap.analysis.risk import ledger_report
-from cxgap.analysis.threshold import learn_threshold, threshold_sample
-from cxgap.demo.events import EVENT_COLUMNS, generate_events
+from cxgap.analysis.ledger.balance import score_events
+from cxgap.analysis.ledger.consistency import touchpoint_consistency
+from cxgap.analysis.ledger.risk import ledger_report
+from cxgap.analysis.ledger.threshold import learn_threshold, threshold_sample
+from cxgap.contracts.records import EVENT_COLUMNS
+from cxgap.demo.events import generate_events
 from cxgap.study import default_study
 
 START, END = pd.Timestamp("2025-01-01"), pd.Timestamp("2026-06-30")

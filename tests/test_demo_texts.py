@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cxgap.analysis.text import mask_pii
+from cxgap.analysis.voice.text import mask_pii
 from cxgap.demo.texts import (
     COMPETITORS,
     PLANTED_THEMES,

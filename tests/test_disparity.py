@@ -13,7 +13,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 from statsmodels.stats.contingency_tables import Table2x2
 
-from cxgap.analysis.disparity import js_divergence, log_odds_dirichlet, theme_divergence
+from cxgap.analysis.voice.disparity import js_divergence, log_odds_dirichlet, theme_divergence
 from cxgap.errors import AnalysisError
 
 
@@ -167,7 +167,7 @@ def test_answers_without_theme_or_group_are_left_out_and_one_group_is_an_error()
 def test_a_theme_holding_every_answer_gives_no_nan_in_json() -> None:
     import json
 
-    from cxgap.analysis.disparity import theme_divergence
+    from cxgap.analysis.voice.disparity import theme_divergence
 
     # Only theme 0 is used by either group: its log-odds ratio is undefined.
     result = theme_divergence(

@@ -12,7 +12,7 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxgap.analysis.drivers import (
+from cxgap.analysis.drivers.keydrivers import (
     _covariances,
     all_subset_r2,
     key_drivers,

@@ -27,9 +27,9 @@ from scipy import sparse
 from sklearn.metrics import adjusted_rand_score
 from typer.testing import CliRunner
 
-from cxgap.analysis import embeddings
-from cxgap.analysis.embeddings import c_tf_idf
-from cxgap.analysis.themes import find_themes
+from cxgap.analysis.voice import embeddings
+from cxgap.analysis.voice.embeddings import c_tf_idf
+from cxgap.analysis.voice.themes import find_themes
 from cxgap.cli import app
 from cxgap.demo.texts import PLANTED_THEMES, open_answer
 from cxgap.errors import AnalysisError
@@ -81,7 +81,7 @@ def test_importing_cxgap_and_running_the_themes_cli_never_imports_torch(tmp_path
     ).to_csv(data, index=False)
     script = f"""
 import sys
-import cxgap, cxgap.analysis.themes, cxgap.analysis.embeddings, cxgap.cli
+import cxgap, cxgap.analysis.voice.themes, cxgap.analysis.voice.embeddings, cxgap.cli
 from typer.testing import CliRunner
 r = CliRunner().invoke(cxgap.cli.app, ["themes", {str(data)!r}, "--text-column", "answer",
                                        "--themes", "2", "--json"])

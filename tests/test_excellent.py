@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from cxgap.analysis.excellent import (
+from cxgap.analysis.perception.excellent import (
     AudienceDifference,
     AudienceShare,
     SuppressedDifference,

@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxgap.exports import FORMULA_STARTS, neutralise_cell, neutralise_frame, write_safe_csv
+from cxgap.contracts.cells import FORMULA_STARTS, neutralise_cell, neutralise_frame, write_safe_csv
 
 # Payloads from the OWASP "CSV Injection" page and common proof-of-concept lists.
 PAYLOADS = [

@@ -24,9 +24,10 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cxgap.backup import backup_database, restore_database
 from cxgap.cli import app
 from cxgap.errors import CxgapError
+from cxgap.operations.backup import backup_database, restore_database
+from cxgap.operations.transfer import export_study, import_study
 from cxgap.settings import Settings
 from cxgap.store.accounts import write_accounts, write_events
 from cxgap.store.db import Database
@@ -34,7 +35,6 @@ from cxgap.store.frames import write_frame
 from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
-from cxgap.transfer import export_study, import_study
 from tests.hostile import FUZZ, assert_clear_cli, assert_clear_error, row_counts
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from cxgap.analysis.gaps import GapComparison, GroupCell, SuppressedCell, gap_matrix
+from cxgap.analysis.perception.gaps import GapComparison, GroupCell, SuppressedCell, gap_matrix
 from cxgap.errors import AnalysisError
 from tests.realdata import real_data_path
 

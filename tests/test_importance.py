@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from cxgap.analysis.importance import (
+from cxgap.analysis.perception.importance import (
     AudienceImportance,
     GroupShare,
     SuppressedGroupShare,

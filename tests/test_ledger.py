@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxgap.analysis.ledger import balance_history, balances_at, ledger, score_events
+from cxgap.analysis.ledger.balance import balance_history, balances_at, ledger, score_events
 from cxgap.errors import AnalysisError
 from cxgap.study.model import LedgerParameters
 

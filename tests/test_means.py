@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from cxgap.analysis.means import (
+from cxgap.analysis.perception.means import (
     cliffs_delta,
     hedges_g,
     holm,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxgap.analysis.nps import (
+from cxgap.analysis.perception.nps import (
     expected_nps,
     nps_by_group,
     nps_counts,

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxgap.analysis.excellent import AudienceDifference, AudienceShare
-from cxgap.analysis.gaps import GapComparison, SuppressedCell
-from cxgap.analysis.importance import AudienceImportance, GroupShare
-from cxgap.analysis.nps import NpsPrediction
-from cxgap.analysis.perception import PerceptionAnalysis, analyze_perception
-from cxgap.analysis.waves import GapChange
+from cxgap.analysis.perception.assembly import PerceptionAnalysis, analyze_perception
+from cxgap.analysis.perception.excellent import AudienceDifference, AudienceShare
+from cxgap.analysis.perception.gaps import GapComparison, SuppressedCell
+from cxgap.analysis.perception.importance import AudienceImportance, GroupShare
+from cxgap.analysis.perception.nps import NpsPrediction
+from cxgap.analysis.perception.waves import GapChange
 from cxgap.demo import effects
 from cxgap.errors import AnalysisError
 from cxgap.study import StudyDefinition, default_study

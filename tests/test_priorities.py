@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cxgap.analysis.drivers import key_drivers
-from cxgap.analysis.priorities import analyze_drivers, analyze_priorities, quadrant
+from cxgap.analysis.drivers.keydrivers import key_drivers
+from cxgap.analysis.drivers.priorities import analyze_drivers, analyze_priorities, quadrant
 from cxgap.errors import AnalysisError
 from cxgap.study import StudyDefinition, default_study
 from cxgap.study.model import Wave

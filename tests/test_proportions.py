@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from cxgap.analysis.proportions import (
+from cxgap.analysis.perception.proportions import (
     newcombe_difference,
     proportion_estimate,
     wilson_interval,

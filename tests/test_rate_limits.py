@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cxgap.errors import ConfigError
-from cxgap.ratelimit import Limit, MemoryLimiter, RateLimiter, RedisLimiter, client_key
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.invitations import Contact, create_invitations
@@ -24,6 +23,7 @@ from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app, iter_routes
+from cxgap.web.ratelimit import Limit, MemoryLimiter, RateLimiter, RedisLimiter, client_key
 from tests.skips import skip_service
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

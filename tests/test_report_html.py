@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cxgap.analysis.voice import analyze_voice
+from cxgap.analysis.voice.assembly import analyze_voice
 from cxgap.cli import app
 from cxgap.demo.install import install_demo
 from cxgap.report import build_report_data, load_report_data

@@ -8,9 +8,9 @@ import pytest
 import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
 
-from cxgap.analysis.ledger import balances_at, score_events
-from cxgap.analysis.risk import account_detail, fit_defection_model, ledger_report
-from cxgap.analysis.threshold import threshold_sample
+from cxgap.analysis.ledger.balance import balances_at, score_events
+from cxgap.analysis.ledger.risk import account_detail, fit_defection_model, ledger_report
+from cxgap.analysis.ledger.threshold import threshold_sample
 from cxgap.errors import NotFoundError
 from cxgap.study.model import LedgerParameters
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cxgap.analysis.search import search_answers, small_team_mask
+from cxgap.analysis.voice.search import search_answers, small_team_mask
 from cxgap.errors import AnalysisError
 
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cxgap.analysis.gaps import GapComparison
-from cxgap.analysis.nps import nps_difference, nps_estimate
-from cxgap.analysis.segments import segment_comparison
+from cxgap.analysis.perception.gaps import GapComparison
+from cxgap.analysis.perception.nps import nps_difference, nps_estimate
+from cxgap.analysis.perception.segments import segment_comparison
 
 
 def test_defected_vs_top_matches_welch_and_nps_difference() -> None:

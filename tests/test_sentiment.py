@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from cxgap.analysis.sentiment import sentiment_by, summarise_sentiment, vader_scores
+from cxgap.analysis.voice.sentiment import sentiment_by, summarise_sentiment, vader_scores
 from cxgap.errors import AnalysisError
 from tests.realdata import real_data_path
 

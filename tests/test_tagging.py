@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cxgap.analysis.tagging import build_lexicon, tag_frame, tag_summary, tag_text
+from cxgap.analysis.voice.tagging import build_lexicon, tag_frame, tag_summary, tag_text
 from cxgap.demo.texts import interview_note
 from cxgap.errors import AnalysisError
 from cxgap.study import default_study

@@ -14,8 +14,8 @@ from scipy.optimize import nnls
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
-from cxgap.analysis._topics import assign_weights, average_jaccard, fit_nmf
-from cxgap.analysis.themes import find_themes
+from cxgap.analysis.voice._topics import assign_weights, average_jaccard, fit_nmf
+from cxgap.analysis.voice.themes import find_themes
 from cxgap.demo.texts import PLANTED_THEMES, open_answer
 from cxgap.errors import AnalysisError
 from tests.realdata import real_data_path

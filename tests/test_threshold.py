@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from cxgap.analysis.ledger import score_events
-from cxgap.analysis.threshold import delong_auc, learn_threshold, threshold_sample
+from cxgap.analysis.ledger.balance import score_events
+from cxgap.analysis.ledger.threshold import delong_auc, learn_threshold, threshold_sample
 from cxgap.errors import AnalysisError
 from cxgap.study.model import LedgerParameters
 from tests.realdata import real_data_path
@@ -142,7 +142,7 @@ def test_threshold_sample_reads_defected_balances_30_days_before_they_left() -> 
 def test_kaplan_meier_by_band_matches_statsmodels_survfunc() -> None:
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    from cxgap.analysis.threshold import survival_by_band
+    from cxgap.analysis.ledger.threshold import survival_by_band
 
     rng = np.random.default_rng(8)
     n = 120
@@ -188,7 +188,7 @@ def test_threshold_and_km_on_the_telco_churn_data() -> None:
     # Real data with heavy ties: tenure (months) as the "balance", Churn as defection.
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    from cxgap.analysis.threshold import _kaplan_meier
+    from cxgap.analysis.ledger.threshold import _kaplan_meier
 
     telco = pd.read_csv(real_data_path("telco_customer_churn.csv"))
     tenure = telco["tenure"].to_numpy(dtype=float)

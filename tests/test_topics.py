@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from cxgap.analysis._topics import STOP_WORDS, TOKENS, tfidf
+from cxgap.analysis.voice._topics import STOP_WORDS, TOKENS, tfidf
 from cxgap.demo.texts import open_answer
 from tests.realdata import real_data_path
 

@@ -18,6 +18,13 @@ from typer.testing import CliRunner
 
 from cxgap.cli import app
 from cxgap.errors import CxgapError, DatabaseError, NotFoundError
+from cxgap.operations.transfer import (
+    FORMAT_VERSION,
+    decode_value,
+    encode_value,
+    export_study,
+    import_study,
+)
 from cxgap.settings import Settings
 from cxgap.store import schema as t
 from cxgap.store.accounts import (
@@ -37,13 +44,6 @@ from cxgap.store.studies import load_study, save_study
 from cxgap.store.survey import save_answers, submit
 from cxgap.study import default_study
 from cxgap.study.model import Wave
-from cxgap.transfer import (
-    FORMAT_VERSION,
-    decode_value,
-    encode_value,
-    export_study,
-    import_study,
-)
 
 runner = CliRunner()
 SLUG = "demo"
@@ -434,7 +434,7 @@ def test_an_export_that_fails_leaves_no_file(
     def broken(*_args: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("cxgap.transfer.neutralise_frame", broken)
+    monkeypatch.setattr("cxgap.operations.transfer.neutralise_frame", broken)
     with Database.open(Settings.load(database_url=source[0])) as db:
         with pytest.raises(RuntimeError, match="disk on fire"):
             export_study(db, SMALL, tmp_path / "x.zip")

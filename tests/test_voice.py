@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxgap.analysis.text import analysis_text, cut, looks_english, mask_pii, quote_text
-from cxgap.analysis.voice import WORKSHOP_NOTE, VoiceAnalysis, analyze_voice
+from cxgap.analysis.voice.assembly import WORKSHOP_NOTE, VoiceAnalysis, analyze_voice
+from cxgap.analysis.voice.text import analysis_text, cut, looks_english, mask_pii, quote_text
 from cxgap.demo.texts import COMPETITORS, interview_note, open_answer, workshop_sheet
 from cxgap.errors import AnalysisError, NotFoundError
 from cxgap.study import default_study

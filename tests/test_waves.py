@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cxgap.analysis.waves import (
+from cxgap.analysis.perception.waves import (
     GapChange,
     SuppressedChange,
     WaveChange,

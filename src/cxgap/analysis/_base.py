@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from cxgap.contracts.result import Result
 
-
-class Result(BaseModel):
-    """Base of every analysis result: immutable, JSON-serialisable.
-
-    Undefined statistics (an interval at n = 1, a test with one group) are
-    ``None``, never NaN, so that JSON output stays valid.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The result as plain JSON types (what ``--json`` prints)."""
-        return self.model_dump(mode="json")
+__all__ = ["Result", "Suppressed", "finite"]
 
 
 def finite(x: float | None) -> float | None:

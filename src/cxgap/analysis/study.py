@@ -22,22 +22,27 @@ import numpy as np
 import pandas as pd
 
 from cxgap.analysis._base import Result
-from cxgap.analysis.actions import ActionPlan, ActionProgress, action_progress, candidate_actions
-from cxgap.analysis.consistency import ConsistencyResult, HotSpot, touchpoint_consistency
-from cxgap.analysis.defection import DefectionRisks, analyze_defection_risks
-from cxgap.analysis.drivers import DriversResult, key_drivers
-from cxgap.analysis.excellent import ExcellentHeadline
-from cxgap.analysis.gaps import GapMatrix
-from cxgap.analysis.importance import DefectionFactors, StatedImportance
-from cxgap.analysis.ledger import score_events
-from cxgap.analysis.perception import PerceptionNps, analyze_perception
-from cxgap.analysis.priorities import PrioritiesResult, analyze_priorities
-from cxgap.analysis.risk import LedgerReport, ledger_report
-from cxgap.analysis.segments import SegmentComparison
-from cxgap.analysis.sentiment import SentimentCache, vader_compound
-from cxgap.analysis.tagging import build_lexicon, tag_frame
-from cxgap.analysis.voice import VoiceAnalysis, analyze_voice
-from cxgap.analysis.waves import WaveChanges
+from cxgap.analysis.drivers.defection import DefectionRisks, analyze_defection_risks
+from cxgap.analysis.drivers.keydrivers import DriversResult, key_drivers
+from cxgap.analysis.drivers.priorities import PrioritiesResult, analyze_priorities
+from cxgap.analysis.ledger.balance import score_events
+from cxgap.analysis.ledger.consistency import ConsistencyResult, HotSpot, touchpoint_consistency
+from cxgap.analysis.ledger.risk import LedgerReport, ledger_report
+from cxgap.analysis.perception.assembly import PerceptionNps, analyze_perception
+from cxgap.analysis.perception.excellent import ExcellentHeadline
+from cxgap.analysis.perception.gaps import GapMatrix
+from cxgap.analysis.perception.importance import DefectionFactors, StatedImportance
+from cxgap.analysis.perception.segments import SegmentComparison
+from cxgap.analysis.perception.waves import WaveChanges
+from cxgap.analysis.plan.actions import (
+    ActionPlan,
+    ActionProgress,
+    action_progress,
+    candidate_actions,
+)
+from cxgap.analysis.voice.assembly import VoiceAnalysis, analyze_voice
+from cxgap.analysis.voice.sentiment import SentimentCache, vader_compound
+from cxgap.analysis.voice.tagging import build_lexicon, tag_frame
 from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
 
@@ -135,7 +140,7 @@ def answer_sentiment(
 ) -> pd.DataFrame:
     """Customers' open answers of one wave as (touchpoint, sentiment) rows:
     the VADER compound score of each answer, once for every touchpoint its text
-    is tagged with (:mod:`cxgap.analysis.tagging`). Feeds the hot spots.
+    is tagged with (:mod:`cxgap.analysis.voice.tagging`). Feeds the hot spots.
     ``sentiment_cache`` shares the scores with the rest of the analysis."""
     customers = _customers(frame, wave)
     texts = [
@@ -249,10 +254,10 @@ def analyze_study(
 
     References
     ----------
-    Each part cites its method: :mod:`cxgap.analysis.perception`,
-    :mod:`cxgap.analysis.drivers`, :mod:`cxgap.analysis.priorities`,
-    :mod:`cxgap.analysis.defection`, :mod:`cxgap.analysis.actions`,
-    :mod:`cxgap.analysis.risk`, :mod:`cxgap.analysis.consistency`.
+    Each part cites its method: :mod:`cxgap.analysis.perception.assembly`,
+    :mod:`cxgap.analysis.drivers.keydrivers`, :mod:`cxgap.analysis.drivers.priorities`,
+    :mod:`cxgap.analysis.drivers.defection`, :mod:`cxgap.analysis.plan.actions`,
+    :mod:`cxgap.analysis.ledger.risk`, :mod:`cxgap.analysis.ledger.consistency`.
     """
 
     def report(what: str) -> None:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
-from cxgap.service import propose_actions
+from cxgap.service.studies import propose_actions
 from cxgap.store.actions import (
     STATUSES,
     ActionItem,

@@ -9,9 +9,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from cxgap.analysis.excellent import SuppressedShare
-from cxgap.analysis.gaps import GapComparison, SuppressedCell
-from cxgap.analysis.perception import SuppressedPrediction
+from cxgap.analysis.perception.assembly import SuppressedPrediction
+from cxgap.analysis.perception.excellent import SuppressedShare
+from cxgap.analysis.perception.gaps import GapComparison, SuppressedCell
 from cxgap.analysis.study import StudyAnalysis
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -23,7 +23,7 @@ from cxgap.cli._common import (
     print_json,
     settings_from,
 )
-from cxgap.service import analyze as run_analysis
+from cxgap.service.studies import analyze as run_analysis
 from cxgap.store.db import Database
 from cxgap.store.studies import load_study
 from cxgap.study.model import StudyDefinition

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cxgap.backup import backup_database, restore_database
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.operations.backup import backup_database, restore_database
 from cxgap.store.db import Database
 
 

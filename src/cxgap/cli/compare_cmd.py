@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from cxgap.analysis.gaps import GapComparison, GapMatrix, GroupCell, gap_matrix
+from cxgap.analysis.perception.gaps import GapComparison, GapMatrix, GroupCell, gap_matrix
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.cli.nps_cmd import group_labels

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cxgap.analysis.drivers import DriversResult, key_drivers
+from cxgap.analysis.drivers.keydrivers import DriversResult, key_drivers
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.errors import AnalysisError

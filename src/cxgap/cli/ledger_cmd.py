@@ -14,9 +14,9 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cxgap.analysis.alerts import threshold_alerts
-from cxgap.analysis.ledger import score_events
-from cxgap.analysis.risk import AccountDetail, LedgerReport, account_detail, ledger_report
+from cxgap.analysis.ledger.alerts import threshold_alerts
+from cxgap.analysis.ledger.balance import score_events
+from cxgap.analysis.ledger.risk import AccountDetail, LedgerReport, account_detail, ledger_report
 from cxgap.cli._app import DefaultCommandGroup, app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
 from cxgap.errors import CxgapError, InputError, Problem
@@ -180,7 +180,7 @@ def ledger(
             accounts=pd.Index([a.account for a in report.accounts]),
         )
         if webhook:
-            from cxgap.webhook import post_json
+            from cxgap.notify.webhook import post_json
 
             post_json(webhook, alerts.to_json_dict())
         if json_:
@@ -211,7 +211,7 @@ def ledger_account(
 ) -> None:
     """One account of a study: balance, distance to the threshold, every event with its
     contribution, the largest debits, compounding runs and the balance over time."""
-    from cxgap.service import account_ledger
+    from cxgap.service.studies import account_ledger
     from cxgap.store.db import Database
 
     with Database.open(settings_from(db)) as database:
@@ -278,7 +278,7 @@ def ledger_alerts(
     run; each run is recorded (--history lists them) so the next one starts where it
     ended. A failed webhook post is reported (exit status 2) and its alerts come
     again in the next run with --webhook."""
-    from cxgap.alerting import run_alerts
+    from cxgap.notify.alerting import run_alerts
     from cxgap.store.alerts import alert_runs
     from cxgap.store.db import Database
 

@@ -10,7 +10,13 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from cxgap.analysis.nps import NPS_METHODS, NpsEstimate, NpsGroup, nps_by_group, nps_estimate
+from cxgap.analysis.perception.nps import (
+    NPS_METHODS,
+    NpsEstimate,
+    NpsGroup,
+    nps_by_group,
+    nps_estimate,
+)
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.errors import AnalysisError

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
-from cxgap.service import priorities as run_priorities
+from cxgap.service.studies import priorities as run_priorities
 from cxgap.store.db import Database
 
 

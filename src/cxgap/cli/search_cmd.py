@@ -9,11 +9,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cxgap.analysis.search import Hit, SearchResult
+from cxgap.analysis.voice.search import Hit, SearchResult
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.service.search import search_study
 from cxgap.store.db import Database
-from cxgap.study_search import search_study
 
 
 def _who(h: Hit) -> str:

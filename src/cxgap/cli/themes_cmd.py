@@ -11,11 +11,11 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cxgap.analysis.themes import Engine, ThemeAnalysis, find_themes
+from cxgap.analysis.voice.themes import Engine, ThemeAnalysis, find_themes
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.contracts.cells import neutralise_cell
 from cxgap.errors import InputError, Problem
-from cxgap.exports import neutralise_cell
 from cxgap.ingest.tables import file_row, read_table, require_columns
 
 

@@ -13,8 +13,8 @@ from rich.table import Table
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
 from cxgap.cli.import_cmd import import_app
+from cxgap.operations.transfer import Manifest, export_study, import_study
 from cxgap.store.db import Database
-from cxgap.transfer import Manifest, export_study, import_study
 
 
 def _progress(show: bool) -> Progress:

@@ -34,22 +34,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxgap.contracts.records import EVENT_COLUMNS
 from cxgap.study.model import StudyDefinition
 
 __all__ = ["EVENT_COLUMNS", "generate_events"]
 
-EVENT_COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "timestamp",
-    "touchpoint",
-    "moment",
-    "outcome",
-    "severity",
-    "source_id",
-    "source_system",
-    "cost",
-    "note",
-)
 
 # (touchpoint, moment, share of ordinary events, failure probability)
 _CELLS: tuple[tuple[str, str, float, float], ...] = (

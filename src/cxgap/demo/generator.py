@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from cxgap.contracts.records import INTERVIEW_COLUMNS
 from cxgap.demo import effects as fx
 from cxgap.demo import texts
 from cxgap.store.actions import ActionItem
@@ -381,9 +382,7 @@ def _interviews(rng: np.random.Generator, accounts: pd.DataFrame, scale: int) ->
                 "tags": tags,
             }
         )
-    return pd.DataFrame(
-        rows, columns=["account_id", "segment", "date", "interviewer", "text", "tags"]
-    )
+    return pd.DataFrame(rows, columns=list(INTERVIEW_COLUMNS))
 
 
 def _actions() -> list[ActionItem]:

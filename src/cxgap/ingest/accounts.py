@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from cxgap.contracts.records import ACCOUNT_COLUMNS
 from cxgap.ingest._rows import (
     Checker,
     RowsImport,
@@ -31,7 +32,6 @@ from cxgap.ingest._rows import (
 )
 from cxgap.ingest.mapping import normalise
 from cxgap.ingest.tables import read_table
-from cxgap.store.accounts import ACCOUNT_COLUMNS
 from cxgap.store.db import Database
 from cxgap.study.model import StudyDefinition
 
@@ -125,7 +125,7 @@ def parse_accounts_export(
             "acquired_at": pd.to_datetime(acquired),
             "defected_at": pd.to_datetime(defected),
         }
-    )[ACCOUNT_COLUMNS]
+    )[list(ACCOUNT_COLUMNS)]
     return out, check
 
 

@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cxgap.contracts.records import EVENT_COLUMNS, EVENT_REQUIRED, OUTCOMES
 from cxgap.errors import InputError, Problem
 from cxgap.ingest.tables import file_row, read_yaml_file, unstorable
 
 __all__ = [
-    "EVENT_FIELDS",
     "EventMapping",
     "OutcomeRule",
     "load_mapping",
@@ -46,21 +46,7 @@ __all__ = [
     "parse_events",
 ]
 
-EVENT_FIELDS: tuple[str, ...] = (
-    "account_id",
-    "timestamp",
-    "touchpoint",
-    "moment",
-    "outcome",
-    "severity",
-    "source_id",
-    "source_system",
-    "cost",
-    "note",
-)
-REQUIRED: tuple[str, ...] = ("account_id", "timestamp", "touchpoint", "moment", "outcome")
 _ALIASES: dict[str, tuple[str, ...]] = {"account_id": ("account_id", "account")}
-OUTCOME_WORDS: tuple[str, ...] = ("exceeded", "met", "failed")
 
 
 class OutcomeRule(BaseModel):
@@ -86,7 +72,7 @@ class EventMapping(BaseModel):
 
     def rules(self) -> dict[str, OutcomeRule]:
         """Outcome words (lower case) with their meaning, the standard words included."""
-        out = {w: OutcomeRule(outcome=w) for w in OUTCOME_WORDS}  # type: ignore[arg-type]
+        out = {w: OutcomeRule(outcome=w) for w in OUTCOMES}  # type: ignore[arg-type]
         for word, rule in self.outcomes.items():
             key = word.strip().lower()
             out[key] = rule if isinstance(rule, OutcomeRule) else OutcomeRule(outcome=rule)
@@ -105,11 +91,11 @@ def load_mapping(path: str | Path) -> EventMapping:
             for e in exc.errors()
         ]
         raise InputError(problems) from None
-    unknown = [k for k in mapping.columns if k not in EVENT_FIELDS]
+    unknown = [k for k in mapping.columns if k not in EVENT_COLUMNS]
     if unknown:
         raise InputError(
             [
-                Problem(name, None, f"columns.{k}", k, f"one of {', '.join(EVENT_FIELDS)}")
+                Problem(name, None, f"columns.{k}", k, f"one of {', '.join(EVENT_COLUMNS)}")
                 for k in unknown
             ]
         )
@@ -121,7 +107,7 @@ def _locate(frame: pd.DataFrame, mapping: EventMapping, source: str) -> dict[str
     lower = {c.lower(): c for c in frame.columns}
     found: dict[str, str] = {}
     problems = []
-    for field in EVENT_FIELDS:
+    for field in EVENT_COLUMNS:
         if field in mapping.columns:
             col = mapping.columns[field]
             if col in frame.columns:
@@ -138,7 +124,7 @@ def _locate(frame: pd.DataFrame, mapping: EventMapping, source: str) -> dict[str
                 found[field] = lower[alias]
                 break
         else:
-            if field in REQUIRED:
+            if field in EVENT_REQUIRED:
                 have = ", ".join(map(repr, list(frame.columns)[:20]))
                 problems.append(
                     Problem(
@@ -336,7 +322,7 @@ def _with_derived_ids(events: pd.DataFrame) -> pd.Series:
     missing = ids.isna().to_numpy()
     if not missing.any():
         return ids
-    # Spelled out, not derived from EVENT_FIELDS: a field added to the contract
+    # Spelled out, not derived from EVENT_COLUMNS: a field added to the contract
     # must not change the ids of events already stored.
     content = (
         events.loc[

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from cxgap.contracts.cells import neutralise_cell
 from cxgap.errors import InputError, Problem
-from cxgap.exports import neutralise_cell
 from cxgap.ingest.formats import Export, ExportFormat, read_export
 from cxgap.ingest.mapping import (
     ColumnMatch,

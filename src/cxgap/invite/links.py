@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from cxgap.exports import neutralise_cell
+from cxgap.contracts.cells import neutralise_cell
 from cxgap.store.invitations import IssuedLink
 
 __all__ = ["CSV_COLUMNS", "links_csv"]

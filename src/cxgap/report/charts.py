@@ -20,15 +20,15 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from cxgap.analysis.consistency import ConsistencyResult
-from cxgap.analysis.defection import DefectionRisks
-from cxgap.analysis.drivers import DriversResult
-from cxgap.analysis.excellent import ExcellentHeadline
-from cxgap.analysis.gaps import GapMatrix
-from cxgap.analysis.perception import PerceptionNps
-from cxgap.analysis.priorities import PrioritiesResult
-from cxgap.analysis.risk import AccountDetail
-from cxgap.analysis.waves import WaveChanges
+from cxgap.analysis.drivers.defection import DefectionRisks
+from cxgap.analysis.drivers.keydrivers import DriversResult
+from cxgap.analysis.drivers.priorities import PrioritiesResult
+from cxgap.analysis.ledger.consistency import ConsistencyResult
+from cxgap.analysis.ledger.risk import AccountDetail
+from cxgap.analysis.perception.assembly import PerceptionNps
+from cxgap.analysis.perception.excellent import ExcellentHeadline
+from cxgap.analysis.perception.gaps import GapMatrix
+from cxgap.analysis.perception.waves import WaveChanges
 
 __all__ = [
     "AUDIENCE_COLOURS",

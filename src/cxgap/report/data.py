@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from cxgap.analysis._base import Result
-from cxgap.analysis.ledger import score_events
-from cxgap.analysis.risk import AccountDetail, account_detail
+from cxgap.analysis.ledger.balance import score_events
+from cxgap.analysis.ledger.risk import AccountDetail, account_detail
 from cxgap.analysis.study import StudyAnalysis
-from cxgap.service import analyze_inputs, load_inputs
+from cxgap.service.studies import analyze_inputs, load_inputs
 from cxgap.store.db import Database
 from cxgap.study.model import StudyDefinition
 

@@ -3,7 +3,7 @@ intervals, full precision (the numbers of ``cxgap analyze --json``).
 
 Text cells that a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, tab or carriage return) are written as text with a
-leading apostrophe by :func:`cxgap.exports.neutralise_cell` (OWASP, "CSV
+leading apostrophe by :func:`cxgap.contracts.cells.neutralise_cell` (OWASP, "CSV
 Injection"), so an answer such as
 ``=HYPERLINK(...)`` never runs. Suppressed groups appear as "suppressed"
 with the reason, never with their numbers.
@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from cxgap.exports import neutralise_cell
+from cxgap.contracts.cells import neutralise_cell
 from cxgap.report.data import ReportData
 
 __all__ = ["Sheet", "report_sheets", "write_xlsx"]

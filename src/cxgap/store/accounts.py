@@ -10,34 +10,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select, update
 
+from cxgap.contracts.records import ACCOUNT_COLUMNS, EVENT_COLUMNS, INTERVIEW_COLUMNS
 from cxgap.errors import InputError, Problem
 from cxgap.store import schema as t
 from cxgap.store.bulk import SHARED, insert_rows, read_columns
 from cxgap.store.db import Database
 from cxgap.store.studies import organisation_accounts, organisation_of, study_id
-
-ACCOUNT_COLUMNS = [
-    "account_id",
-    "name",
-    "segment",
-    "annual_revenue",
-    "owner",
-    "acquired_at",
-    "defected_at",
-]
-EVENT_COLUMNS = [
-    "account_id",
-    "timestamp",
-    "touchpoint",
-    "moment",
-    "outcome",
-    "severity",
-    "source_id",
-    "source_system",
-    "cost",
-    "note",
-]
-INTERVIEW_COLUMNS = ["account_id", "segment", "date", "interviewer", "text", "tags"]
 
 
 def _none(v: Any) -> Any:
@@ -107,7 +85,7 @@ def load_accounts(db: Database, slug: str) -> pd.DataFrame:
             .where(t.account.c.organisation_id == org)
             .order_by(t.account.c.external_id)
         ).all()
-    frame = pd.DataFrame(rows, columns=ACCOUNT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=list(ACCOUNT_COLUMNS))
     for c in ("acquired_at", "defected_at"):
         frame[c] = pd.to_datetime(frame[c])
     frame["annual_revenue"] = frame["annual_revenue"].astype(float)
@@ -238,7 +216,7 @@ def load_events(db: Database, slug: str, *, until: datetime | None = None) -> pd
             {name: values[order] for name, values in zip(EVENT_COLUMNS, columns, strict=True)}
         )
     else:
-        frame = pd.DataFrame([], columns=EVENT_COLUMNS)
+        frame = pd.DataFrame([], columns=list(EVENT_COLUMNS))
         frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     frame["severity"] = frame["severity"].astype(float)
     frame["cost"] = frame["cost"].astype(float)
@@ -297,6 +275,6 @@ def load_interviews(db: Database, slug: str) -> pd.DataFrame:
             .where(t.interview_note.c.study_id == sid)
             .order_by(t.interview_note.c.id)
         ).all()
-    frame = pd.DataFrame(rows, columns=INTERVIEW_COLUMNS)
+    frame = pd.DataFrame(rows, columns=list(INTERVIEW_COLUMNS))
     frame["date"] = pd.to_datetime(frame["date"])
     return frame

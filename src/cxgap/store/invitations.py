@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from cxgap.analysis._base import Result
-from cxgap.analysis.gaps import suppression_reason
+from cxgap.contracts.disclosure import suppression_reason
+from cxgap.contracts.result import Result
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id

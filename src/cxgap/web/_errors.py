@@ -38,8 +38,8 @@ from cxgap.errors import (
     InputError,
     NotFoundError,
 )
-from cxgap.ratelimit import RateLimitedError
 from cxgap.store.survey import AlreadyAnsweredError
+from cxgap.web.ratelimit import RateLimitedError
 
 __all__ = [
     "ErrorOut",

@@ -15,13 +15,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.routing import Mount, Route
 
 from cxgap import __version__
-from cxgap.ratelimit import RateLimiter, RedisLimiter, open_limiter
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
 from cxgap.web import _errors, api_docs, dashboard, events_api, survey_api, survey_pages
 from cxgap.web._headers import CSP, SecurityHeaders
 from cxgap.web.body_limit import BodyLimit
+from cxgap.web.ratelimit import RateLimiter, RedisLimiter, open_limiter
 
 __all__ = ["CSP", "RouteInfo", "create_app", "iter_routes"]
 

@@ -1,6 +1,6 @@
 """The web app's rate limits: unknown survey links and wrong passwords.
 
-Both count per client address in the app's limiter (:mod:`cxgap.ratelimit`:
+Both count per client address in the app's limiter (:mod:`cxgap.web.ratelimit`:
 in memory, or in Redis shared by every worker when ``CXGAP_REDIS_URL`` is
 set).
 
@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from fastapi import Request
 
 from cxgap.errors import NotFoundError
-from cxgap.ratelimit import Limit, RateLimitedError, RateLimiter
 from cxgap.settings import Settings
 from cxgap.store.invitations import link_exists
 from cxgap.web.deps import DbDep
+from cxgap.web.ratelimit import Limit, RateLimitedError, RateLimiter
 
 __all__ = [
     "client_address",

@@ -18,10 +18,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cxgap.analysis.actions import CandidateAction
+from cxgap.analysis.plan.actions import CandidateAction
 from cxgap.errors import AnalysisError, InputError, NotFoundError
 from cxgap.report.data import labels_of
-from cxgap.service import adopt_candidate, open_candidates
+from cxgap.service.studies import adopt_candidate, open_candidates
 from cxgap.store.actions import (
     STATUSES,
     ActionItem,

@@ -1,0 +1,571 @@
+"""Accounts at risk, why, and the revenue at risk.
+
+* **Distance to the threshold**: ``balance - threshold``; negative means the
+  account is below the threshold (see :mod:`cxgap.analysis.ledger.threshold`).
+* **Why**: the largest debits still weighing on the balance (each failure's
+  contribution decayed to the as-of date) and the compounded failures (those
+  that followed another failure of the account within the compounding window).
+* **Revenue at risk**: the annual revenue of retained accounts below the
+  threshold; and a probability-weighted figure ``sum_a p_a * revenue_a`` with
+  ``p_a = 1 / (1 + exp(-(b0 + b1 * balance_a)))`` from a logistic regression of
+  defection on balance, fitted by maximum likelihood (statsmodels ``Logit``) on
+  the threshold sample: defected accounts' balance ``lead`` days before they
+  left, retained accounts' balance at the as-of date. The model is reported
+  with its n, coefficients and standard errors; when it cannot be fitted
+  (too few defections, perfect separation) the probability-weighted figure is
+  ``None`` and the reason is given.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from pydantic import Field
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+from cxgap.analysis._base import Result, finite
+from cxgap.analysis.ledger.balance import (
+    _decayed,
+    _timestamp_ns,
+    balance_history,
+    balances_at,
+    score_events,
+    to_datetime,
+)
+from cxgap.analysis.ledger.threshold import ThresholdResult, learn_threshold, threshold_sample
+from cxgap.errors import AnalysisError, NotFoundError
+from cxgap.study.model import LedgerParameters
+
+__all__ = [
+    "AccountDetail",
+    "AccountStatus",
+    "Debit",
+    "DefectionModel",
+    "LedgerReport",
+    "RevenueAtRisk",
+    "account_detail",
+    "fit_defection_model",
+    "ledger_report",
+]
+
+
+class DefectionModel(Result):
+    """Logistic regression of defection on balance."""
+
+    fitted: bool
+    reason: str
+    n: int
+    n_defected: int
+    intercept: float | None = None
+    slope: float | None = None
+    intercept_se: float | None = None
+    slope_se: float | None = None
+    method: str = "logistic regression, maximum likelihood (statsmodels Logit)"
+
+    def probability(self, balance: Any) -> np.ndarray:
+        """Modelled probability of defection at each balance."""
+        if self.intercept is None or self.slope is None:
+            raise AnalysisError(f"no defection model: {self.reason}")
+        x = np.asarray(balance, dtype=float)
+        return np.asarray(1.0 / (1.0 + np.exp(-(self.intercept + self.slope * x))))
+
+
+class Debit(Result):
+    """One failure still weighing on an account's balance."""
+
+    timestamp: datetime
+    touchpoint: str | None
+    moment: str
+    severity: float
+    contribution: float
+    weight_now: float
+    compounded: bool
+    source_id: str | None = None
+
+
+class AccountStatus(Result):
+    """One account in the ledger report."""
+
+    account: str
+    balance: float
+    events: int
+    failures: int
+    below_threshold: bool
+    distance: float
+    compounded_failures: int
+    revenue: float | None = None
+    owner: str | None = None
+    probability: float | None = None
+    largest_debits: list[Debit] = Field(default_factory=list)
+
+
+class RevenueAtRisk(Result):
+    """Revenue of retained accounts below the threshold, and expected loss."""
+
+    n_accounts: int
+    n_with_revenue: int
+    n_below: int
+    revenue_below_threshold: float
+    expected_revenue_loss: float | None
+    expected_reason: str
+
+
+class LedgerReport(Result):
+    """Balances, threshold, accounts at risk and revenue at risk at one date."""
+
+    as_of: datetime
+    threshold: float
+    threshold_method: str
+    threshold_detail: ThresholdResult
+    n_events: int
+    n_accounts: int
+    accounts: list[AccountStatus]
+    model: DefectionModel | None = None
+    revenue_at_risk: RevenueAtRisk | None = None
+
+
+def fit_defection_model(balance: Any, defected: Any, *, min_defections: int = 5) -> DefectionModel:
+    """Fit ``P(defect) = logistic(b0 + b1 * balance)`` by maximum likelihood.
+
+    Parameters
+    ----------
+    balance : array-like of float
+        One balance per account (see
+        :func:`cxgap.analysis.ledger.threshold.threshold_sample`).
+    defected : array-like of bool
+        Whether each account defected.
+    min_defections : int
+        Fewer defections (or fewer retained accounts) than this: no model.
+
+    Returns
+    -------
+    DefectionModel
+        ``fitted``, the ``reason`` when not, n, coefficients and their
+        standard errors.
+
+    References
+    ----------
+    Hosmer, D. W., Lemeshow, S. & Sturdivant, R. X. (2013). *Applied Logistic
+    Regression*, 3rd ed., Wiley, ch. 1. Seabold, S. & Perktold, J. (2010).
+    statsmodels: econometric and statistical modeling with Python.
+
+    Examples
+    --------
+    >>> bal = [-30, -25, -12, -18, -2, -5, 0, 2, 5, 8, 10, -20, 3, 1]
+    >>> dfc = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1]
+    >>> m = fit_defection_model(bal, dfc)
+    >>> m.fitted, m.n, m.slope < 0
+    (True, 14, True)
+    """
+    x = np.asarray(balance, dtype=float)
+    y = np.asarray(defected, dtype=bool).astype(float)
+    n, k = len(x), int(y.sum())
+    if k < min_defections or n - k < min_defections:
+        return DefectionModel(
+            fitted=False,
+            reason=f"{k} defected and {n - k} retained accounts; at least "
+            f"{min_defections} of each are needed",
+            n=n,
+            n_defected=k,
+        )
+    if np.ptp(x) == 0:
+        return DefectionModel(fitted=False, reason="every balance is equal", n=n, n_defected=k)
+    scale = float(np.std(x)) or 1.0
+    design = sm.add_constant(x / scale)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = sm.Logit(y, design).fit(disp=0, maxiter=200)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            return DefectionModel(
+                fitted=False, reason=f"the model could not be fitted ({exc})", n=n, n_defected=k
+            )
+    trouble = [w for w in caught if issubclass(w.category, PerfectSeparationWarning)]
+    if trouble or not fit.mle_retvals.get("converged", False):
+        return DefectionModel(
+            fitted=False,
+            reason="the balance separates defected and retained accounts perfectly "
+            "(or the fit did not converge); no probabilities",
+            n=n,
+            n_defected=k,
+        )
+    params, bse = np.asarray(fit.params), np.asarray(fit.bse)
+    return DefectionModel(
+        fitted=True,
+        reason=f"fitted on {n} accounts ({k} defected)",
+        n=n,
+        n_defected=k,
+        intercept=finite(params[0]),
+        slope=finite(params[1] / scale),
+        intercept_se=finite(bse[0]),
+        slope_se=finite(bse[1] / scale),
+    )
+
+
+def _largest_debits(
+    scored: pd.DataFrame, as_of_ns: int, accounts: pd.Index, top: int
+) -> dict[str, list[Debit]]:
+    """The ``top`` failures with the largest decayed debit per account."""
+    sub = scored[scored["failed"].to_numpy() & scored["account_id"].isin(accounts).to_numpy()]
+    sub = sub[sub["ns"].to_numpy() <= as_of_ns]
+    if sub.empty:
+        return {}
+    now = _decayed(sub, np.full(len(sub), as_of_ns, dtype=np.int64))
+    sub = sub.assign(now_value=now).sort_values(["account_id", "now_value"], kind="stable")
+    sub = sub.groupby("account_id", sort=False, observed=True).head(top)
+    out: dict[str, list[Debit]] = {}
+    has_tp = "touchpoint" in sub.columns
+    has_src = "source_id" in sub.columns
+    for row in sub.itertuples(index=False):
+        rec: Any = row
+        out.setdefault(str(rec.account_id), []).append(
+            Debit(
+                timestamp=to_datetime(rec.timestamp),
+                touchpoint=str(rec.touchpoint) if has_tp and pd.notna(rec.touchpoint) else None,
+                moment=str(rec.moment),
+                severity=float(rec.severity),
+                contribution=float(rec.contribution),
+                weight_now=float(rec.now_value),
+                compounded=bool(rec.prior_failures > 0),
+                source_id=str(rec.source_id) if has_src and pd.notna(rec.source_id) else None,
+            )
+        )
+    return out
+
+
+def ledger_report(
+    events: pd.DataFrame,
+    params: LedgerParameters,
+    moment_weights: Mapping[str, float],
+    as_of: Any,
+    *,
+    accounts: pd.DataFrame | None = None,
+    top_debits: int = 3,
+) -> LedgerReport:
+    """The whole ledger at one date: balances, threshold, risk and revenue.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Interaction events (see :func:`cxgap.analysis.ledger.balance.score_events`).
+    params : LedgerParameters
+        Ledger parameters.
+    moment_weights : Mapping[str, float]
+        Weight of each moment key.
+    as_of : datetime-like
+        The as-of date.
+    accounts : pandas.DataFrame, optional
+        ``account_id`` with optional ``defected_at``, ``annual_revenue`` and
+        ``owner``. Without it (or without ``defected_at``) the default
+        threshold applies; without revenue there is no revenue at risk.
+        Accounts that defected on or before ``as_of`` are not listed.
+    top_debits : int
+        Largest debits listed per account below the threshold.
+
+    Returns
+    -------
+    LedgerReport
+        ``as_of``, ``threshold`` and ``threshold_method`` (with the full
+        :class:`~cxgap.analysis.ledger.threshold.ThresholdResult` in
+        ``threshold_detail``), one :class:`AccountStatus` per retained
+        account (lowest balance first), the defection model and the revenue
+        at risk.
+
+    References
+    ----------
+    See :func:`cxgap.analysis.ledger.threshold.learn_threshold` and
+    :func:`fit_defection_model`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxgap.study.model import LedgerParameters
+    >>> ev = pd.DataFrame({"account_id": ["a", "b"],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-01-02"]),
+    ...     "moment": ["routine"] * 2, "outcome": ["met", "failed"], "severity": [None, 3]})
+    >>> r = ledger_report(ev, LedgerParameters(), {"routine": 1.0}, "2025-02-01")
+    >>> r.threshold_method, [(a.account, a.below_threshold) for a in r.accounts]
+    ('default', [('b', False), ('a', False)])
+    """
+    scored = score_events(events, params, moment_weights)
+    as_of_ns = _timestamp_ns(as_of, "as_of")
+    if len(scored) and int(scored["ns"].max()) > as_of_ns:
+        scored = scored[scored["ns"].to_numpy() <= as_of_ns]
+    event_accounts = pd.Index(pd.unique(scored["account_id"].astype(str)), name="account_id")
+    scored = scored.assign(account_id=scored["account_id"].astype(str))
+
+    revenue: pd.Series | None = None
+    owner: pd.Series | None = None
+    if accounts is not None:
+        acc = accounts.copy()
+        acc["account_id"] = acc["account_id"].astype(str)
+        if "defected_at" not in acc.columns:
+            acc["defected_at"] = pd.NaT
+        sample = threshold_sample(scored, acc, as_of, params)
+        all_accounts = pd.Index(
+            list(dict.fromkeys([*event_accounts, *sample.index])), name="account_id"
+        )
+        idx = acc.set_index("account_id")
+        if "annual_revenue" in idx.columns:
+            revenue = pd.to_numeric(idx["annual_revenue"], errors="coerce")
+        if "owner" in idx.columns:
+            owner = idx["owner"]
+        left = sample.index[sample["defected"].to_numpy()]
+    else:
+        sample = pd.DataFrame(
+            {"defected": False, "balance": balances_at(scored, as_of)["balance"]},
+        )
+        all_accounts = event_accounts
+        left = pd.Index([])
+    threshold = learn_threshold(sample["balance"], sample["defected"], params)
+    model = fit_defection_model(
+        sample["balance"], sample["defected"], min_defections=params.min_defections
+    )
+
+    current_ids = all_accounts[~all_accounts.isin(left)]
+    current = balances_at(scored, as_of, accounts=current_ids).sort_values("balance", kind="stable")
+    below = current["balance"].to_numpy() < threshold.threshold
+    compounded = (
+        scored.loc[scored["prior_failures"].to_numpy() > 0, "account_id"]
+        .value_counts()
+        .reindex(current.index, fill_value=0)
+    )
+    debits = _largest_debits(scored, as_of_ns, current.index[below], top_debits)
+    probability = model.probability(current["balance"]) if model.fitted else None
+
+    ids = [str(x) for x in current.index]
+    rev_values = (
+        revenue.reindex(current.index).to_numpy(dtype=float)
+        if revenue is not None
+        else np.full(len(current), np.nan)
+    )
+    owner_values = (
+        owner.reindex(current.index).to_numpy(dtype=object)
+        if owner is not None
+        else np.full(len(current), None, dtype=object)
+    )
+    balance_values = current["balance"].to_numpy()
+    events_values = current["events"].to_numpy()
+    failure_values = current["failures"].to_numpy()
+    compounded_values = compounded.to_numpy()
+    statuses: list[AccountStatus] = []
+    for i, acc_id in enumerate(ids):
+        own = owner_values[i]
+        statuses.append(
+            AccountStatus(
+                account=acc_id,
+                balance=float(balance_values[i]),
+                events=int(events_values[i]),
+                failures=int(failure_values[i]),
+                below_threshold=bool(below[i]),
+                distance=float(balance_values[i] - threshold.threshold),
+                compounded_failures=int(compounded_values[i]),
+                revenue=finite(rev_values[i]),
+                owner=str(own) if own is not None and pd.notna(own) else None,
+                probability=finite(probability[i]) if probability is not None else None,
+                largest_debits=debits.get(acc_id, []),
+            )
+        )
+
+    rar: RevenueAtRisk | None = None
+    if revenue is not None:
+        rev_now = revenue.reindex(current.index)
+        has = rev_now.notna().to_numpy()
+        expected = None
+        if probability is not None and has.any():
+            expected = float(np.sum(probability[has] * rev_now.to_numpy()[has]))
+        rar = RevenueAtRisk(
+            n_accounts=len(current),
+            n_with_revenue=int(has.sum()),
+            n_below=int(below.sum()),
+            revenue_below_threshold=float(rev_now.to_numpy()[below & has].sum()),
+            expected_revenue_loss=expected,
+            expected_reason=model.reason
+            if expected is not None
+            else f"no probability-weighted figure: {model.reason}",
+        )
+
+    return LedgerReport(
+        as_of=to_datetime(as_of),
+        threshold=threshold.threshold,
+        threshold_method=threshold.method,
+        threshold_detail=threshold,
+        n_events=len(scored),
+        n_accounts=len(current),
+        accounts=statuses,
+        model=model,
+        revenue_at_risk=rar,
+    )
+
+
+class ScoredEvent(Result):
+    """One event of an account with its contribution."""
+
+    timestamp: datetime
+    touchpoint: str | None
+    moment: str
+    outcome: str
+    severity: float | None
+    prior_failures: int
+    multiplier: float
+    contribution: float
+    weight_now: float
+    source_id: str | None = None
+
+
+class CompoundingRun(Result):
+    """Failures of one account, each within the window of the one before."""
+
+    start: datetime
+    end: datetime
+    failures: int
+    debit: float
+    debit_now: float
+
+
+class BalancePoint(Result):
+    """The balance of an account at one date."""
+
+    date: datetime
+    balance: float
+
+
+class AccountDetail(Result):
+    """One account's ledger: balance, events, reasons and history."""
+
+    account: str
+    as_of: datetime
+    balance: float
+    threshold: float
+    distance: float
+    below_threshold: bool
+    events: list[ScoredEvent]
+    largest_debits: list[Debit]
+    compounding_runs: list[CompoundingRun]
+    history: list[BalancePoint]
+
+
+def account_detail(
+    scored: pd.DataFrame,
+    account: str,
+    as_of: Any,
+    threshold: float,
+    *,
+    top_debits: int = 3,
+    history_points: int = 13,
+) -> AccountDetail:
+    """Everything the ledger knows about one account at ``as_of``.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        Output of :func:`cxgap.analysis.ledger.balance.score_events`.
+    account : str
+        The account id.
+    as_of : datetime-like
+        The as-of date.
+    threshold : float
+        The defection threshold.
+    top_debits : int
+        How many of the largest (decayed) debits to list.
+    history_points : int
+        Number of evenly spaced dates, from the first event to ``as_of``, in
+        the balance history.
+
+    Returns
+    -------
+    AccountDetail
+        Balance, distance to the threshold, every event with its contribution
+        and its weight now, the largest debits, the compounding runs (two or
+        more failures each within the window of the previous one) and the
+        balance history.
+
+    References
+    ----------
+    See :func:`cxgap.analysis.ledger.balance.score_events`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxgap.analysis.ledger.balance import score_events
+    >>> from cxgap.study.model import LedgerParameters
+    >>> ev = pd.DataFrame({"account_id": ["a", "a"],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-01-11"]),
+    ...     "moment": ["routine"] * 2, "outcome": ["failed", "failed"], "severity": [1, 1]})
+    >>> d = account_detail(score_events(ev, LedgerParameters(), {"routine": 1.0}), "a",
+    ...     "2025-01-11", -10.0)
+    >>> d.balance < -4.9, [r.failures for r in d.compounding_runs]
+    (True, [2])
+    """
+    as_of_ns = _timestamp_ns(as_of, "as_of")
+    mask = (scored["account_id"].astype(str) == str(account)).to_numpy()
+    sub = scored.loc[mask]
+    sub = sub[sub["ns"].to_numpy() <= as_of_ns]
+    if sub.empty:
+        raise NotFoundError(f"account {account!r} has no events on or before the as-of date")
+    sub = sub.iloc[np.lexsort((np.arange(len(sub)), sub["ns"].to_numpy()))]
+    now = _decayed(sub, np.full(len(sub), as_of_ns, dtype=np.int64))
+    balance = float(now.sum())
+    has_tp = "touchpoint" in sub.columns
+    has_src = "source_id" in sub.columns
+    events = []
+    for rec, value in zip(sub.itertuples(index=False), now, strict=True):
+        r: Any = rec
+        events.append(
+            ScoredEvent(
+                timestamp=to_datetime(r.timestamp),
+                touchpoint=str(r.touchpoint) if has_tp and pd.notna(r.touchpoint) else None,
+                moment=str(r.moment),
+                outcome=str(r.outcome),
+                severity=finite(r.severity) if r.failed else None,
+                prior_failures=int(r.prior_failures),
+                multiplier=float(r.multiplier),
+                contribution=float(r.contribution),
+                weight_now=float(value),
+                source_id=str(r.source_id) if has_src and pd.notna(r.source_id) else None,
+            )
+        )
+    failed = sub["failed"].to_numpy()
+    fails = sub.loc[failed].assign(now_value=now[failed])
+    run_id = np.cumsum(fails["prior_failures"].to_numpy() == 0)
+    runs = []
+    for _, grp in fails.groupby(run_id, sort=True):
+        if len(grp) >= 2:
+            runs.append(
+                CompoundingRun(
+                    start=to_datetime(grp["timestamp"].iloc[0]),
+                    end=to_datetime(grp["timestamp"].iloc[-1]),
+                    failures=len(grp),
+                    debit=float(grp["contribution"].sum()),
+                    debit_now=float(grp["now_value"].sum()),
+                )
+            )
+    dates = pd.date_range(
+        pd.Timestamp(int(sub["ns"].iloc[0]), unit="ns"),
+        pd.Timestamp(as_of_ns, unit="ns"),
+        periods=max(history_points, 2),
+    )
+    hist = balance_history(sub, dates)
+    return AccountDetail(
+        account=str(account),
+        as_of=to_datetime(pd.Timestamp(as_of_ns, unit="ns")),
+        balance=balance,
+        threshold=float(threshold),
+        distance=balance - float(threshold),
+        below_threshold=balance < threshold,
+        events=events,
+        largest_debits=_largest_debits(sub, as_of_ns, pd.Index([str(account)]), top_debits).get(
+            str(account), []
+        ),
+        compounding_runs=runs,
+        history=[
+            BalancePoint(date=to_datetime(d), balance=float(v))
+            for d, v in zip(hist.index, hist.iloc[:, 0], strict=True)
+        ],
+    )

@@ -1,0 +1,443 @@
+"""The defection threshold: the balance below which customers tend to leave.
+
+Learned from accounts that defected: their balance ``lead`` days (default 30)
+before the defection date, against retained accounts' balance at the as-of
+date. The cut-off maximises Youden's J = sensitivity + specificity - 1, where
+an account is "below the threshold" when its balance is strictly lower; the
+reported threshold is the midpoint between the highest balance classified
+below and the next observed balance. With it come the area under the ROC curve
+(the probability that a defected account's balance was lower than a retained
+one's, ties counting one half) with a DeLong standard error and a 95% normal
+interval, and the sensitivity and specificity at the cut-off with Wilson
+intervals. With fewer than ``min_defections`` defections, or when the balance
+does not separate the groups at all (J <= 0), the documented default threshold
+applies and the result says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm, rankdata
+from statsmodels.stats.proportion import proportion_confint
+
+from cxgap.analysis._base import Result, finite
+from cxgap.analysis.ledger.balance import _NS_PER_DAY, balances_at, to_datetime
+from cxgap.errors import AnalysisError
+from cxgap.study.model import LedgerParameters
+
+__all__ = [
+    "SurvivalBand",
+    "SurvivalResult",
+    "ThresholdResult",
+    "delong_auc",
+    "learn_threshold",
+    "survival_by_band",
+    "threshold_sample",
+]
+
+
+class ThresholdResult(Result):
+    """The defection threshold and how well the balance separates defectors."""
+
+    threshold: float
+    method: Literal["youden", "default"]
+    reason: str
+    lead_days: float
+    n_defected: int
+    n_retained: int
+    auc: float | None = None
+    auc_se: float | None = None
+    auc_ci_low: float | None = None
+    auc_ci_high: float | None = None
+    auc_ci_method: str = "DeLong, normal approximation, 95%"
+    youden_j: float | None = None
+    sensitivity: float | None = None
+    sensitivity_ci: tuple[float, float] | None = None
+    specificity: float | None = None
+    specificity_ci: tuple[float, float] | None = None
+
+
+def delong_auc(positive: Any, negative: Any) -> tuple[float, float | None]:
+    """AUC of a score where positives should score higher, with DeLong's SE.
+
+    Parameters
+    ----------
+    positive, negative : array-like of float
+        Scores of the positive (event) and negative cases.
+
+    Returns
+    -------
+    tuple of (float, float or None)
+        The AUC (Mann-Whitney form, ties count one half) and its DeLong
+        standard error (``None`` with fewer than two cases in a group).
+
+    References
+    ----------
+    DeLong, E. R., DeLong, D. M. & Clarke-Pearson, D. L. (1988). Comparing the
+    areas under two or more correlated receiver operating characteristic
+    curves: a nonparametric approach. *Biometrics* 44(3), 837-845.
+    Sun, X. & Xu, W. (2014). Fast implementation of DeLong's algorithm.
+    *IEEE Signal Processing Letters* 21(11), 1389-1393 (the mid-rank form).
+
+    Examples
+    --------
+    >>> auc, se = delong_auc([3, 4, 5], [1, 2, 3.5])
+    >>> round(auc, 4)
+    0.8889
+    """
+    x = np.asarray(positive, dtype=float)
+    y = np.asarray(negative, dtype=float)
+    m, n = len(x), len(y)
+    if m == 0 or n == 0:
+        raise AnalysisError("AUC needs at least one case in each group")
+    rank_all = rankdata(np.concatenate([x, y]))
+    v10 = (rank_all[:m] - rankdata(x)) / n  # share of negatives below each positive
+    v01 = 1.0 - (rank_all[m:] - rankdata(y)) / m  # share of positives above each negative
+    auc = float(v10.mean())
+    if m < 2 or n < 2:
+        return auc, None
+    var = float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
+    return auc, float(np.sqrt(max(var, 0.0)))
+
+
+def threshold_sample(
+    scored: pd.DataFrame,
+    accounts: pd.DataFrame,
+    as_of: Any,
+    params: LedgerParameters,
+) -> pd.DataFrame:
+    """The balances the threshold is learned from.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        Output of :func:`cxgap.analysis.ledger.balance.score_events`.
+    accounts : pandas.DataFrame
+        ``account_id`` and ``defected_at`` (NaT when retained).
+    as_of : datetime-like
+        The as-of date; defections after it count as retained.
+    params : LedgerParameters
+        ``threshold_lead_days`` sets how long before leaving a defected
+        account's balance is read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``account_id``: ``defected`` (bool), ``evaluated_at`` and
+        ``balance`` (plus the other columns of
+        :func:`~cxgap.analysis.ledger.balance.balances_at`).
+
+    References
+    ----------
+    See :func:`learn_threshold`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxgap.analysis.ledger.balance import score_events
+    >>> ev = pd.DataFrame({"account_id": ["a", "b"],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-01-01"]),
+    ...     "moment": ["routine"] * 2, "outcome": ["met", "failed"], "severity": [None, 2]})
+    >>> s = score_events(ev, LedgerParameters(), {"routine": 1.0})
+    >>> acc = pd.DataFrame({"account_id": ["a", "b"],
+    ...     "defected_at": pd.to_datetime([None, "2025-03-01"])})
+    >>> threshold_sample(s, acc, "2025-06-01", LedgerParameters())["defected"].tolist()
+    [False, True]
+    """
+    if "account_id" not in accounts.columns or "defected_at" not in accounts.columns:
+        raise AnalysisError("accounts: columns account_id and defected_at are needed")
+    as_of_ts = pd.Timestamp(as_of)
+    index = pd.Index(accounts["account_id"].astype(str), name="account_id")
+    if index.has_duplicates:
+        raise AnalysisError("accounts: each account_id once")
+    defected_at = pd.to_datetime(accounts["defected_at"]).set_axis(index)
+    defected = defected_at.notna() & (defected_at <= as_of_ts)
+    lead = pd.Timedelta(round(params.threshold_lead_days * _NS_PER_DAY), unit="ns")
+    evaluated_at = pd.Series(as_of_ts, index=index).where(~defected, defected_at - lead)
+    table = balances_at(scored, evaluated_at, accounts=index)
+    table.insert(0, "evaluated_at", evaluated_at)
+    table.insert(0, "defected", defected.to_numpy())
+    return table
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return float(low), float(high)
+
+
+def learn_threshold(
+    balance: Any,
+    defected: Any,
+    params: LedgerParameters,
+) -> ThresholdResult:
+    """Learn the balance below which accounts defect (Youden's J).
+
+    Parameters
+    ----------
+    balance : array-like of float
+        One balance per account: defected accounts ``lead`` days before they
+        left, retained ones at the as-of date (see :func:`threshold_sample`).
+    defected : array-like of bool
+        Whether each account defected.
+    params : LedgerParameters
+        ``min_defections``, ``default_threshold`` and ``threshold_lead_days``.
+
+    Returns
+    -------
+    ThresholdResult
+        ``threshold`` and ``method`` (``youden`` or ``default``, with the
+        ``reason``), the group sizes, the AUC with its DeLong SE and 95%
+        interval, Youden's J, and sensitivity / specificity at the threshold
+        with Wilson 95% intervals.
+
+    References
+    ----------
+    Youden, W. J. (1950). Index for rating diagnostic tests. *Cancer* 3(1),
+    32-35. Hanley, J. A. & McNeil, B. J. (1982). The meaning and use of the
+    area under a ROC curve. *Radiology* 143(1), 29-36. DeLong et al. (1988),
+    see :func:`delong_auc`. Wilson, E. B. (1927). Probable inference.
+    *JASA* 22(158), 209-212.
+
+    Examples
+    --------
+    >>> from cxgap.study.model import LedgerParameters
+    >>> bal = [-30, -25, -22, -18, -15, -5, 0, 2, 5, 8, 10, -20]
+    >>> dfc = [True] * 5 + [False] * 7
+    >>> r = learn_threshold(bal, dfc, LedgerParameters())
+    >>> r.method, r.threshold, round(r.youden_j, 3)
+    ('youden', -10.0, 0.857)
+    """
+    b = np.asarray(balance, dtype=float)
+    d = np.asarray(defected, dtype=bool)
+    if b.shape != d.shape:
+        raise AnalysisError("balance and defected need the same length")
+    if not np.isfinite(b).all():
+        raise AnalysisError("balances must be finite numbers")
+    bd, br = np.sort(b[d]), np.sort(b[~d])
+    m, n = len(bd), len(br)
+    auc = se = lo = hi = None
+    if m and n:
+        auc, se = delong_auc(-bd, -br)  # lower balance = higher risk score
+        if se is not None:
+            z = float(norm.ppf(0.975))
+            lo, hi = max(0.0, auc - z * se), min(1.0, auc + z * se)
+
+    method: Literal["youden", "default"] = "default"
+    threshold = float(params.default_threshold)
+    j_best: float | None = None
+    if m < params.min_defections:
+        reason = (
+            f"default threshold: {m} defected account(s), fewer than "
+            f"min_defections = {params.min_defections}"
+        )
+    elif n == 0:
+        reason = "default threshold: no retained accounts to compare with"
+    else:
+        cuts = np.unique(b)
+        sens = np.searchsorted(bd, cuts, side="right") / m  # defected with balance <= cut
+        spec = 1.0 - np.searchsorted(br, cuts, side="right") / n  # retained above the cut
+        j = sens + spec - 1.0
+        best = int(np.argmax(j))
+        j_best = float(j[best])
+        if j_best <= 0:
+            reason = "default threshold: the balance does not separate defected accounts"
+        else:
+            method = "youden"
+            upper = cuts[best + 1] if best + 1 < len(cuts) else cuts[best] + 1.0
+            threshold = float((cuts[best] + upper) / 2.0)
+            reason = (
+                f"learned from {m} defected and {n} retained accounts "
+                f"(Youden's J, balance {params.threshold_lead_days:g} days before defection)"
+            )
+    result: dict[str, Any] = {
+        "threshold": threshold,
+        "method": method,
+        "reason": reason,
+        "lead_days": params.threshold_lead_days,
+        "n_defected": m,
+        "n_retained": n,
+        "auc": finite(auc),
+        "auc_se": finite(se),
+        "auc_ci_low": finite(lo),
+        "auc_ci_high": finite(hi),
+        "youden_j": j_best if method == "youden" else None,
+    }
+    if m:
+        k = int(np.sum(bd < threshold))
+        result["sensitivity"] = k / m
+        result["sensitivity_ci"] = _wilson(k, m)
+    if n:
+        k = int(np.sum(br >= threshold))
+        result["specificity"] = k / n
+        result["specificity_ci"] = _wilson(k, n)
+    if method == "default" and m and n:
+        result["youden_j"] = result["sensitivity"] + result["specificity"] - 1.0
+    return ThresholdResult(**result)
+
+
+class SurvivalBand(Result):
+    """Kaplan-Meier curve of time to defection for one balance band."""
+
+    band: str
+    low: float | None
+    high: float | None
+    n: int
+    defections: int
+    times_days: list[float]
+    at_risk: list[int]
+    survival: list[float]
+    survival_se: list[float]
+    ci_low: list[float]
+    ci_high: list[float]
+    survival_at_end: float | None
+
+
+class SurvivalResult(Result):
+    """Time to defection after a landmark date, by balance at the landmark."""
+
+    landmark: datetime
+    as_of: datetime
+    threshold: float
+    method: str = (
+        "Kaplan-Meier from a landmark date; Greenwood standard errors; "
+        "95% intervals on the log(-log) scale"
+    )
+    bands: list[SurvivalBand]
+
+
+def _kaplan_meier(time: np.ndarray, event: np.ndarray) -> dict[str, Any]:
+    times = np.unique(time[event])
+    at_risk = len(time) - np.searchsorted(np.sort(time), times, side="left")
+    deaths = np.bincount(np.searchsorted(times, time[event]), minlength=len(times))
+    surv = np.cumprod(1.0 - deaths / at_risk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        green = np.cumsum(deaths / (at_risk * (at_risk - deaths)))
+        se = surv * np.sqrt(green)
+        # log(-log) interval (Kalbfleisch & Prentice 2002, section 1.3)
+        z = float(norm.ppf(0.975))
+        log_s = np.log(surv)
+        half = z * np.sqrt(green) / np.abs(log_s)
+        low = surv ** np.exp(half)
+        high = surv ** np.exp(-half)
+    low = np.where(np.isfinite(low), low, np.where(surv > 0, surv, 0.0))
+    high = np.where(np.isfinite(high), high, np.where(surv > 0, 1.0, 0.0))
+    return {
+        "times_days": times.astype(float).tolist(),
+        "at_risk": at_risk.astype(int).tolist(),
+        "survival": surv.tolist(),
+        "survival_se": np.nan_to_num(se).tolist(),
+        "ci_low": low.tolist(),
+        "ci_high": high.tolist(),
+        "survival_at_end": float(surv[-1]) if len(surv) else 1.0,
+    }
+
+
+def survival_by_band(
+    scored: pd.DataFrame,
+    accounts: pd.DataFrame,
+    *,
+    landmark: Any,
+    as_of: Any,
+    threshold: float,
+    edges: Sequence[float] | None = None,
+) -> SurvivalResult:
+    """Time to defection after ``landmark`` by balance band at the landmark.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        Output of :func:`cxgap.analysis.ledger.balance.score_events`.
+    accounts : pandas.DataFrame
+        ``account_id`` and ``defected_at`` (NaT when retained).
+    landmark : datetime-like
+        Accounts still customers on this date enter, banded by their balance
+        on it; they are followed until they defect or ``as_of`` (censored).
+    as_of : datetime-like
+        End of follow-up.
+    threshold : float
+        The defection threshold; the default bands are "below" and "at or
+        above" it.
+    edges : sequence of float, optional
+        Band edges instead of the threshold alone (bands are ``[edge_i,
+        edge_{i+1})`` with open ends).
+
+    Returns
+    -------
+    SurvivalResult
+        One :class:`SurvivalBand` per band: n, defections, and the
+        Kaplan-Meier curve (event times in days after the landmark, number at
+        risk, survival, Greenwood SE and 95% interval).
+
+    References
+    ----------
+    Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from
+    incomplete observations. *JASA* 53(282), 457-481. Greenwood, M. (1926).
+    The errors of sampling of the survivorship tables. Anderson, J. R., Cain,
+    K. C. & Gelber, R. D. (1983). Analysis of survival by tumor response.
+    *J Clin Oncol* 1(11), 710-719 (the landmark method).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxgap.analysis.ledger.balance import score_events
+    >>> ev = pd.DataFrame({"account_id": ["a", "b"],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-01-01"]),
+    ...     "moment": ["routine"] * 2, "outcome": ["met", "failed"], "severity": [None, 3]})
+    >>> acc = pd.DataFrame({"account_id": ["a", "b"],
+    ...     "defected_at": pd.to_datetime([None, "2025-03-01"])})
+    >>> r = survival_by_band(score_events(ev, LedgerParameters(), {"routine": 1.0}), acc,
+    ...     landmark="2025-01-02", as_of="2025-06-01", threshold=-3.0)
+    >>> [(b.band, b.n, b.defections, b.survival_at_end) for b in r.bands]
+    [('below -3', 1, 1, 0.0), ('-3 and above', 1, 0, 1.0)]
+    """
+    landmark_ts, as_of_ts = pd.Timestamp(landmark), pd.Timestamp(as_of)
+    if landmark_ts >= as_of_ts:
+        raise AnalysisError("the landmark date must be before the as-of date")
+    index = pd.Index(accounts["account_id"].astype(str), name="account_id")
+    defected_at = pd.to_datetime(accounts["defected_at"]).set_axis(index)
+    entered = defected_at.isna() | (defected_at > landmark_ts)
+    ids = index[entered.to_numpy()]
+    if len(ids) == 0:
+        raise AnalysisError("no account was still a customer on the landmark date")
+    scored = scored.assign(account_id=scored["account_id"].astype(str))
+    balance = balances_at(scored, landmark_ts, accounts=ids)["balance"].to_numpy()
+    exit_at = defected_at.reindex(ids)
+    event = (exit_at.notna() & (exit_at <= as_of_ts)).to_numpy()
+    end = exit_at.where(pd.Series(event, index=ids), as_of_ts)
+    time = ((end - landmark_ts).dt.total_seconds() / 86_400).to_numpy(dtype=float)
+    cuts = sorted(edges) if edges is not None else [float(threshold)]
+    bounds = [None, *cuts, None]
+    band_of = np.searchsorted(np.asarray(cuts, dtype=float), balance, side="right")
+    bands = []
+    for k in range(len(bounds) - 1):
+        low, high = bounds[k], bounds[k + 1]
+        mask = band_of == k
+        if low is None:
+            name = f"below {high:g}"
+        elif high is None:
+            name = f"{low:g} and above"
+        else:
+            name = f"{low:g} to {high:g}"
+        if not mask.any():
+            continue
+        bands.append(
+            SurvivalBand(
+                band=name,
+                low=low,
+                high=high,
+                n=int(mask.sum()),
+                defections=int(event[mask].sum()),
+                **_kaplan_meier(time[mask], event[mask]),
+            )
+        )
+    return SurvivalResult(
+        landmark=to_datetime(landmark_ts),
+        as_of=to_datetime(as_of_ts),
+        threshold=float(threshold),
+        bands=bands,
+    )

@@ -1,0 +1,14 @@
+"""Contracts that several layers share, each written once.
+
+- :mod:`~cxgap.contracts.result`: the base of every typed result (analysis,
+  store status rows, archives), immutable and JSON-serialisable.
+- :mod:`~cxgap.contracts.records`: the columns of the tidy records the layers
+  pass each other: interaction events, accounts, interview notes.
+- :mod:`~cxgap.contracts.disclosure`: how a withheld (suppressed) cell is
+  worded, wherever it is shown.
+- :mod:`~cxgap.contracts.cells`: the rule every CSV/XLSX cell cxgap writes
+  follows (no formula injection).
+
+This package imports nothing of cxgap but :mod:`cxgap.errors`, so every layer
+may import it.
+"""
