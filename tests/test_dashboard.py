@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cxgap.analysis.perception.assembly import analyze_perception
+from cxgap.service.overview import Filters, check_team_filter, filter_inputs
 from cxgap.settings import Settings
 from cxgap.store.accounts import write_accounts
 from cxgap.store.actions import ActionItem, add_action, list_actions
@@ -21,7 +22,6 @@ from cxgap.store.studies import load_study, save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app, iter_routes
-from cxgap.web.dashboard import Filters, check_team_filter, filter_inputs
 
 PASSWORD = "correct horse battery"
 SECRET = "k3V9x0pQ7mZ2wL5tR8yB1nC4dF6gH0jS"

@@ -7,25 +7,21 @@ ACCOUNT`` and ``cxgap ledger alerts SLUG`` work on a study's stored events.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 from rich import box
 from rich.table import Table
 
-from cxgap.analysis.ledger.alerts import threshold_alerts
-from cxgap.analysis.ledger.balance import score_events
-from cxgap.analysis.ledger.risk import AccountDetail, LedgerReport, account_detail, ledger_report
 from cxgap.cli._app import DefaultCommandGroup, app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
 from cxgap.errors import CxgapError, InputError, Problem
-from cxgap.ingest.events import load_mapping, parse_accounts, parse_events
-from cxgap.ingest.tables import read_table
-from cxgap.store.alerts import AlertRun
-from cxgap.store.migrate import ensure_schema
-from cxgap.study.defaults import MOMENTS
-from cxgap.study.model import LedgerParameters
+
+if TYPE_CHECKING:  # the analysis is imported only by the command that runs it
+    from cxgap.analysis.ledger.alerts import AlertsResult
+    from cxgap.analysis.ledger.risk import AccountDetail, LedgerReport
+    from cxgap.store.alerts import AlertRun
 
 
 def _date(value: str | None, option: str) -> pd.Timestamp | None:
@@ -102,6 +98,16 @@ def _detail_table(d: AccountDetail) -> None:
         )
 
 
+def _alerts_lines(alerts: AlertsResult, period: str) -> None:
+    """What crossed the threshold in ``period``, then one line per account that fell."""
+    console.print(
+        f"{period}: {len(alerts.crossed_below)} account(s) crossed below the threshold "
+        f"{alerts.threshold:.2f}, {len(alerts.recovered)} recovered."
+    )
+    for a in alerts.crossed_below:
+        console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
+
+
 ledger_app = typer.Typer(
     cls=DefaultCommandGroup,
     help="The relationship bank account: `cxgap ledger FILE.csv` for any events file, "
@@ -146,39 +152,22 @@ def ledger(
 ) -> None:
     """The relationship bank account of every account in an events file: balances,
     the defection threshold, accounts at risk and revenue at risk."""
+    from cxgap.service.ledger import file_account, file_alerts, file_ledger, read_ledger_files
+
     as_of_ts = _date(as_of, "--as-of") or pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
     since_ts = _date(since, "--since")
-    mapping = load_mapping(mapping_file) if mapping_file else None
-    accounts = None
-    if accounts_file is not None:
-        accounts = parse_accounts(read_table(accounts_file))  # later defections: retained
-    events = parse_events(
-        read_table(file),
-        mapping=mapping,
-        as_of=as_of_ts,
-        moments=[m.key for m in MOMENTS],
-        accounts=None if accounts is None else accounts["account_id"].tolist(),
+    inputs = read_ledger_files(
+        file, as_of=as_of_ts, accounts_file=accounts_file, mapping_file=mapping_file
     )
-    params = LedgerParameters()
-    weights = {m.key: m.weight for m in MOMENTS}
-    report = ledger_report(events, params, weights, as_of_ts, accounts=accounts)
     if account is not None:
-        detail = account_detail(
-            score_events(events, params, weights), account, as_of_ts, report.threshold
-        )
+        detail = file_account(inputs, account)
         if json_:
             print_json(detail.to_json_dict())
         else:
             _detail_table(detail)
         return
     if since_ts is not None:
-        alerts = threshold_alerts(
-            score_events(events, params, weights),
-            report.threshold,
-            since=since_ts,
-            as_of=as_of_ts,
-            accounts=pd.Index([a.account for a in report.accounts]),
-        )
+        alerts = file_alerts(inputs, since_ts)
         if webhook:
             from cxgap.notify.webhook import post_json
 
@@ -186,13 +175,9 @@ def ledger(
         if json_:
             print_json(alerts.to_json_dict())
         else:
-            console.print(
-                f"Since {alerts.since:%Y-%m-%d}: {len(alerts.crossed_below)} account(s) crossed "
-                f"below the threshold {alerts.threshold:.2f}, {len(alerts.recovered)} recovered."
-            )
-            for a in alerts.crossed_below:
-                console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
+            _alerts_lines(alerts, f"Since {alerts.since:%Y-%m-%d}")
         return
+    report = file_ledger(inputs)
     if json_:
         print_json(report.to_json_dict())
     else:
@@ -211,7 +196,7 @@ def ledger_account(
 ) -> None:
     """One account of a study: balance, distance to the threshold, every event with its
     contribution, the largest debits, compounding runs and the balance over time."""
-    from cxgap.service.studies import account_ledger
+    from cxgap.service.ledger import account_ledger
     from cxgap.store.db import Database
 
     with Database.open(settings_from(db)) as database:
@@ -281,6 +266,7 @@ def ledger_alerts(
     from cxgap.notify.alerting import run_alerts
     from cxgap.store.alerts import alert_runs
     from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
 
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
@@ -301,17 +287,13 @@ def ledger_alerts(
             webhook=webhook,
             record=not no_record,
         )
-    alerts = run.alerts
     if json_:
         print_json(run.to_json_dict())
     else:
-        console.print(
-            f"{alerts.since:%Y-%m-%d} to {alerts.as_of:%Y-%m-%d} ({run.start_note}): "
-            f"{len(alerts.crossed_below)} account(s) crossed below the threshold "
-            f"{alerts.threshold:.2f}, {len(alerts.recovered)} recovered."
+        alerts = run.alerts
+        _alerts_lines(
+            alerts, f"{alerts.since:%Y-%m-%d} to {alerts.as_of:%Y-%m-%d} ({run.start_note})"
         )
-        for a in alerts.crossed_below:
-            console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
         if run.delivered:
             console.print("Posted to the webhook.")
         if run.recorded is not None:

@@ -10,7 +10,7 @@ Where the run starts (``since``), in order:
    in the next run); without one, the as-of date of the last recorded run;
 3. 30 days before the as-of date, when no such run is recorded.
 
-The alerts themselves are :func:`cxgap.service.studies.ledger_alerts`.
+The alerts themselves are :func:`cxgap.service.ledger.ledger_alerts`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Literal
 from cxgap.analysis.ledger.alerts import AlertsResult
 from cxgap.errors import CxgapError
 from cxgap.notify.webhook import WebhookError, post_json
-from cxgap.service.studies import ledger_alerts
+from cxgap.service.ledger import ledger_alerts
 from cxgap.store.alerts import AlertRun, last_alert_run, record_alert_run
 from cxgap.store.db import Database
 

@@ -20,7 +20,7 @@ from cxgap.report import _format as f
 from cxgap.report.charts import report_charts, svg_data_uri, to_svg
 from cxgap.report.data import ReportData
 
-__all__ = ["render_html", "render_template", "write_html"]
+__all__ = ["render_body", "render_html", "render_template", "report_css", "write_html"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 AUDIENCES = ("leadership", "staff", "customer")
@@ -130,6 +130,18 @@ def render_html(
     if step:
         step("Writing the page")
     return render_template("report.html.j2", context(data, uris))
+
+
+def render_body(data: ReportData, *, charts: dict[str, str] | None = None) -> str:
+    """The report's content without its head and footer: what the dashboard's
+    overview shows inside its own page (with :func:`report_css`)."""
+    uris = chart_uris(data) if charts is None else charts
+    return render_template("_body.html.j2", context(data, uris))
+
+
+def report_css() -> str:
+    """The report's style sheet."""
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
 
 
 def write_html(data: ReportData, path: Path, *, step: Step | None = None) -> Path:

@@ -13,13 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from cxgap.analysis.drivers.priorities import PrioritiesResult, analyze_priorities
-from cxgap.analysis.ledger.alerts import AlertsResult, threshold_alerts
-from cxgap.analysis.ledger.balance import score_events
-from cxgap.analysis.ledger.risk import AccountDetail, account_detail, ledger_report
+from cxgap.analysis.drivers.priorities import (
+    ImportanceBasis,
+    PrioritiesResult,
+    QuadrantAt,
+    analyze_priorities,
+)
 from cxgap.analysis.plan.actions import ActionPlan, CandidateAction, candidate_actions
 from cxgap.analysis.study import Step, StudyAnalysis, analyze_study
-from cxgap.errors import ConflictError, CxgapError, NotFoundError
+from cxgap.errors import ConflictError, NotFoundError
 from cxgap.store.accounts import load_accounts, load_events, load_interviews
 from cxgap.store.actions import ActionItem, add_action, list_actions, parse_action
 from cxgap.store.db import Database
@@ -100,9 +102,9 @@ def priorities(
     db: Database,
     slug: str,
     *,
-    importance: str = "stated",
+    importance: ImportanceBasis = "stated",
     wave: str | None = None,
-    quadrant_at: str = "means",
+    quadrant_at: QuadrantAt = "means",
     bootstrap: int = 1000,
 ) -> PrioritiesResult:
     """The importance–performance map of study ``slug``."""
@@ -112,9 +114,9 @@ def priorities(
     return analyze_priorities(
         study,
         frame,
-        importance=importance,  # type: ignore[arg-type]
+        importance=importance,
         wave=wave,
-        quadrant_at=quadrant_at,  # type: ignore[arg-type]
+        quadrant_at=quadrant_at,
         bootstrap=bootstrap,
     )
 
@@ -148,11 +150,18 @@ def open_candidates(
     """The ranked candidate actions of ``wave`` (default: the latest with
     answers), and those of them not yet in the plan (same factor and
     touchpoint), highest priority first."""
+    _, plan, fresh = _candidates(db, slug, wave)
+    return plan, fresh
+
+
+def _candidates(
+    db: Database, slug: str, wave: str | None
+) -> tuple[StudyDefinition, ActionPlan, list[CandidateAction]]:
     study = load_study(db, slug)
     plan = candidate_actions(study, load_frame(db, slug), wave)
     existing = {(a.factor, a.touchpoint) for a in list_actions(db, slug)}
     fresh = [c for c in plan.actions if (c.factor, c.touchpoint) not in existing]
-    return plan, fresh
+    return study, plan, fresh
 
 
 def adopt_candidate(
@@ -169,64 +178,15 @@ def adopt_candidate(
     owner, due_on, status). Validated as :func:`~cxgap.store.actions.parse_action`
     validates every item; refused when the plan already holds that factor
     and touchpoint."""
-    plan, fresh = open_candidates(db, slug, wave=wave)
+    study, plan, fresh = _candidates(db, slug, wave)
     found = {c.key: c for c in fresh}.get(key)
     if found is None:
         known = {c.key for c in plan.actions}
         if key in known:
             raise ConflictError(f"the plan already holds an action for {key!r}")
         raise NotFoundError(f"study {slug!r} has no candidate action {key!r}")
-    data = {**_item_of(found, plan.wave), **(changes or {})}
+    computed = _item_of(found, plan.wave)
+    data = {**computed, **(changes or {})}
     for fixed in ("factor", "touchpoint", "baseline_wave", "priority", "evidence"):
-        data[fixed] = _item_of(found, plan.wave)[fixed]
-    return add_action(db, slug, parse_action(data, load_study(db, slug)))
-
-
-def _ledger_inputs(
-    db: Database, slug: str, as_of: datetime | None
-) -> tuple[StudyDefinition, pd.DataFrame, pd.DataFrame, dict[str, float], pd.Timestamp]:
-    ensure_schema(db, create=False)
-    study = load_study(db, slug)
-    events = load_events(db, slug)
-    if events.empty:
-        raise CxgapError(
-            f"study {slug!r} has no interaction events: import them with "
-            "`cxgap import events FILE --study SLUG`"
-        )
-    accounts = load_accounts(db, slug)
-    weights = {m.key: m.weight for m in study.moments}
-    when = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(events["timestamp"].max())
-    return study, events, accounts, weights, when
-
-
-def account_ledger(
-    db: Database, slug: str, account: str, *, as_of: datetime | None = None
-) -> AccountDetail:
-    """One account's relationship bank account at ``as_of`` (default: the last event)."""
-    study, events, accounts, weights, when = _ledger_inputs(db, slug, as_of)
-    if account not in set(accounts["account_id"]):
-        raise NotFoundError(f"study {slug!r} has no account {account!r}")
-    report = ledger_report(events, study.ledger, weights, when, accounts=accounts)
-    scored = score_events(events, study.ledger, weights)
-    return account_detail(scored, account, when, report.threshold)
-
-
-def ledger_alerts(
-    db: Database, slug: str, *, since: datetime | None = None, as_of: datetime | None = None
-) -> AlertsResult:
-    """Accounts that crossed below the learned threshold between ``since``
-    (default: 30 days before ``as_of``) and ``as_of`` (default: the last event)."""
-    study, events, accounts, weights, when = _ledger_inputs(db, slug, as_of)
-    start = pd.Timestamp(since) if since is not None else when - pd.Timedelta(days=30)
-    if start > when:
-        raise CxgapError(
-            f"the alerts cannot start on {start:%Y-%m-%d}, after the as-of date {when:%Y-%m-%d}"
-        )
-    report = ledger_report(events, study.ledger, weights, when, accounts=accounts)
-    return threshold_alerts(
-        score_events(events, study.ledger, weights),
-        report.threshold,
-        since=start,
-        as_of=when,
-        accounts=pd.Index([a.account for a in report.accounts]),
-    )
+        data[fixed] = computed[fixed]
+    return add_action(db, slug, parse_action(data, study))

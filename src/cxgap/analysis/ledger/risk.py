@@ -30,6 +30,7 @@ from pydantic import Field
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from cxgap.analysis._base import Result, finite
+from cxgap.analysis.ledger.alerts import AlertsResult, threshold_alerts
 from cxgap.analysis.ledger.balance import (
     _decayed,
     _timestamp_ns,
@@ -49,7 +50,9 @@ __all__ = [
     "DefectionModel",
     "LedgerReport",
     "RevenueAtRisk",
+    "account_at",
     "account_detail",
+    "alerts_since",
     "fit_defection_model",
     "ledger_report",
 ]
@@ -568,4 +571,42 @@ def account_detail(
             BalancePoint(date=to_datetime(d), balance=float(v))
             for d, v in zip(hist.index, hist.iloc[:, 0], strict=True)
         ],
+    )
+
+
+def account_at(
+    events: pd.DataFrame,
+    params: LedgerParameters,
+    weights: Mapping[str, float],
+    account: str,
+    as_of: Any,
+    *,
+    accounts: pd.DataFrame | None = None,
+) -> AccountDetail:
+    """One account's ledger at ``as_of``, against the threshold learned from
+    all ``accounts`` (:func:`ledger_report`, then :func:`account_detail`)."""
+    report = ledger_report(events, params, weights, as_of, accounts=accounts)
+    return account_detail(score_events(events, params, weights), account, as_of, report.threshold)
+
+
+def alerts_since(
+    events: pd.DataFrame,
+    params: LedgerParameters,
+    weights: Mapping[str, float],
+    *,
+    since: Any,
+    as_of: Any,
+    accounts: pd.DataFrame | None = None,
+) -> AlertsResult:
+    """The accounts that crossed the threshold learned at ``as_of`` between
+    ``since`` and ``as_of`` (:func:`ledger_report`, then
+    :func:`~cxgap.analysis.ledger.alerts.threshold_alerts` over the accounts
+    the report scores)."""
+    report = ledger_report(events, params, weights, as_of, accounts=accounts)
+    return threshold_alerts(
+        score_events(events, params, weights),
+        report.threshold,
+        since=since,
+        as_of=as_of,
+        accounts=pd.Index([a.account for a in report.accounts]),
     )

@@ -4,7 +4,8 @@ Every route takes :data:`~cxgap.web.auth.CurrentUser` (pages) or
 :data:`~cxgap.web.auth.FormUser` (forms: session and CSRF checked first);
 every study route looks the study up *within the user's organisations*, so
 a study of another organisation is a 404 that names nothing. One router
-module per resource: :mod:`.overview` (the studies and the overview),
+module per resource: :mod:`.overview` (the studies and the overview, computed
+in the background by :mod:`.jobs`),
 :mod:`.accounts`, :mod:`.actions`, :mod:`.study_setup` (and its
 :mod:`.setup_questions`), :mod:`.invitations`
 (and response rates), :mod:`.workshops`; shared helpers in :mod:`._common`.
@@ -27,23 +28,9 @@ from cxgap.web.dashboard import (
     study_setup,
     workshops,
 )
-from cxgap.web.dashboard.overview import (
-    CACHE_SECONDS,
-    Filters,
-    Jobs,
-    build_overview,
-    check_team_filter,
-    filter_inputs,
-)
+from cxgap.web.dashboard.jobs import Jobs
 
-__all__ = [
-    "CACHE_SECONDS",
-    "Filters",
-    "build_overview",
-    "check_team_filter",
-    "filter_inputs",
-    "router",
-]
+__all__ = ["router"]
 
 
 @asynccontextmanager

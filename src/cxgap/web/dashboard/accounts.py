@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from cxgap.errors import NotFoundError
 from cxgap.report.charts import svg_data_uri, timeline_chart, to_svg
 from cxgap.report.data import labels_of
-from cxgap.service.studies import account_ledger
+from cxgap.service.ledger import account_ledger
 from cxgap.store.accounts import load_accounts
 from cxgap.store.studies import load_study
 from cxgap.web.auth import CurrentUser
