@@ -34,19 +34,41 @@ def test_categories_follow_the_net_promoter_definition() -> None:
     assert nps_estimate(list(range(11))).nps == pytest.approx(100 * (2 - 7) / 11)
 
 
-def test_adjusted_wald_follows_rocks_2016_by_hand() -> None:
-    # The adjusted Wald of Rocks (2016) as Lewis & Sauro (MeasuringU, "Evaluating
-    # NPS confidence intervals with real-world data", 2021) state it: add 3 to
-    # n, 3/4 to promoters and 3/4 to detractors, then use the variance of a
-    # difference of two multinomial proportions. Worked here by hand for
-    # 15 promoters, 13 passives, 8 detractors (n = 36).
-    n_adj = 36 + 3
-    p_pro = (15 + 0.75) / n_adj  # 0.403846...
-    p_det = (8 + 0.75) / n_adj  # 0.224359...
-    centre = p_pro - p_det  # 0.179487...
-    se = math.sqrt((p_pro + p_det - centre**2) / n_adj)  # 0.123620...
+# The R package NPS by B. Rocks (github.com/brendan-r/NPS @ cd9473e,
+# tests/testthat/test_01_basics.R, "Statistical functions give expected
+# answers"): nps(x), nps_var(x) (the variance of one answer scored +1/0/-1)
+# and nps_se(x) = sqrt(nps_var(x) / n) for small vectors of 0-10 answers.
+R_NPS_CASES = [
+    # (answers, nps(x), nps_se(x))
+    ([0, 7, 7, 9, 9, 9], 1 / 3, 0.304),
+    ([7, 9], 0.5, 0.354),
+    ([0, 7, 9], 0.0, 0.471),
+]
+
+
+@pytest.mark.parametrize(("answers", "nps", "se"), R_NPS_CASES)
+def test_wald_interval_has_the_standard_error_of_the_r_nps_package(
+    answers: list[int], nps: float, se: float
+) -> None:
+    est = nps_estimate(answers, method="wald")
+    assert est.nps == pytest.approx(100 * nps)
+    below = (est.nps - est.ci_low) / 100  # the lower side is not clipped at -100 here
+    assert below / Z == pytest.approx(se, abs=0.001)  # R's tolerance
+
+
+def test_adjusted_wald_is_the_wald_of_rocks_pseudo_observations() -> None:
+    # Rocks (2016), as the R package NPS implements it (R/nps_tests.R,
+    # nps_test_ with test = "adjusted.wald"): add the pseudo-observations
+    # c(0.75, 1.50, 0.75) to the detractor, passive and promoter counts, then
+    # take the Wald interval of those weighted counts. Computed here by an
+    # independent route: NumPy's frequency-weighted variance of +1/0/-1.
+    weights = np.array([8 + 0.75, 13 + 1.5, 15 + 0.75])  # detractors, passives, promoters
+    values = np.array([-1.0, 0.0, 1.0])
+    centre = np.average(values, weights=weights)
+    variance = np.average((values - centre) ** 2, weights=weights)
+    se = math.sqrt(variance / weights.sum())
     est = nps_from_counts(15, 13, 8)
-    assert est.nps == pytest.approx(100 * 7 / 36)
+    assert est.nps == pytest.approx(100 * 7 / 36)  # the point estimate is unadjusted
     assert est.ci_low == pytest.approx(100 * (centre - Z * se))
     assert est.ci_high == pytest.approx(100 * (centre + Z * se))
     assert est.ci_low == pytest.approx(-6.28, abs=0.01)  # the digits, for the reader

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from cxgap.analysis.perception.nps import (
     NPS_METHODS,
     NpsEstimate,
     NpsGroup,
+    NpsMethod,
     nps_by_group,
     nps_estimate,
 )
@@ -71,6 +72,7 @@ def nps(
     interval (promoters 9-10, passives 7-8, detractors 0-6)."""
     if method not in NPS_METHODS:
         raise AnalysisError(f"unknown --method {method!r}; use one of {', '.join(NPS_METHODS)}")
+    interval = cast("NpsMethod", method)
     frame = read_table(file)
     if by is not None:
         require_columns(frame, [column, by])
@@ -82,7 +84,7 @@ def nps(
     if dropped:
         err_console.print(f"Dropped {dropped} invalid value(s) in column {column!r}.")
     if by is None:
-        est = nps_estimate(scores.to_numpy(), method=method, confidence=confidence, min_n=min_n)
+        est = nps_estimate(scores.to_numpy(), method=interval, confidence=confidence, min_n=min_n)
         if json_:
             print_json(est.to_json_dict())
             return
@@ -91,7 +93,7 @@ def nps(
         res = nps_by_group(
             scores.to_numpy(),
             group_labels(frame[by]),
-            method=method,
+            method=interval,
             confidence=confidence,
             min_n=min_n,
         )

@@ -101,7 +101,7 @@ def analyze_perception(
     *,
     wave: str | None = None,
     confidence: float = 0.95,
-    nps_method: NpsMethod | str = "adjusted-wald",
+    nps_method: NpsMethod = "adjusted-wald",
 ) -> PerceptionAnalysis:
     """The perception-gap analysis of one wave of a study.
 

@@ -47,6 +47,7 @@ __all__ = [
     "NpsGroups",
     "NpsMethod",
     "NpsPrediction",
+    "expected_nps",
     "nps_by_group",
     "nps_counts",
     "nps_difference",
@@ -125,7 +126,7 @@ def nps_from_counts(
     passives: int,
     detractors: int,
     *,
-    method: NpsMethod | str = "adjusted-wald",
+    method: NpsMethod = "adjusted-wald",
     confidence: float = 0.95,
     min_n: int = 2,
     n_boot: int = 10_000,
@@ -207,7 +208,7 @@ def nps_from_counts(
 def nps_estimate(
     scores: ArrayLike,
     *,
-    method: NpsMethod | str = "adjusted-wald",
+    method: NpsMethod = "adjusted-wald",
     confidence: float = 0.95,
     min_n: int = 2,
     n_boot: int = 10_000,
@@ -330,19 +331,10 @@ def nps_difference(
     return NpsDifference(difference=diff, ci_low=100 * low, ci_high=100 * high, **base)
 
 
-class NpsGroup(Result):
-    """The NPS of one group (the keys of :class:`NpsEstimate` plus ``group``)."""
+class NpsGroup(NpsEstimate):
+    """The NPS of one group: an :class:`NpsEstimate` and its ``group``."""
 
     group: str
-    n: int
-    promoters: int
-    passives: int
-    detractors: int
-    nps: float | None
-    ci_low: float | None
-    ci_high: float | None
-    confidence: float
-    method: str
 
 
 class NpsGroups(Result):
@@ -355,7 +347,7 @@ def nps_by_group(
     scores: ArrayLike,
     groups: ArrayLike,
     *,
-    method: NpsMethod | str = "adjusted-wald",
+    method: NpsMethod = "adjusted-wald",
     confidence: float = 0.95,
     min_n: int = 2,
     n_boot: int = 10_000,
@@ -391,8 +383,7 @@ def nps_by_group(
     g = pd.Series(np.asarray(groups, dtype=object).ravel())
     if len(g) != len(x):
         raise AnalysisError("scores and groups must have the same length")
-    pro, pas, det = nps_counts(x)  # validates every score
-    del pro, pas, det
+    nps_counts(x)  # validates every score
     codes, names = pd.factorize(g, sort=False)  # missing groups get code -1
     keep = np.isfinite(x) & (codes >= 0)
     cat = np.where(x[keep] >= 9, 0, np.where(x[keep] >= 7, 1, 2))

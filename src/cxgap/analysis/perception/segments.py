@@ -56,7 +56,7 @@ def segment_comparison(
     segments: Sequence[str] = ("top", "new", "defected", "other"),
     pairs: Sequence[tuple[str, str]] | None = None,
     top_box_min: float = 4,
-    nps_method: NpsMethod | str = "adjusted-wald",
+    nps_method: NpsMethod = "adjusted-wald",
     confidence: float = 0.95,
 ) -> SegmentComparison:
     """Compare customer segments on rating items, NPS and the excellent share.

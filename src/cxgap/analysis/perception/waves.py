@@ -160,7 +160,7 @@ def wave_changes(
     items: Sequence[str],
     anonymity_threshold: int = 5,
     confidence: float = 0.95,
-    nps_method: NpsMethod | str = "adjusted-wald",
+    nps_method: NpsMethod = "adjusted-wald",
 ) -> WaveChanges:
     """Change per item and audience between consecutive waves, and gap closure.
 
