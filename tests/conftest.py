@@ -8,29 +8,21 @@ end. Where no server answers, the PostgreSQL cases skip with the reason.
 
 from __future__ import annotations
 
-import json
-import os
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import upgrade
+from tests.postgres import POSTGRES_SERVER, reset_postgres
 from tests.skips import (
     pytest_runtest_makereport,  # noqa: F401 (the skip policy's hook)
     skip_service,
 )
-
-POSTGRES_SERVER = os.environ.get(
-    "CXGAP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
-)
+from tests.webhooks import Webhook, receive_webhooks
 
 
 @pytest.fixture(scope="session")
@@ -55,16 +47,6 @@ def postgres_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _reset_postgres(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of an empty database: a temporary SQLite file, or the session's
@@ -72,7 +54,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'cxgap.db'}"
     url: str = request.getfixturevalue("postgres_url")
-    _reset_postgres(url)
+    reset_postgres(url)
     return url
 
 
@@ -116,58 +98,8 @@ def demo_copy_url(demo_db_url: str, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
-@dataclass
-class Webhook:
-    """A real HTTP server on 127.0.0.1 that records the JSON posted to it and
-    answers ``status``."""
-
-    url: str
-    received: list[Any] = field(default_factory=list)
-    status: int = 204
-
-
-class _WebhookHandler(BaseHTTPRequestHandler):
-    server: _WebhookServer
-
-    def do_POST(self) -> None:
-        hook = self.server.hook
-        length = int(self.headers["Content-Length"])
-        hook.received.append(json.loads(self.rfile.read(length)))
-        self.send_response(hook.status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-class _WebhookServer(HTTPServer):
-    hook: Webhook
-
-
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
     """A webhook receiver running in a thread for the test."""
-    server = _WebhookServer(("127.0.0.1", 0), _WebhookHandler)
-    server.hook = Webhook(url=f"http://127.0.0.1:{server.server_address[1]}/hook")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.hook
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def accounts_frame(ids: list[str], **columns: list[Any]) -> Any:
-    """Accounts as :func:`cxgap.store.accounts.write_accounts` takes them: the
-    ``ids`` (also the names unless given), the given columns, the rest empty."""
-    import pandas as pd
-
-    from cxgap.contracts.records import ACCOUNT_COLUMNS
-
-    unknown = sorted(set(columns) - set(ACCOUNT_COLUMNS))
-    if unknown:
-        raise TypeError(f"not account columns: {', '.join(unknown)}")
-    data = {name: columns.get(name, [None] * len(ids)) for name in ACCOUNT_COLUMNS}
-    data["account_id"] = ids
-    data["name"] = columns.get("name", ids)
-    return pd.DataFrame(data)
+    with receive_webhooks() as hook:
+        yield hook

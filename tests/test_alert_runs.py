@@ -24,7 +24,8 @@ from cxgap.store.db import Database
 from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
-from tests.conftest import Webhook, accounts_frame
+from tests.records import accounts_frame
+from tests.webhooks import Webhook
 
 T0 = pd.Timestamp("2026-01-01")
 DAY35 = datetime(2026, 2, 5, 23, 59, 59)  # what `--as-of 2026-02-05` means

@@ -12,7 +12,7 @@ from cxgap.analysis.ledger.alerts import threshold_alerts
 from cxgap.analysis.ledger.balance import score_events
 from cxgap.notify.webhook import WebhookError, post_json
 from cxgap.study.model import LedgerParameters
-from tests.conftest import Webhook
+from tests.webhooks import Webhook
 
 T0 = pd.Timestamp("2025-01-01")
 

@@ -135,9 +135,9 @@ def test_unknown_wave_is_a_clear_error(demo_db: str) -> None:
 
 @pytest.mark.postgres
 def test_postgres_gives_the_same_analysis(postgres_url: str, analysis: dict[str, Any]) -> None:
-    from tests.conftest import _reset_postgres
+    from tests.postgres import reset_postgres
 
-    _reset_postgres(postgres_url)
+    reset_postgres(postgres_url)
     with Database.open(Settings.load(database_url=postgres_url)) as db:
         install_demo(db, seed=7)
     result = runner.invoke(

@@ -31,7 +31,7 @@ from cxgap.store.frames import write_frame
 from cxgap.store.migrate import current_revision, head_revision, upgrade
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
-from tests.conftest import POSTGRES_SERVER
+from tests.postgres import POSTGRES_SERVER
 
 runner = CliRunner()
 
@@ -288,9 +288,9 @@ def test_a_backup_without_its_payload_is_a_clear_error(tmp_path: Path, populated
 def test_pg_dump_backup_restores_into_another_postgres_database(
     postgres_url: str, other_postgres: str, tmp_path: Path
 ) -> None:
-    from tests.conftest import _reset_postgres
+    from tests.postgres import reset_postgres
 
-    _reset_postgres(postgres_url)
+    reset_postgres(postgres_url)
     with _open(postgres_url) as source, _open(other_postgres) as target:
         _populate(source)
         result = backup_database(source, tmp_path / "b.zip")
@@ -309,9 +309,9 @@ def test_pg_dump_backup_restores_into_another_postgres_database(
 def test_without_pg_dump_postgres_gets_a_portable_backup(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import _reset_postgres
+    from tests.postgres import reset_postgres
 
-    _reset_postgres(postgres_url)
+    reset_postgres(postgres_url)
     monkeypatch.setattr("cxgap.operations.backup.shutil.which", lambda _name: None)
     with _open(postgres_url) as source:
         _populate(source)
@@ -326,9 +326,9 @@ def test_without_pg_dump_postgres_gets_a_portable_backup(
 def test_sqlite_backup_restores_into_postgres_and_ids_keep_counting(
     populated: Database, postgres_url: str, tmp_path: Path
 ) -> None:
-    from tests.conftest import _reset_postgres
+    from tests.postgres import reset_postgres
 
-    _reset_postgres(postgres_url)
+    reset_postgres(postgres_url)
     backup_database(populated, tmp_path / "b.zip")
     with _open(postgres_url) as target:
         restore_database(target, tmp_path / "b.zip")

@@ -21,7 +21,7 @@ from cxgap.store.frames import write_frame
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from cxgap.study.model import Wave
-from tests.conftest import accounts_frame
+from tests.records import accounts_frame
 
 runner = CliRunner()
 

@@ -4,7 +4,6 @@ Debian's headless Chromium driven by Playwright. Screenshots go to
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,8 @@ from cxgap.store.studies import save_study
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
 
+from .live import Server, free_port
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 CHROMIUM_ARGS = [
@@ -34,18 +35,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@dataclass
-class Server:
-    base_url: str
-    db: Database
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """``cxgap serve`` in a thread: the default study ``acme`` on a temp SQLite file."""
@@ -55,7 +44,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     db = Database.open(settings)
     upgrade(db)
     save_study(db, default_study("acme", organisation="Acme", name="Acme service study"))
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings, database=db), host="127.0.0.1", port=port, log_level="warning"
     )

@@ -19,7 +19,7 @@ from cxgap.store.actions import list_actions
 from cxgap.store.db import Database
 from cxgap.store.users import add_user
 
-from .conftest import Server, _free_port
+from .live import Server, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def demo_server(demo_db_url: str, tmp_path: Path) -> Iterator[Server]:
     add_user(
         db, "ann@example.com", organisation="Brightwell Systems", role="owner", password=PASSWORD
     )
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(
         uvicorn.Config(
             create_app(settings, database=db), host="127.0.0.1", port=port, log_level="warning"

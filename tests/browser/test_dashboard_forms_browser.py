@@ -19,7 +19,7 @@ from cxgap.store.actions import list_actions
 from cxgap.store.studies import load_study
 from cxgap.store.survey import open_survey
 
-from .conftest import Server
+from .live import Server
 from .test_dashboard_browser import SIZES, _no_sideways_scroll, _sign_in, demo_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
