@@ -73,7 +73,12 @@ def new_draft_key() -> str:
 
 @dataclass(frozen=True)
 class Link:
-    """What an invitation token opens."""
+    """What an invitation token opens.
+
+    ``revision`` and ``study_created`` (the study's ``created_at``) are read
+    with the link so that, with ``study_id``, they name the stored definition
+    in the process's copy (:mod:`cxgap.store.definitions`).
+    """
 
     invitation_id: int
     study_id: int
@@ -87,8 +92,8 @@ class Link:
     respondent_pk: int | None
     respondent_id: str | None
     account_pk: int | None
-    revision: int = 0
-    study_created: Any = None
+    revision: int
+    study_created: datetime
 
 
 @dataclass
