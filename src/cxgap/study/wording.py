@@ -11,6 +11,7 @@ database; the store and the survey pages both read it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from cxgap.study.model import Audience, Question, StudyDefinition
 __all__ = [
     "SECTION_TITLES",
     "Section",
+    "about_customers",
     "framing",
     "item_label",
     "question_json",
@@ -56,18 +58,83 @@ def framing(audience: str) -> str:
 
 
 def question_text(q: Question, audience: str) -> str:
-    """The question as this audience reads it: leadership and staff answer
-    for the customer, so "to you" becomes "to our customers".
+    """The question as this audience reads it.
+
+    Customers read ``text``. Leadership and staff answer for the customer,
+    so they read, in this order:
+
+    1. ``internal_text``, when the study gives it (every default question
+       that speaks to the customer as "you" does);
+    2. ``text`` as it is, when customers are not asked the question: it is
+       written to the person answering ("What stops you meeting customers'
+       expectations?");
+    3. otherwise ``text`` spoken of the customers (:func:`about_customers`),
+       a rule for the plain second person of a question written to
+       customers. It cannot know every sentence; a question it words badly
+       takes an ``internal_text``.
 
     >>> from cxgap.study.model import Question
     >>> q = Question(key="imp.time", text="How important is time to you?", kind="rating",
-    ...              audiences=["staff"], scale_min=1, scale_max=5)
+    ...              audiences=["customer", "staff"], scale_min=1, scale_max=5)
+    >>> question_text(q, "customer")
+    'How important is time to you?'
     >>> question_text(q, "staff")
     'How important is time to our customers?'
+    >>> mine = q.model_copy(update={"internal_text": "How much do customers value time?"})
+    >>> question_text(mine, "leadership")
+    'How much do customers value time?'
     """
     if audience == "customer":
         return q.text
-    return q.text.replace(" to you?", " to our customers?")
+    if q.internal_text is not None:
+        return q.internal_text
+    if "customer" not in q.audiences:
+        return q.text
+    return about_customers(q.text)
+
+
+# The second person a question addresses customers with, and what it becomes
+# when leadership and staff answer for them. "you" is plural here, so every
+# verb after it agrees with "our customers" as it stands ("are you" -> "are
+# our customers"); the contractions are spelled out for the same reason.
+_FOR_CUSTOMERS = {
+    "you": "our customers",
+    "you're": "our customers are",
+    "you've": "our customers have",
+    "you'd": "our customers would",
+    "you'll": "our customers will",
+    "your": "our customers'",
+    "yours": "our customers'",
+    "yourself": "themselves",
+    "yourselves": "themselves",
+}
+_SECOND_PERSON = re.compile(
+    r"\b(?:you(?:['\u2019](?:re|ve|d|ll))?|your(?:s|self|selves)?)\b", re.IGNORECASE
+)
+
+
+def about_customers(text: str) -> str:
+    """``text`` with its second person ("you", "your", "you're", ...) turned
+    into "our customers": how a question written to customers reads for
+    leadership and staff, who answer for them. Whole words only ("youth"
+    stays); a capital stays a capital.
+
+    >>> about_customers("Would you describe the service as excellent?")
+    'Would our customers describe the service as excellent?'
+    >>> about_customers("How quickly does your team get answers from us?")
+    "How quickly does our customers' team get answers from us?"
+    >>> about_customers("You're kept informed as well as you'd like?")
+    'Our customers are kept informed as well as our customers would like?'
+    >>> about_customers("Do we know youth clubs like yours?")
+    "Do we know youth clubs like our customers'?"
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        found = match.group(0)
+        said = _FOR_CUSTOMERS[found.lower().replace("\u2019", "'")]
+        return said[0].upper() + said[1:] if found[0].isupper() else said
+
+    return _SECOND_PERSON.sub(replace, text)
 
 
 def question_json(q: Question, audience: str) -> dict[str, Any]:
