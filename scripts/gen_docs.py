@@ -1,4 +1,4 @@
-"""Regenerate the generated docs: the CLI reference and the analysis JSON Schema.
+"""Regenerate the generated docs: the CLI and settings references and the analysis JSON Schema.
 
 Run: .venv/bin/python scripts/gen_docs.py   (tests fail when these are stale)
 """
@@ -12,11 +12,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cxgap.docs_gen import cli_reference, study_analysis_schema  # noqa: E402
+from cxgap.docs_gen import cli_reference, settings_reference, study_analysis_schema  # noqa: E402
 
 
 def main() -> None:
     (ROOT / "docs" / "CLI.md").write_text(cli_reference(), encoding="utf-8")
+    (ROOT / "docs" / "SETTINGS.md").write_text(settings_reference(), encoding="utf-8")
     (ROOT / "docs" / "study-analysis.schema.json").write_text(
         json.dumps(study_analysis_schema(), indent=2) + "\n", encoding="utf-8"
     )
