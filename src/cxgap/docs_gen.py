@@ -50,6 +50,13 @@ def cli_reference() -> str:
     return "\n".join(parts)
 
 
+def perception_schema() -> dict[str, Any]:
+    """JSON Schema of the perception analysis (docs/analysis.schema.json)."""
+    from cxgap.analysis.perception.assembly import PerceptionAnalysis
+
+    return PerceptionAnalysis.model_json_schema()
+
+
 def study_analysis_schema() -> dict[str, Any]:
     """JSON Schema of ``cxgap analyze --json``."""
     from cxgap.analysis.study import StudyAnalysis
