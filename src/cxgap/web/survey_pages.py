@@ -21,7 +21,6 @@ from starlette.datastructures import FormData
 from cxgap.errors import InputError
 from cxgap.store.survey import (
     AlreadyAnsweredError,
-    RawAnswers,
     SurveyState,
     framing,
     item_label,
@@ -31,6 +30,7 @@ from cxgap.store.survey import (
     save_answers,
     submit,
 )
+from cxgap.study.answers import RawAnswers
 from cxgap.study.model import Question
 from cxgap.web.deps import DbDep, TemplatesDep
 from cxgap.web.limits import guard_survey_token
