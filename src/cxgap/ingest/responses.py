@@ -45,7 +45,8 @@ from cxgap.ingest.mapping import (
 )
 from cxgap.ingest.tables import file_row
 from cxgap.store.db import Database
-from cxgap.study.model import AUDIENCES, Audience, StudyDefinition
+from cxgap.study.answers import parse_number, scale_of
+from cxgap.study.model import AUDIENCES, Audience, Question, StudyDefinition
 
 __all__ = [
     "ParsedResponses",
@@ -74,7 +75,6 @@ IMPORTANCE = {
 NPS_ANCHORS = {"not at all likely": 0.0, "extremely likely": 10.0}
 CHOSEN = frozenset({"1", "yes", "y", "true", "x", "selected", "checked"})
 NOT_CHOSEN = frozenset({"0", "no", "n", "false", "not selected", "unchecked"})
-_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:[-–=:.)]\s*\S.*)?$")
 _MULTI_SPLIT = re.compile(r"\s*[;,|]\s*")
 
 
@@ -203,39 +203,31 @@ def _text(series: pd.Series) -> pd.Series:
     return pd.Series(stripped[codes], index=series.index, dtype=object)
 
 
-def _number(raw: str, vocab: dict[str, float]) -> float | None:
-    key = normalise(raw)
-    if key in vocab:
-        return vocab[key]
-    m = _LEADING_NUMBER.match(raw)
-    if m is None:
-        return None
-    try:
-        return float(m.group(1).replace(",", "."))
-    except ValueError:
-        return None
+def _words(q: Question, own: dict[str, float]) -> dict[str, float]:
+    """Words that stand for a number in an answer to ``q``: the built-in
+    anchor sets of its scale, then the mapping file's (which win)."""
+    words: dict[str, float] = {}
+    if q.kind == "nps":
+        words.update(NPS_ANCHORS)
+    elif q.kind == "rating" and (q.scale_min, q.scale_max) == (1, 5):
+        words.update(AGREEMENT)
+        words.update(IMPORTANCE)
+    return words | own
 
 
 def _numeric(
     text: pd.Series, target: Target, mapping: ResponseMapping
 ) -> tuple[pd.Series, np.ndarray, str]:
     q = target.question
-    vocab: dict[str, float] = {}
-    if q.kind == "nps":
-        vocab.update(NPS_ANCHORS)
-    elif q.kind == "rating" and (q.scale_min, q.scale_max) == (1, 5):
-        vocab.update(AGREEMENT)
-        vocab.update(IMPORTANCE)
     own = mapping.vocabulary(target.column)
-    vocab.update(own)
+    words = _words(q, own)
     missing = mapping.missing_for(target.column)
+    scale = scale_of(q)
     if q.kind == "rank":
-        low, high, integer = 1.0, float(len(q.items)), True
         expected = f"a whole number from 1 to {len(q.items)} (a rank)"
     else:
-        low, high = float(q.scale_min or 0), float(q.scale_max or 0)
-        integer = q.kind in ("rating", "nps")
-        expected = f"{'a whole number' if integer else 'a number'} from {low:g} to {high:g}"
+        kind = "a whole number" if scale.whole else "a number"
+        expected = f"{kind} from {scale.low:g} to {scale.high:g}"
         if own:
             expected += " or one of: " + ", ".join(sorted(own)[:8])
     codes, uniques = pd.factorize(text.to_numpy(dtype=object), use_na_sentinel=True)
@@ -244,8 +236,12 @@ def _numeric(
     for i, raw in enumerate(uniques):
         if normalise(raw) in missing:
             continue
-        v = _number(str(raw), vocab)
-        if v is None or not (low <= v <= high) or (integer and v != np.floor(v)):
+        try:
+            # Exports write a scale point with its label ("5 - Very satisfied").
+            v = parse_number(str(raw), labels=words, label_key=normalise, with_label=True)
+        except ValueError:
+            v = None
+        if v is None or not scale.admits(v):
             invalid[i] = True
         else:
             numbers[i] = v

@@ -175,7 +175,7 @@ class Scale:
         if not self.low <= value <= self.high:
             return False
         # Infinity lies only on a scale open at that end, and counts as whole there.
-        return not self.whole or math.isinf(value) or value.is_integer()
+        return not self.whole or math.isinf(value) or value == math.floor(value)
 
 
 def scale_of(q: Question) -> Scale:
