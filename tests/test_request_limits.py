@@ -21,8 +21,9 @@ from cxgap.store.api_tokens import create_token
 from cxgap.store.db import Database
 from cxgap.store.invitations import Contact, create_invitations
 from cxgap.store.studies import save_study
-from cxgap.store.survey import MAX_TEXT, open_survey
+from cxgap.store.survey import open_survey
 from cxgap.store.users import add_user
+from cxgap.study.answers import MAX_TEXT
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
 from cxgap.web.body_limit import human_bytes

@@ -27,10 +27,10 @@ from cxgap.store.studies import save_study
 from cxgap.store.survey import (
     AlreadyAnsweredError,
     open_survey,
-    parse_answers,
     save_answers,
     submit,
 )
+from cxgap.study.answers import parse_answers
 from cxgap.study.defaults import default_study
 from cxgap.study.model import Question, StudyDefinition
 from cxgap.web import create_app

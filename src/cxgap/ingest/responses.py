@@ -8,7 +8,10 @@ as written. Words become numbers through the mapping file's vocabularies and
 a few built-in, unambiguous anchor sets (agreement and importance scales as
 in Vagias 2006; the NPS end labels "Not at all likely" = 0 and "Extremely
 likely" = 10). Segment, team, account and wave are checked against the
-study and the imported accounts.
+study and the imported accounts. :func:`parse_responses` reads as its steps
+(columns mapped; audience and wave; segment, team and account; response ids;
+answers); the cells of each kind of question are read by
+:mod:`cxgap.ingest._answer_cells`, with the rules of :mod:`cxgap.study.answers`.
 
 Every problem is collected with its file, row, column, value and what was
 expected; :func:`import_responses` writes nothing unless all rows are valid,
@@ -20,8 +23,7 @@ export again adds nothing.
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +34,12 @@ from pydantic import BaseModel
 
 from cxgap.contracts.cells import neutralise_cell
 from cxgap.errors import InputError, Problem
+from cxgap.ingest._answer_cells import answer_cells, cell_text
 from cxgap.ingest.formats import Export, ExportFormat, read_export
 from cxgap.ingest.mapping import (
     ColumnMatch,
     ResponseMapping,
     Target,
-    item_labels,
     load_response_mapping,
     match_columns,
     normalise,
@@ -45,7 +47,7 @@ from cxgap.ingest.mapping import (
 )
 from cxgap.ingest.tables import file_row
 from cxgap.store.db import Database
-from cxgap.study.model import AUDIENCES, Audience, StudyDefinition
+from cxgap.study.model import AUDIENCES, Audience, Item, StudyDefinition, Wave
 
 __all__ = [
     "ParsedResponses",
@@ -55,27 +57,6 @@ __all__ = [
     "problem_records",
     "write_problem_report",
 ]
-
-AGREEMENT = {
-    "strongly disagree": 1.0,
-    "disagree": 2.0,
-    "neither agree nor disagree": 3.0,
-    "neutral": 3.0,
-    "agree": 4.0,
-    "strongly agree": 5.0,
-}
-IMPORTANCE = {
-    "not at all important": 1.0,
-    "slightly important": 2.0,
-    "moderately important": 3.0,
-    "very important": 4.0,
-    "extremely important": 5.0,
-}
-NPS_ANCHORS = {"not at all likely": 0.0, "extremely likely": 10.0}
-CHOSEN = frozenset({"1", "yes", "y", "true", "x", "selected", "checked"})
-NOT_CHOSEN = frozenset({"0", "no", "n", "false", "not selected", "unchecked"})
-_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:[-–=:.)]\s*\S.*)?$")
-_MULTI_SPLIT = re.compile(r"\s*[;,|]\s*")
 
 
 class ProblemRecord(BaseModel):
@@ -172,12 +153,17 @@ class ParsedResponses:
 
 
 class _Checker:
-    """Collects problems cell by cell for one export."""
+    """Collects the problems of one export: cell by cell (``flag``), and with
+    the whole file (``file_problems``); ``by_target`` names the export column
+    mapped onto each target."""
 
-    def __init__(self, export: Export) -> None:
+    def __init__(self, export: Export, by_target: dict[str, str]) -> None:
         self.export = export
         self.frame = export.frame
+        self.n = len(export.frame)
+        self.by_target = by_target
         self.problems: list[Problem] = []
+        self.file_problems: list[Problem] = []
         self.bad = np.zeros(len(export.frame), dtype=bool)
 
     def flag(self, mask: np.ndarray, column: str, values: pd.Series, expected: str) -> None:
@@ -194,79 +180,17 @@ class _Checker:
             )
         self.bad |= mask
 
+    def file_problem(self, column: str | None, value: object, expected: str) -> None:
+        self.file_problems.append(Problem(self.export.file, None, column, value, expected))
 
-def _text(series: pd.Series) -> pd.Series:
-    """Cells as stripped text, ``None`` when empty; each distinct value is
-    stripped once (exports repeat the same few answers many times)."""
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-    stripped = np.array([str(u).strip() or None for u in uniques] + [None], dtype=object)
-    return pd.Series(stripped[codes], index=series.index, dtype=object)
+    def column(self, target: str) -> pd.Series | None:
+        """The stripped cells of the column mapped onto ``target``, if any."""
+        col = self.by_target.get(target)
+        return None if col is None else cell_text(self.frame[col]).reset_index(drop=True)
 
-
-def _number(raw: str, vocab: dict[str, float]) -> float | None:
-    key = normalise(raw)
-    if key in vocab:
-        return vocab[key]
-    m = _LEADING_NUMBER.match(raw)
-    if m is None:
-        return None
-    try:
-        return float(m.group(1).replace(",", "."))
-    except ValueError:
-        return None
-
-
-def _numeric(
-    text: pd.Series, target: Target, mapping: ResponseMapping
-) -> tuple[pd.Series, np.ndarray, str]:
-    q = target.question
-    vocab: dict[str, float] = {}
-    if q.kind == "nps":
-        vocab.update(NPS_ANCHORS)
-    elif q.kind == "rating" and (q.scale_min, q.scale_max) == (1, 5):
-        vocab.update(AGREEMENT)
-        vocab.update(IMPORTANCE)
-    own = mapping.vocabulary(target.column)
-    vocab.update(own)
-    missing = mapping.missing_for(target.column)
-    if q.kind == "rank":
-        low, high, integer = 1.0, float(len(q.items)), True
-        expected = f"a whole number from 1 to {len(q.items)} (a rank)"
-    else:
-        low, high = float(q.scale_min or 0), float(q.scale_max or 0)
-        integer = q.kind in ("rating", "nps")
-        expected = f"{'a whole number' if integer else 'a number'} from {low:g} to {high:g}"
-        if own:
-            expected += " or one of: " + ", ".join(sorted(own)[:8])
-    codes, uniques = pd.factorize(text.to_numpy(dtype=object), use_na_sentinel=True)
-    numbers = np.full(len(uniques) + 1, np.nan)  # the last slot: empty cells
-    invalid = np.zeros(len(uniques) + 1, dtype=bool)
-    for i, raw in enumerate(uniques):
-        if normalise(raw) in missing:
-            continue
-        v = _number(str(raw), vocab)
-        if v is None or not (low <= v <= high) or (integer and v != np.floor(v)):
-            invalid[i] = True
-        else:
-            numbers[i] = v
-    values = pd.Series(numbers[codes], index=text.index, dtype=float)
-    bad = invalid[codes]
-    return values, bad, expected
-
-
-def _choices(study: StudyDefinition, target: Target, mapping: ResponseMapping) -> dict[str, str]:
-    """Normalised label, key or code -> item key.
-
-    The codes 1..k stand for the items in the study's order (Qualtrics'
-    "numeric values" export with its default recode values); the mapping's
-    ``options`` for the question win over everything.
-    """
-    labels = item_labels(study, target.question)
-    out = {str(i + 1): k for i, k in enumerate(labels)}
-    out.update({normalise(k): k for k in labels})
-    out.update({normalise(v): k for k, v in labels.items()})
-    out.update({normalise(w): k for w, k in mapping.options.get(target.question.key, {}).items()})
-    return out
+    def empty(self) -> pd.Series:
+        """A column with no value on any row."""
+        return pd.Series([None] * self.n, dtype=object)
 
 
 def parse_responses(
@@ -291,253 +215,254 @@ def parse_responses(
     questions).
     """
     mapping = mapping or ResponseMapping()
-    file = export.file
-    frame = export.frame
-    n = len(frame)
     matches = match_columns(
-        list(frame.columns),
+        list(export.frame.columns),
         export.headers,
         study,
         audience=audience,
         mapping=mapping,
         system=export.system,
-        file=file,
+        file=export.file,
     )
     targets = study_targets(study, audience)
-    by_target = {m.target: m.column for m in matches if m.target is not None}
-    file_problems: list[Problem] = []
+    check = _Checker(export, {m.target: m.column for m in matches if m.target is not None})
+    _check_questions_mapped(check, targets, allowed)
+    audiences = _audiences(check, audience)
+    waves = _waves(check, study, wave)
+    wide = _people(check, study, mapping, audiences, accounts)  # the answers join them
+    keys, respondents = _response_keys(check, waves)
+    sources = _sources(check, source)
+    answered = _answers(check, study, targets, mapping, audiences, wide)
+    expected = "an answer to at least one mapped question"
+    check.flag(~answered & ~check.bad, "<row>", check.empty(), expected)
+    # The wide frame: who answered, when and how, then the answers.
+    frame = pd.DataFrame(
+        {
+            "respondent_id": respondents.astype(object),
+            "audience": audiences.astype(object),
+            "segment": wide.pop("segment"),
+            "team": wide.pop("team"),
+            "account_id": wide.pop("account_id"),
+            "wave": waves.astype(object),
+            "source": sources.astype(object),
+            "source_key": keys.astype(object),
+        }
+    )
+    if wide:
+        frame = pd.concat([frame, pd.DataFrame(wide)], axis=1)
+    return ParsedResponses(
+        file=export.file,
+        format=export.format,
+        frame=frame,
+        bad=check.bad,
+        columns=matches,
+        problems=_in_row_order(check.problems),
+        file_problems=check.file_problems,
+    )
+
+
+def _in_row_order(problems: list[Problem]) -> list[Problem]:
+    """The cell problems by row, each row's in the order found; a problem of
+    a whole row ("<row>", not a column) is shown without a column."""
+    shown = [
+        Problem(p.file, p.row, None, p.value, p.expected) if p.column == "<row>" else p
+        for p in problems
+    ]
+    return sorted(shown, key=lambda p: p.row or 0)
+
+
+def _check_questions_mapped(
+    check: _Checker, targets: Mapping[str, Target], allowed: Collection[str] | None
+) -> None:
+    """The file maps at least one question column, and only ``allowed`` ones."""
     if allowed is not None:
-        for t, col in by_target.items():
+        for t, col in check.by_target.items():
             if t in targets and t not in allowed:
-                file_problems.append(
-                    Problem(file, None, col, t, "one of the columns " + ", ".join(allowed))
-                )
-    if not any(t in targets for t in by_target):
-        file_problems.append(
-            Problem(
-                file,
-                None,
-                None,
-                None,
-                "at least one column matching a question of the study "
-                "(check the headers with --dry-run, or map them in a --mapping file)",
-            )
+                check.file_problem(col, t, "one of the columns " + ", ".join(allowed))
+    if not any(t in targets for t in check.by_target):
+        check.file_problem(
+            None,
+            None,
+            "at least one column matching a question of the study "
+            "(check the headers with --dry-run, or map them in a --mapping file)",
         )
-    check = _Checker(export)
 
-    def meta(name: str) -> pd.Series | None:
-        col = by_target.get(name)
-        return None if col is None else _text(frame[col]).reset_index(drop=True)
 
-    # Audience and wave: a column, or the option for every row.
-    aud = meta("audience")
-    if aud is None:
+def _audiences(check: _Checker, audience: Audience | None) -> pd.Series:
+    """Each row's audience: its audience column ("Customers" will do), else
+    the option for every row."""
+    given = check.column("audience")
+    if given is None:
         if audience is None:
-            file_problems.append(
-                Problem(file, None, "audience", None, "an --audience option or an audience column")
-            )
-        aud_values = pd.Series([audience] * n, dtype=object)
-    else:
-        norm = aud.map(lambda v: normalise(v).rstrip("s") if isinstance(v, str) else v)
-        norm = norm.fillna(audience) if audience else norm
-        ok = norm.isin(AUDIENCES)
-        check.flag(
-            ~ok.to_numpy(dtype=bool), by_target["audience"], aud, "one of " + ", ".join(AUDIENCES)
-        )
-        aud_values = norm.where(ok, None)
-    wave_col = meta("wave")
-    waves = {normalise(w.key): w.key for w in study.waves} | {
-        normalise(w.label): w.key for w in study.waves
-    }
-    if wave_col is None:
+            check.file_problem("audience", None, "an --audience option or an audience column")
+        return pd.Series([audience] * check.n, dtype=object)
+    norm = given.map(lambda v: normalise(v).rstrip("s") if isinstance(v, str) else v)
+    norm = norm.fillna(audience) if audience else norm
+    ok = norm.isin(AUDIENCES)
+    expected = "one of " + ", ".join(AUDIENCES)
+    check.flag(~ok.to_numpy(dtype=bool), check.by_target["audience"], given, expected)
+    return norm.where(ok, None)
+
+
+def _waves(check: _Checker, study: StudyDefinition, wave: str | None) -> pd.Series:
+    """Each row's wave key: its wave column (key or label), else the option
+    for every row."""
+    expected = "one of " + ", ".join(study.wave_keys())
+    given = check.column("wave")
+    if given is None:
         if wave is None:
-            file_problems.append(
-                Problem(file, None, "wave", None, "a --wave option or a wave column")
-            )
+            check.file_problem("wave", None, "a --wave option or a wave column")
         elif wave not in study.wave_keys():
-            file_problems.append(
-                Problem(file, None, "wave", wave, "one of " + ", ".join(study.wave_keys()))
-            )
-        wave_values = pd.Series([wave] * n, dtype=object)
-    else:
-        filled = wave_col.fillna(wave) if wave else wave_col
-        wave_values = filled.map(lambda v: waves.get(normalise(v)) if isinstance(v, str) else None)
-        check.flag(
-            wave_values.isna().to_numpy(dtype=bool),
-            by_target["wave"],
-            wave_col,
-            "one of " + ", ".join(study.wave_keys()),
-        )
-    is_customer = (aud_values == "customer").to_numpy(dtype=bool)
-    inside = aud_values.isin(["staff", "leadership"]).to_numpy(dtype=bool)
+            check.file_problem("wave", wave, expected)
+        return pd.Series([wave] * check.n, dtype=object)
+    keys = _names(study.waves, {})
+    filled = given.fillna(wave) if wave else given
+    values = filled.map(lambda v: keys.get(normalise(v)) if isinstance(v, str) else None)
+    check.flag(values.isna().to_numpy(dtype=bool), check.by_target["wave"], given, expected)
+    return values
 
-    out: dict[str, pd.Series] = {}
-    seg = meta("segment")
-    segments = {normalise(s.key): s.key for s in study.segments}
-    segments |= {normalise(s.label): s.key for s in study.segments}
-    segments |= {normalise(k): v for k, v in mapping.segments.items()}
-    if seg is None:
-        out["segment"] = pd.Series([None] * n, dtype=object)
-    else:
-        val = seg.map(lambda v: segments.get(normalise(v)) if isinstance(v, str) else None)
-        check.flag(
-            (is_customer & seg.notna().to_numpy() & val.isna().to_numpy()),
-            by_target["segment"],
-            seg,
-            "a segment: " + ", ".join(s.key for s in study.segments),
-        )
-        out["segment"] = val.where(pd.Series(is_customer), None)
-    team = meta("team")
-    teams = {normalise(x.key): x.key for x in study.touchpoints}
-    teams |= {normalise(x.label): x.key for x in study.touchpoints}
-    teams |= {normalise(k): v for k, v in mapping.teams.items()}
-    if team is None:
-        out["team"] = pd.Series([None] * n, dtype=object)
-    else:
-        val = team.map(lambda v: teams.get(normalise(v)) if isinstance(v, str) else None)
-        check.flag(
-            (inside & team.notna().to_numpy() & val.isna().to_numpy()),
-            by_target["team"],
-            team,
-            "a team (touchpoint): " + ", ".join(x.key for x in study.touchpoints),
-        )
-        out["team"] = val.where(pd.Series(inside), None)
-    acc = meta("account_id")
-    if acc is None:
-        out["account_id"] = pd.Series([None] * n, dtype=object)
-    else:
-        if accounts is not None:
-            known = set(accounts)
-            unknown = is_customer & acc.notna().to_numpy() & ~acc.isin(known).to_numpy()
-            check.flag(
-                unknown,
-                by_target["account_id"],
-                acc,
-                "the id of an imported account (cxgap import accounts)",
-            )
-        out["account_id"] = acc.where(pd.Series(is_customer), None)
-        if isinstance(accounts, Mapping):
-            # A customer with no segment in the export takes their account's.
-            from_account = out["account_id"].map(
-                lambda a: accounts.get(a) if isinstance(a, str) else None
-            )
-            out["segment"] = out["segment"].where(out["segment"].notna(), from_account)
 
-    # Response ids: the export's, else a hash of the row.
-    id_col = by_target.get("response_id") or export.id_column
-    own_rid = meta("respondent_id")
-    if export.format == "cxgap" and id_col is None and own_rid is not None:
-        ids = (own_rid.fillna("") + ":" + wave_values.fillna("")).astype(object)
+def _names(items: Sequence[Item | Wave], words: Mapping[str, str]) -> dict[str, str]:
+    """Normalised key, label or mapping-file word -> key (later ones win)."""
+    names = {normalise(x.key): x.key for x in items}
+    names |= {normalise(x.label): x.key for x in items}
+    return names | {normalise(k): v for k, v in words.items()}
+
+
+def _people(
+    check: _Checker,
+    study: StudyDefinition,
+    mapping: ResponseMapping,
+    audiences: pd.Series,
+    accounts: Collection[str] | None,
+) -> dict[str, pd.Series]:
+    """Each row's segment and account (customers) and team (staff and
+    leadership); left empty for the other audiences."""
+    is_customer = (audiences == "customer").to_numpy(dtype=bool)
+    inside = audiences.isin(["staff", "leadership"]).to_numpy(dtype=bool)
+    segments = _names(study.segments, mapping.segments)
+    expected = "a segment: " + ", ".join(s.key for s in study.segments)
+    segment = _looked_up(check, "segment", segments, is_customer, expected)
+    teams = _names(study.touchpoints, mapping.teams)
+    expected = "a team (touchpoint): " + ", ".join(x.key for x in study.touchpoints)
+    team = _looked_up(check, "team", teams, inside, expected)
+    account_id, segment = _accounts(check, accounts, is_customer, segment)
+    return {"segment": segment, "team": team, "account_id": account_id}
+
+
+def _looked_up(
+    check: _Checker, target: str, names: Mapping[str, str], applies: np.ndarray, expected: str
+) -> pd.Series:
+    """The key each cell of ``target``'s column names, on the rows it applies to."""
+    given = check.column(target)
+    if given is None:
+        return check.empty()
+    values = given.map(lambda v: names.get(normalise(v)) if isinstance(v, str) else None)
+    unknown = applies & given.notna().to_numpy() & values.isna().to_numpy()
+    check.flag(unknown, check.by_target[target], given, expected)
+    return values.where(pd.Series(applies), None)
+
+
+def _accounts(
+    check: _Checker, accounts: Collection[str] | None, is_customer: np.ndarray, segment: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Each customer row's account id (one of ``accounts``, when given) and
+    its segment, which the account's fills when the export has none."""
+    given = check.column("account_id")
+    if given is None:
+        return check.empty(), segment
+    if accounts is not None:
+        known = set(accounts)
+        unknown = is_customer & given.notna().to_numpy() & ~given.isin(known).to_numpy()
+        expected = "the id of an imported account (cxgap import accounts)"
+        check.flag(unknown, check.by_target["account_id"], given, expected)
+    account_id = given.where(pd.Series(is_customer), None)
+    if isinstance(accounts, Mapping):
+        # A customer with no segment in the export takes their account's.
+        segments = accounts
+        from_account = account_id.map(lambda a: segments.get(a) if isinstance(a, str) else None)
+        segment = segment.where(segment.notna(), from_account)
+    return account_id, segment
+
+
+def _response_keys(check: _Checker, waves: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Each row's ``source_key`` and respondent id.
+
+    The key is the export's response id (after the format's name), else a
+    hash of the row; in cxgap's format without a response id column it is
+    ``respondent_id:wave``. A response id is given once in the file; the
+    respondent id defaults to the key.
+    """
+    export = check.export
+    id_col = check.by_target.get("response_id") or export.id_column
+    rid = check.column("respondent_id")
+    if export.format == "cxgap" and id_col is None and rid is not None:
+        ids = (rid.fillna("") + ":" + waves.fillna("")).astype(object)
         keys = ids
     else:
-        ids = _text(export.response_ids(id_col)).reset_index(drop=True)
+        ids = cell_text(export.response_ids(id_col)).reset_index(drop=True)
         prefix = "" if export.format == "cxgap" else f"{export.format}:"
         keys = (prefix + ids.fillna("")).astype(object)
         if id_col is not None:
             check.flag(ids.isna().to_numpy(dtype=bool), id_col, ids, "a response id")
     dup = keys.duplicated(keep="first").to_numpy(dtype=bool) & pd.notna(ids).to_numpy()
     # In cxgap's format without an id column, the id is respondent_id:wave: name that column.
-    id_source = id_col or by_target.get("respondent_id") or "<row>"
+    id_source = id_col or check.by_target.get("respondent_id") or "<row>"
     check.flag(dup, id_source, ids, "each response id once in the file")
-    rid = meta("respondent_id")
-    respondent = keys if rid is None else rid.fillna(keys)
-    if rid is not None:
-        check.flag(
-            rid.isna().to_numpy(dtype=bool), by_target["respondent_id"], rid, "a respondent id"
-        )
-    src = meta("source") if "source" in by_target else None
-    if src is None:
-        src_values = pd.Series([source] * n, dtype=object)
-    else:
-        src_values = src.fillna(source)
-        check.flag(
-            ~src_values.isin(["individual", "workshop"]).to_numpy(dtype=bool),
-            by_target["source"],
-            src,
-            "individual or workshop",
-        )
+    if rid is None:
+        return keys, keys
+    check.flag(
+        rid.isna().to_numpy(dtype=bool), check.by_target["respondent_id"], rid, "a respondent id"
+    )
+    return keys, rid.fillna(keys)
 
-    # Question columns.
-    answered = np.zeros(n, dtype=bool)
-    multi_groups: dict[str, list[str]] = {}
-    for target_name, col in by_target.items():
-        if target_name not in targets:
+
+def _sources(check: _Checker, source: str) -> pd.Series:
+    """Each row's source: its source column, else ``source``."""
+    given = check.column("source")
+    if given is None:
+        return pd.Series([source] * check.n, dtype=object)
+    values = given.fillna(source)
+    ok = values.isin(["individual", "workshop"]).to_numpy(dtype=bool)
+    check.flag(~ok, check.by_target["source"], given, "individual or workshop")
+    return values
+
+
+def _answers(
+    check: _Checker,
+    study: StudyDefinition,
+    targets: Mapping[str, Target],
+    mapping: ResponseMapping,
+    audiences: pd.Series,
+    out: dict[str, pd.Series],
+) -> np.ndarray:
+    """Read every question column into ``out``; return the rows that answer
+    at least one question."""
+    answered = np.zeros(check.n, dtype=bool)
+    option_columns: dict[str, list[str]] = {}  # multi question -> its option columns
+    for name, col in check.by_target.items():
+        if name not in targets:
             continue
-        target = targets[target_name]
-        q = target.question
-        text = _text(frame[col]).reset_index(drop=True)
-        if q.kind in ("rating", "nps", "share", "rank"):
-            values, bad, expected = _numeric(text, target, mapping)
-            check.flag(bad, col, text, expected)
-            out[target_name] = values
-            answered |= values.notna().to_numpy()
-        elif q.kind == "text":
-            out[target_name] = text
-            answered |= text.notna().to_numpy()
-        elif q.kind == "choice":
-            choices = _choices(study, target, mapping)
-            val = text.map(lambda v, c=choices: c.get(normalise(v)) if isinstance(v, str) else None)
-            check.flag(
-                (text.notna() & val.isna()).to_numpy(dtype=bool),
-                col,
-                text,
-                "one of " + ", ".join(q.items),
-            )
-            out[target_name] = val
-            answered |= val.notna().to_numpy()
-        elif q.kind == "multi" and target.item:
-            labels = {normalise(target.item), normalise(item_labels(study, q)[target.item])}
-            vocab = mapping.vocabulary(target_name)
+        target = targets[name]
+        text = cell_text(check.frame[col]).reset_index(drop=True)
+        cells = answer_cells(text, target, study, mapping)
+        check.flag(cells.bad, col, text, cells.expected)
+        out.update(cells.values)
+        answered |= cells.answered
+        if target.question.kind == "multi" and target.item:
+            option_columns.setdefault(target.question.key, []).append(name)
+    _flag_unasked(check, targets, out, audiences)
+    for columns in option_columns.values():
+        _fill_not_chosen(out, columns)
+    _flag_repeated_ranks(check, out)
+    return answered
 
-            def chosen(
-                v: object, labels: set[str] = labels, vocab: dict[str, float] = vocab
-            ) -> float | None:
-                if not isinstance(v, str):
-                    return np.nan
-                k = normalise(v)
-                if k in vocab:
-                    return vocab[k] if vocab[k] in (0.0, 1.0) else None
-                if k in CHOSEN or k in labels:
-                    return 1.0
-                if k in NOT_CHOSEN:
-                    return 0.0
-                return None
 
-            uniq = {v: chosen(v) for v in text.dropna().unique()}
-            val = text.map(uniq)
-            bad = (text.notna() & val.isna()).to_numpy(dtype=bool)
-            check.flag(
-                bad,
-                col,
-                text,
-                f"the option label {item_labels(study, q)[target.item]!r}, 1/0 or yes/no",
-            )
-            out[target_name] = pd.to_numeric(val, errors="coerce").astype(float)
-            multi_groups.setdefault(q.key, []).append(target_name)
-        elif q.kind == "multi":
-            choices = _choices(study, target, mapping)
-            option_labels = item_labels(study, q)
-            parsed: dict[str, tuple[set[str], bool]] = {}
-            for raw in text.dropna().unique():
-                parts = [p for p in _MULTI_SPLIT.split(str(raw)) if p]
-                picked = {choices.get(normalise(p)) for p in parts}
-                parsed[raw] = ({p for p in picked if p}, None not in picked)
-            ok = text.map(lambda v, ps=parsed: ps[v][1] if isinstance(v, str) else True)
-            check.flag(
-                ~ok.to_numpy(dtype=bool),
-                col,
-                text,
-                "options separated by commas or semicolons, from: "
-                + "; ".join(option_labels.values()),
-            )
-            for item in q.items:
-                out[f"{q.key}.{item}"] = text.map(
-                    lambda v, it=item, ps=parsed: (
-                        (1.0 if it in ps[v][0] else 0.0) if isinstance(v, str) else np.nan
-                    )
-                ).astype(float)
-            answered |= text.notna().to_numpy()
-    # In a file of several audiences, a question not asked of a row's audience stays empty.
+def _flag_unasked(
+    check: _Checker, targets: Mapping[str, Target], out: dict[str, pd.Series], audiences: pd.Series
+) -> None:
+    """In a file of several audiences, a question not asked of a row's
+    audience stays empty."""
     for column, values in out.items():
         if column in ("segment", "team", "account_id") or (
             column not in targets and "." not in column
@@ -547,73 +472,36 @@ def parse_responses(
         if base not in targets:
             continue
         q = targets[base].question
-        off = values.notna().to_numpy() & ~aud_values.isin(q.audiences).to_numpy(dtype=bool)
-        off &= aud_values.notna().to_numpy(dtype=bool)
+        off = values.notna().to_numpy() & ~audiences.isin(q.audiences).to_numpy(dtype=bool)
+        off &= audiences.notna().to_numpy(dtype=bool)
         if off.any():
-            col = by_target.get(column) or by_target.get(q.key, column)
-            check.flag(
-                off,
-                col,
-                _text(frame[col]).reset_index(drop=True),
-                f"no answer: {q.key} is not asked of this row's audience",
-            )
-    for cols in multi_groups.values():
-        block = pd.DataFrame({c: out[c] for c in cols})
-        any_answer = block.notna().any(axis=1)
-        for c in cols:
-            out[c] = out[c].where(~(any_answer & out[c].isna()), 0.0)
-        answered |= any_answer.to_numpy()
+            col = check.by_target.get(column) or check.by_target.get(q.key, column)
+            shown = cell_text(check.frame[col]).reset_index(drop=True)
+            check.flag(off, col, shown, f"no answer: {q.key} is not asked of this row's audience")
 
-    # Ranks are used once per row.
+
+def _fill_not_chosen(out: dict[str, pd.Series], columns: list[str]) -> None:
+    """A multi-select question in one column per option: on a row that
+    answers any option, an empty option was not chosen (0)."""
+    any_answer = pd.DataFrame({c: out[c] for c in columns}).notna().any(axis=1)
+    for c in columns:
+        out[c] = out[c].where(~(any_answer & out[c].isna()), 0.0)
+
+
+def _flag_repeated_ranks(check: _Checker, out: dict[str, pd.Series]) -> None:
+    """Each rank is used once per row."""
     rank_cols = [c for c in out if c.startswith("rank.")]
-    if len(rank_cols) > 1:
-        ranks = pd.DataFrame({c: out[c] for c in rank_cols})
-        ordered = np.sort(ranks.to_numpy(), axis=1)  # NaN sorts last
-        dup_rank = (np.diff(ordered, axis=1) == 0).any(axis=1)
-        listed: list[str | None] = [None] * n
-        for i in np.flatnonzero(dup_rank):
-            listed[int(i)] = "/".join(f"{x:g}" for x in ranks.iloc[int(i)].dropna())
-        shown = pd.Series(listed, dtype=object)
-        check.flag(
-            dup_rank, by_target.get(rank_cols[0], rank_cols[0]), shown, "each rank once per row"
-        )
-
-    check.flag(
-        ~answered & ~check.bad,
-        "<row>",
-        pd.Series([None] * n, dtype=object),
-        "an answer to at least one mapped question",
-    )
-    # "<row>" is not a column: show those problems without one.
-    problems = [
-        Problem(p.file, p.row, None, p.value, p.expected) if p.column == "<row>" else p
-        for p in check.problems
-    ]
-    problems.sort(key=lambda p: p.row or 0)
-
-    result = pd.DataFrame(
-        {
-            "respondent_id": respondent.astype(object),
-            "audience": aud_values.astype(object),
-            "segment": out.pop("segment"),
-            "team": out.pop("team"),
-            "account_id": out.pop("account_id"),
-            "wave": wave_values.astype(object),
-            "source": src_values.astype(object),
-            "source_key": keys.astype(object),
-        }
-    )
-    if out:
-        result = pd.concat([result, pd.DataFrame(out)], axis=1)
-    return ParsedResponses(
-        file=file,
-        format=export.format,
-        frame=result,
-        bad=check.bad,
-        columns=matches,
-        problems=problems,
-        file_problems=file_problems,
-    )
+    if len(rank_cols) < 2:
+        return
+    ranks = pd.DataFrame({c: out[c] for c in rank_cols})
+    ordered = np.sort(ranks.to_numpy(), axis=1)  # NaN sorts last
+    repeated = (np.diff(ordered, axis=1) == 0).any(axis=1)
+    listed: list[str | None] = [None] * check.n
+    for i in np.flatnonzero(repeated):
+        listed[int(i)] = "/".join(f"{x:g}" for x in ranks.iloc[int(i)].dropna())
+    shown = pd.Series(listed, dtype=object)
+    column = check.by_target.get(rank_cols[0], rank_cols[0])
+    check.flag(repeated, column, shown, "each rank once per row")
 
 
 def import_responses(

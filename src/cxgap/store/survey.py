@@ -30,7 +30,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -43,14 +42,17 @@ from cxgap.errors import CxgapError, InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_definition
+from cxgap.study.answers import (
+    AnswerValue,
+    RawAnswers,
+    has_answer,
+    parse_answers,
+    required_problems,
+)
 from cxgap.study.model import Audience, Question, StudyDefinition
 from cxgap.study.wording import Section, framing, question_json, sections_for
 
-MAX_TEXT = 5_000
 _DRAFT = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-AnswerValue = float | str
-RawAnswers = dict[str, Any]
 
 
 class AlreadyAnsweredError(CxgapError):
@@ -115,7 +117,7 @@ class SurveyState:
         the last section holding an answer (the last section at most)."""
         last = -1
         for i, s in enumerate(self.sections):
-            if any(_has_answer(self.answers, q) for q in s.questions):
+            if any(has_answer(self.answers, q) for q in s.questions):
                 last = i
         return min(last + 1, len(self.sections) - 1)
 
@@ -124,7 +126,7 @@ class SurveyState:
             q
             for s in self.sections
             for q in s.questions
-            if q.required and not _has_answer(self.answers, q)
+            if q.required and not has_answer(self.answers, q)
         ]
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -148,161 +150,6 @@ class SurveyState:
             ],
             "answers": dict(self.answers),
         }
-
-
-def _has_answer(answers: dict[str, AnswerValue], q: Question) -> bool:
-    if q.kind in ("rank", "multi"):
-        return any(f"{q.key}.{i}" in answers for i in q.items)
-    return q.key in answers
-
-
-# --- validation --------------------------------------------------------------
-
-
-def _number(raw: Any) -> float | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool):
-        raise ValueError
-    if isinstance(raw, int | float):
-        value = float(raw)
-    else:
-        text = str(raw).strip()
-        if not text:
-            return None
-        value = float(text.replace(",", "."))
-    if not math.isfinite(value):
-        raise ValueError
-    return value
-
-
-STORABLE = "text without NUL characters or unpaired surrogates"
-
-
-def _storable(text: str) -> bool:
-    """Whether a database can store ``text``: PostgreSQL refuses NUL, and
-    UTF-8 (both engines) an unpaired surrogate, which a JSON body can hold."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def parse_answers(
-    questions: list[Question], raw: RawAnswers, *, file: str = "survey"
-) -> dict[str, AnswerValue | None]:
-    """Validate raw answers to ``questions``; return the values to store.
-
-    ``raw`` maps a question key to its value (a number or text), or for a
-    ``rank`` question ``<key>.<item>`` to each rank, and for a ``multi``
-    question the key to the list of chosen items. A value of ``None`` means
-    "no answer" (an answer saved earlier is cleared); a question missing from
-    ``raw`` is left out of the result. Every problem found is
-    raised at once as :class:`InputError`, one :class:`Problem` per question.
-
-    >>> from cxgap.study.model import Question
-    >>> q = Question(key="ltr", text="?", kind="nps", audiences=["customer"],
-    ...              scale_min=0, scale_max=10)
-    >>> parse_answers([q], {"ltr": "9"})
-    {'ltr': 9.0}
-    """
-    problems: list[Problem] = []
-    out: dict[str, AnswerValue | None] = {}
-    for q in questions:
-        if q.key not in raw and not any(f"{q.key}.{i}" in raw for i in q.items):
-            continue  # not asked about: a saved answer stays as it is
-        if q.kind in ("rating", "nps", "share"):
-            lo, hi = float(q.scale_min or 0), float(q.scale_max or 0)
-            whole = q.kind != "share"
-            expected = f"a whole number from {lo:g} to {hi:g}" if whole else f"{lo:g} to {hi:g}"
-            try:
-                value = _number(raw.get(q.key))
-            except ValueError:
-                problems.append(Problem(file, None, q.key, raw.get(q.key), expected))
-                continue
-            if value is not None and (value < lo or value > hi or (whole and value % 1)):
-                problems.append(Problem(file, None, q.key, raw.get(q.key), expected))
-                continue
-            out[q.key] = value
-        elif q.kind == "rank":
-            n = len(q.items)
-            ranks: dict[str, float | None] = {}
-            bad = False
-            for item in q.items:
-                name = f"{q.key}.{item}"
-                try:
-                    r = _number(raw.get(name))
-                except ValueError:
-                    r, bad = None, True
-                if r is not None and (r % 1 or not 1 <= r <= n):
-                    bad = True
-                ranks[name] = r
-            given = [r for r in ranks.values() if r is not None]
-            if bad or len(set(given)) != len(given):
-                problems.append(
-                    Problem(
-                        file,
-                        None,
-                        q.key,
-                        None,
-                        f"each rank from 1 to {n} used once (1 = most important)",
-                    )
-                )
-                continue
-            if given and len(given) != n:
-                problems.append(Problem(file, None, q.key, None, f"a rank for all {n} items"))
-                continue
-            out.update(ranks)
-        elif q.kind == "multi":
-            chosen = raw.get(q.key)
-            if chosen is None and any(f"{q.key}.{i}" in raw for i in q.items):
-                chosen = [i for i in q.items if str(raw.get(f"{q.key}.{i}", "")) in ("1", "1.0")]
-            if chosen is None:
-                continue
-            if isinstance(chosen, str):
-                chosen = [chosen] if chosen else []
-            unknown = [c for c in chosen if c not in q.items]
-            if unknown:
-                problems.append(
-                    Problem(file, None, q.key, unknown[0], f"items among {', '.join(q.items)}")
-                )
-                continue
-            for item in q.items:
-                out[f"{q.key}.{item}"] = 1.0 if item in chosen else 0.0
-        elif q.kind == "choice":
-            value_raw = raw.get(q.key)
-            text = "" if value_raw is None else str(value_raw).strip()
-            if text and text not in q.items:
-                problems.append(Problem(file, None, q.key, text, f"one of {', '.join(q.items)}"))
-                continue
-            out[q.key] = text or None
-        else:  # text
-            value_raw = raw.get(q.key)
-            text = "" if value_raw is None else str(value_raw).strip()
-            if len(text) > MAX_TEXT:
-                problems.append(
-                    Problem(file, None, q.key, f"{len(text)} characters", f"at most {MAX_TEXT}")
-                )
-                continue
-            if not _storable(text):
-                problems.append(Problem(file, None, q.key, None, STORABLE))
-                continue
-            out[q.key] = text or None
-    if problems:
-        raise InputError(problems)
-    return out
-
-
-def required_problems(questions: list[Question], answers: dict[str, AnswerValue]) -> list[Problem]:
-    """A problem for each required question without an answer."""
-    return [
-        Problem("survey", None, q.key, None, "an answer (this question is required)")
-        for q in questions
-        if q.required and not _has_answer(answers, q)
-    ]
 
 
 # --- reading -----------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 from pydantic import ValidationError
 
 from cxgap.errors import InputError, Problem
+from cxgap.study.answers import parse_number
 from cxgap.study.defaults import factor_questions, touchpoint_question
 from cxgap.study.model import (
     AUDIENCES,
@@ -452,13 +453,13 @@ def edit_promise(study: StudyDefinition, text: str) -> StudyDefinition:
 
 
 def _number(text: str, column: str, problems: list[Problem]) -> float | None:
-    text = text.strip()
-    if not text:
-        return None
+    """A scale bound as typed in the question form (``None`` when blank)."""
     try:
-        return float(text)
+        # Read as the form always has: Python's syntax (no decimal comma), and
+        # infinity left to the question's own checks.
+        return parse_number(text, decimal_comma=False, finite=False)
     except ValueError:
-        problems.append(Problem("question", None, column, text, "a number"))
+        problems.append(Problem("question", None, column, text.strip(), "a number"))
         return None
 
 

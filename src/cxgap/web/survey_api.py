@@ -11,13 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 
 from cxgap.store.survey import (
-    MAX_TEXT,
     SurveyState,
     new_draft_key,
     open_survey,
     save_answers,
     submit,
 )
+from cxgap.study.answers import MAX_TEXT
 from cxgap.web._errors import error_responses
 from cxgap.web.deps import DbDep
 from cxgap.web.limits import guard_survey_token

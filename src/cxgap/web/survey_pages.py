@@ -21,13 +21,13 @@ from starlette.datastructures import FormData
 from cxgap.errors import InputError
 from cxgap.store.survey import (
     AlreadyAnsweredError,
-    RawAnswers,
     SurveyState,
     new_draft_key,
     open_survey,
     save_answers,
     submit,
 )
+from cxgap.study.answers import RawAnswers
 from cxgap.study.model import Question
 from cxgap.study.wording import framing, item_label, question_text
 from cxgap.web.deps import DbDep, TemplatesDep
