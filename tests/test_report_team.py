@@ -40,7 +40,7 @@ def test_briefing_shows_the_touchpoint_as_the_analysis_rates_it(data: ReportData
     page = render_team_html(data, "support")
     html5lib.HTMLParser(strict=True).parse(page)
     customer = cells["customer"]
-    assert f'data-key="team.rating.customer" data-value="{customer.mean!r}"' in page
+    assert f'data-key="team.rating.customer" data-value="{round(customer.mean, 2)!r}"' in page
 
 
 def test_small_team_briefing_withholds_the_teams_own_answers(data: ReportData) -> None:

@@ -63,7 +63,14 @@ def money(x: float | None) -> str:
     return f"{x:,.0f}" if _ok(x) else "–"
 
 
-def raw(x: float | None) -> str:
-    """The full-precision value for a ``data-value`` attribute (what
-    ``--json`` prints), empty when missing."""
-    return repr(float(x)) if x is not None and _ok(x) else ""
+def raw(x: float | None, digits: int) -> str:
+    """The value for a ``data-value`` attribute, rounded to the precision the
+    page shows it at (``digits`` decimals: a share shown as ``42%`` has 2), so
+    the attribute tells no more than the text; empty when missing.
+
+    Examples
+    --------
+    >>> raw(0.4237, 2), raw(3.14159, 2), raw(-14.0625, 1), raw(None, 2)
+    ('0.42', '3.14', '-14.1', '')
+    """
+    return repr(round(float(x), digits)) if x is not None and _ok(x) else ""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from cxgap.analysis.study import StudyAnalysis, analyze_study
+from cxgap.contracts.disclosure import counted_rows, team_withholding
 from cxgap.errors import CxgapError
 from cxgap.service.studies import StudyInputs, load_inputs
 from cxgap.store.db import Database
@@ -75,14 +76,26 @@ def check_team_filter(frame: pd.DataFrame, team: str, threshold: int) -> None:
 
     Suppressed cells hide a small team's answers, but a filtered page would
     still print the number of staff respondents; so a team with fewer than
-    ``threshold`` staff or leadership answers in any wave is not shown at all.
+    ``threshold`` counted staff or leadership answers in any wave is not shown
+    at all, nor a team withheld as a complement (its own figures, set against
+    the totals, would give the smaller team back). Answers through an open
+    link do not count (:func:`~cxgap.contracts.disclosure.counted_rows`).
     """
-    mine = frame[(frame["audience"] != "customer") & (frame["team"] == team)]
-    for wave, n in mine.groupby("wave").size().items():
-        if 0 < n < threshold:
+    internal = frame[frame["audience"] != "customer"]
+    mine = internal[internal["team"] == team]
+    counted = mine[counted_rows(mine)]
+    for wave in pd.unique(mine["wave"]):
+        n = int((counted["wave"] == wave).sum())
+        if n < threshold:
             raise CxgapError(
                 f"team {team!r} has fewer than {threshold} staff and leadership answers in "
                 f"wave {wave}: not shown on its own, to protect their anonymity"
+            )
+        staff = internal[(internal["wave"] == wave) & (internal["audience"] == "staff")]
+        if team_withholding(staff, threshold).get(team) == "secondary":
+            raise CxgapError(
+                f"team {team!r} is withheld in wave {wave} so that a smaller team cannot be "
+                "worked out from the totals: not shown on its own, to protect their anonymity"
             )
 
 

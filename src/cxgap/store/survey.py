@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select, update
 
+from cxgap.contracts.disclosure import OPEN_LINK
 from cxgap.errors import CxgapError, InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
@@ -348,7 +349,8 @@ def _insert_response(
             "segment": link.segment,
             "team": link.team,
             "account_id": link.account_pk,
-            "source": "individual",
+            # An open link's answers never count toward the anonymity threshold.
+            "source": OPEN_LINK if link.anonymous else "individual",
             "source_key": key,
             "status": status,
             "submitted_on": day,

@@ -33,6 +33,7 @@ from cxgap.analysis.perception.nps import (
 )
 from cxgap.analysis.perception.segments import SegmentComparison, segment_comparison
 from cxgap.analysis.perception.waves import WaveChanges, wave_changes
+from cxgap.contracts.disclosure import team_withholding
 from cxgap.errors import AnalysisError
 from cxgap.study.model import AUDIENCES, StudyDefinition
 
@@ -196,6 +197,9 @@ def analyze_perception(
         team_keys = [t.key for t in study.touchpoints]
         seen = {str(t) for t in pd.unique(staff["team"].dropna())}
         groups = [t for t in team_keys if t in seen] + sorted(seen - set(team_keys))
+        # The staff audience's cell is the total of these teams: complements
+        # are withheld too, per item and per respondent, so that the total
+        # minus the shown teams never gives a small team back.
         teams = gap_matrix(
             staff,
             group="team",
@@ -206,6 +210,8 @@ def analyze_perception(
             top_box_min=top,
             protected=groups,
             anonymity_threshold=threshold,
+            complementary=True,
+            withheld=list(team_withholding(staff, threshold)),
         )
 
     excellent = excellent_headline(current, anonymity_threshold=threshold, confidence=confidence)

@@ -7,15 +7,19 @@ test, both Holm-adjusted across the whole matrix, Hedges' g, Cliff's delta and
 the difference of top-box shares with Newcombe's interval.
 
 Groups named in ``protected`` (staff, leadership) are suppressed in any cell
-answered by fewer people than the anonymity threshold, and so is every
-comparison that involves such a cell.
+answered by fewer people than the anonymity threshold (counting only the
+answers :func:`~cxgap.contracts.disclosure.counted_rows` counts), and so is
+every comparison that involves such a cell. With ``complementary``, groups
+that partition a published total (staff by team) are also withheld as
+complements, so that no withheld cell can be worked out from the total and
+the shown cells (:func:`~cxgap.contracts.disclosure.withheld_groups`).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -36,7 +40,12 @@ from cxgap.analysis.perception.proportions import (
     newcombe_difference,
     proportion_estimate,
 )
-from cxgap.contracts.disclosure import suppression_reason
+from cxgap.contracts.disclosure import (
+    counted_rows,
+    secondary_reason,
+    suppression_reason,
+    withheld_groups,
+)
 from cxgap.errors import AnalysisError
 
 __all__ = [
@@ -151,6 +160,8 @@ def gap_matrix(
     protected: Collection[str] = (),
     anonymity_threshold: int = 5,
     min_n: int = 2,
+    complementary: bool = False,
+    withheld: Collection[str] = (),
 ) -> GapMatrix:
     """Compare groups on rating items: summaries, differences, tests, effect sizes.
 
@@ -182,6 +193,14 @@ def gap_matrix(
     min_n : int
         Below this many answers a cell or comparison carries a note and no
         interval or test.
+    complementary : bool
+        The protected groups split a total that is published elsewhere (the
+        staff audience's cell of each item): withhold complements too, item
+        by item, so that the total minus the shown groups never leaves fewer
+        than ``anonymity_threshold`` counted answers hidden together.
+    withheld : collection of str
+        Protected groups to withhold in every item (withheld at the level of
+        respondents, so that every view of the study agrees).
 
     Returns
     -------
@@ -232,20 +251,43 @@ def gap_matrix(
 
     cells: list[GroupCell | SuppressedCell] = []
     values: dict[tuple[str, str], np.ndarray] = {}
-    withheld: set[tuple[str, str]] = set()
+    withheld_cells: set[tuple[str, str]] = set()
+    counts_toward = counted_rows(frame)
+    guarded = [g for g in groups if g in protected]
     for item in items:
         col = frame[item].to_numpy(dtype=float, na_value=np.nan)
+        answered = np.isfinite(col)
+        hide: Mapping[str, str] = {}
+        if guarded:
+            sizes = {g: int((answered & masks[g]).sum()) for g in guarded}
+            counted = {g: int((answered & masks[g] & counts_toward).sum()) for g in guarded}
+            if complementary:
+                hide = withheld_groups(
+                    sizes,
+                    total=int(answered.sum()),
+                    total_counted=int((answered & counts_toward).sum()),
+                    counted=counted,
+                    threshold=anonymity_threshold,
+                    always=withheld,
+                )
+            else:
+                hide = {
+                    g: "primary"
+                    for g in guarded
+                    if sizes[g] > 0 and counted[g] < anonymity_threshold
+                }
         for g in groups:
             x = clean(col[masks[g]])
             values[(item, g)] = x
             n = len(x)
-            if g in protected and 0 < n < anonymity_threshold:
-                withheld.add((item, g))
-                cells.append(
-                    SuppressedCell(
-                        item=item, group=g, reason=suppression_reason(g, anonymity_threshold)
-                    )
+            if g in hide:
+                withheld_cells.add((item, g))
+                reason = (
+                    suppression_reason(g, anonymity_threshold)
+                    if hide[g] == "primary"
+                    else secondary_reason(anonymity_threshold)
                 )
+                cells.append(SuppressedCell(item=item, group=g, reason=reason))
                 continue
             est = mean_estimate(x, confidence)
             top = None
@@ -271,7 +313,7 @@ def gap_matrix(
         for a, b in pairs:
             if a not in masks or b not in masks:
                 raise AnalysisError(f"pair ({a!r}, {b!r}) names a group not in {groups}")
-            hidden = [g for g in (a, b) if (item, g) in withheld]
+            hidden = [g for g in (a, b) if (item, g) in withheld_cells]
             if hidden:
                 raw.append(
                     SuppressedComparison(

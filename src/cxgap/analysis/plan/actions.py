@@ -53,6 +53,7 @@ from cxgap.analysis.drivers.priorities import (
 )
 from cxgap.analysis.perception.means import MeanEstimate, WelchComparison, mean_estimate, welch
 from cxgap.analysis.voice.text import quote_text
+from cxgap.contracts.disclosure import counted_rows
 from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
 
@@ -282,6 +283,8 @@ def _texts(rows: pd.DataFrame, column: str) -> list[tuple[int, str]]:
 
 
 def _team_sizes(staff: pd.DataFrame) -> dict[str, int]:
+    """Distinct respondents of each staff team that count toward the
+    anonymity threshold (not an open link's)."""
     if staff.empty:
         return {}
     teams = staff["team"].fillna("") if "team" in staff.columns else pd.Series("", staff.index)
@@ -290,8 +293,9 @@ def _team_sizes(staff: pd.DataFrame) -> dict[str, int]:
         if "respondent_id" in staff.columns
         else pd.Series(range(len(staff)), index=staff.index)
     )
-    sizes = ids.groupby(teams.to_numpy()).nunique()
-    return {str(k): int(v) for k, v in sizes.items()}
+    counted = counted_rows(staff)
+    sizes = ids[counted].groupby(teams.to_numpy()[counted]).nunique()
+    return {str(k): int(sizes.get(k, 0)) for k in pd.unique(teams.to_numpy())}
 
 
 # --------------------------------------------------------------------------

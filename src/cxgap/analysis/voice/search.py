@@ -24,6 +24,7 @@ import pandas as pd
 
 from cxgap.analysis._base import Result
 from cxgap.analysis.voice.text import analysis_text, mask_pii
+from cxgap.contracts.disclosure import counted_rows
 from cxgap.errors import AnalysisError
 
 __all__ = ["Hit", "SearchResult", "search_answers", "small_team_mask"]
@@ -61,7 +62,8 @@ class SearchResult(Result):
 
 def small_team_mask(frame: pd.DataFrame, threshold: int) -> pd.Series:
     """``True`` for rows of staff teams with fewer than ``threshold`` distinct
-    respondents (counted in each wave), whose answers must not be shown."""
+    counted respondents in their wave (answers through an open link do not
+    count), whose answers must not be shown."""
     if "audience" not in frame.columns or "team" not in frame.columns:
         return pd.Series(False, index=frame.index)
     staff = frame["audience"].eq("staff")
@@ -69,7 +71,9 @@ def small_team_mask(frame: pd.DataFrame, threshold: int) -> pd.Series:
     keys = [frame["team"].fillna("(no team)")]
     if "wave" in frame.columns:
         keys.append(frame["wave"].fillna("(no wave)"))
-    sizes = ids.where(staff).groupby(keys).transform("nunique")
+    # Only answers that count toward the threshold (not an open link's) count here.
+    counted = staff & counted_rows(frame)
+    sizes = ids.where(counted).groupby(keys).transform("nunique")
     return staff & (sizes.fillna(0) < threshold)
 
 
