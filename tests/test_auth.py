@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from cxgap.cli import app as cli
 from cxgap.settings import Settings
+from cxgap.store import schema as t
+from cxgap.store.actions import list_actions
 from cxgap.store.db import Database
 from cxgap.store.studies import save_study
-from cxgap.store.users import add_user
+from cxgap.store.users import add_user, remove_user
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
 from cxgap.web.auth import SESSION_COOKIE, secret_problem
@@ -162,3 +166,99 @@ def test_serve_refuses_an_insecure_secret_outside_dev_mode(
     monkeypatch.setenv("CXGAP_SECRET_KEY", "changeme")
     r = CliRunner().invoke(cli, ["serve", "--db", db_url])
     assert r.exit_code == 2 and "well-known default" in r.output
+
+
+# --- sessions end on the server: a copied cookie is worth nothing after ---------------
+
+NEW_ACTION = "/dashboard/studies/acme/actions/new"
+
+
+def _copy(client: TestClient) -> TestClient:
+    """Another browser holding a copy of ``client``'s session cookie (a
+    stolen cookie, or the same user's other device)."""
+    other = TestClient(client.app)
+    other.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE])
+    return other
+
+
+def _add_action(client: TestClient, token: str, title: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        NEW_ACTION,
+        data={"csrf_token": token, "back": NEW_ACTION, "title": title},
+        follow_redirects=False,
+    )
+
+
+def _refused(client: TestClient, token: str, db: Database) -> None:
+    """A dashboard page sends ``client`` to sign in and its form saves nothing."""
+    page = client.get("/dashboard", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    before = list_actions(db, "acme")
+    r = _add_action(client, token, "Replayed")
+    assert r.status_code == 403 and "Your session has ended" in r.text
+    assert list_actions(db, "acme") == before
+
+
+def _signed_in_copy(site: TestClient) -> tuple[TestClient, str]:
+    """Sign ``site`` in; a copy of its cookie, which works, and the CSRF token."""
+    login(site, "ann@example.com")
+    copy = _copy(site)
+    token = csrf_of(copy.get(NEW_ACTION).text)
+    assert _add_action(copy, token, "While signed in").status_code == 303  # the copy works
+    return copy, token
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_after(
+    site: TestClient, fresh_db: Database
+) -> None:
+    copy, token = _signed_in_copy(site)
+    site.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    _refused(copy, token, fresh_db)
+    # Signing in again does not revive it.
+    login(site, "ann@example.com")
+    _refused(copy, token, fresh_db)
+
+
+def test_a_new_password_ends_every_session_of_the_user(
+    site: TestClient, fresh_db: Database
+) -> None:
+    copy, token = _signed_in_copy(site)
+    other = TestClient(site.app)
+    login(other, "ann@example.com")
+    add_user(fresh_db, "ann@example.com", organisation="Acme", role="owner", password="a new one!")
+    _refused(copy, token, fresh_db)  # site's own session too: it is the same one
+    assert other.get("/dashboard", follow_redirects=False).status_code == 303
+    assert login(site, "ann@example.com").status_code == 401  # the old password
+    assert login(site, "ann@example.com", "a new one!").status_code == 303
+    assert site.get("/dashboard").status_code == 200
+
+
+def test_removing_the_user_ends_their_sessions(site: TestClient, fresh_db: Database) -> None:
+    copy, token = _signed_in_copy(site)
+    remove_user(fresh_db, "ann@example.com")
+    # The next user may get the same id (SQLite): the session is not theirs.
+    add_user(fresh_db, "cat@example.com", organisation="Acme", role="owner", password=PASSWORD)
+    _refused(copy, token, fresh_db)
+
+
+def test_a_session_past_its_stored_end_is_over_whatever_the_cookie_says(
+    site: TestClient, fresh_db: Database
+) -> None:
+    copy, token = _signed_in_copy(site)
+    with fresh_db.begin() as conn:
+        conn.execute(update(t.session).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    _refused(copy, token, fresh_db)
+
+
+def test_a_visitor_who_does_not_sign_in_stores_nothing(
+    site: TestClient, fresh_db: Database
+) -> None:
+    for _ in range(3):
+        site.get("/login")
+        login(site, "ann@example.com", "not the password")
+    with fresh_db.connect() as conn:
+        assert conn.execute(select(t.session)).all() == []
+    login(site, "ann@example.com")
+    login(site, "ann@example.com")  # signing in again ends the session it replaces
+    with fresh_db.connect() as conn:
+        assert len(conn.execute(select(t.session)).all()) == 1

@@ -8,14 +8,14 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
 from cxgap.cli import app
@@ -29,6 +29,7 @@ from cxgap.store.actions import ActionItem, add_action
 from cxgap.store.db import Database
 from cxgap.store.frames import write_frame
 from cxgap.store.migrate import current_revision, head_revision, upgrade
+from cxgap.store.sessions import session_user_id, start_session
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
 from tests.postgres import POSTGRES_SERVER
@@ -92,6 +93,16 @@ def _populate(db: Database) -> None:
         ).inserted_primary_key[0]
         org = conn.execute(select(t.organisation.c.id)).scalar_one()
         conn.execute(insert(t.membership).values(user_id=user, organisation_id=org, role="owner"))
+    start_session(db, int(user), _tomorrow())
+
+
+def _tomorrow() -> datetime:
+    return datetime.now(UTC) + timedelta(days=1)
+
+
+def _sessions(db: Database) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.session)).scalar_one())
 
 
 def _normal(v: Any) -> Any:
@@ -103,7 +114,8 @@ def _normal(v: Any) -> Any:
 
 
 def _everything(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, ids included (a backup keeps them)."""
+    """Every row of every table, ids included (a backup keeps them); but for
+    dashboard sessions, which no backup holds (tested on their own)."""
     with db.connect() as conn:
         return {
             tb.name: [
@@ -111,6 +123,7 @@ def _everything(db: Database) -> dict[str, list[tuple[Any, ...]]]:
                 for row in conn.execute(select(tb).order_by(tb.c.id)).all()
             ]
             for tb in t.metadata.sorted_tables
+            if tb.name != "session"
         }
 
 
@@ -215,6 +228,52 @@ def test_restore_refuses_a_database_with_data_unless_forced(
     assert _everything(populated) == before
 
 
+@pytest.mark.parametrize("portable", [False, True], ids=["sqlite", "portable"])
+def test_a_backup_holds_no_session_and_a_restore_ends_every_one(
+    populated: Database, tmp_path: Path, portable: bool
+) -> None:
+    user = _everything(populated)["app_user"][0][0]
+    live = start_session(populated, user, _tomorrow())
+    assert _sessions(populated) == 2
+    result = backup_database(populated, tmp_path / "b.zip", portable=portable)
+    assert "session" not in result.tables
+    with zipfile.ZipFile(tmp_path / "b.zip") as z:
+        assert "tables/session.jsonl" not in z.namelist()
+        if not portable:
+            z.extract("database.sqlite", tmp_path)
+            copy = sqlite3.connect(tmp_path / "database.sqlite")
+            assert copy.execute("SELECT COUNT(*) FROM session").fetchone() == (0,)
+            copy.close()
+    assert session_user_id(populated, live) == user  # the backup ended nothing
+    with _open(f"sqlite:///{tmp_path / 'target.db'}") as target:
+        restore_database(target, tmp_path / "b.zip")
+        assert _sessions(target) == 0 and _everything(target) == _everything(populated)
+    # Restored over itself: the sessions signed in since the backup end too.
+    restore_database(populated, tmp_path / "b.zip", force=True)
+    assert session_user_id(populated, live) is None and _sessions(populated) == 0
+
+
+def test_sessions_in_a_backup_made_by_other_means_are_not_restored(
+    populated: Database, tmp_path: Path
+) -> None:
+    backup_database(populated, tmp_path / "b.zip")
+    with zipfile.ZipFile(tmp_path / "b.zip") as z:
+        z.extractall(tmp_path / "b")
+    copy = sqlite3.connect(tmp_path / "b" / "database.sqlite")
+    with copy:
+        copy.execute(
+            "INSERT INTO session (user_id, token_hash, created_at, expires_at, last_seen_at)"
+            " SELECT id, 'f', '2026-01-01', '2999-01-01', '2026-01-01' FROM app_user"
+        )
+    copy.close()
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as z:
+        for member in ("manifest.json", "database.sqlite"):
+            z.write(tmp_path / "b" / member, member)
+    with _open(f"sqlite:///{tmp_path / 'target.db'}") as target:
+        restore_database(target, tmp_path / "c.zip")
+        assert _sessions(target) == 0
+
+
 def test_an_empty_schema_counts_as_empty(tmp_path: Path, populated: Database) -> None:
     backup_database(populated, tmp_path / "b.zip")
     target = _open(f"sqlite:///{tmp_path / 'target.db'}")
@@ -298,11 +357,14 @@ def test_pg_dump_backup_restores_into_another_postgres_database(
         restore_database(target, tmp_path / "b.zip")
         assert _everything(target) == _everything(source)
         assert current_revision(target) == head_revision()
+        assert _sessions(source) == 1 and _sessions(target) == 0  # no session in the dump
         # Sequences came along: new rows get fresh ids.
         write_frame(target, "acme", _frame(2, start=900))
+        live = start_session(target, _everything(target)["app_user"][0][0], _tomorrow())
         # --force replaces what is there, in one pg_restore transaction.
         restore_database(target, tmp_path / "b.zip", force=True)
         assert _everything(target) == _everything(source)
+        assert session_user_id(target, live) is None
 
 
 @pytest.mark.postgres

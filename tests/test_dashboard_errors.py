@@ -6,12 +6,13 @@ same page; API clients keep getting JSON. One handler does all of it
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from cxgap.store.actions import list_actions
-from cxgap.web.auth import SESSION_COOKIE, Session, encode_session
+from cxgap.web.auth import SESSION_COOKIE, decode_session, encode_session
 from tests.test_dashboard import SECRET, csrf_of, sign_in, two_orgs  # noqa: F401
 
 ACTIONS = "/dashboard/studies/acme/actions"
@@ -41,10 +42,12 @@ def test_an_expired_session_cookie_is_a_session_that_ended(two_orgs: Any) -> Non
     with TestClient(app) as client:
         sign_in(client, "ann@example.com")
         page = client.get(ACTIONS).text
-        # The same signed session, but past its expiry.
+        # The same signed session, still stored, but the cookie past its expiry.
         key = hashlib.sha256(b"cxgap-session\0" + SECRET.encode()).digest()
+        live = decode_session(key, client.cookies[SESSION_COOKIE])
+        assert live is not None and live.sid is not None
         client.cookies.clear()
-        client.cookies.set(SESSION_COOKIE, encode_session(key, Session(1, csrf_of(page), 1)))
+        client.cookies.set(SESSION_COOKIE, encode_session(key, replace(live, expires=1)))
         r = client.post(f"{ACTIONS}/{ids['acme']}", data={"csrf_token": csrf_of(page)})
     assert r.status_code == 403 and "Your session has ended" in r.text
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
@@ -34,6 +36,7 @@ from cxgap.store.invitations import Contact, create_invitations
 from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.store.survey import token_hash
+from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 
 pytestmark = pytest.mark.slow
@@ -269,6 +272,53 @@ def test_the_workers_of_a_dev_server_share_one_session_key(tmp_path: Path) -> No
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=120) == 0
     assert renewed == 0  # a worker with another key would have started a new session
+
+
+def _form(port: int, path: str, cookie: str, **fields: str) -> tuple[int, str]:
+    """POST a form with ``cookie``; (status, the cookie it sets or ``cookie``)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    status, _, resp = _request(port, "POST", path, urlencode(fields).encode(), headers=headers)
+    return status, (resp.getheader("set-cookie") or cookie).split(";", 1)[0]
+
+
+def _dashboard(port: int, cookie: str, times: int = 30) -> set[int]:
+    """The statuses of /dashboard asked ``times`` over new connections, which
+    either worker answers."""
+    return {
+        _request(port, "GET", "/dashboard", headers={"Cookie": cookie})[0] for _ in range(times)
+    }
+
+
+def test_a_session_signed_out_through_one_worker_is_refused_by_every_worker(
+    db_url: str, tmp_path: Path
+) -> None:
+    _tokens(db_url, 1)
+    with Database.open(Settings.load(database_url=db_url)) as db:
+        add_user(
+            db, "ann@example.com", organisation="Acme", role="owner", password="a long password"
+        )
+    with serving(db_url, tmp_path, workers=2) as server:
+        _, page, first = _request(server.port, "GET", "/login")
+        anonymous = first.getheader("set-cookie", "").split(";", 1)[0]
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        status, cookie = _form(
+            server.port,
+            "/login",
+            anonymous,
+            email="ann@example.com",
+            password="a long password",
+            csrf_token=token.group(1).decode(),
+        )
+        assert status == 303 and cookie != anonymous
+        assert _dashboard(server.port, cookie) == {200}
+        _, page, _ = _request(server.port, "GET", "/dashboard", headers={"Cookie": cookie})
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        assert _form(server.port, "/logout", cookie, csrf_token=token.group(1).decode())[0] == 303
+        assert _dashboard(server.port, cookie) == {303}  # to the sign-in page, on every worker
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=120) == 0
 
 
 @pytest.mark.parametrize("workers", [1, 2])

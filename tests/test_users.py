@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -12,6 +13,7 @@ from cxgap.cli import app
 from cxgap.errors import CxgapError, NotFoundError
 from cxgap.store import schema as t
 from cxgap.store.db import Database
+from cxgap.store.sessions import session_user_id, start_session
 from cxgap.store.studies import save_study
 from cxgap.store.users import (
     add_user,
@@ -154,3 +156,41 @@ def test_cli_bad_role_is_one_line_error(org_db: Database, db_url: str) -> None:
     assert r.exit_code == 2
     assert "Error: unknown role 'boss'" in r.output
     assert "Traceback" not in r.output
+
+
+def _live(db: Database, *sessions: str) -> list[bool]:
+    return [session_user_id(db, s) is not None for s in sessions]
+
+
+def test_a_new_password_ends_every_session_of_that_user_only(org_db: Database) -> None:
+    ann = add_user(org_db, "ann@example.com", organisation="Acme", role="owner", password=PASSWORD)
+    bob = add_user(org_db, "bob@example.com", organisation="Beta", role="owner", password=PASSWORD)
+    until = datetime.now(UTC) + timedelta(hours=1)
+    laptop, phone = start_session(org_db, ann.id, until), start_session(org_db, ann.id, until)
+    other = start_session(org_db, bob.id, until)
+    # A new membership without a password keeps the sessions.
+    add_user(org_db, "ann@example.com", organisation="Beta", role="viewer")
+    assert _live(org_db, laptop, phone, other) == [True, True, True]
+    add_user(org_db, "ann@example.com", organisation="Acme", role="owner", password=PASSWORD + "!")
+    assert _live(org_db, laptop, phone, other) == [False, False, True]
+
+
+def test_removing_a_user_ends_their_sessions(org_db: Database) -> None:
+    ann = add_user(org_db, "ann@example.com", organisation="Acme", role="owner", password=PASSWORD)
+    sid = start_session(org_db, ann.id, datetime.now(UTC) + timedelta(hours=1))
+    remove_user(org_db, "ann@example.com")
+    with org_db.connect() as conn:
+        assert conn.execute(t.session.select()).all() == []
+    # A new user may get the same id on SQLite: the old session is not theirs.
+    add_user(org_db, "cat@example.com", organisation="Acme", role="owner", password=PASSWORD)
+    assert session_user_id(org_db, sid) is None
+
+
+def test_cli_password_reset_ends_the_users_sessions(org_db: Database, db_url: str) -> None:
+    ann = add_user(org_db, "ann@example.com", organisation="Acme", role="owner", password=PASSWORD)
+    sid = start_session(org_db, ann.id, datetime.now(UTC) + timedelta(hours=1))
+    args = ["users", "add", "ann@example.com", "--org", "Acme", "--role", "owner"]
+    r = runner.invoke(app, [*args, "--password-stdin", "--db", db_url], input="another password\n")
+    assert r.exit_code == 0, r.output
+    assert session_user_id(org_db, sid) is None
+    assert authenticate(org_db, "ann@example.com", "another password") is not None

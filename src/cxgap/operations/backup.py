@@ -12,6 +12,10 @@ A backup is a zip file holding ``manifest.json`` (``format`` =
   JSON lines, read in one snapshot (any engine; used for PostgreSQL when
   ``pg_dump`` is not on the PATH, or on request).
 
+Dashboard sessions are left out of every kind (their rows are deleted from
+the SQLite copy, ``pg_dump`` skips their data, the portable kind skips the
+table), and a restore ends every session of the database it restores into.
+
 Restore refuses a database that holds any row unless ``force``; refuses a
 backup of a future format or an unknown schema revision; restores in one
 transaction (SQLite's backup API, ``pg_restore --single-transaction``, or one
@@ -63,6 +67,7 @@ from cxgap.settings import Settings
 from cxgap.store import schema as t
 from cxgap.store.db import Database
 from cxgap.store.migrate import current_revision, head_revision, upgrade
+from cxgap.store.sessions import end_all_sessions
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -75,7 +80,15 @@ __all__ = [
 
 BACKUP_FORMAT = "cxgap-backup"
 Kind = Literal["sqlite", "pg_dump", "portable"]
-TABLES: list[Table] = list(t.metadata.sorted_tables)
+#: Tables whose rows are never backed up. A session restored would be live
+#: again: one signed out (or ended by a new password) after the backup was
+#: made would open the dashboard once more, and a row names its user by id,
+#: which after a restore over another database may be someone else. Its
+#: stored hash is useless to whoever reads the backup, but the row has no
+#: reason to be there: after a restore everyone signs in again.
+NOT_BACKED_UP = frozenset({t.session.name})
+#: The tables a backup holds, parents before children.
+TABLES: list[Table] = [tb for tb in t.metadata.sorted_tables if tb.name not in NOT_BACKED_UP]
 CHUNK = 5_000
 
 
@@ -225,10 +238,16 @@ def _backup_sqlite(db: Database, work: Path) -> tuple[str | None, dict[str, int]
         source.close()
         copy.close()
     settings = Settings.load(database_url=f"sqlite:///{target}")
-    with Database.open(settings) as backup_db, backup_db.connect() as conn:
-        revision = _revision(conn)
-        counts = _counts(conn) if revision else {}
-        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")  # one self-contained file
+    with Database.open(settings) as backup_db:
+        present = set(backup_db.table_names())
+        with backup_db.connect() as conn:
+            for name in sorted(NOT_BACKED_UP & present):
+                conn.execute(delete(t.metadata.tables[name]))
+            conn.commit()
+            revision = _revision(conn)
+            counts = _counts(conn) if revision else {}
+            conn.commit()
+            conn.exec_driver_sql("PRAGMA journal_mode=DELETE")  # one self-contained file
     return revision, counts, target
 
 
@@ -242,6 +261,7 @@ def _backup_pg(db: Database, work: Path, program: str) -> tuple[str | None, dict
         snap = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
         # pg_dump reads the very snapshot the counts came from, while it is held open.
         args = [program, "--format=custom", "--no-owner", "--no-privileges"]
+        args += [f"--exclude-table-data={name}" for name in sorted(NOT_BACKED_UP)]
         _run([*args, f"--snapshot={snap}", f"--file={target}"], _pg_env(db), "pg_dump")
     return revision, counts, target
 
@@ -310,6 +330,9 @@ def restore_database(
     if now != head_revision():
         upgrade(db)
         upgraded_from = now
+    # Whatever the file held (a copy made by other means, say), no session
+    # outlives a restore: see NOT_BACKED_UP.
+    end_all_sessions(db)
     with db.connect() as conn:
         counts = _counts(conn)
     return RestoreResult(
@@ -409,7 +432,8 @@ def _restore_rows(
             "restore into an empty database"
         )
     with db.begin() as conn:
-        for tb in reversed(TABLES):
+        # Every table is emptied, sessions included, though not every one is restored.
+        for tb in reversed(t.metadata.sorted_tables):
             conn.execute(delete(tb))
         found: dict[str, int] = {}
         for tb in TABLES:

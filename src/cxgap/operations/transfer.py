@@ -18,8 +18,8 @@ The import reads the tables back in one transaction and gives every row a
 new id, remapping the references between them, so a study lands in a
 database that already holds others. Accounts of an organisation already
 present are matched by their external id and kept as stored; events already
-stored for them (same source id) are kept too. Users, memberships and API tokens are
-never exported.
+stored for them (same source id) are kept too. Users, memberships, API
+tokens and dashboard sessions are never exported.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ FORMAT_VERSION = 1
 CHUNK = 5_000
 
 #: Tables that hold no study data and are never exported.
-NOT_EXPORTED = frozenset({"app_user", "membership", "api_token"})
+NOT_EXPORTED = frozenset({"app_user", "membership", "api_token", "session"})
 
 #: Every table of a study, parents before children.
 STUDY_TABLES: list[Table] = [tb for tb in t.metadata.sorted_tables if tb.name not in NOT_EXPORTED]

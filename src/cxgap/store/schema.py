@@ -348,3 +348,23 @@ api_token = Table(
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
 )
+
+# A signed-in dashboard session (store/sessions.py). The cookie carries a
+# random id; only its SHA-256 is kept, so the table (or a copy of it) opens
+# no session. Ending a session deletes its row.
+session = Table(
+    "session",
+    metadata,
+    _id(),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("app_user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _created(),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)

@@ -24,6 +24,7 @@ from sqlalchemy import delete, insert, select, update
 from cxgap.errors import CxgapError, NotFoundError
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
+from cxgap.store.sessions import end_sessions_of
 
 __all__ = [
     "MIN_PASSWORD",
@@ -148,7 +149,8 @@ def add_user(
 
     A new user needs a ``password``; an existing user gets the membership
     (or their role there changed) and keeps their password unless a new one
-    is given. The organisation must exist (it is created with its first study).
+    is given, which ends every session of theirs. The organisation must exist
+    (it is created with its first study).
     """
     email = _normal(email)
     _check_role(role)
@@ -174,6 +176,9 @@ def add_user(
             conn.execute(
                 update(t.app_user).where(t.app_user.c.id == uid).values(password_hash=new_hash)
             )
+            # A new password is how a user is locked out of a stolen session:
+            # every session signed in with the old one ends with it.
+            end_sessions_of(conn, int(uid))
         member = (t.membership.c.user_id == uid) & (t.membership.c.organisation_id == org_id)
         if conn.execute(select(t.membership.c.id).where(member)).scalar() is None:
             conn.execute(
@@ -198,12 +203,16 @@ def list_users(db: Database) -> list[User]:
 
 
 def remove_user(db: Database, email: str) -> None:
-    """Delete a user and their memberships."""
+    """Delete a user, their memberships and their sessions."""
     email = _normal(email)
     with db.begin() as conn:
         uid = conn.execute(select(t.app_user.c.id).where(t.app_user.c.email == email)).scalar()
         if uid is None:
             raise NotFoundError(f"no user {email!r}")
+        # Said outright rather than left to ON DELETE CASCADE (which SQLite
+        # applies only on connections with foreign keys on): SQLite may give
+        # the next new user this id, and a surviving session would be theirs.
+        end_sessions_of(conn, int(uid))
         conn.execute(delete(t.membership).where(t.membership.c.user_id == uid))
         conn.execute(delete(t.app_user).where(t.app_user.c.id == uid))
 

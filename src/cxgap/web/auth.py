@@ -1,13 +1,21 @@
-"""Sign-in for the dashboard: signed session cookies, CSRF tokens, the
-``current_user`` dependency and the login/logout pages.
+"""Sign-in for the dashboard: session cookies backed by the store, CSRF
+tokens, the ``current_user`` dependency and the login/logout pages.
 
-The session is a small JSON payload (user id, CSRF token, expiry) signed with
-HMAC-SHA256 under the settings' ``secret_key`` and kept in one cookie that is
-HttpOnly, SameSite=Lax, and Secure when the page is served over https. Every
-visitor gets a session (anonymous until sign-in) so the login form carries a
-CSRF token too; signing in or out starts a new session, with a new token
-(no session fixation). Every POST form sends the token in ``csrf_token`` and
-is refused (403) unless it equals the session's.
+The cookie is a small JSON payload (session id, CSRF token, expiry) signed
+with HMAC-SHA256 under the settings' ``secret_key``; it is HttpOnly,
+SameSite=Lax, and Secure when the page is served over https. A signed-in
+cookie names a session of :mod:`cxgap.store.sessions`, and is worth only
+what that row is: signing out, a new password or the user's removal deletes
+the row, and a copied cookie stops working at once, on every worker and
+server. The signature stays so that a forged or damaged cookie is refused
+without a database read, and so that nobody can choose the CSRF token.
+
+Every visitor gets a session so the login form carries a CSRF token too.
+A visitor who has not signed in has only the cookie: nothing is stored
+and the login page reads nothing, so a flood of anonymous visits cannot
+fill the table. Signing in or out starts a new session, with a new id and
+a new token (no session fixation). Every POST form sends the token in
+``csrf_token`` and is refused (403) unless it equals the session's.
 
 The dashboard's forms take the user through :data:`FormUser`, which checks
 the session and the token before the route runs; a refused form is an HTML
@@ -26,6 +34,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -33,6 +42,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cxgap.settings import env_var
+from cxgap.store.db import Database
+from cxgap.store.sessions import end_session, session_user_id, start_session
 from cxgap.store.users import User, authenticate, get_user
 from cxgap.web._errors import FormRefusedError
 from cxgap.web.deps import DbDep, TemplatesDep
@@ -87,15 +98,19 @@ def secret_problem(secret: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Session:
-    """What the session cookie holds."""
+    """What the session cookie holds: the id of the stored session (``None``
+    before sign-in), the CSRF token of the forms, and when the cookie ends
+    (seconds since the epoch)."""
 
-    user_id: int | None
+    sid: str | None
     csrf: str
     expires: int
 
     @classmethod
-    def new(cls, user_id: int | None = None) -> Session:
-        return cls(user_id, secrets.token_urlsafe(32), int(time.time()) + SESSION_SECONDS)
+    def new(cls, sid: str | None = None, expires: int | None = None) -> Session:
+        """A session with a new CSRF token, by default ending in SESSION_SECONDS."""
+        end = int(time.time()) + SESSION_SECONDS if expires is None else expires
+        return cls(sid, secrets.token_urlsafe(32), end)
 
 
 def _key(request: Request) -> bytes:
@@ -120,14 +135,15 @@ def _unb64(text: str) -> bytes:
 
 def encode_session(key: bytes, session: Session) -> str:
     payload = json.dumps(
-        {"u": session.user_id, "c": session.csrf, "e": session.expires}, separators=(",", ":")
+        {"s": session.sid, "c": session.csrf, "e": session.expires}, separators=(",", ":")
     ).encode()
     sig = hmac.new(key, payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(sig)}"
 
 
 def decode_session(key: bytes, value: str) -> Session | None:
-    """The session in a cookie value; ``None`` when forged, malformed or expired."""
+    """The session in a cookie value; ``None`` when forged, malformed or expired
+    (a cookie of the old format, with a user id and no session id, is malformed)."""
     try:
         body, sig = value.split(".", 1)
         payload = _unb64(body)
@@ -135,7 +151,7 @@ def decode_session(key: bytes, value: str) -> Session | None:
             return None
         data = json.loads(payload)
         session = Session(
-            None if data["u"] is None else int(data["u"]), str(data["c"]), int(data["e"])
+            None if data["s"] is None else str(data["s"]), str(data["c"]), int(data["e"])
         )
     except (ValueError, KeyError, TypeError):
         return None
@@ -186,10 +202,20 @@ def check_csrf(request: Request, token: str | None, *, back: str = "/dashboard")
         raise FormRefusedError("expired", back)
 
 
+def _signed_in(request: Request, db: Database) -> User | None:
+    """The user of the request's stored session; ``None`` before sign-in and
+    once the session has ended. One indexed read of the session table (and
+    the user's own), only for a cookie that names a session."""
+    session = session_of(request)
+    if getattr(request.state, "session_is_new", False) or session.sid is None:
+        return None
+    user_id = session_user_id(db, session.sid)
+    return None if user_id is None else get_user(db, user_id)
+
+
 def current_user(request: Request, db: DbDep) -> User:
     """The signed-in user; anyone else is sent to the login page."""
-    session = session_of(request)
-    user = get_user(db, session.user_id) if session.user_id is not None else None
+    user = _signed_in(request, db)
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(303, "Sign in first.", headers={"Location": _login_url(target)})
@@ -213,10 +239,7 @@ def form_user(
     """
     target = _safe_next(back)
     request.state.form_back = target
-    session = session_of(request)
-    user = None
-    if not getattr(request.state, "session_is_new", False) and session.user_id is not None:
-        user = get_user(db, session.user_id)
+    user = _signed_in(request, db)
     if user is None:
         raise FormRefusedError("signed_out", target)
     check_csrf(request, csrf_token, back=target)
@@ -280,7 +303,9 @@ def login(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/dashboard",
 ) -> Response:
-    """Check the password; on success start a new signed-in session."""
+    """Check the password; on success start a new signed-in session (and end
+    the one the cookie named, if any: signing in again leaves no session
+    behind)."""
     check_csrf(request, csrf_token, back=_login_url(_safe_next(next)))
     client = client_address(request)
     limiter, limit = limiter_of(request), login_limit(request.app.state.settings)
@@ -308,18 +333,28 @@ def login(
             email=email,
             status=401,
         )
+    previous = session_of(request).sid
+    if previous is not None:
+        end_session(db, previous)
+    expires = int(time.time()) + SESSION_SECONDS
+    sid = start_session(db, user.id, datetime.fromtimestamp(expires, UTC))
     response = RedirectResponse(_safe_next(next), status_code=303)
-    save_session(request, response, Session.new(user.id))
+    save_session(request, response, Session.new(sid, expires))
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """End the session (a new anonymous one replaces it). Without a live
-    session there is nothing to end: straight to the sign-in page."""
-    session_of(request)
+def logout(
+    request: Request, db: DbDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    """End the session: its stored row is deleted, so a copy of the cookie
+    opens nothing, and a new anonymous session replaces it. Without a live
+    cookie there is nothing to end: straight to the sign-in page."""
+    session = session_of(request)
     if not getattr(request.state, "session_is_new", False):
         check_csrf(request, csrf_token, back="/dashboard")
+        if session.sid is not None:
+            end_session(db, session.sid)
     response = RedirectResponse("/login", status_code=303)
     save_session(request, response, Session.new())
     return response
