@@ -115,6 +115,19 @@ def test_invalid_answers_are_422_with_one_problem_per_question(
     assert _count(api_db) == 0
 
 
+@pytest.mark.parametrize("given", [3, 2.5])
+def test_a_multi_choice_answer_that_is_not_a_list_of_items_is_a_422_naming_it(
+    api: TestClient, api_db: Database, given: object
+) -> None:
+    # was a TypeError (500) for a number
+    r = api.put(f"/api/v1/surveys/{_token(api_db)}/answers", json={"answers": {"leave": given}})
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["error"]["problems"]
+    assert problem["column"] == "leave"
+    assert problem["expected"].startswith("a list of items among unresolved_problems")
+    assert _count(api_db) == 0
+
+
 def test_submit_is_idempotent(api: TestClient, api_db: Database) -> None:
     token = _token(api_db)
     answers = _complete(api.get(f"/api/v1/surveys/{token}").json())

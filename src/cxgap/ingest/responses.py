@@ -55,6 +55,7 @@ __all__ = [
     "import_responses",
     "parse_responses",
     "problem_records",
+    "store_parsed",
     "write_problem_report",
 ]
 

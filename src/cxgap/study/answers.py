@@ -270,6 +270,9 @@ def _chosen(q: Question, raw: RawAnswers, file: str) -> Values | Problem:
         return {}
     if isinstance(chosen, str):
         chosen = [chosen] if chosen else []
+    if not isinstance(chosen, list | tuple):  # a JSON body may hold a number here
+        expected = f"a list of items among {', '.join(q.items)}"
+        return Problem(file, None, q.key, str(chosen)[:80], expected)
     unknown = [c for c in chosen if c not in q.items]
     if unknown:
         return Problem(file, None, q.key, unknown[0], f"items among {', '.join(q.items)}")
