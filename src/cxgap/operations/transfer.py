@@ -52,7 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxgap import __version__
-from cxgap.contracts.cells import neutralise_frame
+from cxgap.contracts.cells import frame_csv_text
 from cxgap.contracts.result import Result
 from cxgap.errors import CxgapError, DatabaseError, NotFoundError
 from cxgap.store import schema as t
@@ -475,8 +475,7 @@ def export_study(
             archive.writestr("manifest.json", json.dumps(manifest.to_json_dict(), indent=2))
             # A readable copy for spreadsheets (read after the snapshot's rows; the import
             # ignores it).
-            frame = neutralise_frame(load_frame(db, slug))
-            archive.writestr("responses.csv", frame.to_csv(index=False))
+            archive.writestr("responses.csv", frame_csv_text(load_frame(db, slug)))
     return StudyExport(
         file=str(out), study=slug, organisation=org_name, schema_revision=revision, tables=counts
     )
