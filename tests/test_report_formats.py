@@ -23,6 +23,8 @@ from cxgap.store.actions import ActionItem, add_action
 from cxgap.store.db import Database
 
 INJECTION = '=HYPERLINK("http://evil.example","click")'
+#: A formula behind a bare carriage return (issue 15).
+CR_INJECTION = "Good service overall\r=cmd|' /C calc'!A0"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
     with Database.open(Settings.load(database_url=url)) as db:
         install_demo(db, seed=7)
         add_action(db, "demo", ActionItem(title=INJECTION, factor="resolution", owner="@owner"))
+        add_action(db, "demo", ActionItem(title=CR_INJECTION, factor="resolution"))
         return load_report_data(db, "demo", bootstrap=50)
 
 
@@ -88,6 +91,7 @@ def test_xlsx_neutralises_formulas_in_user_text(workbook_path: Path) -> None:
     wb = load_workbook(workbook_path)
     titles = [r[0] for r in wb["Action plan"].iter_rows(min_row=2, values_only=True)]
     assert "'" + INJECTION in titles
+    assert "Good service overall\r'=cmd|' /C calc'!A0" in titles
     owners = [r[3] for r in wb["Action plan"].iter_rows(min_row=2, values_only=True)]
     assert "'@owner" in owners
     for ws in wb.worksheets:

@@ -445,7 +445,7 @@ def test_an_export_that_fails_leaves_no_file(
     def broken(*_args: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("cxgap.operations.transfer.neutralise_frame", broken)
+    monkeypatch.setattr("cxgap.operations.transfer.frame_csv_text", broken)
     with Database.open(Settings.load(database_url=source[0])) as db:
         with pytest.raises(RuntimeError, match="disk on fire"):
             export_study(db, SMALL, tmp_path / "x.zip")

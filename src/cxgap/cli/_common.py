@@ -25,6 +25,26 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+#: The bound on what an export or backup unzips to (cxgap.contracts.limits), in GiB.
+MaxUnzippedOption = Annotated[
+    float,
+    typer.Option(
+        "--max-unzipped",
+        min=0.0,
+        metavar="GiB",
+        help="Refuse, unread, a file whose members unzip to more than this many GiB "
+        "in all (raise it for a larger database).",
+    ),
+]
+
+
+def gib(value: float) -> int:
+    """``value`` GiB in bytes.
+
+    >>> gib(10) == 10 * 2**30, gib(0.5)
+    (True, 536870912)
+    """
+    return int(value * 2**30)
 
 
 def settings_from(db: str | None) -> Settings:

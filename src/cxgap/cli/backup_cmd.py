@@ -11,7 +11,16 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cxgap.cli._app import app
-from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.cli._common import (
+    DbOption,
+    JsonOption,
+    MaxUnzippedOption,
+    console,
+    gib,
+    print_json,
+    settings_from,
+)
+from cxgap.contracts.limits import MAX_ARCHIVE_BYTES
 from cxgap.operations.backup import backup_database, restore_database
 from cxgap.store.db import Database
 
@@ -67,11 +76,12 @@ def restore_cmd(
     ] = False,
     db: DbOption = None,
     json: JsonOption = False,
+    max_unzipped: MaxUnzippedOption = MAX_ARCHIVE_BYTES / 2**30,
 ) -> None:
     """Restore a backup into a database, in one transaction. Refuses a database
     that holds data unless --force, and a backup from a newer cxgap."""
     with Database.open(settings_from(db)) as database, _working("Restoring", show=not json):
-        result = restore_database(database, file, force=force)
+        result = restore_database(database, file, force=force, max_unzipped=gib(max_unzipped))
     if json:
         print_json(result.to_json_dict())
         return

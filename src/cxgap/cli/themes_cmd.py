@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from rich.table import Table
 from cxgap.analysis.voice.themes import Engine, ThemeAnalysis, find_themes
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
-from cxgap.contracts.cells import neutralise_cell
+from cxgap.contracts.cells import write_safe_csv
 from cxgap.errors import InputError, Problem
 from cxgap.ingest.tables import file_row, read_table, require_columns
 
@@ -54,13 +53,11 @@ def _is_number(value: str) -> bool:
 
 def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -> None:
     labels = {t.id: t.label for t in result.themes}
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["row", "theme", "label"])
-        for pos, theme in enumerate(result.assignments):
-            label = labels.get(theme or "", "")
-            cells = [file_row(frame, pos), theme or "", label]
-            writer.writerow([neutralise_cell(c) for c in cells])
+    rows = (
+        [file_row(frame, pos), theme or "", labels.get(theme or "", "")]
+        for pos, theme in enumerate(result.assignments)
+    )
+    write_safe_csv(path, ["row", "theme", "label"], rows)
 
 
 def _print_table(result: ThemeAnalysis, group: str | None) -> None:

@@ -11,8 +11,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cxgap.cli._app import app
-from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.cli._common import (
+    DbOption,
+    JsonOption,
+    MaxUnzippedOption,
+    console,
+    gib,
+    print_json,
+    settings_from,
+)
 from cxgap.cli.import_cmd import import_app
+from cxgap.contracts.limits import MAX_ARCHIVE_BYTES
 from cxgap.operations.transfer import Manifest, export_study, import_study
 from cxgap.store.db import Database
 
@@ -65,6 +74,7 @@ def import_study_cmd(
     file: Annotated[Path, typer.Argument(help="Zip file written by `cxgap export`.")],
     db: DbOption = None,
     json: JsonOption = False,
+    max_unzipped: MaxUnzippedOption = MAX_ARCHIVE_BYTES / 2**30,
 ) -> None:
     """Import a whole study exported with `cxgap export`, in one transaction.
     The study's slug must be new to the database; accounts of an organisation
@@ -76,7 +86,11 @@ def import_study_cmd(
             bar.update(task, total=sum(manifest.tables.values()))
 
         result = import_study(
-            database, file, on_manifest=sized, progress=lambda n: bar.advance(task, n)
+            database,
+            file,
+            on_manifest=sized,
+            progress=lambda n: bar.advance(task, n),
+            max_unzipped=gib(max_unzipped),
         )
     if json:
         print_json(result.to_json_dict())

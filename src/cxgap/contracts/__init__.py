@@ -7,7 +7,10 @@
 - :mod:`~cxgap.contracts.disclosure`: how a withheld (suppressed) cell is
   worded, wherever it is shown.
 - :mod:`~cxgap.contracts.cells`: the rule every CSV/XLSX cell cxgap writes
-  follows (no formula injection).
+  follows (no formula injection), and the one CSV writer.
+- :mod:`~cxgap.contracts.limits`: how much of an outside file cxgap reads
+  (bytes once unzipped, rows), and :mod:`~cxgap.contracts.unzip`, which
+  checks zip files against such limits before reading them.
 
 This package imports nothing of cxgap but :mod:`cxgap.errors`, so every layer
 may import it.

@@ -50,8 +50,7 @@ from typing import Literal
 
 import pandas as pd
 
-from cxgap.errors import InputError, Problem
-from cxgap.ingest.tables import _decode, detect_delimiter, parse_delimited, read_table
+from cxgap.ingest.tables import detect_delimiter, parse_delimited, read_table, read_text
 
 __all__ = ["FORMATS", "Export", "ExportFormat", "detect_format", "read_export"]
 
@@ -232,9 +231,7 @@ def _read_raw(path: str | Path) -> pd.DataFrame:
     if p.suffix.lower() in (".xlsx", ".xlsm") or not p.is_file():
         return read_table(path, header_rows=1)
     name = str(path)
-    text = _decode(p.read_bytes(), name)
-    if not text.strip():
-        raise InputError([Problem(name, None, None, None, "a header row and data rows")])
+    text = read_text(p, name)
     frame = parse_delimited(text, name, sep=detect_delimiter(text))
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["source"] = name

@@ -22,7 +22,6 @@ export again adds nothing.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from cxgap.contracts.cells import neutralise_cell
+from cxgap.contracts.cells import write_safe_csv
 from cxgap.errors import InputError, Problem
 from cxgap.ingest._answer_cells import answer_cells, cell_text
 from cxgap.ingest.formats import Export, ExportFormat, read_export
@@ -117,13 +116,9 @@ def problem_records(problems: Collection[Problem]) -> list[ProblemRecord]:
 def write_problem_report(problems: Collection[Problem], path: str | Path) -> None:
     """Write problems as CSV (file, row, column, value, expected), UTF-8 with a
     BOM so that Excel opens it as UTF-8."""
-    with Path(path).open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["file", "row", "column", "value", "expected"])
-        for p in problems:
-            cells = [p.file, p.row or "", p.column or "", p.value, p.expected]
-            # The values come from the user's file: never let a cell run as a formula.
-            writer.writerow(["" if c is None else neutralise_cell(c) for c in cells])
+    # The values come from the user's file: the writer never lets a cell run as a formula.
+    rows = ([p.file, p.row or "", p.column or "", p.value, p.expected] for p in problems)
+    write_safe_csv(path, ["file", "row", "column", "value", "expected"], rows, encoding="utf-8-sig")
 
 
 @dataclass

@@ -4,12 +4,18 @@ Excel and survey tools write UTF-8 with or without a byte-order mark, UTF-16
 (Excel's "Unicode text") and Windows-1252; all are read here. Every problem is
 reported as a :class:`~cxgap.errors.Problem` naming file, row and column, with
 rows numbered as a spreadsheet shows them (header = row 1).
+
+What a file may cost is bounded before it is parsed
+(:mod:`cxgap.contracts.limits`): a text file by its bytes, a workbook by what
+its zip directory says it unzips to, and both by their rows, counted while
+reading and read no further than one past the limit.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import warnings
 import zipfile
 import zlib
@@ -23,6 +29,8 @@ import pandas as pd
 import yaml
 from openpyxl.utils.exceptions import InvalidFileException
 
+from cxgap.contracts.limits import MAX_TABLE_BYTES, MAX_TABLE_ROWS, MAX_XLSX_RATIO, RATIO_FREE_BYTES
+from cxgap.contracts.unzip import check_unzipped_size, human_size
 from cxgap.errors import InputError, Problem
 
 _ENCODINGS = ("utf-8-sig", "utf-16", "cp1252")
@@ -104,7 +112,8 @@ def detect_delimiter(text: str) -> str:
     >>> detect_delimiter('"a, b";c\n1;2\n')
     ';'
     """
-    head = "\n".join(text.splitlines()[:20])
+    # The first 20 lines, without splitting the whole file (a million lines) into lines.
+    head = "\n".join(text[: 1 << 20].splitlines()[:20])
     best, best_score = ",", (0, 0)
     for sep in (",", ";", "\t", "|"):
         try:
@@ -134,21 +143,64 @@ def read_table(path: str | Path, *, header_rows: int = 1) -> pd.DataFrame:
     if not p.is_file():
         raise InputError([Problem(name, None, None, None, "an existing file")])
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            frame = pd.read_excel(p, dtype=str, header=header_rows - 1, engine="openpyxl")
-        except _XLSX_ERRORS as exc:
-            raise InputError(
-                [Problem(name, None, None, None, f"a readable XLSX file ({exc})")]
-            ) from None
+        frame = _read_workbook(p, name, header_rows)
     else:
-        text = _decode(p.read_bytes(), name)
-        if not text.strip():
-            raise InputError([Problem(name, None, None, None, "a header row and data rows")])
+        text = read_text(p, name)
         sep = "\t" if p.suffix.lower() == ".tsv" else detect_delimiter(text)
         frame = parse_delimited(text, name, sep=sep, header_rows=header_rows)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["source"] = name
     frame.attrs["first_data_row"] = header_rows + 1
+    return frame
+
+
+def read_text(path: Path, name: str) -> str:
+    """The text of a CSV/TSV file ``path`` (called ``name`` in problems), in
+    one of the encodings Excel writes; refused, unread, when it is larger than
+    :data:`~cxgap.contracts.limits.MAX_TABLE_BYTES`, or when it is empty."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        # One byte past the limit: enough to know, should the file grow meanwhile.
+        raw = fh.read(MAX_TABLE_BYTES + 1) if size <= MAX_TABLE_BYTES else b""
+    if size > MAX_TABLE_BYTES or len(raw) > MAX_TABLE_BYTES:
+        found = human_size(max(size, len(raw)))
+        expected = f"a file of at most {human_size(MAX_TABLE_BYTES)} (this one is {found})"
+        raise InputError([Problem(name, None, None, None, expected)])
+    text = _decode(raw, name)
+    if not text.strip():
+        raise InputError([Problem(name, None, None, None, "a header row and data rows")])
+    return text
+
+
+def _read_workbook(path: Path, name: str, header_rows: int) -> pd.DataFrame:
+    """The first sheet of an XLSX workbook, every cell as text; refused before
+    parsing when its zip directory says it unzips to too much, and read no
+    further than one row past :data:`~cxgap.contracts.limits.MAX_TABLE_ROWS`."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_unzipped_size(
+                archive,
+                name,
+                max_bytes=MAX_TABLE_BYTES,
+                what="an XLSX workbook",
+                max_ratio=MAX_XLSX_RATIO,
+                ratio_free=RATIO_FREE_BYTES,
+            )
+        # openpyxl's read-only mode, which pandas uses, reads rows one at a time.
+        frame = pd.read_excel(
+            path, dtype=str, header=header_rows - 1, engine="openpyxl", nrows=MAX_TABLE_ROWS + 1
+        )
+    except _XLSX_ERRORS as exc:
+        expected = f"a readable XLSX file ({exc})"
+        raise InputError([Problem(name, None, None, None, expected)]) from None
+    return _bounded_rows(frame, name)
+
+
+def _bounded_rows(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame``, read with ``nrows = MAX_TABLE_ROWS + 1``; refused when it has that extra row."""
+    if len(frame) > MAX_TABLE_ROWS:
+        expected = f"a file of at most {MAX_TABLE_ROWS:,} data rows (this one has more)"
+        raise InputError([Problem(name, None, None, None, expected)])
     return frame
 
 
@@ -158,9 +210,12 @@ def parse_delimited(text: str, name: str, *, sep: str, header_rows: int = 1) -> 
     A row holding more cells than the header row is refused, naming the row:
     pandas would otherwise take its first cells as an index and shift every
     value into the column on its left. Empty cells past the header's width
-    (trailing delimiters) are dropped.
+    (trailing delimiters) are dropped. More than
+    :data:`~cxgap.contracts.limits.MAX_TABLE_ROWS` data rows are refused,
+    parsing no further than one past the limit.
     """
     options: dict[str, object] = {
+        "nrows": MAX_TABLE_ROWS + 1,
         "sep": sep,
         "dtype": str,
         "keep_default_na": False,
@@ -173,7 +228,8 @@ def parse_delimited(text: str, name: str, *, sep: str, header_rows: int = 1) -> 
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             try:
-                return pd.read_csv(io.StringIO(text), **options)  # type: ignore[call-overload]
+                frame = pd.read_csv(io.StringIO(text), **options)  # type: ignore[call-overload]
+                return _bounded_rows(frame, name)
             except pd.errors.ParserWarning:
                 long = _long_row(text, sep, header_rows)
                 if long is not None:
@@ -191,7 +247,8 @@ def parse_delimited(text: str, name: str, *, sep: str, header_rows: int = 1) -> 
                         ]
                     ) from None
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            return pd.read_csv(io.StringIO(text), **options)  # type: ignore[call-overload]
+            frame = pd.read_csv(io.StringIO(text), **options)  # type: ignore[call-overload]
+            return _bounded_rows(frame, name)
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(
             [Problem(name, None, None, None, f"a well-formed delimited file ({exc})")]
@@ -201,16 +258,18 @@ def parse_delimited(text: str, name: str, *, sep: str, header_rows: int = 1) -> 
 def _long_row(text: str, sep: str, header_rows: int) -> tuple[int, int, int] | None:
     """(row, header width, cells) of the first row with a filled cell past the
     header's width, or ``None``."""
+    # Rows are read one at a time, no further than the row limit.
+    rows = itertools.islice(csv.reader(io.StringIO(text), delimiter=sep), MAX_TABLE_ROWS + 1)
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        head = list(itertools.islice(rows, header_rows))
+        if len(head) < header_rows:
+            return None
+        width = len(head[-1])
+        for number, cells in enumerate(rows, start=header_rows + 1):
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                return number, width, len(cells)
     except csv.Error:
         return None
-    if len(rows) < header_rows:
-        return None
-    width = len(rows[header_rows - 1])
-    for number, cells in enumerate(rows[header_rows:], start=header_rows + 1):
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            return number, width, len(cells)
     return None
 
 

@@ -7,11 +7,9 @@ The tokens exist only in what this writes: the database keeps their hashes.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
-from cxgap.contracts.cells import neutralise_cell
+from cxgap.contracts.cells import safe_csv_text
 from cxgap.store.invitations import IssuedLink
 
 __all__ = ["CSV_COLUMNS", "links_csv"]
@@ -21,7 +19,8 @@ CSV_COLUMNS = ["respondent_id", "name", "email", "audience", "segment", "team", 
 
 def links_csv(links: Sequence[IssuedLink], base_url: str) -> str:
     r"""The links as CSV text (a header and one row per link, CRLF line ends),
-    every cell neutralised against formula injection.
+    every cell neutralised against formula injection
+    (:func:`cxgap.contracts.cells.safe_csv_text`).
 
     Examples
     --------
@@ -35,12 +34,8 @@ def links_csv(links: Sequence[IssuedLink], base_url: str) -> str:
     >>> rows[2]
     ''
     """
-    buffer = io.StringIO()
-    # CRLF rows (RFC 4180), so that a cell holding a line break is quoted.
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for link in links:
-        row = [
+    rows = (
+        [
             link.respondent_id,
             link.name,
             link.email,
@@ -50,5 +45,6 @@ def links_csv(links: Sequence[IssuedLink], base_url: str) -> str:
             link.wave,
             link.url(base_url),
         ]
-        writer.writerow(["" if v is None else neutralise_cell(v) for v in row])
-    return buffer.getvalue()
+        for link in links
+    )
+    return safe_csv_text(CSV_COLUMNS, rows)

@@ -44,7 +44,9 @@ from sqlalchemy import Connection, Table, delete, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxgap import __version__
+from cxgap.contracts.limits import MAX_ARCHIVE_BYTES
 from cxgap.contracts.result import Result
+from cxgap.contracts.unzip import open_member
 from cxgap.errors import CxgapError, DatabaseError
 from cxgap.operations.transfer import (
     FORMAT_VERSION,
@@ -282,15 +284,23 @@ def _backup_rows(db: Database, zf: zipfile.ZipFile) -> tuple[str | None, dict[st
 
 
 def restore_database(
-    db: Database, path: str | Path, *, force: bool = False, pg_restore: str | None = None
+    db: Database,
+    path: str | Path,
+    *,
+    force: bool = False,
+    pg_restore: str | None = None,
+    max_unzipped: int = MAX_ARCHIVE_BYTES,
 ) -> RestoreResult:
     """Restore the backup file ``path`` into ``db``.
 
     Refuses when ``db`` holds any row, unless ``force`` (then everything in it
-    is replaced). The whole restore is one transaction.
+    is replaced). The whole restore is one transaction. A file whose members
+    unzip to more than ``max_unzipped`` bytes in all
+    (:data:`~cxgap.contracts.limits.MAX_ARCHIVE_BYTES`, 10 GiB) is refused
+    before anything is read.
     """
     file = str(path)
-    with open_archive(path) as archive:
+    with open_archive(path, max_unzipped=max_unzipped) as archive:
         manifest = read_manifest(archive, file)
         check_manifest(manifest, expected=BACKUP_FORMAT, file=file)
         revision = manifest.schema_revision
@@ -346,8 +356,12 @@ def restore_database(
 
 
 def _member(archive: zipfile.ZipFile, name: str, work: str, file: str) -> Path:
+    """Member ``name`` copied into folder ``work``, no more bytes than it declares."""
+    target = Path(work) / name
     try:
-        return Path(archive.extract(name, work))
+        with open_member(archive, name, file) as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+        return target
     except KeyError:
         raise CxgapError(f"{file} has no {name}: the backup is incomplete") from None
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:

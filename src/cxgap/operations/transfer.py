@@ -52,9 +52,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxgap import __version__
-from cxgap.contracts.cells import neutralise_frame
+from cxgap.contracts.cells import frame_csv_text
+from cxgap.contracts.limits import MAX_ARCHIVE_BYTES, MAX_MANIFEST_BYTES
 from cxgap.contracts.result import Result
-from cxgap.errors import CxgapError, DatabaseError, NotFoundError
+from cxgap.contracts.unzip import check_unzipped_size, human_size, open_member
+from cxgap.errors import CxgapError, DatabaseError, InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.bulk import copy_tuples
 from cxgap.store.db import Database
@@ -292,9 +294,26 @@ def check_counts(manifest: Manifest, found: dict[str, int], *, file: str, what: 
 
 
 def read_manifest(archive: zipfile.ZipFile, file: str) -> Manifest:
-    """The manifest of an export or backup zip, validated."""
+    """The manifest of an export or backup zip, validated; one that says it
+    is larger than :data:`~cxgap.contracts.limits.MAX_MANIFEST_BYTES` is
+    refused unread."""
     try:
-        raw = json.loads(archive.read("manifest.json"))
+        size = archive.getinfo("manifest.json").file_size
+        if size > MAX_MANIFEST_BYTES:
+            raise InputError(
+                [
+                    Problem(
+                        file,
+                        None,
+                        None,
+                        None,
+                        f"a manifest.json of at most {human_size(MAX_MANIFEST_BYTES)} "
+                        f"(this one unzips to {human_size(size)})",
+                    )
+                ]
+            )
+        with open_member(archive, "manifest.json", file) as member:
+            raw = json.loads(member.read())
         return Manifest.model_validate(raw)
     except KeyError:
         raise CxgapError(f"{file} has no manifest.json: not a cxgap export or backup") from None
@@ -305,16 +324,26 @@ def read_manifest(archive: zipfile.ZipFile, file: str) -> Manifest:
         raise CxgapError(f"{file}: manifest.json is not valid: {first}") from None
 
 
-def open_archive(path: str | Path) -> zipfile.ZipFile:
-    """Open a cxgap zip file, with a clear error when it is missing or not a zip."""
+def open_archive(path: str | Path, *, max_unzipped: int = MAX_ARCHIVE_BYTES) -> zipfile.ZipFile:
+    """Open a cxgap zip file, with a clear error when it is missing or not a
+    zip, or when its members declare more than ``max_unzipped`` bytes in all
+    (:func:`~cxgap.contracts.unzip.check_unzipped_size`; nothing is unzipped)."""
     try:
-        return zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise NotFoundError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, IsADirectoryError, OSError) as exc:
         raise CxgapError(
             f"{path} is not a cxgap export or backup (not a zip file: {exc})"
         ) from None
+    try:
+        check_unzipped_size(
+            archive, str(path), max_bytes=max_unzipped, what="a cxgap export or backup"
+        )
+    except InputError:
+        archive.close()
+        raise
+    return archive
 
 
 def read_rows(archive: zipfile.ZipFile, table: Table, file: str) -> Iterator[dict[str, Any]]:
@@ -340,7 +369,7 @@ def _decoded_rows(
     required = {
         c.name for c in table.c if not c.nullable and c.default is None and c.server_default is None
     } | {"id"}
-    with archive.open(name) as raw:
+    with open_member(archive, name, file) as raw:
         for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), start=1):
             if not line.strip():
                 continue
@@ -475,8 +504,7 @@ def export_study(
             archive.writestr("manifest.json", json.dumps(manifest.to_json_dict(), indent=2))
             # A readable copy for spreadsheets (read after the snapshot's rows; the import
             # ignores it).
-            frame = neutralise_frame(load_frame(db, slug))
-            archive.writestr("responses.csv", frame.to_csv(index=False))
+            archive.writestr("responses.csv", frame_csv_text(load_frame(db, slug)))
     return StudyExport(
         file=str(out), study=slug, organisation=org_name, schema_revision=revision, tables=counts
     )
@@ -643,6 +671,7 @@ def import_study(
     *,
     on_manifest: Callable[[Manifest], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    max_unzipped: int = MAX_ARCHIVE_BYTES,
 ) -> StudyImport:
     """Store the study of export file ``path`` in ``db``, in one transaction.
 
@@ -652,9 +681,12 @@ def import_study(
     kept as stored). Nothing is written when anything fails.
     ``on_manifest(manifest)`` is called once the file is checked (to size a
     progress bar from its row counts), ``progress(n)`` as rows are stored.
+    A file whose members unzip to more than ``max_unzipped`` bytes in all
+    (:data:`~cxgap.contracts.limits.MAX_ARCHIVE_BYTES`, 10 GiB) is refused
+    before anything is read.
     """
     file = str(path)
-    with open_archive(path) as archive:
+    with open_archive(path, max_unzipped=max_unzipped) as archive:
         manifest = read_manifest(archive, file)
         check_manifest(manifest, expected=FORMAT, file=file)
         if not manifest.study or not manifest.organisation:
