@@ -229,6 +229,37 @@ def test_a_question_is_added_edited_moved_and_removed(acme: Any, owner: TestClie
     assert "choice.onboarding" not in [x.key for x in load_study(db, "acme").questions]
 
 
+def test_the_question_form_shows_and_saves_how_staff_read_it(acme: Any, owner: TestClient) -> None:
+    _, db = acme
+    url = f"{SETUP}/questions/excellent"
+    page = owner.get(url).text
+    inside = "Would our customers describe the service as excellent?"
+    assert 'name="internal_text"' in page and f">{inside}" in page
+    q = load_study(db, "acme").question("excellent")
+    form = {
+        "question_key": q.key,
+        "text": q.text,
+        "kind": q.kind,
+        "audiences": list(q.audiences),
+        "scale_min": "1",
+        "scale_max": "5",
+        "section": q.section,
+        "required": "1",
+        "internal_text": "Would our clients call the service excellent? (1-5)",
+    }
+    r = owner.post(url, data={**_form(owner, url), **form}, follow_redirects=False)
+    assert r.status_code == 303
+    assert load_study(db, "acme").question("excellent").internal_text == (
+        "Would our clients call the service excellent? (1-5)"
+    )
+    assert "Would our clients call the service excellent? (1-5)</textarea>" in owner.get(url).text
+    r = owner.post(
+        url, data={**_form(owner, url), **form, "internal_text": ""}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert load_study(db, "acme").question("excellent").internal_text is None
+
+
 def test_a_refused_question_keeps_what_was_typed(acme: Any, owner: TestClient) -> None:
     _, db = acme
     before = load_study(db, "acme")

@@ -1,5 +1,5 @@
-"""Docs kept honest by tests: the CLI reference and the analysis schema are
-regenerated from the code and must equal the committed files."""
+"""Docs kept honest by tests: the CLI and settings references and the analysis
+schema are regenerated from the code and must equal the committed files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 import typer
 
-from cxgap.docs_gen import cli_reference, command_paths, study_analysis_schema
+from cxgap.docs_gen import (
+    cli_reference,
+    command_paths,
+    settings_reference,
+    study_analysis_schema,
+)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -43,6 +48,16 @@ def test_every_command_has_help_text_for_itself_and_each_parameter(path: list[st
         assert help_text.strip(), f"cxgap {' '.join(path)}: {param.name} has no help text"
     text = (DOCS / "CLI.md").read_text(encoding="utf-8")
     assert f"## cxgap {' '.join(path)}\n" in text
+
+
+def test_settings_reference_is_current() -> None:
+    committed = (DOCS / "SETTINGS.md").read_text(encoding="utf-8")
+    assert committed == settings_reference(), "run: .venv/bin/python scripts/gen_docs.py"
+
+
+def test_the_readme_and_the_development_guide_link_the_settings_reference() -> None:
+    assert "(docs/SETTINGS.md)" in (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    assert "(SETTINGS.md)" in (DOCS / "DEVELOPMENT.md").read_text(encoding="utf-8")
 
 
 def test_analysis_schema_is_current() -> None:

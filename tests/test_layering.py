@@ -35,7 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli": _BASE
     | {"cxgap", "store", "ingest", "invite", "demo", "analysis", "service", "notify"}
     | {"operations", "report", "web"},
-    "docs_gen": {"analysis", "cli"},
+    "docs_gen": {"analysis", "cli", "settings"},
     "__main__": {"cli"},
     "__init__": {"errors", "settings", "study"},
 }

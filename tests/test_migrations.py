@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from cxgap.errors import DatabaseError
+from cxgap.store import schema as t
 from cxgap.store.db import Database
 from cxgap.store.migrate import current_revision, ensure_schema, head_revision, upgrade
 from cxgap.store.schema import metadata
+from cxgap.store.studies import load_study
+from cxgap.study.wording import question_text
 
 
 def test_upgrade_creates_the_schema_at_head(empty_db: Database) -> None:
@@ -61,3 +64,35 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:  # type: i
     ):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_study_stored_before_inside_wording_loads_and_reads_as_before(
+    empty_db: Database,
+) -> None:
+    # A study written at revision 0003, with the columns that revision had.
+    upgrade(empty_db, "0003")
+    with empty_db.begin() as conn:
+        org = conn.execute(insert(t.organisation).values(name="Acme")).inserted_primary_key[0]
+        sid = conn.execute(
+            insert(t.study).values(organisation_id=org, slug="old", name="Old study")
+        ).inserted_primary_key[0]
+        conn.execute(insert(t.factor).values(study_id=sid, key="speed", label="Speed", position=0))
+        conn.execute(insert(t.wave).values(study_id=sid, key="w1", label="Wave 1", position=0))
+        conn.execute(
+            insert(t.question).values(
+                study_id=sid,
+                key="imp.speed",
+                text="How important is speed to you?",
+                kind="rating",
+                audiences=["staff", "customer"],
+                section="importance",
+                scale_min=1,
+                scale_max=5,
+                factor_key="speed",
+                position=0,
+            )
+        )
+    upgrade(empty_db)
+    q = load_study(empty_db, "old").question("imp.speed")
+    assert q.internal_text is None
+    assert question_text(q, "staff") == "How important is speed to our customers?"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,14 @@ from cxgap.settings import (
     DEFAULT_DATABASE_URL,
     ENV_DATABASE_URL,
     Settings,
+    declared_settings,
     mask_url,
+    option_help,
     pool_connections,
+    setting,
 )
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "cxgap"
 
 
 def test_default_is_sqlite_file_in_working_directory(
@@ -88,3 +94,96 @@ def test_the_postgresql_pool_has_the_configured_size(postgres_url: str) -> None:
         pool = db.engine.pool
         assert pool.size() == 2  # type: ignore[attr-defined]
         assert pool._max_overflow == 1  # type: ignore[attr-defined]
+
+
+# --- one declaration ------------------------------------------------------------------
+
+_VARIABLE = re.compile(r"\bCXGAP_[A-Z0-9]+(?:_[A-Z0-9]+)*\b")
+_PYTHON_NAME = re.compile(r"^\s*(CXGAP_\w+)\s*[:=]", re.MULTILINE)
+
+
+def named_variables(root: Path) -> dict[str, str]:
+    """Each ``CXGAP_`` variable named in a text file under ``root``, with a file
+    that names it. A Python name bound there (``CXGAP_META = ...``) is no variable."""
+    texts: dict[Path, str] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            try:
+                texts[path] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:  # fonts, images
+                continue
+    bound = {name for text in texts.values() for name in _PYTHON_NAME.findall(text)}
+    found: dict[str, str] = {}
+    for path, text in texts.items():
+        for name in set(_VARIABLE.findall(text)) - bound:
+            found.setdefault(name, str(path.relative_to(root)))
+    return found
+
+
+def test_every_variable_named_in_src_is_a_declared_setting() -> None:
+    # Test-only variables (CXGAP_TEST_POSTGRES, CXGAP_FUZZ_*, CXGAP_REQUIRE_ALL_TESTS)
+    # belong in tests/; a message or template in src/ may name only real settings.
+    declared = {s.env for s in declared_settings() if s.env}
+    named = named_variables(SRC)
+    assert {v: f for v, f in named.items() if v not in declared} == {}
+    assert "CXGAP_BASE_URL" in named  # the scan reads templates as well as modules
+
+
+def test_the_scan_finds_an_undeclared_variable_and_skips_python_names(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "page.html").write_text("<p>set <code>CXGAP_NOT_A_SETTING</code></p>")
+    (tmp_path / "formats.py").write_text("CXGAP_META = frozenset()\nok = 'x' in CXGAP_META\n")
+    (tmp_path / "prefix.py").write_text("PREFIX = 'CXGAP_SMTP_'\n")
+    assert named_variables(tmp_path) == {"CXGAP_NOT_A_SETTING": "web/page.html"}
+
+
+def test_every_variable_is_named_after_its_setting() -> None:
+    # docs/SETTINGS.md tells library users CXGAP_X sets Settings.x.
+    for s in declared_settings():
+        assert s.env in (None, f"CXGAP_{s.name.upper()}"), s.name
+
+
+def test_an_empty_variable_keeps_the_default_and_an_empty_switch_is_off() -> None:
+    env = {s.env: "" for s in declared_settings() if s.env}
+    loaded = Settings.load(database_url="sqlite://", environ=env)
+    for s in declared_settings():
+        if s.env and s.name != "database_url":
+            expected = False if s.kind is bool else s.default
+            assert getattr(loaded, s.name) == expected, s.env
+
+
+def test_text_that_is_not_a_value_names_the_variable_and_what_it_expects() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.load(environ={"CXGAP_LOGIN_FAILURE_LIMIT": "ten"})
+    assert str(err.value) == (
+        "CXGAP_LOGIN_FAILURE_LIMIT='ten': expected a whole number from 1 to 100000"
+    )
+
+
+def test_a_value_out_of_bounds_names_the_variable_and_the_bounds() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.load(environ={"CXGAP_SURVEY_MISS_WINDOW": "0"})
+    assert str(err.value) == (
+        "invalid setting survey_miss_window=0 (CXGAP_SURVEY_MISS_WINDOW): "
+        "expected a number of seconds, more than 0 and at most 86400"
+    )
+
+
+def test_each_bad_setting_is_named_with_its_own_reason() -> None:
+    env = {"CXGAP_REDIS_URL": "http://:pw@cache", "CXGAP_MAX_BODY_BYTES": "5"}
+    with pytest.raises(ConfigError) as err:
+        Settings.load(environ=env)
+    clauses = str(err.value).split("; ")
+    assert clauses == [
+        "invalid setting redis_url='http://:***@cache' (CXGAP_REDIS_URL): "
+        "expected a Redis URL starting with redis://, rediss:// or unix://",
+        "invalid setting max_body_bytes=5 (CXGAP_MAX_BODY_BYTES): "
+        "expected a whole number of bytes, at least 1024",
+    ]
+
+
+def test_a_cli_option_describes_its_setting_from_the_declaration() -> None:
+    for name in ("database_url", "base_url"):
+        s = setting(name)
+        assert option_help(name).startswith(s.help.split(". ")[0].rstrip("."))
+        assert f"(default: ${s.env} or {s.default})" in option_help(name)

@@ -5,6 +5,7 @@ is never removed) and never overwrites someone else's change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -203,6 +204,22 @@ def test_a_question_is_added_edited_moved_and_removed(study: StudyDefinition) ->
     assert moved.questions[0].key == "choice.onboarding"
     gone = edits.remove_question(moved, "choice.onboarding")
     assert [x.key for x in gone.questions] == [x.key for x in changed.questions[:-1]]
+
+
+def test_a_questions_inside_wording_is_saved_and_left_empty_is_derived(
+    study: StudyDefinition,
+) -> None:
+    mine = QuestionEdit(
+        "open.team",
+        "How well does your team work with ours?",
+        "text",
+        ["customer", "staff"],
+        internal_text="  How well do our customers' teams work with ours? ",
+    )
+    q = edits.save_question(study, None, mine).question("open.team")
+    assert q.internal_text == "How well do our customers' teams work with ours?"
+    derived = edits.save_question(study, None, replace(mine, internal_text=" "))
+    assert derived.question("open.team").internal_text is None
 
 
 def test_question_problems_name_every_field(study: StudyDefinition) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from cxgap.errors import StudyFileError
 from cxgap.study import default_study
+from cxgap.study.wording import question_text
 from cxgap.study.yamlio import read_yaml, to_yaml, write_yaml
 
 
@@ -27,6 +29,34 @@ def _edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
 
 def test_export_then_read_gives_the_same_definition(study_file: Path) -> None:
     assert read_yaml(study_file) == default_study("acme", organisation="Acme")
+
+
+def test_a_questions_inside_wording_survives_export_and_apply(study_file: Path) -> None:
+    def reword(data: dict[str, Any]) -> None:
+        asked = next(q for q in data["questions"] if q["key"] == "expected_promoters")
+        asked["internal_text"] = "How many of our customers would be promoters (%)?"
+
+    _edit(study_file, reword)
+    study = read_yaml(study_file)
+    assert study.question("expected_promoters").internal_text == (
+        "How many of our customers would be promoters (%)?"
+    )
+    again = study_file.with_name("again.yaml")
+    write_yaml(study, again)
+    assert read_yaml(again) == study
+    assert "internal_text: How important is empathy to our customers?" in again.read_text()
+
+
+def test_a_study_file_without_inside_wording_still_loads(study_file: Path) -> None:
+    def older(data: dict[str, Any]) -> None:
+        for q in data["questions"]:
+            q.pop("internal_text", None)
+
+    _edit(study_file, older)
+    study = read_yaml(study_file)
+    imp = study.question("imp.empathy")
+    assert imp.internal_text is None
+    assert question_text(imp, "staff") == "How important is empathy to our customers?"
 
 
 def test_yaml_starts_with_a_comment_on_how_to_apply_it() -> None:

@@ -388,3 +388,19 @@ def test_staff_read_importance_as_importance_to_customers(
     assert "How important is integrity to our customers?" in staff.text
     customer = client.get(f"/s/{_token(survey_db)}?section=1")
     assert "How important is integrity to you?" in customer.text
+
+
+def test_staff_read_every_question_asked_of_customers_about_our_customers(
+    client: TestClient, survey_db: Database
+) -> None:
+    token = _token(survey_db, "staff", "sam@acme.test")
+    body = client.get(f"/api/v1/surveys/{token}").json()
+    texts = {q["key"]: q["text"] for s in body["sections"] for q in s["questions"]}
+    assert texts["excellent"].startswith("Would our customers describe the service as excellent?")
+    asked_of_customers = {
+        q.key for q in default_study("a", organisation="A").questions_for("customer")
+    }
+    speaking_to_staff = {k for k, text in texts.items() if re.search(r"\byou(r)?\b", text, re.I)}
+    # Only the questions asked of staff alone speak to them as "you".
+    assert speaking_to_staff == {"open.barriers", "open.levers"}
+    assert not speaking_to_staff & asked_of_customers

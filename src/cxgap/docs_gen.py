@@ -1,6 +1,7 @@
-"""Generated documentation: the CLI reference from ``--help`` and the JSON
-Schema of ``cxgap analyze --json``. Tests compare the committed files with
-what these functions produce, so the docs cannot drift from the code."""
+"""Generated documentation: the CLI reference from ``--help``, the settings
+reference from their declaration and the JSON Schema of ``cxgap analyze
+--json``. Tests compare the committed files with what these functions
+produce, so the docs cannot drift from the code."""
 
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ def cli_reference() -> str:
     return "\n".join(parts)
 
 
+def perception_schema() -> dict[str, Any]:
+    """JSON Schema of the perception analysis (docs/analysis.schema.json)."""
+    from cxgap.analysis.perception.assembly import PerceptionAnalysis
+
+    return PerceptionAnalysis.model_json_schema()
+
+
 def study_analysis_schema() -> dict[str, Any]:
     """JSON Schema of ``cxgap analyze --json``."""
     from cxgap.analysis.study import StudyAnalysis
@@ -57,3 +65,64 @@ def study_analysis_schema() -> dict[str, Any]:
     schema["$id"] = "https://cxgap.dev/schema/study-analysis.json"
     schema["title"] = "cxgap analyze --json"
     return schema
+
+
+def settings_reference() -> str:
+    """docs/SETTINGS.md: every setting, from its one declaration in :mod:`cxgap.settings`.
+
+    >>> print(settings_reference().splitlines()[0])
+    # Settings reference
+    """
+    from cxgap.settings import FALSE_WORDS, TRUE_WORDS, declared_settings, env_var, show_value
+
+    rows = [
+        f"| `{s.env}`{' (secret)' if s.secret else ''} | {_cell(s.default)} | {s.expected} "
+        f"| {s.help} |"
+        for s in declared_settings()
+        if s.env
+    ]
+    in_code = [
+        f"- `{s.name}` (default {show_value(s.default)}): {s.help}"
+        for s in declared_settings()
+        if not s.env
+    ]
+    # One sentence a line: the file reads well in a diff.
+    intro = [
+        "cxgap reads these environment variables when a command or a `cxgap serve` worker starts.",
+        "A variable that is unset or empty keeps its default, except that an empty true/false "
+        f"one is false; true/false ones take {', '.join(TRUE_WORDS)} or "
+        f"{', '.join(FALSE_WORDS)}, in any case.",
+        "A value of the wrong form stops the command with one line naming the variable and "
+        "what it expects.",
+        f"`--db` and `--base-url` override `{env_var('database_url')}` and "
+        f"`{env_var('base_url')}` for one command.",
+        "Each variable sets the attribute of `cxgap.Settings` named like it, in lower case "
+        f"without `CXGAP_` (`{env_var('db_pool_size')}` sets `db_pool_size`).",
+        "A secret one is left out of the settings' `repr` and masked in messages.",
+    ]
+    return "\n".join(
+        [
+            "# Settings reference",
+            "",
+            "Generated from `cxgap.settings.Settings` by `scripts/gen_docs.py`; "
+            "do not edit by hand.",
+            "",
+            *intro,
+            "",
+            "| Variable | Default | Expects | Meaning |",
+            "| --- | --- | --- | --- |",
+            *rows,
+            "",
+            "Set in code only (`Settings(...)`, `settings.model_copy(update=...)`):",
+            "",
+            *in_code,
+            "",
+        ]
+    )
+
+
+def _cell(default: object) -> str:
+    """A default in a table cell: as code, unless there is none."""
+    from cxgap.settings import show_value
+
+    return show_value(default) if default is None else f"`{show_value(default)}`"

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from cxgap.settings import ENV_DATABASE_URL, Settings
+from cxgap.settings import Settings, option_help
 
 # Output is never read as Rich markup: cells, names and labels come from users' files,
 # and text such as "[/]" would raise MarkupError (or "[bold]" restyle the line).
@@ -20,7 +20,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help=f"Database URL (default: ${ENV_DATABASE_URL} or sqlite:///cxgap.db).",
+        help=option_help("database_url"),
         show_default=False,
     ),
 ]

@@ -15,7 +15,7 @@ from cxgap.errors import ConfigError
 from cxgap.invite.contacts import read_contacts
 from cxgap.invite.links import links_csv
 from cxgap.invite.mail import send_links
-from cxgap.settings import Settings
+from cxgap.settings import Settings, env_var, option_help
 from cxgap.store.db import Database
 from cxgap.store.invitations import (
     IssuedLink,
@@ -48,11 +48,12 @@ BaseUrlOption = Annotated[
     str | None,
     typer.Option(
         "--base-url",
-        help="Public address of `cxgap serve` for the links (default: $CXGAP_BASE_URL "
-        "or http://127.0.0.1:8000).",
+        help=option_help("base_url"),
         show_default=False,
     ),
 ]
+#: What sending e-mail needs, as the messages name it.
+_SMTP_NEEDED = f"{env_var('smtp_host')} and {env_var('smtp_from')}"
 OutOption = Annotated[
     Path | None,
     typer.Option("--out", help="Write the links as CSV for a mail merge (default: print them)."),
@@ -115,7 +116,7 @@ def invite_create(
     settings = _settings(db, base_url)
     people = read_contacts(contacts)
     if send and not (settings.smtp_host and settings.smtp_from):
-        raise ConfigError("--send needs CXGAP_SMTP_HOST and CXGAP_SMTP_FROM")
+        raise ConfigError(f"--send needs {_SMTP_NEEDED}")
     with Database.open(settings) as database:
         ensure_schema(database, create=False)
         batch = create_invitations(
@@ -148,8 +149,7 @@ def invite_remind(
     settings = _settings(db, base_url)
     if send and not (settings.smtp_host and settings.smtp_from):
         raise ConfigError(
-            "reminders are e-mailed: set CXGAP_SMTP_HOST and CXGAP_SMTP_FROM, "
-            "or use --no-send --out FILE"
+            f"reminders are e-mailed: set {_SMTP_NEEDED}, or use --no-send --out FILE"
         )
     with Database.open(settings) as database:
         ensure_schema(database, create=False)

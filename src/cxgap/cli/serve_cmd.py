@@ -12,12 +12,21 @@ from rich.text import Text
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
 from cxgap.errors import ConfigError, CxgapError
-from cxgap.settings import ENV_DATABASE_URL, ENV_SECRET_KEY, pool_connections
+from cxgap.settings import env_var, pool_connections
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
 
+#: The variables that size each worker's pool of database connections.
+_POOL = (env_var("db_pool_size"), env_var("db_max_overflow"))
 
-@app.command()
+_HELP = f"""Serve the survey pages (/s/TOKEN), the dashboard (/dashboard) and the
+JSON API (/api/v1, docs at /api/docs). Every asset is served by the app
+itself: it works offline. Needs {env_var("secret_key")} (32+ random characters)
+unless --dev is given. On SIGTERM or Ctrl+C it stops accepting connections,
+lets the requests in flight finish, and exits 0."""
+
+
+@app.command(help=_HELP)
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -26,7 +35,7 @@ def serve(
         int,
         typer.Option(
             help="Worker processes (about one per CPU core). Each has its own pool of "
-            "CXGAP_DB_POOL_SIZE + CXGAP_DB_MAX_OVERFLOW database connections.",
+            f"{' + '.join(_POOL)} database connections.",
             min=1,
             max=64,
         ),
@@ -43,16 +52,12 @@ def serve(
         bool,
         typer.Option(
             "--dev",
-            help="Development mode: without CXGAP_SECRET_KEY, sign sessions with a random "
-            "key that lasts until the server stops.",
+            help=f"Development mode: without {env_var('secret_key')}, sign sessions with a "
+            "random key that lasts until the server stops.",
         ),
     ] = False,
 ) -> None:
-    """Serve the survey pages (/s/TOKEN), the dashboard (/dashboard) and the
-    JSON API (/api/v1, docs at /api/docs). Every asset is served by the app
-    itself: it works offline. Needs CXGAP_SECRET_KEY (32+ random characters)
-    unless --dev is given. On SIGTERM or Ctrl+C it stops accepting connections,
-    lets the requests in flight finish, and exits 0."""
+    """``cxgap serve`` (its help, which names settings, is ``_HELP``)."""
     from cxgap.web import server
     from cxgap.web.auth import secret_problem
 
@@ -73,14 +78,14 @@ def serve(
             Text.assemble(
                 ("Warning", "bold"),
                 f": {workers} worker(s) may open {wanted} connections and the server allows "
-                f"{limit}: lower CXGAP_DB_POOL_SIZE / CXGAP_DB_MAX_OVERFLOW or --workers.",
+                f"{limit}: lower {' / '.join(_POOL)} or --workers.",
             )
         )
     # The workers build their app from the environment (one per process).
-    os.environ[ENV_DATABASE_URL] = settings.database_url
+    os.environ[env_var("database_url")] = settings.database_url
     if problem:
         # One random key for every worker, so a session works whichever one answers.
-        os.environ[ENV_SECRET_KEY] = secrets.token_urlsafe(48)
+        os.environ[env_var("secret_key")] = secrets.token_urlsafe(48)
         console.print(
             Text.assemble(("Development mode", "bold"), f": {problem}; sessions end when it stops.")
         )

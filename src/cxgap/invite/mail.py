@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from cxgap.errors import ConfigError, CxgapError
-from cxgap.settings import Settings
+from cxgap.settings import Settings, env_var
 from cxgap.store.db import Database
 from cxgap.store.invitations import IssuedLink, mark_sent
 
@@ -64,7 +64,9 @@ def send_messages(
     record progress even if a later message fails (:class:`MailError`).
     """
     if not settings.smtp_host:
-        raise ConfigError("no SMTP server: set CXGAP_SMTP_HOST (and CXGAP_SMTP_FROM) to send")
+        raise ConfigError(
+            f"no SMTP server: set {env_var('smtp_host')} (and {env_var('smtp_from')}) to send"
+        )
     where = f"{settings.smtp_host}:{settings.smtp_port}"
     sent = 0
     try:
@@ -107,7 +109,7 @@ def send_links(
     """E-mail each personal link and record which went out (even when a
     later message fails, :class:`MailError`); return how many were sent."""
     if not settings.smtp_from:
-        raise ConfigError("no sender address: set CXGAP_SMTP_FROM to send invitations")
+        raise ConfigError(f"no sender address: set {env_var('smtp_from')} to send invitations")
     personal = [link for link in links if link.email]
     messages = [
         invitation_message(

@@ -19,14 +19,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from cxgap.study.model import StudyDefinition
 
 __all__ = ["CachedDefinition", "DefinitionCache", "DefinitionKey"]
 
-#: (study id, revision, created_at) of one stored definition.
-DefinitionKey = tuple[int, int, Any]
+#: (study id, revision, created_at) of one stored definition (no
+#: created_at for a definition that was never stored, as in the example below).
+DefinitionKey = tuple[int, int, datetime | None]
 
 T = TypeVar("T")
 

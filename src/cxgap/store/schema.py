@@ -136,6 +136,7 @@ question = Table(
     _study_fk(),
     Column("key", String(200), nullable=False),
     Column("text", Text, nullable=False),
+    Column("internal_text", Text),  # leadership and staff's wording; NULL: derived
     Column("kind", String(20), nullable=False),
     Column("audiences", JSON, nullable=False),
     Column("section", String(100), nullable=False, default="general"),

@@ -396,6 +396,7 @@ def _definition(conn: Connection, row: Any) -> StudyDefinition:
             Question(
                 key=r.key,
                 text=r.text,
+                internal_text=r.internal_text,
                 kind=r.kind,
                 audiences=r.audiences,
                 section=r.section,

@@ -20,7 +20,9 @@ with a write, taking the write lock before anything it decides on is read
 
 The study definition comes from the process's copy
 (:mod:`cxgap.store.definitions`), checked against the study's revision by the
-one query that reads the link.
+one query that reads the link. How the instrument reads for the link's
+audience (its framing, the questions' wording, the sections) is
+:mod:`cxgap.study.wording`.
 """
 
 from __future__ import annotations
@@ -43,18 +45,10 @@ from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_definition
 from cxgap.study.model import Audience, Question, StudyDefinition
+from cxgap.study.wording import Section, framing, question_json, sections_for
 
 MAX_TEXT = 5_000
 _DRAFT = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-SECTION_TITLES = {
-    "factors": "How we perform",
-    "importance": "What matters most",
-    "touchpoints": "The teams customers deal with",
-    "overall": "Overall",
-    "open": "In your own words",
-    "general": "Questions",
-}
 
 AnswerValue = float | str
 RawAnswers = dict[str, Any]
@@ -79,17 +73,13 @@ def new_draft_key() -> str:
 
 
 @dataclass(frozen=True)
-class Section:
-    """A page of the survey: the questions of one ``section`` of the study."""
-
-    key: str
-    title: str
-    questions: list[Question]
-
-
-@dataclass(frozen=True)
 class Link:
-    """What an invitation token opens."""
+    """What an invitation token opens.
+
+    ``revision`` and ``study_created`` (the study's ``created_at``) are read
+    with the link so that, with ``study_id``, they name the stored definition
+    in the process's copy (:mod:`cxgap.store.definitions`).
+    """
 
     invitation_id: int
     study_id: int
@@ -103,8 +93,8 @@ class Link:
     respondent_pk: int | None
     respondent_id: str | None
     account_pk: int | None
-    revision: int = 0
-    study_created: Any = None
+    revision: int
+    study_created: datetime
 
 
 @dataclass
@@ -153,69 +143,12 @@ class SurveyState:
                 {
                     "key": s.key,
                     "title": s.title,
-                    "questions": [_question_json(q, self.link.audience) for q in s.questions],
+                    "questions": [question_json(q, self.link.audience) for q in s.questions],
                 }
                 for s in self.sections
             ],
             "answers": dict(self.answers),
         }
-
-
-def framing(audience: str) -> str:
-    """How the instrument is introduced to each audience."""
-    if audience == "customer":
-        return "Tell us how you experience working with us. There are no right answers."
-    return (
-        "Answer every question as you believe our customers experience us, "
-        "not as you would like it to be."
-    )
-
-
-def question_text(q: Question, audience: str) -> str:
-    """The question as this audience reads it: leadership and staff answer
-    for the customer, so "to you" becomes "to our customers".
-
-    >>> from cxgap.study.model import Question
-    >>> q = Question(key="imp.time", text="How important is time to you?", kind="rating",
-    ...              audiences=["staff"], scale_min=1, scale_max=5)
-    >>> question_text(q, "staff")
-    'How important is time to our customers?'
-    """
-    if audience == "customer":
-        return q.text
-    return q.text.replace(" to you?", " to our customers?")
-
-
-def _question_json(q: Question, audience: str) -> dict[str, Any]:
-    return {
-        "key": q.key,
-        "text": question_text(q, audience),
-        "kind": q.kind,
-        "required": q.required,
-        "scale_min": q.scale_min,
-        "scale_max": q.scale_max,
-        "items": q.items,
-    }
-
-
-def sections_for(study: StudyDefinition, audience: Audience) -> list[Section]:
-    """The audience's questions grouped by ``section``, in instrument order."""
-    groups: dict[str, list[Question]] = {}
-    for q in study.questions_for(audience):
-        groups.setdefault(q.section, []).append(q)
-    return [
-        Section(key=k, title=SECTION_TITLES.get(k, k.replace("_", " ").capitalize()), questions=qs)
-        for k, qs in groups.items()
-    ]
-
-
-def item_label(study: StudyDefinition, item: str) -> str:
-    """A readable label for a rank or multi item (factor or defection reason)."""
-    for group in (study.factors, study.defection_reasons, study.touchpoints):
-        for x in group:
-            if x.key == item:
-                return x.label
-    return item.replace("_", " ").capitalize()
 
 
 def _has_answer(answers: dict[str, AnswerValue], q: Question) -> bool:

@@ -252,6 +252,7 @@ def factor_questions(f: Factor) -> tuple[Question, Question]:
         scale_max=5,
         factor=f.key,
         text=f"How important is {f.label.lower()} to you?",
+        internal_text=f"How important is {f.label.lower()} to our customers?",
     )
     return perf, imp
 
@@ -278,8 +279,10 @@ def default_questions(
     """The default instrument for the given factors, touchpoints and reasons.
 
     Leadership and staff answer the rating items as they believe customers
-    experience the company; the wording is the customer's, and the survey
-    page frames it for each audience.
+    experience the company. A question asked of customers too is worded for
+    them; where it calls them "you", its ``internal_text`` is how leadership
+    and staff read it ("to our customers?"). A question asked only inside
+    (``open.barriers``, ``open.levers``) speaks to the person answering.
     """
     all_: list[Audience] = list(AUDIENCES)
     inside: list[Audience] = ["leadership", "staff"]
@@ -306,6 +309,8 @@ def default_questions(
             scale_max=5,
             required=True,
             text="Would you describe the service as excellent? "
+            "(1 = not at all, 5 = yes, excellent)",
+            internal_text="Would our customers describe the service as excellent? "
             "(1 = not at all, 5 = yes, excellent)",
         )
     )

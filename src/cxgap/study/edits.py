@@ -102,7 +102,9 @@ class WaveRow:
 
 @dataclass(frozen=True)
 class QuestionEdit:
-    """A question as its form sent it; ``items`` holds one key per line."""
+    """A question as its form sent it; ``items`` holds one key per line,
+    ``internal_text`` is how leadership and staff read it (empty: derived
+    from ``text``, see :func:`cxgap.study.wording.question_text`)."""
 
     key: str
     text: str
@@ -115,6 +117,7 @@ class QuestionEdit:
     required: bool = False
     factor: str = ""
     touchpoint: str = ""
+    internal_text: str = ""
 
 
 def _validated(
@@ -546,6 +549,7 @@ def _question_values(study: StudyDefinition, edit: QuestionEdit) -> dict[str, An
     return {
         "key": key,
         "text": text,
+        "internal_text": edit.internal_text.strip() or None,
         "kind": kind,
         "audiences": audiences,
         "section": edit.section.strip() or "general",
@@ -562,8 +566,9 @@ def save_question(
     study: StudyDefinition, original: str | None, edit: QuestionEdit
 ) -> StudyDefinition:
     """Add a question (``original`` is ``None``; it goes last) or change
-    question ``original`` in place: text, kind, scale, items, audiences,
-    section, factor, touchpoint, whether it is required, and its key.
+    question ``original`` in place: text (and how leadership and staff read
+    it), kind, scale, items, audiences, section, factor, touchpoint, whether
+    it is required, and its key.
 
     Examples
     --------

@@ -110,11 +110,16 @@ class Question(_Strict):
     """One question of the instrument.
 
     ``items`` are the options of a ``multi``/``choice`` question or the things
-    ranked by a ``rank`` question.
+    ranked by a ``rank`` question. ``text`` is the question as written, as
+    customers read it; ``internal_text``, where given, is how leadership and
+    staff read it (they answer for the customer: "How important is empathy
+    to our customers?"). Left out, :func:`cxgap.study.wording.question_text`
+    derives their wording from ``text``.
     """
 
     key: str
     text: str
+    internal_text: str | None = None
     kind: QuestionKind
     audiences: list[Audience]
     section: str = "general"
@@ -131,6 +136,12 @@ class Question(_Strict):
         if not all(_KEY.match(part) for part in v.split(".")):
             raise ValueError("dot-separated parts of lower-case letters, digits and underscores")
         return v
+
+    @field_validator("internal_text")
+    @classmethod
+    def _blank_is_derived(cls, v: str | None) -> str | None:
+        # An empty field of a form or a study file means "derive it".
+        return v or None
 
     @model_validator(mode="after")
     def _scale(self) -> Question:

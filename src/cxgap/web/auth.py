@@ -32,6 +32,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cxgap.settings import env_var
 from cxgap.store.users import User, authenticate, get_user
 from cxgap.web._errors import FormRefusedError
 from cxgap.web.deps import DbDep, TemplatesDep
@@ -72,14 +73,15 @@ def secret_problem(secret: str | None) -> str | None:
     >>> secret_problem("3f9a1c0e5b7d2468ace13579bdf02468a1b2c3d4") is None
     True
     """
+    name = env_var("secret_key")
     if not secret:
-        return "CXGAP_SECRET_KEY is not set"
+        return f"{name} is not set"
     if secret.strip().lower() in _WEAK:
-        return "CXGAP_SECRET_KEY is a well-known default"
+        return f"{name} is a well-known default"
     if len(secret) < MIN_SECRET:
-        return f"CXGAP_SECRET_KEY is shorter than {MIN_SECRET} characters"
+        return f"{name} is shorter than {MIN_SECRET} characters"
     if len(set(secret)) < 10:
-        return "CXGAP_SECRET_KEY repeats too few characters to be random"
+        return f"{name} repeats too few characters to be random"
     return None
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cxgap.errors import ConfigError, CxgapError
-from cxgap.settings import Settings, mask_url
+from cxgap.settings import Settings, env_var, mask_url
 
 __all__ = [
     "Limit",
@@ -209,7 +209,7 @@ class RedisLimiter:
             import redis
         except ModuleNotFoundError as exc:
             raise ConfigError(
-                "CXGAP_REDIS_URL is set but the redis package is not installed: "
+                f"{env_var('redis_url')} is set but the redis package is not installed: "
                 "pip install 'cxgap[redis]'"
             ) from exc
         self.url = url
@@ -229,7 +229,7 @@ class RedisLimiter:
         except self._errors as exc:
             raise ConfigError(
                 f"Redis at {mask_url(self.url)} does not answer: {exc} "
-                "(start it, or unset CXGAP_REDIS_URL to count in each process)"
+                f"(start it, or unset {env_var('redis_url')} to count in each process)"
             ) from None
 
     def _run(self, limit: Limit, client: str, add: bool) -> float | None:

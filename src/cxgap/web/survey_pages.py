@@ -23,15 +23,13 @@ from cxgap.store.survey import (
     AlreadyAnsweredError,
     RawAnswers,
     SurveyState,
-    framing,
-    item_label,
     new_draft_key,
     open_survey,
-    question_text,
     save_answers,
     submit,
 )
 from cxgap.study.model import Question
+from cxgap.study.wording import framing, item_label, question_text
 from cxgap.web.deps import DbDep, TemplatesDep
 from cxgap.web.limits import guard_survey_token
 

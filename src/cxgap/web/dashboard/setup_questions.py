@@ -1,5 +1,6 @@
-"""The questions of a study's set-up: add one, edit one (text, kind, scale,
-items, audiences, section, factor, touchpoint, required, key), move one up
+"""The questions of a study's set-up: add one, edit one (text and how
+leadership and staff read it, kind, scale, items, audiences, section,
+factor, touchpoint, required, key), move one up
 or down, remove one. Each change is one function of
 :mod:`cxgap.study.edits` saved by :func:`~cxgap.store.studies.edit_study`;
 a question that holds answers keeps its key and is never removed.
@@ -91,6 +92,7 @@ def _question_values(study: StudyDefinition, key: str) -> dict[str, Any]:
                 values[bound] = "" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
             values["factor"] = q.factor or ""
             values["touchpoint"] = q.touchpoint or ""
+            values["internal_text"] = q.internal_text or ""
             return values
     raise NotFoundError(f"study {study.slug!r} has no question {key!r}")
 
@@ -136,6 +138,7 @@ def _save_question(
     values = {
         "key": edit.key,
         "text": edit.text,
+        "internal_text": edit.internal_text,
         "kind": edit.kind,
         "audiences": list(edit.audiences),
         "section": edit.section,
@@ -190,6 +193,7 @@ def _question_form(
     required: Flag = "",
     factor: Line = "",
     touchpoint: Line = "",
+    internal_text: Long = "",
 ) -> edits.QuestionEdit:
     """The fields of the question form (adding and changing a question)."""
     return edits.QuestionEdit(
@@ -204,6 +208,7 @@ def _question_form(
         bool(required),
         factor,
         touchpoint,
+        internal_text,
     )
 
 
