@@ -152,6 +152,27 @@ def test_two_links_of_one_person_submitted_at_once_store_one_response(
     assert len(_responses(anon_db)) == 1
 
 
+def test_a_team_answering_at_once_stores_every_answer(anon_db: Database) -> None:
+    """Each submission rewrites the team's links (on PostgreSQL): they queue
+    on the team's rows instead of deadlocking."""
+    links = _invite(anon_db, 8)
+    raw = _answers(anon_db, links[0].token)
+    outcomes: list[bool] = []
+    barrier = threading.Barrier(len(links))
+
+    def go(token: str) -> None:
+        barrier.wait()
+        outcomes.append(submit(anon_db, token, raw).already_answered)
+
+    threads = [threading.Thread(target=go, args=(link.token,)) for link in links]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert outcomes == [False] * len(links)
+    assert len(_responses(anon_db)) == len(links)
+
+
 def test_reminders_go_only_to_those_who_have_not_answered(anon_db: Database) -> None:
     links = _invite(anon_db, 3)
     _answer(anon_db, links[1].token)

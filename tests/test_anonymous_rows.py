@@ -211,6 +211,9 @@ def test_anonymous_personal_answers_join_to_no_contact(fresh_db: Database, db_ur
         assert secret not in new_rows, secret
     for secret in secrets_[:4]:
         assert secret not in repr(after), secret
+    # The response key is not the stored hash of any link, nor a part of one.
+    for link_row in after["invitation"].values():
+        assert link_row["token_hash"][:16] not in resp["source_key"]
     # No row of any table refers to both the new response (or its respondent)
     # and Ann's invitation or respondent row.
     for table in t.metadata.sorted_tables:
