@@ -270,10 +270,8 @@ def test_postgres_row_versions_do_not_pair_a_response_with_its_contact(
         _answer(db, billing[0].token)
         _answer(db, support[0].token)
         with db.connect() as conn:
-            xmin = dict(
-                (row.id, row.xmin)
-                for row in conn.execute(text("SELECT id, xmin::text FROM invitation"))
-            )
+            rows = conn.execute(text("SELECT id, xmin::text FROM invitation"))
+            xmin = {row.id: row.xmin for row in rows}
             written = conn.execute(text("SELECT xmin::text FROM response ORDER BY id")).scalars()
             first, second, third = written.all()
     billing_xmins = {xmin[link.invitation_id] for link in billing}

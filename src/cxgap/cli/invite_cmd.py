@@ -38,8 +38,8 @@ class _InviteGroup(TyperGroup):
 
 invite_app = typer.Typer(
     cls=_InviteGroup,
-    help="Create survey links, one per person (cxgap invite SLUG ..., with --anonymous "
-    "to store the answers without the person), open team links, and reminders.",
+    help="Create survey links, one per person (cxgap invite SLUG ...; --anonymous "
+    "stores the answers without the person), open team links, and reminders.",
     no_args_is_help=True,
 )
 app.add_typer(invite_app, name="invite")

@@ -286,7 +286,7 @@ def create_anonymous_link(
     answers never count toward the anonymity threshold."""
     if audience not in PROTECTED:
         raise InputError(
-            [Problem("--audience", None, None, audience, "staff or leadership (anonymous links)")]
+            [Problem("--audience", None, None, audience, "staff or leadership (open links)")]
         )
     study = load_study(db, slug)
     teams = [tp.key for tp in study.touchpoints]
