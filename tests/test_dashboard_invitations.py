@@ -1,7 +1,8 @@
 """Invitations from the dashboard: personal links from an uploaded contacts
-file (the code and checks of ``cxgap invite --contacts``), an anonymous team
-link and reminders, each shown once with its mail-merge CSV; only hashes are
-stored. Viewers read the response rates only."""
+file (the code and checks of ``cxgap invite --contacts``), anonymous ones
+(one per person, the answers stored without them), an open team link and
+reminders, each shown once with its mail-merge CSV; only hashes are stored.
+Viewers read the response rates only."""
 
 from __future__ import annotations
 
@@ -141,16 +142,44 @@ def test_problems_of_the_file_name_row_and_column(
     assert _invitations(db) == 0
 
 
-def test_an_anonymous_team_link(acme: tuple[Database, str], owner: TestClient) -> None:
+STAFF = "email,name,team\nsam@acme.test,Sam Stone,support\ntia@acme.test,Tia Tan,billing\n"
+
+
+def test_anonymous_personal_links_from_the_same_form(
+    acme: tuple[Database, str], owner: TestClient
+) -> None:
+    db, _ = acme
+    assert "Anonymous: store the answers without the person" in owner.get(PAGE).text
+    r = _upload(owner, STAFF, audience="staff", anonymous="1")
+    assert r.status_code == 200 and "<h1>2 new staff links for wave w1</h1>" in r.text
+    assert "Each link is personal and anonymous" in r.text
+    rows = _csv_of(r.text)
+    assert [row["email"] for row in rows] == ["sam@acme.test", "tia@acme.test"]
+    for row in rows:
+        link = open_survey(db, row["link"].rsplit("/", 1)[1]).link
+        assert (link.kind, link.team) == ("anonymous", row["team"])
+    # Customers are not anonymous to the company: refused, nothing written.
+    r = _upload(owner, CONTACTS, anonymous="1")
+    assert "No link was created" in r.text and "staff or leadership" in r.text
+    assert _invitations(db) == 2
+    # Unticked, the same form makes personal links.
+    r = _upload(owner, "email,team\numa@acme.test,support\n", audience="staff")
+    [row] = _csv_of(r.text)
+    assert open_survey(db, row["link"].rsplit("/", 1)[1]).link.kind == "personal"
+    assert "and anonymous" not in r.text
+
+
+def test_an_open_team_link(acme: tuple[Database, str], owner: TestClient) -> None:
     db, _ = acme
     form = {"csrf_token": csrf_of(owner.get(PAGE).text), "audience": "staff", "wave": "w1"}
     r = owner.post(f"{PAGE}/anonymous", data={**form, "team": "support"})
-    assert r.status_code == 200 and "<h1>Anonymous link for Support</h1>" in r.text
+    assert r.status_code == 200 and "<h1>Open link for Support</h1>" in r.text
+    assert "never count toward the anonymity threshold" in r.text
     link = re.search(r'id="link-0">(https://survey\.acme\.test/s/[^<]+)</p>', r.text)
     assert link
     state = open_survey(db, link.group(1).rsplit("/", 1)[1])
-    assert (state.link.anonymous, state.link.team, state.link.audience) == (
-        True,
+    assert (state.link.kind, state.link.team, state.link.audience) == (
+        "open",
         "support",
         "staff",
     )

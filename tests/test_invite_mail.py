@@ -165,6 +165,40 @@ def test_remind_mails_only_those_who_have_not_submitted(
     assert open_survey(mail_db, fresh).answers == {"excellent": 2.0}
 
 
+def test_anonymous_links_are_mailed_saying_how_answers_are_stored(
+    smtp: tuple[_Inbox, int], mail_db: Database, db_url: str, tmp_path: Path
+) -> None:
+    inbox, port = smtp
+    contacts = tmp_path / "staff.csv"
+    contacts.write_text("email,name,team\nsam@acme.test,Sam,support\nkim@acme.test,Kim,support\n")
+    invite = ["invite", "acme", "--audience", "staff", "--wave", "w1", "--contacts", str(contacts)]
+    result = runner.invoke(
+        app,
+        [*invite, "--anonymous", "--send", "--out", str(tmp_path / "l.csv"), "--db", db_url],
+        env=_env(port),
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(m["To"] for m in inbox.messages) == ["Kim <kim@acme.test>", "Sam <sam@acme.test>"]
+    for msg in inbox.messages:
+        body = msg.get_payload(decode=True)
+        assert isinstance(body, bytes)
+        assert "stored without your name, e-mail address or this link" in body.decode()
+    kim = next(m for m in inbox.messages if "kim@" in m["To"])
+    token = _token_in(kim)
+    assert open_survey(mail_db, token).link.kind == "anonymous"
+    submit(
+        mail_db, token, {q.key: q.scale_max for q in open_survey(mail_db, token).missing_required()}
+    )
+    inbox.messages.clear()
+    result = runner.invoke(
+        app, ["invite", "remind", "acme", "--wave", "w1", "--db", db_url], env=_env(port)
+    )
+    assert result.exit_code == 0, result.output
+    [msg] = inbox.messages
+    assert msg["To"] == "Sam <sam@acme.test>" and msg["Subject"].startswith("Reminder: ")
+    assert open_survey(mail_db, _token_in(msg)).link.kind == "anonymous"
+
+
 def test_refused_recipient_is_a_mail_error_naming_them(smtp: tuple[_Inbox, int]) -> None:
     inbox, port = smtp
     inbox.refuse.add("gone@example.com")

@@ -1,4 +1,4 @@
-"""``cxgap invite``: private survey links, anonymous team links, reminders."""
+"""``cxgap invite``: personal and anonymous survey links, open team links, reminders."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ class _InviteGroup(TyperGroup):
 
 invite_app = typer.Typer(
     cls=_InviteGroup,
-    help="Create personal survey links (cxgap invite SLUG ...), anonymous team links, "
-    "and reminders.",
+    help="Create survey links, one per person (cxgap invite SLUG ...; --anonymous "
+    "stores the answers without the person), open team links, and reminders.",
     no_args_is_help=True,
 )
 app.add_typer(invite_app, name="invite")
@@ -109,6 +109,15 @@ def invite_create(
     ],
     out: OutOption = None,
     send: Annotated[bool, typer.Option("--send", help="E-mail each link (SMTP settings).")] = False,
+    anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--anonymous",
+            help="Staff and leadership: store each answer without the person (only "
+            "audience and team); each link still answers once and counts toward the "
+            "anonymity threshold.",
+        ),
+    ] = False,
     base_url: BaseUrlOption = None,
     db: DbOption = None,
 ) -> None:
@@ -120,9 +129,21 @@ def invite_create(
     with Database.open(settings) as database:
         ensure_schema(database, create=False)
         batch = create_invitations(
-            database, slug, audience=audience, wave=wave, contacts=people, file=str(contacts)
+            database,
+            slug,
+            audience=audience,
+            wave=wave,
+            contacts=people,
+            file=str(contacts),
+            anonymous=anonymous,
         )
-        err_console.print(f"Created {len(batch.links)} {audience} link(s) for wave {wave}.")
+        kind = "anonymous " if anonymous else ""
+        err_console.print(f"Created {len(batch.links)} {kind}{audience} link(s) for wave {wave}.")
+        if anonymous:
+            err_console.print(
+                "One per person; the answers are stored without the person (only audience "
+                "and team)."
+            )
         if batch.skipped:
             err_console.print(
                 f"Skipped {len(batch.skipped)} contact(s) already invited to wave {wave} "
@@ -170,11 +191,16 @@ def invite_anonymous(
     base_url: BaseUrlOption = None,
     db: DbOption = None,
 ) -> None:
-    """One shared link for a whole team: no name, e-mail, IP address or user
-    agent is stored with the answers."""
+    """One open link shared by a whole team: no name, e-mail, IP address or
+    user agent is stored with the answers. Anyone with it can answer, as often
+    as they like, so its answers never count toward the anonymity threshold
+    (`cxgap invite SLUG --anonymous` gives each person their own)."""
     settings = _settings(db, base_url)
     with Database.open(settings) as database:
         ensure_schema(database, create=False)
         link = create_anonymous_link(database, slug, wave=wave, team=team, audience=audience)
-    err_console.print(f"Anonymous link for {audience} team {team}, wave {wave}:")
+    err_console.print(
+        f"Open link for {audience} team {team}, wave {wave} (shared by the team: its "
+        "answers never count toward the anonymity threshold):"
+    )
     typer.echo(link.url(settings.base_url))

@@ -43,7 +43,8 @@ def status(
         table.add_row(r.audience, group, str(r.invited), str(r.started), str(r.answered), rate)
     console.print(table)
     console.print(
-        "answered counts every submitted response (anonymous links and imports too); rate is "
-        "invited respondents who submitted / invited. Staff and leadership groups below "
+        "answered counts every submitted response (open team links and imports too); rate is "
+        "invited respondents (personal or anonymous links) who submitted / invited. "
+        "Staff and leadership groups below "
         f"{result.anonymity_threshold} answers are suppressed."
     )

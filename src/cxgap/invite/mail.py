@@ -18,6 +18,11 @@ from cxgap.store.db import Database
 from cxgap.store.invitations import IssuedLink, mark_sent
 
 TIMEOUT_S = 30
+_ANONYMOUS_NOTE = (
+    "\nYour answers are stored without your name, e-mail address or this link: "
+    "only your team is kept with them. The link only makes sure that each "
+    "colleague answers once.\n"
+)
 
 
 class MailError(CxgapError):
@@ -27,9 +32,10 @@ class MailError(CxgapError):
 def invitation_message(
     link: IssuedLink, *, sender: str, base_url: str, study_name: str, reminder: bool = False
 ) -> EmailMessage:
-    """The e-mail carrying one personal survey link (plain text)."""
+    """The e-mail carrying one person's survey link (plain text); an
+    anonymous link's message says how its answers are stored."""
     if link.email is None:
-        raise ConfigError("an anonymous link has no recipient: share it with the team instead")
+        raise ConfigError("an open link has no recipient: share it with the team instead")
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = formataddr((link.name or "", link.email))
@@ -44,10 +50,11 @@ def invitation_message(
             "We are asking colleagues how they believe our customers experience us. "
             "Please answer as you believe customers would, not as you would like it to be."
         )
+    note = _ANONYMOUS_NOTE if link.kind == "anonymous" else ""
     msg.set_content(
         f"{greeting}\n\n{ask}\n\nThe survey takes about ten minutes; you can stop and "
         f"come back to it from the same link:\n\n{link.url(base_url)}\n\n"
-        "This link is personal: please do not forward it.\n"
+        f"This link is personal: please do not forward it.\n{note}"
     )
     return msg
 

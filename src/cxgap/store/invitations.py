@@ -1,12 +1,16 @@
-"""Invitations: private survey links, anonymous team links, reminders, status.
+"""Invitations: personal links, anonymous personal links, open team links,
+reminders, status.
 
-A token is :func:`secrets.token_urlsafe` of 32 bytes (256 bits); only its
+The three kinds of link are described in :mod:`cxgap.store.anonymous`. A
+token is :func:`secrets.token_urlsafe` of 32 bytes (256 bits); only its
 SHA-256 is stored (``invitation.token_hash``), so the database alone never
 gives anyone a working link. The caller gets the tokens once, to write the
 mail-merge file or send the e-mails.
 
-A reminder issues a *new* token for the same respondent and wave; the earlier
-link keeps working, and both open the same (single) response.
+A reminder issues a *new* token for the same respondent and wave, of the same
+kind; the earlier link keeps working. Both open the same (single) response of
+a personal link; on an anonymous one, whichever is used first answers for the
+contact, and the other then says "already answered".
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from cxgap.contracts.disclosure import suppression_reason
 from cxgap.contracts.result import Result
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
+from cxgap.store.anonymous import LinkKind
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_study, organisation_accounts, organisation_of, study_id
 from cxgap.store.survey import token_hash
@@ -66,7 +71,11 @@ class Contact:
 
 @dataclass(frozen=True)
 class IssuedLink:
-    """A link handed out once: the token is not stored anywhere else."""
+    """A link handed out once: the token is not stored anywhere else.
+
+    ``kind`` is ``personal``, ``anonymous`` (one person's link, their answers
+    stored without them) or ``open`` (one link shared by a team).
+    """
 
     invitation_id: int
     token: str
@@ -77,7 +86,12 @@ class IssuedLink:
     email: str | None
     segment: str | None
     team: str | None
-    anonymous: bool = False
+    kind: LinkKind = "personal"
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether the answers are stored without the person (anonymous or open)."""
+        return self.kind != "personal"
 
     def url(self, base_url: str) -> str:
         return f"{base_url.rstrip('/')}/s/{self.token}"
@@ -101,10 +115,16 @@ def _wave_id(conn: Connection, sid: int, slug: str, wave: str) -> int:
     return int(found)
 
 
-def _check_audience(audience: str) -> None:
+def _check_audience(audience: str, *, anonymous: bool = False) -> None:
     if audience not in AUDIENCES:
         raise InputError(
             [Problem("--audience", None, None, audience, f"one of {', '.join(AUDIENCES)}")]
+        )
+    if anonymous and audience not in PROTECTED:
+        # Customers answer about their own account: an anonymous answer
+        # could not be tied to it, and no threshold protects them.
+        raise InputError(
+            [Problem("--audience", None, None, audience, "staff or leadership (anonymous links)")]
         )
 
 
@@ -116,6 +136,7 @@ def create_invitations(
     wave: str,
     contacts: Sequence[Contact],
     file: str = "<contacts>",
+    anonymous: bool = False,
 ) -> InviteBatch:
     """Create one private link per contact, in one transaction.
 
@@ -125,8 +146,13 @@ def create_invitations(
     problem of the contacts (segment, team or account unknown to the study,
     a respondent of another audience) is raised at once as
     :class:`InputError`, and nothing is written.
+
+    With ``anonymous`` (staff and leadership only), each link is still one
+    person's, but their answers are stored without them: under a fresh
+    pseudonym with the audience and the contact's team, and nothing joining
+    the response to the contact or the link (:mod:`cxgap.store.anonymous`).
     """
-    _check_audience(audience)
+    _check_audience(audience, anonymous=anonymous)
     study = load_study(db, slug)
     segments = {s.key for s in study.segments}
     teams = {tp.key for tp in study.touchpoints}
@@ -229,13 +255,24 @@ def create_invitations(
                         token_hash=token_hash(token),
                         audience=audience,
                         team=team,
-                        anonymous=False,
+                        anonymous=anonymous,
                         state="created",
                     )
                 )
             )
             links.append(
-                IssuedLink(inv, token, audience, wave, rid, c.name, c.email.strip(), segment, team)
+                IssuedLink(
+                    inv,
+                    token,
+                    audience,
+                    wave,
+                    rid,
+                    c.name,
+                    c.email.strip(),
+                    segment,
+                    team,
+                    kind="anonymous" if anonymous else "personal",
+                )
             )
     return InviteBatch(links=links, skipped=skipped)
 
@@ -243,11 +280,13 @@ def create_invitations(
 def create_anonymous_link(
     db: Database, slug: str, *, wave: str, team: str, audience: str = "staff"
 ) -> IssuedLink:
-    """One shared link for a whole team: answers carry the team and nothing
-    that identifies a person (no name, e-mail, IP address or user agent)."""
+    """One open link shared by a whole team: answers carry the team and
+    nothing that identifies a person (no name, e-mail, IP address or user
+    agent). Anyone with the link can answer, as often as they like, so its
+    answers never count toward the anonymity threshold."""
     if audience not in PROTECTED:
         raise InputError(
-            [Problem("--audience", None, None, audience, "staff or leadership (anonymous links)")]
+            [Problem("--audience", None, None, audience, "staff or leadership (open links)")]
         )
     study = load_study(db, slug)
     teams = [tp.key for tp in study.touchpoints]
@@ -271,42 +310,66 @@ def create_anonymous_link(
                 )
             )
         )
-    return IssuedLink(inv, token, audience, wave, None, None, None, None, team, anonymous=True)
+    return IssuedLink(inv, token, audience, wave, None, None, None, None, team, kind="open")
+
+
+def _unanswered(conn: Connection, wid: int) -> list[Any]:
+    """The respondents invited to wave ``wid`` (with an e-mail address) who
+    have not answered, once each, with the kind and team of their links.
+
+    Answered is a submitted response of theirs (a personal link, or an
+    import) or an invitation marked answered: an anonymous link's response
+    is not theirs, so only their invitations say that they answered.
+    """
+    r, inv, resp = t.respondent, t.invitation, t.response
+    submitted = select(resp.c.respondent_id).where(
+        resp.c.wave_id == wid, resp.c.status == "complete", resp.c.respondent_id.is_not(None)
+    )
+    claimed = select(inv.c.respondent_id).where(
+        inv.c.wave_id == wid, inv.c.state == "answered", inv.c.respondent_id.is_not(None)
+    )
+    rows = conn.execute(
+        select(
+            r.c.id,
+            r.c.external_id,
+            r.c.name,
+            r.c.email,
+            r.c.audience,
+            r.c.segment,
+            r.c.team,
+            inv.c.anonymous,
+            inv.c.team.label("link_team"),
+        )
+        .join(inv, inv.c.respondent_id == r.c.id)
+        .where(
+            inv.c.wave_id == wid,
+            r.c.id.not_in(submitted),
+            r.c.id.not_in(claimed),
+            r.c.email.is_not(None),
+        )
+        .order_by(r.c.id, inv.c.id)
+    ).all()
+    first: dict[int, Any] = {}
+    for row in rows:
+        first.setdefault(row.id, row)  # earlier reminders repeat the first link's kind
+    return list(first.values())
 
 
 def reissue_unanswered(db: Database, slug: str, *, wave: str) -> list[IssuedLink]:
     """A fresh link for every invited respondent with an e-mail address who
-    has not submitted in ``wave`` (earlier links keep working)."""
+    has not submitted in ``wave`` (earlier links keep working).
+
+    A reminder is of the kind of the first link: a contact invited
+    anonymously gets an anonymous link for the same team, so their answers
+    stay apart from them whichever link they use.
+    """
     with db.begin() as conn:
         sid = study_id(conn, slug)
         wid = _wave_id(conn, sid, slug, wave)
-        r = t.respondent
-        answered = (
-            select(t.response.c.respondent_id)
-            .where(
-                t.response.c.wave_id == wid,
-                t.response.c.status == "complete",
-                t.response.c.respondent_id.is_not(None),
-            )
-            .scalar_subquery()
-        )
-        rows = conn.execute(
-            select(
-                r.c.id, r.c.external_id, r.c.name, r.c.email, r.c.audience, r.c.segment, r.c.team
-            )
-            .where(
-                r.c.id.in_(
-                    select(t.invitation.c.respondent_id).where(
-                        t.invitation.c.wave_id == wid, t.invitation.c.anonymous.is_(False)
-                    )
-                ),
-                r.c.id.not_in(answered),
-                r.c.email.is_not(None),
-            )
-            .order_by(r.c.id)
-        ).all()
         links = []
-        for row in rows:
+        for row in _unanswered(conn, wid):
+            anonymous = bool(row.anonymous)
+            team = row.link_team if anonymous else row.team
             token = new_token()
             inv = inserted_id(
                 conn.execute(
@@ -316,8 +379,8 @@ def reissue_unanswered(db: Database, slug: str, *, wave: str) -> list[IssuedLink
                         respondent_id=row.id,
                         token_hash=token_hash(token),
                         audience=row.audience,
-                        team=row.team,
-                        anonymous=False,
+                        team=team,
+                        anonymous=anonymous,
                         state="reminder",
                     )
                 )
@@ -332,7 +395,8 @@ def reissue_unanswered(db: Database, slug: str, *, wave: str) -> list[IssuedLink
                     row.name,
                     row.email,
                     row.segment,
-                    row.team,
+                    team,
+                    kind="anonymous" if anonymous else "personal",
                 )
             )
     return links
@@ -389,9 +453,10 @@ class StatusRow(Result):
 class ResponseStatus(Result):
     """Response rates of a study, per audience, customer segment and team.
 
-    ``invited`` counts respondents with a personal link, ``answered`` every
-    submitted response (anonymous team links and imports included),
-    ``answered_invited`` the invited respondents who submitted, and ``rate``
+    ``invited`` counts respondents with a personal link (anonymous or not),
+    ``answered`` every submitted response (open team links and imports
+    included), ``answered_invited`` the invited respondents who submitted
+    (an anonymous link's contact by their invitation), and ``rate``
     is ``answered_invited / invited``. Staff and leadership groups with fewer
     submitted responses than the study's anonymity threshold are suppressed.
     """
@@ -402,19 +467,56 @@ class ResponseStatus(Result):
     rows: list[StatusRow]
 
 
+def _invited(
+    conn: Connection, sid: int, wave_id: int | None
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The respondents invited (personal or anonymous links), by respondent
+    and wave: their group, and whether an anonymous link of theirs was
+    answered (``claimed``: their response is not theirs to find)."""
+    inv, r = t.invitation, t.respondent
+    where = [inv.c.study_id == sid]
+    if wave_id is not None:
+        where.append(inv.c.wave_id == wave_id)
+    rows = conn.execute(
+        select(
+            r.c.id,
+            r.c.audience,
+            r.c.segment,
+            r.c.team,
+            inv.c.wave_id,
+            inv.c.anonymous,
+            inv.c.team.label("link_team"),
+            inv.c.state,
+        )
+        .join(inv, inv.c.respondent_id == r.c.id)
+        .where(*where)
+        .order_by(inv.c.id)
+    ).all()
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    for row in rows:
+        anonymous = bool(row.anonymous)
+        person = out.setdefault(
+            (row.id, row.wave_id),
+            {
+                "audience": row.audience,
+                "segment": row.segment,
+                # An anonymous link's answer is stored with the link's team.
+                "team": row.link_team if anonymous else row.team,
+                "claimed": False,
+            },
+        )
+        person["claimed"] = person["claimed"] or (anonymous and row.state == "answered")
+    return out
+
+
 def _group_counts(conn: Connection, sid: int, wave_id: int | None) -> list[dict[str, Any]]:
-    inv, resp, r = t.invitation, t.response, t.respondent
-    inv_where = [inv.c.study_id == sid, inv.c.anonymous.is_(False)]
+    """One event per invited respondent, started or submitted response, and
+    invited respondent who answered, each with its group."""
+    resp = t.response
     resp_where = [resp.c.study_id == sid]
     if wave_id is not None:
-        inv_where.append(inv.c.wave_id == wave_id)
         resp_where.append(resp.c.wave_id == wave_id)
-    invited = conn.execute(
-        select(r.c.audience, r.c.segment, r.c.team, inv.c.wave_id, r.c.id)
-        .join(inv, inv.c.respondent_id == r.c.id)
-        .where(*inv_where)
-        .distinct()
-    ).all()
+    invited = _invited(conn, sid, wave_id)
     responses = conn.execute(
         select(
             resp.c.audience,
@@ -425,23 +527,18 @@ def _group_counts(conn: Connection, sid: int, wave_id: int | None) -> list[dict[
             resp.c.status,
         ).where(*resp_where)
     ).all()
-    invited_keys = {(row.id, row.wave_id) for row in invited}
     out: list[dict[str, Any]] = []
-    for row in invited:
-        out.append(
-            {"audience": row.audience, "segment": row.segment, "team": row.team, "kind": "invited"}
-        )
+    for person in invited.values():
+        base = {k: person[k] for k in ("audience", "segment", "team")}
+        out.append({**base, "kind": "invited"})
+        if person["claimed"]:
+            out.append({**base, "kind": "answered_invited"})
     for resp_row in responses:
         kind = "answered" if resp_row.status == "complete" else "started"
         base = {"audience": resp_row.audience, "segment": resp_row.segment, "team": resp_row.team}
         out.append({**base, "kind": kind})
-        if kind == "answered" and (resp_row.respondent_id, resp_row.wave_id) in invited_keys:
-            out.append(
-                {
-                    **base,
-                    "kind": "answered_invited",
-                }
-            )
+        if kind == "answered" and (resp_row.respondent_id, resp_row.wave_id) in invited:
+            out.append({**base, "kind": "answered_invited"})
     return out
 
 

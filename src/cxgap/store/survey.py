@@ -2,9 +2,12 @@
 
 A personal link (one invitation token) owns exactly one response per
 respondent and wave, keyed ``<respondent_id>:<wave>``, the same key an import
-of that respondent uses. An anonymous team link is shared, so each browser (or
-API client) answers under its own random *draft key*; the response is keyed by
-a hash of it and carries no name, e-mail, IP address or user agent.
+of that respondent uses. An anonymous personal link is one person's too, but
+its response is stored without them, keyed one-way from the token
+(:mod:`cxgap.store.anonymous`). An open team link is shared, so each browser
+(or API client) answers under its own random *draft key*; the response is
+keyed by a hash of it. Neither anonymous kind stores a name, e-mail, IP
+address or user agent with the response.
 
 Answers are saved as a response with status ``partial`` and become part of
 the analysis (status ``complete``) only when submitted. The response key is
@@ -41,6 +44,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, sele
 from cxgap.contracts.disclosure import OPEN_LINK
 from cxgap.errors import CxgapError, InputError, NotFoundError, Problem
 from cxgap.store import schema as t
+from cxgap.store.anonymous import LinkKind, claim_answer, link_kind, response_key
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_definition
 from cxgap.study.answers import (
@@ -80,7 +84,9 @@ class Link:
 
     ``revision`` and ``study_created`` (the study's ``created_at``) are read
     with the link so that, with ``study_id``, they name the stored definition
-    in the process's copy (:mod:`cxgap.store.definitions`).
+    in the process's copy (:mod:`cxgap.store.definitions`). On an anonymous
+    personal link, ``respondent_pk`` is the contact, whose invitations are
+    marked answered; their response belongs to a fresh pseudonym.
     """
 
     invitation_id: int
@@ -89,7 +95,7 @@ class Link:
     wave_id: int
     wave: str
     audience: Audience
-    anonymous: bool
+    kind: LinkKind
     team: str | None
     segment: str | None
     respondent_pk: int | None
@@ -97,6 +103,17 @@ class Link:
     account_pk: int | None
     revision: int
     study_created: datetime
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether the answers are stored without the person (anonymous or open)."""
+        return self.kind != "personal"
+
+    @property
+    def shared(self) -> bool:
+        """Whether a whole team shares the link (open): each respondent then
+        answers under a draft key of their own."""
+        return self.kind == "open"
 
 
 @dataclass
@@ -137,6 +154,7 @@ class SurveyState:
             "wave": self.link.wave,
             "audience": self.link.audience,
             "anonymous": self.link.anonymous,
+            "link": self.link.kind,
             "team": self.link.team,
             "status": self.status,
             "framing": framing(self.link.audience),
@@ -160,7 +178,8 @@ class SurveyState:
 def _link_statement() -> Select[Any]:
     """The one query behind a link: invitation, wave, study (with the
     revision of its definition), respondent and, for a personal link, the
-    response already stored under its key."""
+    response already stored under its key (never for an anonymous one,
+    whose response is not the contact's)."""
     inv, wave, study, person, resp = t.invitation, t.wave, t.study, t.respondent, t.response
     personal_key = person.c.external_id + ":" + wave.c.key
     return (
@@ -174,6 +193,7 @@ def _link_statement() -> Select[Any]:
             wave.c.key.label("wave"),
             inv.c.audience,
             inv.c.anonymous,
+            inv.c.state.label("invitation_state"),
             inv.c.team,
             inv.c.respondent_id,
             person.c.external_id,
@@ -186,15 +206,22 @@ def _link_statement() -> Select[Any]:
         .join(wave, wave.c.id == inv.c.wave_id)
         .join(study, study.c.id == inv.c.study_id)
         .outerjoin(person, person.c.id == inv.c.respondent_id)
-        .outerjoin(resp, and_(resp.c.study_id == inv.c.study_id, resp.c.source_key == personal_key))
+        .outerjoin(
+            resp,
+            and_(
+                inv.c.anonymous.is_(False),
+                resp.c.study_id == inv.c.study_id,
+                resp.c.source_key == personal_key,
+            ),
+        )
         .where(inv.c.token_hash == bindparam("token_hash"))
     )
 
 
 @dataclass(frozen=True)
 class _Found:
-    """A link, the key its response is stored under (``None`` for an
-    anonymous link opened without a draft key) and that response, if any."""
+    """A link, the key its response is stored under (``None`` for an open
+    link opened without a draft key) and that response, if any."""
 
     link: Link
     key: str | None
@@ -206,6 +233,8 @@ def _find(conn: Connection, token: str, draft: str | None) -> _Found:
     row = conn.execute(_link_statement(), {"token_hash": token_hash(token)}).first()
     if row is None:
         raise NotFoundError("this survey link is not valid: check that it was copied whole")
+    kind = link_kind(bool(row.anonymous), row.respondent_id)
+    personal = kind == "personal"
     link = Link(
         invitation_id=row.id,
         study_id=row.study_id,
@@ -213,22 +242,24 @@ def _find(conn: Connection, token: str, draft: str | None) -> _Found:
         wave_id=row.wave_id,
         wave=row.wave,
         audience=row.audience,
-        anonymous=bool(row.anonymous),
-        team=row.team if row.anonymous else (row.respondent_team or row.team),
-        segment=None if row.anonymous else row.segment,
+        kind=kind,
+        team=(row.respondent_team or row.team) if personal else row.team,
+        segment=row.segment if personal else None,
         respondent_pk=row.respondent_id,
-        respondent_id=row.external_id,
-        account_pk=None if row.anonymous else row.account_id,
+        respondent_id=row.external_id if personal else None,
+        account_pk=row.account_id if personal else None,
         revision=int(row.revision),
         study_created=row.study_created,
     )
-    if not link.anonymous:
+    if personal:
         status = "new" if row.response_id is None else str(row.response_status)
         return _Found(link, _response_key(link, None), row.response_id, status)
-    if draft is None:
+    if kind == "open" and draft is None:
         return _Found(link, None, None, "new")
-    key = _response_key(link, draft)
+    key = response_key(token) if kind == "anonymous" else _response_key(link, draft)
     rid, status = _response_row(conn, link, key)
+    if kind == "anonymous" and row.invitation_state == "answered":
+        status = "complete"  # perhaps through another of the contact's links
     return _Found(link, key, rid, status)
 
 
@@ -252,7 +283,8 @@ def _response_row(conn: Connection, link: Link, key: str) -> tuple[int | None, s
 
 
 def _response_key(link: Link, draft: str | None) -> str:
-    if not link.anonymous:
+    """The key of a personal link's response, or of an open link's under ``draft``."""
+    if not link.shared:
         return f"{link.respondent_id}:{link.wave}"
     if draft is None or not _DRAFT.match(draft):
         raise InputError(
@@ -307,8 +339,8 @@ def _state(
 def open_survey(db: Database, token: str, *, draft: str | None = None) -> SurveyState:
     """The survey behind ``token`` with the answers saved so far.
 
-    ``draft`` is the respondent's draft key on an anonymous link (ignored on a
-    personal one). :class:`NotFoundError` for an unknown token.
+    ``draft`` is the respondent's draft key on an open link (ignored on the
+    others). :class:`NotFoundError` for an unknown token.
     """
     with db.connect() as conn:
         found, state = _state(db, conn, token, draft)
@@ -327,7 +359,8 @@ def _insert_response(
     (another request created it a moment ago: the unique key let one win)."""
     respondent_pk = link.respondent_pk
     if link.anonymous:
-        # A pseudonym that cannot be traced back to the link or the browser.
+        # A pseudonym that cannot be traced back to the link, the contact or
+        # the browser.
         respondent_pk = inserted_id(
             conn.execute(
                 insert(t.respondent).values(
@@ -344,13 +377,14 @@ def _insert_response(
             "study_id": link.study_id,
             "wave_id": link.wave_id,
             "respondent_id": respondent_pk,
-            "invitation_id": link.invitation_id,
+            # An anonymous personal link is the contact's: not on the response.
+            "invitation_id": None if link.kind == "anonymous" else link.invitation_id,
             "audience": link.audience,
             "segment": link.segment,
             "team": link.team,
             "account_id": link.account_pk,
             # An open link's answers never count toward the anonymity threshold.
-            "source": OPEN_LINK if link.anonymous else "individual",
+            "source": OPEN_LINK if link.shared else "individual",
             "source_key": key,
             "status": status,
             "submitted_on": day,
@@ -486,7 +520,8 @@ def _complete(conn: Connection, response_id: int, day: date) -> bool:
 
 
 def _mark_answered(conn: Connection, link: Link, now: datetime) -> None:
-    """The personal invitation used is answered (found by its primary key).
+    """The personal invitation used is answered (found by its primary key);
+    an anonymous one was claimed first (:func:`_claimed`), an open one never is.
 
     A reminder's earlier token keeps its own ``state``: marking every
     invitation of the respondent and wave would scan the invitation table on
@@ -494,9 +529,20 @@ def _mark_answered(conn: Connection, link: Link, now: datetime) -> None:
     respondent answered is read from the response everywhere (``cxgap
     status``, reminders).
     """
-    if link.anonymous:
+    if link.kind != "personal":
         return
     conn.execute(_answered_statement(), {"b_id": link.invitation_id, "b_now": now})
+
+
+def _claimed(conn: Connection, link: Link) -> bool:
+    """``False`` when the contact of an anonymous personal link has answered
+    already (through this link or another of theirs); always ``True`` for
+    the other kinds. The first write of a submission."""
+    if link.kind != "anonymous" or link.respondent_pk is None:
+        return True
+    return claim_answer(
+        conn, wave_id=link.wave_id, respondent_pk=link.respondent_pk, team=link.team
+    )
 
 
 @functools.cache
@@ -601,7 +647,10 @@ def submit(
     A survey answered in one request (nothing saved before) costs one query
     and three writes in one transaction: the response inserted as complete
     (``ON CONFLICT DO NOTHING`` on its unique key), its answers in one
-    multi-row insert, and the invitation marked answered.
+    multi-row insert, and the invitation marked answered. On an anonymous
+    personal link, the contact's invitations are claimed first instead
+    (:func:`cxgap.store.anonymous.claim_answer`): a contact answers once,
+    whichever of their links they use.
     """
     with db.connect() as conn:
         found, state = _state(db, conn, token, draft)
@@ -612,12 +661,15 @@ def submit(
         key = found.key or _response_key(state.link, draft)
         now = datetime.now(UTC)
         day = today or now.date()
+        if found.response_id is None:
+            missing = required_problems(everything, _merge({}, values))
+            if missing:
+                raise InputError(missing)
         with db.writing(conn):
+            if not _claimed(conn, state.link):
+                return _already(conn, state, found.response_id)
             rid = found.response_id
             if rid is None:
-                missing = required_problems(everything, _merge({}, values))
-                if missing:
-                    raise InputError(missing)
                 rid = _insert_response(conn, state.link, key, "complete", day)
                 if rid is not None:
                     _write_answers(conn, rid, values, state.study, fresh=True)

@@ -45,7 +45,7 @@ class AnswersIn(BaseModel):
 
     Keys are question keys; a rank question takes ``<key>.<item>`` keys with
     ranks 1..n, a multi question a list of chosen items, ``null`` clears an
-    answer. ``draft`` is the draft key of an anonymous team link.
+    answer. ``draft`` is the draft key of an open team link (ignored on the others).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -83,7 +83,14 @@ class SurveyOut(BaseModel):
     study: str
     wave: str
     audience: str
-    anonymous: bool
+    anonymous: bool = Field(
+        description="The answers are stored without the person (an anonymous or open link)."
+    )
+    link: Literal["personal", "anonymous", "open"] = Field(
+        description="personal: stored with the person; anonymous: one person's link, "
+        "the answers stored without them; open: shared by a team, each respondent "
+        "answers under a draft key (POST .../drafts)."
+    )
     team: str | None
     status: Literal["new", "partial", "complete"]
     framing: str
@@ -139,8 +146,9 @@ def get_survey(
     responses=error_responses(404, 413, 422, 429, 503),
 )
 def new_draft(token: str, db: DbDep) -> DraftOut:
-    """A new draft key for one respondent of an anonymous team link; pass it
-    as ``draft`` with every later call. (Personal links need none.)"""
+    """A new draft key for one respondent of an open team link; pass it as
+    ``draft`` with every later call. (Personal and anonymous links, one
+    person's each, need none.)"""
     open_survey(db, token)  # 404 for an unknown link
     return DraftOut(draft=new_draft_key())
 

@@ -54,8 +54,10 @@ def raw_from_form(state: SurveyState, section: int, form: FormData) -> RawAnswer
     return raw
 
 
-def _draft(request: Request, state_anonymous: bool, form: FormData | None = None) -> str | None:
-    if not state_anonymous:
+def _draft(request: Request, shared: bool, form: FormData | None = None) -> str | None:
+    """The draft key of an open (shared) link's respondent; none on the
+    others, whose token is one person's."""
+    if not shared:
         return None
     posted = form.get("draft") if form is not None else None
     return str(posted) if posted else request.cookies.get(DRAFT_COOKIE)
@@ -116,10 +118,10 @@ def survey_page(
     """Show the section asked for, or where the respondent left off."""
     probe = open_survey(db, token)
     new_cookie = None
-    draft = _draft(request, probe.link.anonymous)
-    if probe.link.anonymous and draft is None:
+    draft = _draft(request, probe.link.shared)
+    if probe.link.shared and draft is None:
         draft = new_cookie = new_draft_key()
-    state = open_survey(db, token, draft=draft) if probe.link.anonymous else probe
+    state = open_survey(db, token, draft=draft) if probe.link.shared else probe
     if state.answered:
         return _answered(request, templates, state, 200)
     index = _section_index(section, len(state.sections), state.resume_section())
@@ -141,8 +143,8 @@ async def survey_post(request: Request, token: str, db: DbDep, templates: Templa
     """Save one section; go back, go on, or submit."""
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     probe = open_survey(db, token)
-    draft = _draft(request, probe.link.anonymous, form)
-    state = open_survey(db, token, draft=draft) if probe.link.anonymous else probe
+    draft = _draft(request, probe.link.shared, form)
+    state = open_survey(db, token, draft=draft) if probe.link.shared else probe
     index = _section_index(str(form.get("section", "0")), len(state.sections), 0)
     action = str(form.get("action", "next"))
     if state.answered:
@@ -241,9 +243,9 @@ def _display(raw: RawAnswers) -> dict[str, Any]:
 @router.get("/s/{token}/thanks", response_class=HTMLResponse)
 def thanks_page(request: Request, token: str, db: DbDep, templates: TemplatesDep) -> Response:
     probe = open_survey(db, token)
-    draft = _draft(request, probe.link.anonymous)
-    state = open_survey(db, token, draft=draft) if probe.link.anonymous and draft else probe
-    if not state.answered and not probe.link.anonymous:
+    draft = _draft(request, probe.link.shared)
+    state = open_survey(db, token, draft=draft) if probe.link.shared and draft else probe
+    if not state.answered and not probe.link.shared:
         return RedirectResponse(f"/s/{token}", status_code=303)
     return templates.TemplateResponse(
         request, "thanks.html", {"state": state, "title": "Thank you", "brand": state.study.name}

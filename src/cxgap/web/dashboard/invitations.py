@@ -2,8 +2,9 @@
 
 Owners and analysts create links here with the code of ``cxgap invite``:
 personal links from an uploaded contacts file (CSV or XLSX, read and
-checked as ``cxgap invite --contacts`` reads it), an anonymous link for a
-team, and reminders (a fresh link for everyone invited who has not
+checked as ``cxgap invite --contacts`` reads it), anonymous ones (one per
+person, the answers stored without them: ``--anonymous``), an open link for
+a team, and reminders (a fresh link for everyone invited who has not
 answered). A link's token exists only in the answer to the form that
 created it: the page shows the links once and offers them as a mail-merge
 CSV (cells neutralised against formula injection) that the browser saves
@@ -180,12 +181,14 @@ def invite_contacts(
     audience: Key = "",
     wave: Key = "",
     send: Flag = "",
+    anonymous: Flag = "",
     contacts: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """One personal link per contact of the uploaded file (``cxgap invite``)."""
+    """One link per contact of the uploaded file (``cxgap invite``), their
+    answers stored without them when ``anonymous`` is ticked."""
     ref = study_of(db, user, slug)
     require_editor(user, ref, WHAT)
-    values = {"audience": audience, "wave": wave, "send": send}
+    values = {"audience": audience, "wave": wave, "send": send, "anonymous": anonymous}
     try:
         if contacts is None or not contacts.filename:
             raise InputError([Problem("contacts", None, None, None, "a contacts file")])
@@ -198,6 +201,7 @@ def invite_contacts(
             wave=wave,
             contacts=people,
             file=upload_name(contacts.filename),
+            anonymous=bool(anonymous),
         )
     except InputError as exc:
         errors = [problem_line(p) for p in exc.problems[:50]]
@@ -246,7 +250,7 @@ def anonymous_link(
     wave: Key = "",
     team: Key = "",
 ) -> Response:
-    """One shared link for a whole team (``cxgap invite anonymous``)."""
+    """One open link shared by a whole team (``cxgap invite anonymous``)."""
     ref = study_of(db, user, slug)
     require_editor(user, ref, WHAT)
     try:
@@ -258,7 +262,7 @@ def anonymous_link(
             request, db, templates, user, ref, form="anonymous", values=values, errors=errors
         )
     return _links_page(
-        request, db, templates, user, ref, kind="anonymous", links=[link], wave=wave, audience=team
+        request, db, templates, user, ref, kind="open", links=[link], wave=wave, audience=team
     )
 
 
