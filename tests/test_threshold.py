@@ -293,3 +293,27 @@ def test_newcombe_auc_interval_matches_its_quartic(auc: float, m: int, n: int) -
     want = _newcombe_by_polynomial(auc, m, n)
     assert (low, high) == pytest.approx(want, abs=1e-7)
     assert low < auc < high
+
+
+def test_a_cut_off_no_better_than_chance_out_of_sample_is_not_used() -> None:
+    # Six defected accounts drawn from the same balances as the retained ones:
+    # the in-sample J is positive (it always finds some cut), the
+    # cross-validated one is not reliably so, and the default applies.
+    rng = np.random.default_rng(3)
+    bal = rng.normal(0, 10, 106).round(1)
+    lab = np.r_[np.ones(6, bool), np.zeros(100, bool)]
+    r = learn_threshold(bal, lab, P, validation_options={"n_boot": 100})
+    assert r.validation is not None
+    assert r.validation.youden_j_ci is not None
+    assert r.validation.youden_j_ci[0] <= 0
+    assert r.method == "default"
+    assert r.threshold == P.default_threshold
+    assert "not reliably better than chance out of sample" in r.reason
+    assert "includes 0" in r.reason
+    # well separated, the same number of defections is enough
+    good = np.r_[rng.normal(-40, 5, 6), rng.normal(0, 10, 100)]
+    r = learn_threshold(good, lab, P, validation_options={"n_boot": 100})
+    assert r.method == "youden"
+    assert r.validation is not None
+    assert r.validation.youden_j_ci is not None
+    assert r.validation.youden_j_ci[0] > 0

@@ -9,9 +9,12 @@ below and the next observed balance. With it come the area under the ROC curve
 (the probability that a defected account's balance was lower than a retained
 one's, ties counting one half) with a DeLong standard error and a 95% normal
 interval, and the sensitivity and specificity at the cut-off with Wilson
-intervals. With fewer than ``min_defections`` defections, or when the balance
-does not separate the groups at all (J <= 0), the documented default threshold
-applies and the result says so.
+intervals. With fewer than ``min_defections`` defections, when the balance
+does not separate the groups at all (J <= 0), or when the cross-validated J's
+95% interval includes 0 (:func:`validate_threshold`: the cut-off would not be
+reliably better than chance on new accounts), the documented default threshold
+applies and the result says so. The in-sample J, sensitivity and specificity
+are optimistic; ``validation`` carries the out-of-sample ones.
 """
 
 from __future__ import annotations
@@ -309,8 +312,9 @@ def validate_threshold(
     """Out-of-sample J, sensitivity, specificity and AUC of the threshold rule.
 
     Repeated stratified k-fold cross-validation: in each training fold the
-    cut-off is chosen by the rule of :func:`learn_threshold` (Youden's J, the
-    ``min_defections`` and J <= 0 fallbacks to the default threshold) and the
+    cut-off is chosen by the rule of :func:`learn_threshold` (Youden's J, with
+    the J <= 0 fallback to the default threshold; the ``min_defections``
+    floor is the whole sample's, not the folds') and the
     held-out accounts are classified by it; sensitivity and specificity are
     pooled over the folds of a repeat and averaged over the repeats, and
     J = sensitivity + specificity - 1. The 95% intervals cover what the cut-off
@@ -329,7 +333,7 @@ def validate_threshold(
     balance, defected : array-like
         As for :func:`learn_threshold`.
     params : LedgerParameters
-        The rule's ``min_defections`` and ``default_threshold``.
+        The rule's ``default_threshold``.
     folds, repeats, n_boot : int
         Folds (at most the number of defected accounts), repeats of the
         cross-validation, bootstrap samples for the intervals.
@@ -399,6 +403,10 @@ def validate_threshold(
         base["reason"] = "not validated: fewer than 2 defected or 2 retained accounts"
         return ThresholdValidation(**base)
     rng = np.random.default_rng(seed)
+    # The min_defections floor is the whole sample's (a training fold holds
+    # (k - 1) / k of it); inside the folds the rule is Youden's J with the
+    # J <= 0 fallback to the default.
+    params = params.model_copy(update={"min_defections": 1})
     rates = np.array(
         [_cv_rates(b, d, _stratified_folds(d, k, rng), k, params) for _ in range(repeats)]
     )
@@ -469,7 +477,8 @@ def learn_threshold(
     -------
     ThresholdResult
         ``threshold`` and ``method`` (``youden`` or ``default``, with the
-        ``reason``), the group sizes, the AUC with its DeLong SE and 95%
+        ``reason``: too few defections, J <= 0, or a cross-validated J whose
+        95% interval includes 0), the group sizes, the AUC with its DeLong SE and 95%
         interval, Youden's J, and sensitivity / specificity at the threshold
         with Wilson 95% intervals -- these rates are in-sample
         (``rates_sample="in"``): chosen and scored on the same accounts.
@@ -509,6 +518,17 @@ def learn_threshold(
             lo, hi = max(0.0, auc - z * se), min(1.0, auc + z * se)
     threshold, method, reason, j_best = _rule_cut(bd, br, params)
     validation = validate_threshold(b, d, params, **(validation_options or {}))
+    ci_j = validation.youden_j_ci
+    if method == "youden" and ci_j is not None and ci_j[0] <= 0:
+        # The minimum rule: a cut-off that cannot be told from chance on new
+        # accounts is not used (benchmarks/bench_threshold_coverage.py).
+        method, threshold = "default", float(params.default_threshold)
+        reason = (
+            f"default threshold: the cut-off learned from {m} defected accounts "
+            f"is not reliably better than chance out of sample (cross-validated "
+            f"J {validation.youden_j:.2f}, 95% interval {ci_j[0]:.2f} to {ci_j[1]:.2f} "
+            f"includes 0)"
+        )
     result: dict[str, Any] = {
         "threshold": threshold,
         "method": method,
