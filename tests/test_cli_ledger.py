@@ -93,12 +93,19 @@ def test_a_learned_threshold_and_revenue_at_risk_with_an_accounts_file(tmp_path:
     data = json.loads(out)
     assert data["threshold_method"] == "youden"
     assert data["threshold_detail"]["n_defected"] == 16
+    v = data["threshold_detail"]["validation"]
+    assert v["sample"] == "out"
+    assert data["threshold_detail"]["rates_sample"] == "in"
+    assert (v["folds"], v["repeats"]) == (5, 20)
+    assert v["youden_j_ci"][0] <= v["youden_j"] <= v["youden_j_ci"][1]
+    assert v["auc"] == data["threshold_detail"]["auc"]
     assert len(data["accounts"]) == n - 16
     below = [a for a in data["accounts"] if a["below_threshold"]]
     assert data["revenue_at_risk"]["revenue_below_threshold"] == 50_000 * len(below)
     code, out, _ = run(*args, "--as-of", "2026-06-30")
     assert code == 0
     assert "Revenue at risk" in out
+    assert "Out of sample (5-fold cross-validation, 20 repeats)" in out
 
 
 def test_one_accounts_detail(tmp_path: Path) -> None:

@@ -190,3 +190,13 @@ def test_voice_section_renders_themes_with_their_shares(data: ReportData, demo_u
     assert checked > 20
     assert "I work in billing" not in page
     assert "To fill this section, collect open answers" not in page
+
+
+def test_threshold_paragraph_shows_the_out_of_sample_figures(
+    html: str, analysis_json: dict[str, Any]
+) -> None:
+    v = analysis_json["ledger"]["threshold_detail"]["validation"]
+    assert v["sample"] == "out"
+    assert v["youden_j"] is not None
+    assert f"Out of sample ({v['folds']}-fold cross-validation" in html
+    assert "optimistic" in html

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from cxgap.analysis.ledger.balance import score_events
-from cxgap.analysis.ledger.threshold import delong_auc, learn_threshold, threshold_sample
+from cxgap.analysis.ledger.threshold import (
+    delong_auc,
+    learn_threshold,
+    threshold_sample,
+    validate_threshold,
+)
 from cxgap.errors import AnalysisError
 from cxgap.study.model import LedgerParameters
 from tests.realdata import real_data_path
@@ -202,3 +207,113 @@ def test_threshold_and_km_on_the_telco_churn_data() -> None:
     ref = SurvfuncRight(tenure, churn.astype(float))
     assert km["survival"] == pytest.approx(ref.surv_prob)
     assert km["survival_se"] == pytest.approx(ref.surv_prob_se)
+
+
+def test_out_of_sample_j_is_below_the_optimistic_in_sample_j() -> None:
+    # Issue 18: 10 defected, 200 retained, 1.5 SD apart. The in-sample J is
+    # chosen and scored on the same accounts; the cross-validated one is not.
+    gaps = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        bal = np.r_[rng.normal(-15, 10, 10), rng.normal(0, 10, 200)]
+        lab = np.r_[np.ones(10, bool), np.zeros(200, bool)]
+        r = learn_threshold(bal, lab, P, validation_options={"n_boot": 20})
+        assert r.validation is not None
+        assert r.youden_j is not None
+        assert r.validation.youden_j is not None
+        gaps.append(r.youden_j - r.validation.youden_j)
+    assert min(gaps) > 0
+    assert np.mean(gaps) > 0.05
+
+
+def test_validation_is_reproducible_with_its_seed() -> None:
+    balance, defected = groups(4, 12, 60)
+    a = validate_threshold(balance, defected, P, n_boot=30, seed=7)
+    b = validate_threshold(balance, defected, P, n_boot=30, seed=7)
+    c = validate_threshold(balance, defected, P, n_boot=30, seed=8)
+    assert a == b
+    assert a.seed == 7
+    assert (a.youden_j, a.youden_j_ci) != (c.youden_j, c.youden_j_ci)
+    assert learn_threshold(balance, defected, P) == learn_threshold(balance, defected, P)
+
+
+def test_two_fold_validation_counted_by_hand() -> None:
+    # Defected -10, -8; retained -9, 5. Two stratified folds hold one of each,
+    # paired in one of two ways, and both give the same held-out counts:
+    #  {-10, -9} held out, trained on {-8 | 5}: cut -1.5 -> -10 caught, -9 flagged;
+    #  {-8, 5} held out, trained on {-10 | -9}: cut -9.5 -> -8 missed, 5 clear.
+    #  {-10, 5} held out, trained on {-8 | -9}: J <= 0 -> default -10 -> -10 missed;
+    #  {-8, -9} held out, trained on {-10 | 5}: cut -2.5 -> -8 caught, -9 flagged.
+    # Either way sensitivity 1/2, specificity 1/2, J 0 (in sample J is 1/2).
+    p = LedgerParameters(min_defections=1)
+    bal, lab = [-10.0, -8.0, -9.0, 5.0], [True, True, False, False]
+    for seed in range(5):
+        v = validate_threshold(bal, lab, p, folds=2, repeats=3, n_boot=0, seed=seed)
+        assert (v.folds, v.repeats, v.sample) == (2, 3, "out")
+        assert (v.sensitivity, v.specificity, v.youden_j) == (0.5, 0.5, 0.0)
+        assert v.youden_j_ci is None  # no bootstrap asked for
+    r = learn_threshold(bal, lab, p, validation_options={"folds": 2, "n_boot": 0})
+    assert r.youden_j == 0.5
+    assert r.rates_sample == "in"
+
+
+def test_validation_needs_two_accounts_in_each_group() -> None:
+    v = validate_threshold([-5.0, 1.0, 2.0], [True, False, False], P)
+    assert v.youden_j is None
+    assert "fewer than 2" in v.reason
+    with pytest.raises(AnalysisError):
+        validate_threshold([1.0, 2.0], [True, False], P, folds=1)
+
+
+def _newcombe_by_polynomial(auc: float, m: int, n: int) -> tuple[float, float]:
+    # Newcombe (2006) method 5 written out as the quartic in t it is:
+    # (auc - t)^2 m n (1 + t)(2 - t) = z^2 t (1 - t)[(1 + t)(2 - t) + k(1 - t)(1 + t)
+    # + k t (2 - t)], k = N* - 1; multiplied out with numpy's polynomial tools.
+    from numpy.polynomial import polynomial as npp
+
+    z2, k = 1.959963984540054**2, (m + n) / 2 - 1
+    left = npp.polymul(npp.polymul([auc * auc, -2 * auc, 1], [1, 1]), [2, -1])
+    inner = npp.polyadd(
+        npp.polyadd(npp.polymul([1, 1], [2, -1]), k * npp.polymul([1, -1], [1, 1])),
+        k * npp.polymul([0, 1], [2, -1]),
+    )
+    right = z2 * npp.polymul([0, 1, -1], inner)
+    roots = npp.polyroots(npp.polysub(m * n * left, right))
+    real = sorted(r.real for r in roots if abs(r.imag) < 1e-9 and 0 < r.real < 1)
+    low = [r for r in real if r <= auc]
+    high = [r for r in real if r >= auc]
+    return (low[-1] if low else 0.0), (high[0] if high else 1.0)
+
+
+@pytest.mark.parametrize(("auc", "m", "n"), [(0.856, 10, 200), (0.7, 30, 300), (0.95, 5, 40)])
+def test_newcombe_auc_interval_matches_its_quartic(auc: float, m: int, n: int) -> None:
+    from cxgap.analysis.ledger.threshold import _newcombe_auc_ci
+
+    low, high = _newcombe_auc_ci(auc, m, n)
+    want = _newcombe_by_polynomial(auc, m, n)
+    assert (low, high) == pytest.approx(want, abs=1e-7)
+    assert low < auc < high
+
+
+def test_a_cut_off_no_better_than_chance_out_of_sample_is_not_used() -> None:
+    # Six defected accounts drawn from the same balances as the retained ones:
+    # the in-sample J is positive (it always finds some cut), the
+    # cross-validated one is not reliably so, and the default applies.
+    rng = np.random.default_rng(3)
+    bal = rng.normal(0, 10, 106).round(1)
+    lab = np.r_[np.ones(6, bool), np.zeros(100, bool)]
+    r = learn_threshold(bal, lab, P, validation_options={"n_boot": 100})
+    assert r.validation is not None
+    assert r.validation.youden_j_ci is not None
+    assert r.validation.youden_j_ci[0] <= 0
+    assert r.method == "default"
+    assert r.threshold == P.default_threshold
+    assert "not reliably better than chance out of sample" in r.reason
+    assert "includes 0" in r.reason
+    # well separated, the same number of defections is enough
+    good = np.r_[rng.normal(-40, 5, 6), rng.normal(0, 10, 100)]
+    r = learn_threshold(good, lab, P, validation_options={"n_boot": 100})
+    assert r.method == "youden"
+    assert r.validation is not None
+    assert r.validation.youden_j_ci is not None
+    assert r.validation.youden_j_ci[0] > 0

@@ -46,6 +46,19 @@ def _report_table(report: LedgerReport, limit: int) -> None:
         f"As of {report.as_of:%Y-%m-%d}: {report.n_accounts} accounts, {report.n_events} events. "
         f"Threshold {report.threshold:.2f} ({report.threshold_method}: {t.reason}; {auc})."
     )
+    v = t.validation
+    if v is not None and v.youden_j is not None:
+
+        def ci(x: tuple[float, float] | None) -> str:
+            return f" [{fmt(x[0])}, {fmt(x[1])}]" if x is not None else ""
+
+        console.print(
+            f"Out of sample ({v.folds}-fold cross-validation, {v.repeats} repeats): "
+            f"J {fmt(v.youden_j)}{ci(v.youden_j_ci)}, "
+            f"sensitivity {fmt(v.sensitivity)}{ci(v.sensitivity_ci)}, "
+            f"specificity {fmt(v.specificity)}{ci(v.specificity_ci)}; "
+            f"in sample J {fmt(t.youden_j)}."
+        )
     table = Table(title="Accounts, lowest balance first")
     for name in ("Account", "Balance", "Events", "Failures", "Distance", "Below", "Revenue"):
         table.add_column(name, justify="left" if name in ("Account", "Below") else "right")
