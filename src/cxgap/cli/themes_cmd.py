@@ -11,7 +11,6 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
-from cxgap.contracts.cells import write_safe_csv
 from cxgap.contracts.choices import Engine
 from cxgap.errors import InputError, Problem
 
@@ -57,6 +56,7 @@ def _is_number(value: str) -> bool:
 
 
 def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -> None:
+    from cxgap.contracts.cells import write_safe_csv
     from cxgap.ingest.tables import file_row
 
     labels = {t.id: t.label for t in result.themes}
