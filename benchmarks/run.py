@@ -26,6 +26,7 @@ QUICK: dict[str, list[str]] = {
     "bench_perception.py": ["--respondents", "10000", "--repeat", "1"],
     "bench_quick.py": ["--rows", "100000", "--repeat", "1"],
     "bench_report.py": ["--scale", "1", "--bootstrap", "100"],
+    "bench_startup.py": ["--repeat", "3"],
     "bench_submit.py": ["--n", "50", "--concurrency", "2"],
     "bench_themes.py": ["--scale", "5000"],
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import MutableMapping
 from typing import Any
 
 import typer
@@ -10,6 +12,61 @@ from typer.core import TyperGroup
 from cxgap.errors import CxgapError
 
 USER_ERROR_EXIT = 2
+
+
+class LazyGroup(TyperGroup):
+    """A command group whose module is imported only when the group runs (or
+    its commands are listed): its line in ``cxgap --help`` is ``help``.
+
+    For a command module that still imports SQLAlchemy, pandas and the like
+    at its top, so that ``cxgap --help`` and every other command start without
+    them. Once loaded it hands over to the group exactly as Typer builds it
+    when the module is imported first, so help, parsing and errors are the
+    same either way (tests/test_startup.py and docs/CLI.md check it).
+    """
+
+    def __init__(self, name: str, module: str, help: str) -> None:
+        super().__init__(name=name, help=help)
+        self._module = module
+        self._real: TyperGroup | None = None
+
+    def load(self) -> TyperGroup:
+        """The real group: import its module (which registers it on ``app``),
+        then take it from the root group Typer builds from ``app``."""
+        if self._real is None:
+            importlib.import_module(self._module)
+            root = typer.main.get_command(app)
+            assert isinstance(root, TyperGroup)
+            real = root.commands[self.name or ""]
+            assert not isinstance(real, LazyGroup), f"{self._module} did not register {self.name}"
+            assert isinstance(real, TyperGroup)
+            self._real = real
+        return self._real
+
+    @property
+    def commands(self) -> MutableMapping[str, Any]:
+        return self.load().commands
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, Any]) -> None:
+        # click.Group.__init__ assigns an empty dict: the real group's count.
+        pass
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        # The context (and so everything after: parsing, --help, invoking) is the real group's.
+        return self.load().make_context(info_name, args, parent=parent, **extra)
+
+
+#: Groups loaded on first use, each after the command it follows in ``cxgap --help``
+#: (where Typer puts it when its module is imported with the others).
+_LAZY: list[tuple[str, LazyGroup]] = []
+
+
+def lazy_group(name: str, module: str, *, after: str, help: str) -> None:
+    """Offer ``cxgap NAME`` without importing ``module`` (see :class:`LazyGroup`)."""
+    _LAZY.append((after, LazyGroup(name, module, help)))
 
 
 class _Group(TyperGroup):
@@ -38,8 +95,24 @@ class DefaultCommandGroup(_Group):
         return result
 
 
+class _RootGroup(_Group):
+    """The ``cxgap`` group: also holds the lazy groups in their places."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for after, lazy in _LAZY:
+            name = lazy.name or ""
+            # The real group when its module is already imported, else the stand-in;
+            # either way in the same place, so the listing never depends on import order.
+            group = self.commands.pop(name, lazy)
+            items = list(self.commands.items())
+            at = next((i + 1 for i, (n, _) in enumerate(items) if n == after), len(items))
+            items.insert(at, (name, group))
+            self.commands = dict(items)
+
+
 app = typer.Typer(
-    cls=_Group,
+    cls=_RootGroup,
     name="cxgap",
     help="Find and close the gap between the customer experience you believe you deliver "
     "and the one your customers live.",

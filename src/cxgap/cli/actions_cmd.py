@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
-from cxgap.service.studies import propose_actions
-from cxgap.store.actions import (
-    STATUSES,
-    ActionItem,
-    add_action,
-    list_actions,
-    parse_action,
-    update_action,
-)
-from cxgap.store.db import Database
-from cxgap.store.migrate import ensure_schema
+from cxgap.contracts.choices import STATUSES
+
+if TYPE_CHECKING:
+    from cxgap.store.actions import ActionItem
 
 actions_app = typer.Typer(
     help="The action plan: list, add, update and propose items.", no_args_is_help=True
@@ -52,6 +45,10 @@ def actions_list(
     json: JsonOption = False,
 ) -> None:
     """The study's action plan, highest priority first."""
+    from cxgap.store.actions import list_actions
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         items = list_actions(database, slug)
@@ -82,6 +79,10 @@ def actions_add(
     db: DbOption = None,
 ) -> None:
     """Add an item to the plan."""
+    from cxgap.store.actions import add_action, parse_action
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+
     item = parse_action(
         {
             "title": title,
@@ -112,6 +113,10 @@ def actions_update(
     db: DbOption = None,
 ) -> None:
     """Change an item: accept or drop it, edit it, assign an owner and a due date."""
+    from cxgap.store.actions import update_action
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+
     changes: dict[str, Any] = {
         k: v
         for k, v in {
@@ -143,6 +148,9 @@ def actions_propose(
 ) -> None:
     """Add the highest-priority candidate actions (factor × touchpoint) to the plan
     as proposed items, each with its evidence."""
+    from cxgap.service.studies import propose_actions
+    from cxgap.store.db import Database
+
     with Database.open(settings_from(db)) as database:
         added = propose_actions(database, slug, wave=wave, top=top)
     if not added:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from cxgap.analysis.perception.assembly import SuppressedPrediction
-from cxgap.analysis.perception.excellent import SuppressedShare
-from cxgap.analysis.perception.gaps import GapComparison, SuppressedCell
-from cxgap.analysis.study import StudyAnalysis
 from cxgap.cli._app import app
 from cxgap.cli._common import (
     DbOption,
@@ -23,10 +19,10 @@ from cxgap.cli._common import (
     print_json,
     settings_from,
 )
-from cxgap.service.studies import analyze as run_analysis
-from cxgap.store.db import Database
-from cxgap.store.studies import load_study
-from cxgap.study.model import StudyDefinition
+
+if TYPE_CHECKING:
+    from cxgap.analysis.study import StudyAnalysis
+    from cxgap.study.model import StudyDefinition
 
 _AUDIENCES = ("leadership", "staff", "customer")
 
@@ -41,6 +37,9 @@ def print_headline(a: StudyAnalysis) -> None:
     Each share and score comes with its n and 95% interval; suppressed
     groups say why instead.
     """
+    from cxgap.analysis.perception.assembly import SuppressedPrediction
+    from cxgap.analysis.perception.excellent import SuppressedShare
+
     console.print(a.excellent.headline, style="bold")
 
     t = Table("audience", "n", "excellent (top box)", "95% CI", title=None)
@@ -74,6 +73,8 @@ def print_headline(a: StudyAnalysis) -> None:
 
 
 def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
+    from cxgap.analysis.perception.gaps import GapComparison, SuppressedCell
+
     info = a.study
     n = ", ".join(f"{k} {v}" for k, v in sorted(info.respondents.items()))
     console.print(
@@ -161,6 +162,10 @@ def analyze(
 ) -> None:
     """The whole study analysis: gaps, excellent, NPS, segments, waves,
     importance, drivers, priorities, defection risks, actions and the ledger."""
+    from cxgap.service.studies import analyze as run_analysis
+    from cxgap.store.db import Database
+    from cxgap.store.studies import load_study
+
     with (
         Database.open(settings_from(db)) as database,
         Progress(

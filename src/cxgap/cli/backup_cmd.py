@@ -21,8 +21,6 @@ from cxgap.cli._common import (
     settings_from,
 )
 from cxgap.contracts.limits import MAX_ARCHIVE_BYTES
-from cxgap.operations.backup import backup_database, restore_database
-from cxgap.store.db import Database
 
 
 @contextmanager
@@ -56,6 +54,9 @@ def backup_cmd(
 ) -> None:
     """Back up the whole database while it is in use: SQLite through its online
     backup API, PostgreSQL through pg_dump (or --portable JSON lines)."""
+    from cxgap.operations.backup import backup_database
+    from cxgap.store.db import Database
+
     with Database.open(settings_from(db)) as database, _working("Backing up", show=not json):
         result = backup_database(database, out, portable=portable)
     if json:
@@ -80,6 +81,9 @@ def restore_cmd(
 ) -> None:
     """Restore a backup into a database, in one transaction. Refuses a database
     that holds data unless --force, and a backup from a newer cxgap."""
+    from cxgap.operations.backup import restore_database
+    from cxgap.store.db import Database
+
     with Database.open(settings_from(db)) as database, _working("Restoring", show=not json):
         result = restore_database(database, file, force=force, max_unzipped=gib(max_unzipped))
     if json:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
-from cxgap.analysis.perception.gaps import GapComparison, GapMatrix, GroupCell, gap_matrix
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.cli.nps_cmd import group_labels
 from cxgap.errors import AnalysisError, InputError
-from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
+if TYPE_CHECKING:
+    from cxgap.analysis.perception.gaps import GapMatrix
 
 
 def _p(p: float | None, adjusted: float | None) -> str:
@@ -25,6 +24,8 @@ def _p(p: float | None, adjusted: float | None) -> str:
 
 
 def _render(m: GapMatrix, dropped: dict[str, int]) -> None:
+    from cxgap.analysis.perception.gaps import GapComparison, GroupCell
+
     level = f"{100 * m.confidence:g}%"
     for item in m.items:
         table = Table(title=item, title_justify="left")
@@ -117,6 +118,12 @@ def compare(
     """Compare the groups of one column on rating items: means with intervals,
     top-box shares, Welch and Mann–Whitney tests (Holm-adjusted), Hedges' g and
     Cliff's delta."""
+    import numpy as np
+    import pandas as pd
+
+    from cxgap.analysis.perception.gaps import gap_matrix
+    from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
     names = [c.strip() for c in items.split(",") if c.strip()]
     if not names:
         raise AnalysisError("--items needs at least one column name")

@@ -8,8 +8,6 @@ import typer
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
-from cxgap.store.db import Database
-from cxgap.store.migrate import current_revision, head_revision, upgrade
 
 db_app = typer.Typer(help="Create and upgrade the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -21,6 +19,9 @@ def db_upgrade(
     db: DbOption = None,
 ) -> None:
     """Create or upgrade the schema through the Alembic migrations."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import upgrade
+
     with Database.open(settings_from(db)) as database:
         before, after = upgrade(database, revision)
     if before == after:
@@ -32,6 +33,9 @@ def db_upgrade(
 @db_app.command("current")
 def db_current(db: DbOption = None) -> None:
     """Show the schema revision of the database and the one this cxgap needs."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import current_revision, head_revision
+
     with Database.open(settings_from(db)) as database:
         current = current_revision(database)
     console.print(f"database: {current or 'empty'}; cxgap needs: {head_revision()}")

@@ -11,8 +11,6 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
-from cxgap.demo.install import install_demo
-from cxgap.store.db import Database
 
 _STEPS = 8
 
@@ -28,6 +26,9 @@ def demo(
 ) -> None:
     """Create the demo company Brightwell Systems (study slug `demo`) and
     summarise what was created."""
+    from cxgap.demo.install import install_demo
+    from cxgap.store.db import Database
+
     settings = settings_from(db)
     with (
         Database.open(settings) as database,

@@ -5,18 +5,20 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cxgap.analysis.drivers.keydrivers import DriversResult, key_drivers
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.errors import AnalysisError
-from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cxgap.analysis.drivers.keydrivers import DriversResult
 
 
 class MethodChoice(StrEnum):
@@ -29,6 +31,8 @@ _UNNAMED = re.compile(r"^Unnamed: \d+$")  # pandas' name for an empty header
 
 def _require_numbers(table: pd.DataFrame, name: str) -> None:
     """One clear line when a column holds no numbers at all (a text outcome)."""
+    from cxgap.ingest.tables import numeric_column
+
     values, invalid = numeric_column(table, name, drop_invalid=True)
     if invalid and values.notna().sum() == 0:
         first = table[name].dropna().iloc[0]
@@ -44,6 +48,10 @@ def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.Da
     Without ``factors``, every other column whose cells are all numbers (and
     that has a header: an unnamed first column is a row index) is a factor.
     """
+    import pandas as pd
+
+    from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
     table = read_table(path)
     require_columns(table, [outcome, *(factors or [])])
     for name in [outcome, *(factors or [])]:
@@ -112,6 +120,8 @@ def drivers(
 
     Rows with a missing value are dropped and counted.
     """
+    from cxgap.analysis.drivers.keydrivers import key_drivers
+
     names = None if factors is None else [c.strip() for c in factors.split(",") if c.strip()]
     frame = _numeric_frame(file, outcome, names)
     with Progress(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,12 +14,13 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.contracts.choices import FORMATS
 from cxgap.errors import InputError, Problem
-from cxgap.ingest._rows import RowsImport
-from cxgap.ingest.formats import FORMATS
-from cxgap.ingest.responses import ResponsesImport, import_responses, write_problem_report
-from cxgap.store.db import Database
-from cxgap.store.migrate import ensure_schema
+
+if TYPE_CHECKING:
+    from cxgap.ingest._rows import RowsImport
+    from cxgap.ingest.responses import ResponsesImport
+    from cxgap.store.db import Database
 
 import_app = typer.Typer(
     help="Import survey exports, accounts, contacts, interview notes, workshop sheets "
@@ -49,7 +50,8 @@ AudienceOption = Annotated[
     str | None,
     typer.Option(help="customer, staff or leadership (unless the file has an audience column)."),
 ]
-T = TypeVar("T", ResponsesImport, RowsImport)
+# Constraints by name: the import classes load only when a command runs.
+T = TypeVar("T", "ResponsesImport", "RowsImport")
 
 
 def _check_audience(audience: str | None) -> None:
@@ -115,6 +117,10 @@ def _run_import(
     ``bar``, if any), then print ``preface``, the problems (and write them to
     ``report``), and the ``done`` line; or the result as JSON. A dry run that
     found problems exits with status 1."""
+    from cxgap.ingest.responses import write_problem_report
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+
     with (
         Database.open(settings_from(db)) as database,
         _bar(bar or "", show=bar is not None and not json) as (start, advance),
@@ -185,6 +191,8 @@ def import_responses_cmd(
     cxgap's own format): detect the format, map columns to questions, check every
     cell, and store all rows in one transaction, or none. Re-importing the same
     export adds nothing."""
+    from cxgap.ingest.responses import import_responses
+
     _check_audience(audience)
     if format is not None and format not in FORMATS:
         raise InputError([Problem("--format", None, None, format, "one of " + ", ".join(FORMATS))])

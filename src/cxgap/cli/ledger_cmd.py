@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 import typer
 from rich import box
 from rich.table import Table
@@ -26,6 +27,8 @@ if TYPE_CHECKING:  # the analysis is imported only by the command that runs it
 
 def _date(value: str | None, option: str) -> pd.Timestamp | None:
     """A YYYY-MM-DD option as the end of that day (the day counts in full)."""
+    import pandas as pd
+
     if value is None:
         return None
     try:
@@ -165,6 +168,8 @@ def ledger(
 ) -> None:
     """The relationship bank account of every account in an events file: balances,
     the defection threshold, accounts at risk and revenue at risk."""
+    import pandas as pd
+
     from cxgap.service.ledger import file_account, file_alerts, file_ledger, read_ledger_files
 
     as_of_ts = _date(as_of, "--as-of") or pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")

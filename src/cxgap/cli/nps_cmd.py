@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
-from cxgap.analysis.perception.nps import (
-    NPS_METHODS,
-    NpsEstimate,
-    NpsGroup,
-    NpsMethod,
-    nps_by_group,
-    nps_estimate,
-)
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.errors import AnalysisError
-from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from cxgap.analysis.perception.nps import NpsEstimate, NpsGroup, NpsMethod
 
 
 def group_labels(column: pd.Series) -> np.ndarray:
@@ -30,6 +25,9 @@ def group_labels(column: pd.Series) -> np.ndarray:
     Strips the distinct labels only (not every cell), so a million-row column
     costs one factorisation.
     """
+    import numpy as np
+    import pandas as pd
+
     codes, uniques = pd.factorize(column, sort=False)
     names = [str(u).strip() or None for u in uniques]
     return np.array([*names, None], dtype=object)[codes]
@@ -70,6 +68,9 @@ def nps(
 ) -> None:
     """Net Promoter Score of a column of 0-10 answers, with its confidence
     interval (promoters 9-10, passives 7-8, detractors 0-6)."""
+    from cxgap.analysis.perception.nps import NPS_METHODS, NpsGroup, nps_by_group, nps_estimate
+    from cxgap.ingest.tables import numeric_column, read_table, require_columns
+
     if method not in NPS_METHODS:
         raise AnalysisError(f"unknown --method {method!r}; use one of {', '.join(NPS_METHODS)}")
     interval = cast("NpsMethod", method)

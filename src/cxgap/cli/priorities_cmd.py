@@ -9,8 +9,6 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
-from cxgap.service.studies import priorities as run_priorities
-from cxgap.store.db import Database
 
 
 @app.command()
@@ -34,6 +32,9 @@ def priorities(
 ) -> None:
     """The importance–performance map (Martilla and James 1977): what to fix first,
     with stated vs derived importance and the hidden drivers."""
+    from cxgap.service.studies import priorities as run_priorities
+    from cxgap.store.db import Database
+
     with Database.open(settings_from(db)) as database:
         result = run_priorities(
             database,

@@ -4,7 +4,7 @@ briefing, with a progress bar."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -12,11 +12,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, err_console, settings_from
 from cxgap.errors import NotFoundError
-from cxgap.report import ReportData, load_report_data, report_format, write_report
-from cxgap.report.pdf import load_weasyprint
-from cxgap.store.db import Database
-from cxgap.store.migrate import ensure_schema
-from cxgap.store.studies import load_study
+
+if TYPE_CHECKING:
+    from cxgap.report import ReportData
+    from cxgap.store.db import Database
 
 # Parts the progress bar counts: loading, the analysis steps, timelines, charts, writing.
 _STEPS = 30
@@ -35,6 +34,10 @@ def build(
 
     Returns what the report shows, so a caller can print its headline.
     """
+    from cxgap.report import report_format
+    from cxgap.report.pdf import load_weasyprint
+    from cxgap.store.db import Database
+
     if report_format(out, team=team) == ".pdf":
         load_weasyprint()
     with Database.open(settings_from(url)) as database:
@@ -45,6 +48,9 @@ def build(
 
 def _check(database: Database, slug: str, wave: str | None, team: str | None) -> None:
     """Refuse an unknown study, wave or team before any work starts."""
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.studies import load_study
+
     ensure_schema(database, create=False)
     study = load_study(database, slug)
     if wave is not None and wave not in study.wave_keys():
@@ -65,6 +71,8 @@ def _build(
     team: str | None,
     bootstrap: int,
 ) -> ReportData:
+    from cxgap.report import load_report_data, write_report
+
     with (
         Progress(
             SpinnerColumn(),

@@ -3,17 +3,17 @@ discovery-interview notes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from cxgap.analysis.voice.search import Hit, SearchResult
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
-from cxgap.service.search import search_study
-from cxgap.store.db import Database
+
+if TYPE_CHECKING:
+    from cxgap.analysis.voice.search import Hit, SearchResult
 
 
 def _who(h: Hit) -> str:
@@ -101,6 +101,9 @@ def search(
 
     Staff teams below the study's anonymity threshold are never quoted (they
     are counted); names, e-mail addresses and phone numbers are masked."""
+    from cxgap.service.search import search_study
+    from cxgap.store.db import Database
+
     with Database.open(settings_from(db)) as database:
         result = search_study(
             database,

@@ -13,8 +13,6 @@ from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
 from cxgap.errors import ConfigError, CxgapError
 from cxgap.settings import env_var, pool_connections
-from cxgap.store.db import Database
-from cxgap.store.migrate import ensure_schema
 
 #: The variables that size each worker's pool of database connections.
 _POOL = (env_var("db_pool_size"), env_var("db_max_overflow"))
@@ -58,6 +56,8 @@ def serve(
     ] = False,
 ) -> None:
     """``cxgap serve`` (its help, which names settings, is ``_HELP``)."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
     from cxgap.web import server
     from cxgap.web.auth import secret_problem
 

@@ -9,9 +9,6 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
-from cxgap.store.db import Database
-from cxgap.store.invitations import response_status
-from cxgap.store.migrate import ensure_schema
 
 
 @app.command()
@@ -24,6 +21,10 @@ def status(
     """Response rates per audience, customer segment and staff/leadership team.
     Teams with fewer answers than the study's anonymity threshold are shown as
     suppressed, never with their counts."""
+    from cxgap.store.db import Database
+    from cxgap.store.invitations import response_status
+    from cxgap.store.migrate import ensure_schema
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         result = response_status(database, slug, wave=wave)

@@ -11,11 +11,6 @@ from rich.text import Text
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
-from cxgap.store.db import Database
-from cxgap.store.migrate import ensure_schema
-from cxgap.store.studies import list_studies, load_study, save_study
-from cxgap.study.defaults import default_study
-from cxgap.study.yamlio import read_yaml, write_yaml
 
 study_app = typer.Typer(help="Edit a study's definition as a YAML file.", no_args_is_help=True)
 studies_app = typer.Typer(help="List the studies in the database.", no_args_is_help=True)
@@ -40,6 +35,11 @@ def init(
 ) -> None:
     """Create a new study from the defaults (six pillars, touchpoints, moments,
     segments, one wave, the default instrument)."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.studies import save_study
+    from cxgap.study.defaults import default_study
+
     definition = default_study(slug, organisation=org, name=name)
     with Database.open(settings_from(db)) as database:
         ensure_schema(database)
@@ -55,6 +55,10 @@ def init(
 @studies_app.command("list")
 def studies_list(db: DbOption = None, json: JsonOption = False) -> None:
     """List every study with its organisation, waves and response count."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.studies import list_studies
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         rows = list_studies(database)
@@ -81,6 +85,11 @@ def study_export(
     db: DbOption = None,
 ) -> None:
     """Write the whole study definition to a YAML file for editing."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.studies import load_study
+    from cxgap.study.yamlio import write_yaml
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         definition = load_study(database, slug)
@@ -94,6 +103,11 @@ def study_apply(
     db: DbOption = None,
 ) -> None:
     """Create or update a study from a YAML file (all of it, or nothing)."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.studies import save_study
+    from cxgap.study.yamlio import read_yaml
+
     definition = read_yaml(file)
     with Database.open(settings_from(db)) as database:
         ensure_schema(database)
@@ -109,6 +123,10 @@ def study_show(
     json: JsonOption = False,
 ) -> None:
     """Show a study's definition."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.studies import load_study
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         definition = load_study(database, slug)

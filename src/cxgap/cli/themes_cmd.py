@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cxgap.analysis.voice.themes import Engine, ThemeAnalysis, find_themes
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
-from cxgap.contracts.cells import write_safe_csv
+from cxgap.contracts.choices import Engine
 from cxgap.errors import InputError, Problem
-from cxgap.ingest.tables import file_row, read_table, require_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cxgap.analysis.voice.themes import ThemeAnalysis
 
 
 def _check_text_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    import pandas as pd
+
     source = str(frame.attrs.get("source", "<data>"))
     values = frame[column]
     filled = values.dropna().astype(str).str.strip()
@@ -52,6 +56,9 @@ def _is_number(value: str) -> bool:
 
 
 def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -> None:
+    from cxgap.contracts.cells import write_safe_csv
+    from cxgap.ingest.tables import file_row
+
     labels = {t.id: t.label for t in result.themes}
     rows = (
         [file_row(frame, pos), theme or "", labels.get(theme or "", "")]
@@ -130,6 +137,11 @@ def themes(
 ) -> None:
     """Find the themes of a column of open answers: labels, sizes, sentiment,
     representative quotes, and how groups differ."""
+    import pandas as pd
+
+    from cxgap.analysis.voice.themes import find_themes
+    from cxgap.ingest.tables import read_table, require_columns
+
     frame = read_table(file)
     require_columns(frame, [text_column, *([group] if group else [])])
     texts = _check_text_column(frame, text_column)

@@ -9,9 +9,6 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
-from cxgap.store.api_tokens import create_token, list_tokens, revoke_token
-from cxgap.store.db import Database
-from cxgap.store.migrate import ensure_schema
 
 tokens_app = typer.Typer(help="API tokens for the REST API.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
@@ -24,6 +21,10 @@ def tokens_create(
     db: DbOption = None,
 ) -> None:
     """Create a token; it is printed once and cannot be shown again."""
+    from cxgap.store.api_tokens import create_token
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         token_id, token = create_token(database, email, name)
@@ -34,6 +35,10 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Every token: its id, user, name and last use (never the secret)."""
+    from cxgap.store.api_tokens import list_tokens
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         tokens = list_tokens(database)
@@ -71,6 +76,10 @@ def tokens_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a token: it stops working at once."""
+    from cxgap.store.api_tokens import revoke_token
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         revoke_token(database, token_id)

@@ -4,7 +4,7 @@ between databases in one versioned zip file."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,8 +22,9 @@ from cxgap.cli._common import (
 )
 from cxgap.cli.import_cmd import import_app
 from cxgap.contracts.limits import MAX_ARCHIVE_BYTES
-from cxgap.operations.transfer import Manifest, export_study, import_study
-from cxgap.store.db import Database
+
+if TYPE_CHECKING:
+    from cxgap.operations.transfer import Manifest
 
 
 def _progress(show: bool) -> Progress:
@@ -56,6 +57,9 @@ def export_cmd(
     """Export a whole study (definition, respondents, responses and answers,
     invitations, interview notes, action items, and its organisation's accounts
     and events) to one zip file that `cxgap import study` reads."""
+    from cxgap.operations.transfer import export_study
+    from cxgap.store.db import Database
+
     with Database.open(settings_from(db)) as database, _progress(not json) as bar:
         task = bar.add_task(f"Exporting {slug}", total=None)
         result = export_study(database, slug, out, progress=lambda n: bar.advance(task, n))
@@ -79,6 +83,9 @@ def import_study_cmd(
     """Import a whole study exported with `cxgap export`, in one transaction.
     The study's slug must be new to the database; accounts of an organisation
     already present are matched by their id and kept as stored."""
+    from cxgap.operations.transfer import import_study
+    from cxgap.store.db import Database
+
     with Database.open(settings_from(db)) as database, _progress(not json) as bar:
         task = bar.add_task(f"Importing {file.name}", total=None)
 

@@ -10,10 +10,8 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.contracts.choices import ROLES
 from cxgap.errors import CxgapError
-from cxgap.store.db import Database
-from cxgap.store.migrate import ensure_schema
-from cxgap.store.users import MIN_PASSWORD, ROLES, add_user, list_users, remove_user
 
 users_app = typer.Typer(
     help="Dashboard users: add, list, remove (roles: owner, analyst, viewer).",
@@ -39,6 +37,10 @@ def users_add(
     """Add a user to an organisation, or change their role there. A new user
     needs a password (prompted, or --password-stdin); it is stored only as an
     argon2id hash."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.users import MIN_PASSWORD, add_user, list_users
+
     password: str | None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -65,6 +67,10 @@ def users_add(
 @users_app.command("list")
 def users_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Every user with their organisations and roles (never a password hash)."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.users import list_users
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         users = list_users(database)
@@ -87,6 +93,10 @@ def users_remove(
     db: DbOption = None,
 ) -> None:
     """Delete a user and all their memberships."""
+    from cxgap.store.db import Database
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.users import remove_user
+
     with Database.open(settings_from(db)) as database:
         ensure_schema(database, create=False)
         remove_user(database, email)

@@ -11,6 +11,9 @@
 - :mod:`~cxgap.contracts.limits`: how much of an outside file cxgap reads
   (bytes once unzipped, rows), and :mod:`~cxgap.contracts.unzip`, which
   checks zip files against such limits before reading them.
+- :mod:`~cxgap.contracts.choices`: the fixed choices a user picks from
+  (action statuses, user roles, export formats, theme engines), so the command
+  line can offer them without importing the code that acts on them.
 
 This package imports nothing of cxgap but :mod:`cxgap.errors`, so every layer
 may import it.

@@ -46,23 +46,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
+from cxgap.contracts.choices import FORMATS, ExportFormat
 from cxgap.ingest.tables import detect_delimiter, parse_delimited, read_table, read_text
 
 __all__ = ["FORMATS", "Export", "ExportFormat", "detect_format", "read_export"]
 
-ExportFormat = Literal["qualtrics", "surveymonkey", "google_forms", "typeform", "cxgap", "generic"]
-FORMATS: tuple[ExportFormat, ...] = (
-    "qualtrics",
-    "surveymonkey",
-    "google_forms",
-    "typeform",
-    "cxgap",
-    "generic",
-)
 
 # Columns each tool adds on its own: never mapped to questions.
 QUALTRICS_SYSTEM = frozenset(

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, insert, select, update
 
+from cxgap.contracts.choices import STATUSES, Status
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_study, study_id
 from cxgap.study.model import StudyDefinition
-
-Status = Literal["proposed", "accepted", "in_progress", "done", "dropped"]
-STATUSES: tuple[str, ...] = get_args(Status)
 
 
 class ActionItem(BaseModel):

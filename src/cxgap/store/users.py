@@ -15,12 +15,13 @@ addresses exist.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, insert, select, update
 
+from cxgap.contracts.choices import MIN_PASSWORD, ROLES, Role
 from cxgap.errors import CxgapError, NotFoundError
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
@@ -40,10 +41,6 @@ __all__ = [
     "verify_password",
 ]
 
-Role = Literal["owner", "analyst", "viewer"]
-ROLES: tuple[str, ...] = get_args(Role)
-#: The shortest password accepted (NIST SP 800-63B asks for at least 8).
-MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so both paths cost one argon2 run.

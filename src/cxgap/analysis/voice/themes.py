@@ -77,6 +77,7 @@ from cxgap.analysis.voice.sentiment import (
     vader_compound,
 )
 from cxgap.analysis.voice.text import MAX_CHARS, analysis_text, cut, looks_english, quote_text
+from cxgap.contracts.choices import ENGINES, Engine
 from cxgap.errors import AnalysisError
 
 __all__ = [
@@ -89,8 +90,6 @@ __all__ = [
     "find_themes",
 ]
 
-Engine = Literal["tfidf-nmf", "embeddings"]
-ENGINES: tuple[str, ...] = ("tfidf-nmf", "embeddings")
 
 MIN_ANSWERS = 10
 _ANSWERS_PER_THEME = 15
