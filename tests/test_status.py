@@ -103,6 +103,19 @@ def test_small_staff_teams_are_suppressed_without_counts(status_db: Database) ->
     assert not support.suppressed and (support.invited, support.answered) == (7, 6)
 
 
+def test_answers_through_an_open_link_never_lift_a_team_over_the_threshold(
+    status_db: Database,
+) -> None:
+    # Three more answers through implementation's open link make five; the
+    # count stays withheld, since anyone with the link could have given them.
+    anon = create_anonymous_link(status_db, "acme", wave="w1", team="implementation")
+    for d in ("p" * 32, "q" * 32, "r" * 32):
+        _answer(status_db, anon.token, draft=d)
+    implementation = _row(response_status(status_db, "acme").rows, "staff", "implementation")
+    assert implementation.suppressed and implementation.answered is None
+    assert "fewer than 5" in (implementation.reason or "")
+
+
 def test_lone_suppressed_team_gets_a_complementary_suppression(db_url: str) -> None:
     db = Database.open(Settings.load(database_url=db_url))
     upgrade(db)

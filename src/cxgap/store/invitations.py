@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from cxgap.contracts.disclosure import suppression_reason
+from cxgap.contracts.disclosure import OPEN_LINK, suppression_reason
 from cxgap.contracts.result import Result
 from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
@@ -525,6 +525,7 @@ def _group_counts(conn: Connection, sid: int, wave_id: int | None) -> list[dict[
             resp.c.wave_id,
             resp.c.respondent_id,
             resp.c.status,
+            resp.c.source,
         ).where(*resp_where)
     ).all()
     out: list[dict[str, Any]] = []
@@ -537,6 +538,8 @@ def _group_counts(conn: Connection, sid: int, wave_id: int | None) -> list[dict[
         kind = "answered" if resp_row.status == "complete" else "started"
         base = {"audience": resp_row.audience, "segment": resp_row.segment, "team": resp_row.team}
         out.append({**base, "kind": kind})
+        if kind == "answered" and resp_row.source != OPEN_LINK:
+            out.append({**base, "kind": "counted"})  # toward the anonymity threshold
         if kind == "answered" and (resp_row.respondent_id, resp_row.wave_id) in invited:
             out.append({**base, "kind": "answered_invited"})
     return out
@@ -584,7 +587,7 @@ def _row(
 ) -> StatusRow:
     count = {
         kind: sum(e["kind"] == kind for e in events)
-        for kind in ("invited", "started", "answered", "answered_invited")
+        for kind in ("invited", "started", "answered", "answered_invited", "counted")
     }
     row = StatusRow(
         audience=audience,
@@ -596,7 +599,8 @@ def _row(
         answered_invited=count["answered_invited"],
         rate=count["answered_invited"] / count["invited"] if count["invited"] else None,
     )
-    if audience in PROTECTED and 0 < count["answered"] < k:
+    # Answers through an open link never lift a group over the threshold.
+    if audience in PROTECTED and count["answered"] > 0 and count["counted"] < k:
         return _suppress(row, k)
     return row
 
