@@ -86,6 +86,18 @@ class DefectionReason(Item):
     factor: str | None = None
 
 
+class Attribute(Item):
+    """A property every respondent may carry (``Class``, ``Region``, ``Plan``).
+
+    Attributes come from an export's categorical columns; they break results
+    down and filter them wherever a segment does, under the same anonymity
+    threshold. ``values`` lists the levels seen or allowed, in display order
+    (empty: any text is kept).
+    """
+
+    values: list[str] = Field(default_factory=list)
+
+
 class Wave(_Strict):
     """One round of data collection."""
 
@@ -188,6 +200,7 @@ class StudyDefinition(_Strict):
     segments: list[Item]
     waves: list[Wave]
     defection_reasons: list[DefectionReason] = Field(default_factory=list)
+    attributes: list[Attribute] = Field(default_factory=list)
     competitors: list[str] = Field(default_factory=list)
     questions: list[Question]
     ledger: LedgerParameters = Field(default_factory=LedgerParameters)
@@ -208,6 +221,7 @@ class StudyDefinition(_Strict):
             "segments",
             "waves",
             "defection_reasons",
+            "attributes",
             "questions",
         ):
             keys = [x.key for x in getattr(self, name)]
