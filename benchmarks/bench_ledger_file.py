@@ -20,7 +20,6 @@ same process and run:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import tempfile
 import time
@@ -29,44 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from reference_event_ids import row_by_row_ids
 from typer.testing import CliRunner
 
 import cxgap.ingest.events as events_module
 from cxgap.cli import app
 from cxgap.ingest.events import parse_events
 from cxgap.ingest.tables import read_table
-
-
-def row_by_row_ids(events: pd.DataFrame) -> pd.Series:
-    """_with_derived_ids before issue 19, verbatim."""
-    ids = events["source_id"].astype(object)
-    missing = ids.isna().to_numpy()
-    if not missing.any():
-        return ids
-    content = (
-        events.loc[
-            missing,
-            [
-                "account_id",
-                "timestamp",
-                "touchpoint",
-                "moment",
-                "outcome",
-                "severity",
-                "cost",
-                "note",
-            ],
-        ]
-        .astype(object)
-        .map(str)
-    )
-    rows = ("\x1f".join(r) for r in content.itertuples(index=False, name=None))
-    ids = ids.copy()
-    ids[missing] = [
-        "row-" + hashlib.blake2b(r.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-        for r in rows
-    ]
-    return ids
 
 
 def write_files(folder: Path, n_events: int, n_accounts: int, seed: int = 0) -> tuple[Path, Path]:

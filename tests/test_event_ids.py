@@ -4,46 +4,12 @@ re-import after an upgrade must add nothing)."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import pytest
+from benchmarks.reference_event_ids import row_by_row_ids
 
 from cxgap.ingest.events import _with_derived_ids
-
-
-def _row_by_row_ids(events: pd.DataFrame) -> pd.Series:
-    """The version before issue 19, kept verbatim as the reference."""
-    ids = events["source_id"].astype(object)
-    missing = ids.isna().to_numpy()
-    if not missing.any():
-        return ids
-    content = (
-        events.loc[
-            missing,
-            [
-                "account_id",
-                "timestamp",
-                "touchpoint",
-                "moment",
-                "outcome",
-                "severity",
-                "cost",
-                "note",
-            ],
-        ]
-        .astype(object)
-        .map(str)
-    )
-    rows = ("\x1f".join(r) for r in content.itertuples(index=False, name=None))
-    ids = ids.copy()
-    ids[missing] = [
-        "row-" + hashlib.blake2b(r.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-        for r in rows
-    ]
-    return ids
-
 
 TEXTS = [
     "A-1",
@@ -110,7 +76,7 @@ def _events(n: int, seed: int) -> pd.DataFrame:
 def test_ids_are_those_of_the_row_by_row_version(seed: int) -> None:
     events = _events(3000, seed)
     new = _with_derived_ids(events)
-    assert new.tolist() == _row_by_row_ids(events).tolist()
+    assert new.tolist() == row_by_row_ids(events).tolist()
     assert new.index.equals(events.index)
 
 
@@ -120,12 +86,12 @@ def test_ids_of_random_times_to_the_nanosecond() -> None:
     nanos = rng.integers(-(2**62), 2**62, len(events))
     nanos[::3] -= nanos[::3] % 1_000_000_000  # a third on whole seconds
     events["timestamp"] = pd.Series(nanos.astype("datetime64[ns]"))
-    assert _with_derived_ids(events).tolist() == _row_by_row_ids(events).tolist()
+    assert _with_derived_ids(events).tolist() == row_by_row_ids(events).tolist()
 
 
 def test_ids_after_rows_are_dropped_keep_their_index() -> None:
     events = _events(500, 4).iloc[::2]
-    assert _with_derived_ids(events).equals(_row_by_row_ids(events))
+    assert _with_derived_ids(events).equals(row_by_row_ids(events))
 
 
 def test_ids_of_other_column_types_go_through_str() -> None:
@@ -135,7 +101,7 @@ def test_ids_of_other_column_types_go_through_str() -> None:
     events["severity"] = events["severity"].astype("float32")
     events["timestamp"] = events["timestamp"].astype("datetime64[us]")
     events["note"] = events["note"].astype("string")
-    assert _with_derived_ids(events).tolist() == _row_by_row_ids(events).tolist()
+    assert _with_derived_ids(events).tolist() == row_by_row_ids(events).tolist()
 
 
 def test_no_missing_id_returns_the_column() -> None:
