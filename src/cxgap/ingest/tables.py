@@ -187,8 +187,15 @@ def _read_workbook(path: Path, name: str, header_rows: int) -> pd.DataFrame:
                 ratio_free=RATIO_FREE_BYTES,
             )
         # openpyxl's read-only mode, which pandas uses, reads rows one at a time.
+        # Cells are kept as written ("N/A", "None"), as in a CSV file; only empty ones are NaN.
         frame = pd.read_excel(
-            path, dtype=str, header=header_rows - 1, engine="openpyxl", nrows=MAX_TABLE_ROWS + 1
+            path,
+            dtype=str,
+            header=header_rows - 1,
+            engine="openpyxl",
+            nrows=MAX_TABLE_ROWS + 1,
+            keep_default_na=False,
+            na_values=[""],
         )
     except _XLSX_ERRORS as exc:
         expected = f"a readable XLSX file ({exc})"
