@@ -112,7 +112,8 @@ class Export:
     addresses), which are never mapped. ``id_column`` holds the response id,
     or ``None`` when the tool writes none (then :attr:`response_ids` hashes
     each row). ``variant`` names an older layout of the format (Qualtrics'
-    ``"legacy"``), else ``None``.
+    ``"legacy"``), else ``None``. ``unnamed`` lists the columns whose
+    header cell was blank (named ``column``, ``column (2)``, ...).
     """
 
     file: str
@@ -122,6 +123,7 @@ class Export:
     system: frozenset[str] = field(default_factory=frozenset)
     id_column: str | None = None
     variant: str | None = None
+    unnamed: frozenset[str] = field(default_factory=frozenset)
 
     def header(self, column: str) -> str:
         return self.headers.get(column, column)
@@ -344,7 +346,9 @@ def read_export(path: str | Path, *, format: ExportFormat | None = None) -> Expo
             data = _with_data(raw, 0, 2, name)
         id_col = next((c for c in _SM_FIRST if c in names), None)
         return _export(name, fmt, data, {n: n for n in names}, id_col)
-    raw, names = _drop_empty_columns(raw, _dedupe(row1), [not c for c in row1])
+    deduped = _dedupe(row1)
+    blank_named = {n for n, c in zip(deduped, row1, strict=True) if not c}
+    raw, names = _drop_empty_columns(raw, deduped, [not c for c in row1])
     raw.columns = names
     data = _with_data(raw, 0, 2, name)
     headers = {n: n for n in names}
@@ -354,7 +358,9 @@ def read_export(path: str | Path, *, format: ExportFormat | None = None) -> Expo
         "ms_forms": "ID" if "ID" in names else "Id",
         "cxgap": next((c for c in ("source_key", "response_id") if c in names), None),
     }
-    return _export(name, fmt, data, headers, own_id.get(fmt))
+    export = _export(name, fmt, data, headers, own_id.get(fmt))
+    export.unnamed = frozenset(blank_named & set(names))
+    return export
 
 
 def _qualtrics(name: str, raw: pd.DataFrame, row1: list[str]) -> Export:
