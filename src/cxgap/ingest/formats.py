@@ -341,7 +341,8 @@ def read_export(path: str | Path, *, format: ExportFormat | None = None) -> Expo
             raw.columns = names
             data = _with_data(raw, 1, 3, name)
         else:
-            names = _dedupe(row1)
+            # One header row: a blank cell is another column of the question before it.
+            names = _dedupe(_surveymonkey_names(row1, [""] * len(row1)))
             raw.columns = names
             data = _with_data(raw, 0, 2, name)
         id_col = next((c for c in _SM_FIRST if c in names), None)
