@@ -145,3 +145,84 @@ def test_dry_run_of_an_export_that_maps_onto_nothing_is_summarised(db: str) -> N
     assert out.count("an answer to at least one mapped question") == 40
     code, out, _ = _run(*args, "--json")
     assert len(json.loads(out)["problems"]) == 41
+
+
+def test_na_in_an_imported_answer_is_no_answer(tmp_path: Path) -> None:
+    """The real Qualtrics sample with its answers as R writes a missing value."""
+    from cxgap.ingest.formats import read_export
+    from cxgap.ingest.mapping import ResponseMapping
+    from cxgap.ingest.responses import parse_responses
+    from cxgap.study import default_study
+
+    study = default_study("acme", organisation="Acme")
+    mapping = ResponseMapping(columns={"Q1": "ltr", "Q2": "open.well"})
+    src = CORPUS / "qualtrics_current_qualtrics_r.csv"
+    rows = list(csv.reader(io.StringIO(src.read_text(encoding="utf-8"))))
+    q1, q2 = rows[0].index("Q1"), rows[0].index("Q2")
+    assert (rows[3][q1], rows[3][q2]) == ("2", "Hello World!")
+    as_is = parse_responses(
+        read_export(src), study, audience="customer", wave="w1", mapping=mapping
+    )
+    assert as_is.problems == [] and as_is.frame.loc[0, "ltr"] == 2
+    rows.append([*rows[3]])
+    rows[4][rows[0].index("ResponseId")] = "R_second"
+    rows[4][q1], rows[4][q2] = "NA", "Hello again"
+    rows.append([*rows[3]])
+    rows[5][rows[0].index("ResponseId")] = "R_third"
+    rows[5][q1], rows[5][q2] = " N/A ", "#N/A"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    path = tmp_path / "with_na.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    parsed = parse_responses(
+        read_export(path), study, audience="customer", wave="w1", mapping=mapping
+    )
+    # Row 5 answers open.well; row 6 answers nothing: its only problem is that.
+    assert [(p.row, p.expected) for p in parsed.problems] == [
+        (6, "an answer to at least one mapped question")
+    ]
+    assert parsed.frame["ltr"].isna().tolist() == [False, True, True]
+    assert parsed.frame["open.well"].tolist()[:2] == ["Hello World!", "Hello again"]
+
+
+def test_tool_metadata_is_never_mapped_even_by_name(tmp_path: Path) -> None:
+    """Display order, embedded data and scores added to the real Qualtrics
+    sample, as Qualtrics writes them, are system columns; so are LimeSurvey's."""
+    from cxgap.ingest.formats import read_export
+    from cxgap.ingest.mapping import ResponseMapping, match_columns
+    from cxgap.study import default_study
+
+    src = CORPUS / "qualtrics_current_qualtrics_r.csv"
+    rows = list(csv.reader(io.StringIO(src.read_text(encoding="utf-8"))))
+    extra = {
+        "Q1_DO": ("Q1 - Display Order", '{"ImportId":"QID1_DO"}', "1|2|3"),
+        "Q_RecaptchaScore": ("Q_RecaptchaScore", '{"ImportId":"_recaptcha"}', "0.9"),
+        "Q_TotalDuration": ("Q_TotalDuration", '{"ImportId":"Q_TotalDuration"}', "38"),
+        "SC0": ("Score", '{"ImportId":"SC_0"}', "3"),
+        "Q2_Page Submit": ("Timing - Page Submit", '{"ImportId":"QID9_PAGE_SUBMIT"}', "5.1"),
+    }
+    for name, (text, import_id, value) in extra.items():
+        for r, cell in zip(rows, (name, text, import_id, value), strict=True):
+            r.append(cell)
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    path = tmp_path / "with_metadata.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    export = read_export(path)
+    assert set(extra) <= export.system
+    study = default_study("acme", organisation="Acme")
+    matches = match_columns(
+        list(export.frame.columns), export.headers, study, audience="customer",
+        mapping=ResponseMapping(), system=export.system, file=str(path),
+    )  # fmt: skip
+    how = {m.column: m.how for m in matches}
+    assert {how[c] for c in extra} == {"system column"}
+    lime = read_export(CORPUS / "limesurvey_name_face.csv")
+    lime_matches = match_columns(
+        list(lime.frame.columns), lime.headers, study, audience="customer",
+        mapping=ResponseMapping(), system=lime.system, file="lime",
+    )  # fmt: skip
+    lime_how = {m.column: m.how for m in lime_matches}
+    assert {lime_how[c] for c in ("id", "submitdate", "lastpage", "startlanguage")} == {
+        "system column"
+    }
