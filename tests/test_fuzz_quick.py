@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cxgap.cli import app
+from cxgap.ingest.tables import MISSING_TOKENS
 from cxgap.study.defaults import MOMENTS
 from tests.hostile import FUZZ, HOSTILE_CELLS, assert_clear_cli, hostile_files
 
@@ -44,14 +45,17 @@ def _cells(
         valid.map(lambda v: Cell(v, "valid")),
         valid.map(lambda v: Cell(f" {v}  ", "valid")),
         invalid.map(lambda v: Cell(v, "invalid")),
-        st.sampled_from(["", " ", "  "]).map(lambda v: Cell(v, "empty")),
+        # Empty, or a missing-value token (cxgap.ingest.tables.MISSING_TOKENS).
+        st.sampled_from(["", " ", "  ", "NA", " N/A ", "n/a", "NaN", "nan", "n.a.", "#N/A"]).map(
+            lambda v: Cell(v, "empty")
+        ),
     )
 
 
 #: Words that no reading turns into a number.
 _WORDS = st.sampled_from(
-    ["nine", "x", "N/A", "n.a.", "<b>5</b>", "=1+1", "@SUM(A1)", "[/]", "[bold]7", "5 stars",
-     "1,5", "7-8", "nan", "NaN", "inf", "-inf", "1e309", "yes"]
+    ["nine", "x", "N/A!", "n.a.x", "<b>5</b>", "=1+1", "@SUM(A1)", "[/]", "[bold]7", "5 stars",
+     "1,5", "7-8", "nan5", "None", "inf", "-inf", "1e309", "yes", "."]
 )  # fmt: skip
 scores = _cells(
     st.integers(0, 10).map(str) | st.sampled_from(["10.0", "+9", "0.0"]),
@@ -129,6 +133,9 @@ def test_nps_of_any_file_is_a_result_or_one_clear_error(
     kinds = Counter(s.kind for s, _ in rows)
     if (kinds["invalid"] and not drop_invalid) or not kinds["valid"]:
         assert code == 2
+        return
+    if max(float(s.text) for s, _ in rows if s.kind == "valid") <= 5:
+        assert code == 2  # no 0-10 scale: refused without --scale-checked
         return
     assert code == 0
     if not as_json:
@@ -274,7 +281,7 @@ def test_themes_of_any_file_are_a_result_or_one_clear_error(
     if not intact or code != 0 or not as_json:
         return
     result = json.loads(out)
-    answered = sum(1 for a, _ in rows if a.strip())
+    answered = sum(1 for a, _ in rows if a.strip() and a.strip() not in MISSING_TOKENS)
     assert result["n"] == answered
     assert result["n"] + result["n_empty"] == len(rows)
 

@@ -122,27 +122,28 @@ def compare(
     import pandas as pd
 
     from cxgap.analysis.perception.gaps import gap_matrix
-    from cxgap.ingest.tables import numeric_column, read_table, require_columns
+    from cxgap.ingest.quick import read_quick_table, resolve_columns
+    from cxgap.ingest.tables import numeric_column
 
     names = [c.strip() for c in items.split(",") if c.strip()]
     if not names:
         raise AnalysisError("--items needs at least one column name")
     if scale_min >= scale_max:
         raise AnalysisError("--scale-min must be below --scale-max")
-    frame = read_table(file)
-    require_columns(frame, [group, *names])
-    data = pd.DataFrame({group: group_labels(frame[group])})
+    frame = read_quick_table(file)
+    actual = dict(zip([group, *names], resolve_columns(frame, [group, *names]), strict=True))
+    data = pd.DataFrame({group: group_labels(frame[actual[group]])})
     dropped: dict[str, int] = {}
     problems = []
     for col in names:
-        raw = frame[col]
+        raw = frame[actual[col]]
         if na_value:
             as_num = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
             raw = raw.mask(as_num.isin(na_value).to_numpy(bool))
-        view = frame.assign(**{col: raw})
+        view = frame.assign(**{actual[col]: raw})
         try:
             values, n_bad = numeric_column(
-                view, col, low=scale_min, high=scale_max, drop_invalid=drop_invalid
+                view, actual[col], low=scale_min, high=scale_max, drop_invalid=drop_invalid
             )
         except InputError as exc:
             problems.extend(exc.problems)

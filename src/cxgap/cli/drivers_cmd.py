@@ -43,23 +43,28 @@ def _require_numbers(table: pd.DataFrame, name: str) -> None:
 
 
 def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.DataFrame:
-    """The outcome and factor columns of ``path`` as floats (NaN when empty).
+    """The outcome and factor columns of ``path`` as floats (NaN when empty),
+    under the names given (an export name such as Q1, or a header text).
 
     Without ``factors``, every other column whose cells are all numbers (and
-    that has a header: an unnamed first column is a row index) is a factor.
+    that has a header: an unnamed first column is a row index; and that is
+    not the survey tool's own, such as a duration) is a factor.
     """
     import pandas as pd
 
-    from cxgap.ingest.tables import numeric_column, read_table, require_columns
+    from cxgap.ingest.quick import read_quick_table, resolve_columns
+    from cxgap.ingest.tables import numeric_column
 
-    table = read_table(path)
-    require_columns(table, [outcome, *(factors or [])])
-    for name in [outcome, *(factors or [])]:
-        _require_numbers(table, name)
+    table = read_quick_table(path)
+    given = [outcome, *(factors or [])]
+    actual = dict(zip(given, resolve_columns(table, given), strict=True))
+    for name in given:
+        _require_numbers(table, actual[name])
+    system = set(table.attrs.get("system", []))
     columns: dict[str, pd.Series] = {}
     if factors is None:
         for name in table.columns:
-            if name == outcome or not name or _UNNAMED.match(name):
+            if name == actual[outcome] or not name or _UNNAMED.match(name) or name in system:
                 continue
             values, invalid = numeric_column(table, name, drop_invalid=True)
             if invalid == 0 and values.notna().any():
@@ -68,8 +73,8 @@ def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.Da
             raise AnalysisError(f"{path}: no numeric columns besides {outcome!r} to use as factors")
     else:
         for name in factors:
-            columns[name] = numeric_column(table, name)[0]
-    columns[outcome] = numeric_column(table, outcome)[0]
+            columns[name] = numeric_column(table, actual[name])[0]
+    columns[outcome] = numeric_column(table, actual[outcome])[0]
     return pd.DataFrame(columns)
 
 

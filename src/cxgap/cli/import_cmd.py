@@ -88,17 +88,47 @@ def _bar(
         yield start, advance
 
 
-def _problems_table(problems: list[Any], limit: int = 200) -> None:
+#: Up to this many problems are listed one by one; more are summarised by kind.
+_LIST_UP_TO = 20
+
+
+def _problems_table(problems: list[Any], *, all_problems: bool = False) -> None:
+    """The problems, one per line when few (or with ``all_problems``); else
+    grouped by kind with their counts and first rows."""
+    from cxgap.ingest.problem_summary import summarise_problems
+
     if not problems:
         return
-    table = Table("row", "column", "value", "expected", title=f"{len(problems)} problem(s)")
-    for p in problems[:limit]:
+    if all_problems or len(problems) <= _LIST_UP_TO:
+        table = Table("row", "column", "value", "expected", title=f"{len(problems)} problem(s)")
+        for p in problems:
+            table.add_row(
+                "" if p.row is None else str(p.row), p.column or "", p.value or "", p.expected
+            )
+        console.print(table)
+        return
+    kinds = summarise_problems(problems)
+    table = Table(
+        "problems",
+        "column",
+        "expected",
+        "first rows",
+        "e.g.",
+        title=f"{len(problems)} problem(s) of {len(kinds)} kind(s)",
+    )
+    for k in kinds[:_LIST_UP_TO]:
         table.add_row(
-            "" if p.row is None else str(p.row), p.column or "", p.value or "", p.expected
+            f"{k.count:,}",
+            (k.column or "")[:50],
+            k.expected,
+            ", ".join(map(str, k.rows)),
+            "; ".join(v[:30] for v in k.values),
         )
     console.print(table)
-    if len(problems) > limit:
-        console.print(f"... and {len(problems) - limit} more (use --report FILE for all)")
+    more = f" ({len(kinds) - _LIST_UP_TO} more kinds)" if len(kinds) > _LIST_UP_TO else ""
+    console.print(
+        f"Every problem{more}: --all-problems, --json, or --report FILE (a CSV of them all)."
+    )
 
 
 def _run_import(
@@ -111,12 +141,14 @@ def _run_import(
     dry_run: bool,
     bar: str | None = None,
     preface: Callable[[T], None] | None = None,
+    all_problems: bool = False,
 ) -> None:
     """The body of every import command: open the database at its schema,
     run ``load(database, start, advance)`` (with a progress bar titled
     ``bar``, if any), then print ``preface``, the problems (and write them to
-    ``report``), and the ``done`` line; or the result as JSON. A dry run that
-    found problems exits with status 1."""
+    ``report``; summarised by kind unless ``all_problems``), and the ``done``
+    line; or the result as JSON (every problem). A dry run that found
+    problems exits with status 1."""
     from cxgap.ingest.responses import write_problem_report
     from cxgap.store.db import Database
     from cxgap.store.migrate import ensure_schema
@@ -135,7 +167,7 @@ def _run_import(
     else:
         if preface is not None:
             preface(result)
-        _problems_table(result.problems)
+        _problems_table(result.problems, all_problems=all_problems)
         if report is not None and problems:
             console.print(f"Wrote {len(problems)} problem(s) to {report}.")
         console.print(done(result))
@@ -167,6 +199,14 @@ def _mapping_table(result: ResponsesImport) -> None:
     left = [c for c in result.columns if c.target is None]
     if left:
         console.print("Not imported: " + "; ".join(f"{c.column[:50]} ({c.how})" for c in left))
+    if any(p.expected.startswith("at least one column matching") for p in result.problems):
+        shown = ", ".join(repr(c[:40]) for c in result.unmapped[:8])
+        more = f" and {len(result.unmapped) - 8} more" if len(result.unmapped) > 8 else ""
+        console.print(
+            f"No column matches a question of {result.study}. Unmatched: {shown}{more}.\n"
+            "Map them to question keys in a --mapping file (docs/IMPORT.md), or start a "
+            f"study from this export: cxgap init SLUG --from {result.file}"
+        )
 
 
 @import_app.command("responses")
@@ -184,13 +224,19 @@ def import_responses_cmd(
     dry_run: DryRunOption = False,
     skip_invalid: SkipOption = False,
     report: ReportOption = None,
+    all_problems: Annotated[
+        bool,
+        typer.Option(
+            "--all-problems", help="List every problem (else, past 20, a summary by kind)."
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Import a survey export (Qualtrics, SurveyMonkey, Google Forms, Typeform or
-    cxgap's own format): detect the format, map columns to questions, check every
-    cell, and store all rows in one transaction, or none. Re-importing the same
-    export adds nothing."""
+    """Import a survey export (Qualtrics, SurveyMonkey, Google Forms, Typeform,
+    LimeSurvey, Microsoft Forms or cxgap's own format): detect the format, map
+    columns to questions, check every cell, and store all rows in one
+    transaction, or none. Re-importing the same export adds nothing."""
     from cxgap.ingest.responses import import_responses
 
     _check_audience(audience)
@@ -226,6 +272,7 @@ def import_responses_cmd(
         dry_run=dry_run,
         bar=f"Importing {file.name}",
         preface=_mapping_table,
+        all_problems=all_problems,
     )
 
 

@@ -64,24 +64,49 @@ def nps(
             "--drop-invalid", help="Drop values that are not whole numbers 0-10 (and count them)."
         ),
     ] = False,
+    scale_checked: Annotated[
+        bool,
+        typer.Option(
+            "--scale-checked",
+            help="The column is 0-10 even though no answer is above 5 (else refused).",
+        ),
+    ] = False,
     json_: JsonOption = False,
 ) -> None:
     """Net Promoter Score of a column of 0-10 answers, with its confidence
-    interval (promoters 9-10, passives 7-8, detractors 0-6)."""
-    from cxgap.analysis.perception.nps import NPS_METHODS, NpsGroup, nps_by_group, nps_estimate
-    from cxgap.ingest.tables import numeric_column, read_table, require_columns
+    interval (promoters 9-10, passives 7-8, detractors 0-6). The file is
+    read as `cxgap import responses` reads it (Qualtrics, SurveyMonkey, ...
+    header rows are headers); a column is named by its export name (Q1) or
+    its header text."""
+    from cxgap.analysis.perception.nps import (
+        NPS_METHODS,
+        NpsGroup,
+        nps_by_group,
+        nps_estimate,
+        nps_scale_doubt,
+    )
+    from cxgap.ingest.quick import read_quick_table, resolve_columns
+    from cxgap.ingest.tables import numeric_column
 
     if method not in NPS_METHODS:
         raise AnalysisError(f"unknown --method {method!r}; use one of {', '.join(NPS_METHODS)}")
     interval = cast("NpsMethod", method)
-    frame = read_table(file)
+    frame = read_quick_table(file)
     if by is not None:
-        require_columns(frame, [column, by])
+        column, by = resolve_columns(frame, [column, by])
+    else:
+        column = resolve_columns(frame, [column])[0]
     scores, dropped = numeric_column(
         frame, column, low=0, high=10, integer=True, drop_invalid=drop_invalid
     )
     if not scores.notna().any():
         raise AnalysisError(f"{file}: column {column!r} has no answers")
+    doubt = nps_scale_doubt(scores.to_numpy())
+    if doubt is not None and not scale_checked:
+        raise AnalysisError(
+            f"{file}: column {column!r} is not a 0-10 scale: {doubt}; "
+            "pass --scale-checked if it really is 0-10"
+        )
     if dropped:
         err_console.print(f"Dropped {dropped} invalid value(s) in column {column!r}.")
     if by is None:

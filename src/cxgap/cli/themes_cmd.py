@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 def _check_text_column(frame: pd.DataFrame, column: str) -> pd.Series:
     import pandas as pd
 
+    from cxgap.ingest.tables import without_missing_tokens
+
     source = str(frame.attrs.get("source", "<data>"))
-    values = frame[column]
+    values = without_missing_tokens(frame[column])
     filled = values.dropna().astype(str).str.strip()
     filled = filled[filled != ""]
     if filled.empty:
@@ -140,10 +142,12 @@ def themes(
     import pandas as pd
 
     from cxgap.analysis.voice.themes import find_themes
-    from cxgap.ingest.tables import read_table, require_columns
+    from cxgap.ingest.quick import read_quick_table, resolve_columns
 
-    frame = read_table(file)
-    require_columns(frame, [text_column, *([group] if group else [])])
+    frame = read_quick_table(file)
+    text_column = resolve_columns(frame, [text_column])[0]
+    if group:
+        group = resolve_columns(frame, [group])[0]
     texts = _check_text_column(frame, text_column)
     groups = None
     if group:

@@ -21,15 +21,17 @@ ROLES: tuple[str, ...] = get_args(Role)
 MIN_PASSWORD = 10
 
 #: The survey tools whose exports cxgap reads (:mod:`cxgap.ingest.formats`).
-ExportFormat = Literal["qualtrics", "surveymonkey", "google_forms", "typeform", "cxgap", "generic"]
-FORMATS: tuple[ExportFormat, ...] = (
+ExportFormat = Literal[
     "qualtrics",
     "surveymonkey",
     "google_forms",
     "typeform",
+    "limesurvey",
+    "ms_forms",
     "cxgap",
     "generic",
-)
+]
+FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 
 #: How themes are found (:mod:`cxgap.analysis.voice.themes`).
 Engine = Literal["tfidf-nmf", "embeddings"]

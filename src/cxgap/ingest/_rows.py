@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cxgap.errors import InputError, Problem
 from cxgap.ingest.mapping import normalise
 from cxgap.ingest.responses import ProblemRecord, problem_records
-from cxgap.ingest.tables import file_row, read_yaml_file
+from cxgap.ingest.tables import file_row, read_yaml_file, without_missing_tokens
 
 
 class TableMapping(BaseModel):
@@ -149,7 +149,9 @@ def text(series: pd.Series) -> pd.Series:
 def dates(
     raw: pd.Series, fmt: str | None, check: Checker, column: str, *, not_after: pd.Timestamp
 ) -> pd.Series:
-    """Parse dates (ISO 8601, or ``fmt``); flag unparseable and future ones."""
+    """Parse dates (ISO 8601, or ``fmt``); flag unparseable and future ones.
+    A cell of :data:`~cxgap.ingest.tables.MISSING_TOKENS` is no date."""
+    raw = without_missing_tokens(raw)
     if fmt:
         try:
             parsed = pd.to_datetime(raw, format=fmt, errors="coerce")

@@ -31,7 +31,7 @@ from cxgap.ingest._rows import (
     vocabulary,
 )
 from cxgap.ingest.mapping import normalise
-from cxgap.ingest.tables import read_table
+from cxgap.ingest.tables import read_table, without_missing_tokens
 from cxgap.store.db import Database
 from cxgap.study.model import StudyDefinition
 
@@ -90,7 +90,7 @@ def parse_accounts_export(
             raw_seg,
             "a segment: " + ", ".join(s.key for s in study.segments) + " (or map it)",
         )
-    raw_rev = get("annual_revenue")
+    raw_rev = without_missing_tokens(get("annual_revenue"))
     revenue = pd.to_numeric(
         raw_rev.map(lambda v: _MONEY.sub("", v) if isinstance(v, str) else v), errors="coerce"
     ).astype(float)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.contracts.records import EVENT_COLUMNS, EVENT_REQUIRED, OUTCOMES
 from cxgap.errors import InputError, Problem
-from cxgap.ingest.tables import file_row, read_yaml_file, unstorable
+from cxgap.ingest.tables import file_row, read_yaml_file, unstorable, without_missing_tokens
 
 __all__ = [
     "EventMapping",
@@ -237,7 +237,7 @@ def parse_events(
     bad(outcome.isna().to_numpy(), "outcome", raw_outcome, f"one of {words}")
 
     failed = (outcome == "failed").fillna(False).to_numpy(dtype=bool)
-    raw_sev = col("severity")
+    raw_sev = without_missing_tokens(col("severity"))
     sev = pd.to_numeric(raw_sev, errors="coerce").astype(float)
     sev = sev.where(sev.notna(), pd.to_numeric(implied, errors="coerce").astype(float))
     sev_ok = sev.between(1, 3) & (np.floor(sev) == sev)
@@ -257,7 +257,7 @@ def parse_events(
             )
     severity = sev.where(failed)
 
-    raw_cost = col("cost")
+    raw_cost = without_missing_tokens(col("cost"))
     cost = pd.to_numeric(raw_cost, errors="coerce").astype(float)
     bad(
         (raw_cost.notna() & (cost.isna() | (cost < 0))).to_numpy(),
@@ -463,7 +463,7 @@ def parse_accounts(frame: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     revenue = pd.Series(np.nan, index=range(n))
     r_col = find("revenue", "annual_revenue")
     if r_col is not None:
-        raw = _text(frame[r_col]).reset_index(drop=True)
+        raw = without_missing_tokens(_text(frame[r_col]).reset_index(drop=True))
         revenue = pd.to_numeric(raw, errors="coerce").astype(float)
         for i in np.flatnonzero((raw.notna() & (revenue.isna() | (revenue < 0))).to_numpy()):
             problems.append(

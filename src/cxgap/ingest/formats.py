@@ -2,36 +2,50 @@
 
 Each tool lays its CSV/XLSX export out differently; :func:`read_export`
 detects which one a file is and returns the data rows with, for every column,
-the text to match against the study's questions and the column that holds the
-export's response id (the source key that makes re-imports idempotent).
+the text to match against the study's questions, the tool's own (system)
+columns, and the column that holds the export's response id (the source key
+that makes re-imports idempotent).
 
 ========================  =====================================================
 format                    layout (and where the tool documents it)
 ========================  =====================================================
 ``qualtrics``             three header rows: question export tags (``Q1``,
                           ``Q2_3``), question text (``... - Sub-item``), and
-                          ``{"ImportId":"QID2_3"}`` JSON; system columns
-                          ``StartDate ... ResponseId ...``. Qualtrics support,
-                          "Data & Analysis > Export data > Understanding your
-                          dataset" (the legacy two-row layout also reads, as
-                          ``generic`` with one header row).
+                          ``{"ImportId":"QID2_3"}`` JSON (older exports write
+                          ``{'ImportId': 'QID2'}``); system columns
+                          ``StartDate ... ResponseId ...``. The *legacy*
+                          layout has two header rows: ``V1 ... V10`` then the
+                          export tags, over ``ResponseID, ResponseSet, ...``
+                          and the question text; the response id is ``V1``.
+                          Qualtrics support, "Data & Analysis > Export data >
+                          Understanding your dataset".
 ``surveymonkey``          two header rows: question text in the first column of
-                          each question (blank over its other columns), and in
-                          the second row ``Response`` / ``Open-Ended
-                          Response`` or the option / matrix-row label;
-                          ``Respondent ID`` first. SurveyMonkey help,
-                          "Understanding exports" / "Individual responses
-                          export (all responses data)".
+                          each question (blank, or merged in XLSX, over its
+                          other columns), and in the second row ``Response`` /
+                          ``Open-Ended Response`` or the option / matrix-row
+                          label; ``Respondent ID`` (older: ``RespondentID``)
+                          first. A file with one header row (the sub-header
+                          row deleted) is read with one. SurveyMonkey help,
+                          "Understanding exports".
 ``google_forms``          one header row, ``Timestamp`` first, then the
                           question text; checkbox answers joined with ``, ``
                           in one cell; grid rows as ``Question [Row]``. Google
-                          Forms help, "View & manage form responses" (export to
-                          Sheets, then File > Download > CSV).
+                          Forms help, "View & manage form responses".
 ``typeform``              one header row: ``#`` (the response token) first,
                           question text, one column per option of a
                           multiple-choice question, then ``Start Date (UTC)``,
                           ``Submit Date (UTC)``, ``Network ID``. Typeform help,
                           "Download your results" (CSV/XLSX).
+``limesurvey``            one header row, question codes (``q1``,
+                          ``q2[SQ001]``) after ``id, submitdate, lastpage,
+                          startlanguage`` (or their texts, ``Response ID,
+                          Date submitted, ...``); the remote-control API
+                          writes ``;`` between fields. LimeSurvey manual,
+                          "Export responses".
+``ms_forms``              one header row: ``ID, Start time, Completion time,
+                          Email, Name`` (and ``Last modified time``), then the
+                          question text. Microsoft Forms support, "View
+                          results in Excel".
 ``cxgap``                 one header row with cxgap's own column names:
                           ``respondent_id, audience, segment, team,
                           account_id, wave`` and the question keys
@@ -39,6 +53,10 @@ format                    layout (and where the tool documents it)
                           ``response_id`` or ``source_key`` column.
 ``generic``               any other table with one header row.
 ========================  =====================================================
+
+A cell holding only ``NA``, ``N/A``, ``NaN`` or another token of
+:data:`~cxgap.ingest.tables.MISSING_TOKENS` is an unanswered cell wherever
+an answer is read (the frame keeps the text as written).
 """
 
 from __future__ import annotations
@@ -50,62 +68,32 @@ from pathlib import Path
 import pandas as pd
 
 from cxgap.contracts.choices import FORMATS, ExportFormat
+from cxgap.ingest._export_columns import (
+    GOOGLE_SYSTEM,
+    LIMESURVEY_SYSTEM,
+    MS_FORMS_SYSTEM,
+    QUALTRICS_SYSTEM,
+    SURVEYMONKEY_SYSTEM,
+    TYPEFORM_SYSTEM,
+    system_columns,
+)
 from cxgap.ingest.tables import detect_delimiter, parse_delimited, read_table, read_text
 
-__all__ = ["FORMATS", "Export", "ExportFormat", "detect_format", "read_export"]
+__all__ = [
+    "CXGAP_META",
+    "FORMATS",
+    "GOOGLE_SYSTEM",
+    "LIMESURVEY_SYSTEM",
+    "MS_FORMS_SYSTEM",
+    "QUALTRICS_SYSTEM",
+    "SURVEYMONKEY_SYSTEM",
+    "TYPEFORM_SYSTEM",
+    "Export",
+    "ExportFormat",
+    "detect_format",
+    "read_export",
+]
 
-
-# Columns each tool adds on its own: never mapped to questions.
-QUALTRICS_SYSTEM = frozenset(
-    {
-        "StartDate",
-        "EndDate",
-        "Status",
-        "IPAddress",
-        "Progress",
-        "Duration (in seconds)",
-        "Finished",
-        "RecordedDate",
-        "ResponseId",
-        "ResponseID",
-        "RecipientLastName",
-        "RecipientFirstName",
-        "RecipientEmail",
-        "ExternalReference",
-        "ExternalDataReference",
-        "LocationLatitude",
-        "LocationLongitude",
-        "DistributionChannel",
-        "UserLanguage",
-    }
-)
-SURVEYMONKEY_SYSTEM = frozenset(
-    {
-        "Respondent ID",
-        "Collector ID",
-        "Start Date",
-        "End Date",
-        "IP Address",
-        "Email Address",
-        "First Name",
-        "Last Name",
-        "Custom Data 1",
-        "Custom Data",
-    }
-)
-GOOGLE_SYSTEM = frozenset({"Timestamp", "Email Address", "Email address", "Score"})
-TYPEFORM_SYSTEM = frozenset(
-    {
-        "#",
-        "Response Type",
-        "Start Date (UTC)",
-        "Stage Date (UTC)",
-        "Submit Date (UTC)",
-        "Network ID",
-        "Tags",
-        "Ending",
-    }
-)
 CXGAP_META = frozenset(
     {"respondent_id", "audience", "segment", "team", "account_id", "wave", "source"}
 )
@@ -123,7 +111,9 @@ class Export:
     sub-answer). ``system`` lists the tool's own columns (dates, IP
     addresses), which are never mapped. ``id_column`` holds the response id,
     or ``None`` when the tool writes none (then :attr:`response_ids` hashes
-    each row).
+    each row). ``variant`` names an older layout of the format (Qualtrics'
+    ``"legacy"``), else ``None``. ``unnamed`` lists the columns whose
+    header cell was blank (named ``column``, ``column (2)``, ...).
     """
 
     file: str
@@ -132,6 +122,8 @@ class Export:
     headers: dict[str, str]
     system: frozenset[str] = field(default_factory=frozenset)
     id_column: str | None = None
+    variant: str | None = None
+    unnamed: frozenset[str] = field(default_factory=frozenset)
 
     def header(self, column: str) -> str:
         return self.headers.get(column, column)
@@ -169,14 +161,34 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def _raw_header(frame: pd.DataFrame) -> list[str]:
     """Row-1 headers as written (pandas names blank ones ``Unnamed: 3``)."""
-    return ["" if c.startswith("Unnamed:") else c for c in map(str, frame.columns)]
+    names = ["" if c.startswith("Unnamed:") else c for c in map(str, frame.columns)]
+    return [n.lstrip("\ufeff").strip() for n in names]
 
 
 def _cell(frame: pd.DataFrame, row: int, col: int) -> str:
-    if row >= len(frame):
+    if row >= len(frame) or col >= frame.shape[1]:
         return ""
     v = frame.iat[row, col]
     return v.strip() if isinstance(v, str) else ""
+
+
+def _row(frame: pd.DataFrame, row: int) -> list[str]:
+    return [_cell(frame, row, i) for i in range(frame.shape[1])]
+
+
+#: A SurveyMonkey second header row's cells over a single answer column.
+_SM_SUBHEADERS = frozenset({"Response", "Open-Ended Response"})
+_SM_FIRST = ("Respondent ID", "RespondentID")
+_LIME_CODES = frozenset({"id", "submitdate", "lastpage", "startlanguage"})
+_LIME_TEXTS = frozenset({"Response ID", "Date submitted", "Last page", "Start language"})
+#: The first header Google Forms writes, in the languages of its largest markets.
+_GOOGLE_FIRST = frozenset(
+    {"Timestamp", "Marca temporal", "Horodateur", "Zeitstempel", "Carimbo de data/hora"}
+)
+
+
+def _is_import_id(cell: str) -> bool:
+    return cell.startswith(('{"ImportId"', "{'ImportId'"))
 
 
 def detect_format(frame: pd.DataFrame) -> ExportFormat:
@@ -189,22 +201,27 @@ def detect_format(frame: pd.DataFrame) -> ExportFormat:
     'google_forms'
     >>> detect_format(pd.DataFrame({"respondent_id": ["r1"], "perf.resolution": ["4"]}))
     'cxgap'
+    >>> detect_format(pd.DataFrame({"V1": ["ResponseID", "R_1"], "Q1": ["Rate us", "4"]}))
+    'qualtrics'
     """
     cols = _raw_header(frame)
     first = cols[0] if cols else ""
-    if ("ResponseId" in cols or "ResponseID" in cols) and _cell(frame, 1, 0).startswith(
-        '{"ImportId"'
-    ):
+    names = set(cols)
+    if first == "V1" and _cell(frame, 0, 0) in ("ResponseID", "ResponseId"):
+        return "qualtrics"  # the legacy layout
+    if ({"ResponseId", "ResponseID"} & names) and any(_is_import_id(c) for c in _row(frame, 1)):
         return "qualtrics"
-    if first == "Respondent ID" and len(frame) >= 1:
+    if first in _SM_FIRST:
         return "surveymonkey"
-    if first == "#" or {"Network ID", "Submit Date (UTC)"} <= set(cols):
+    if first == "#" or {"Network ID", "Submit Date (UTC)"} <= names:
         return "typeform"
-    if first == "Timestamp":
+    if names >= _LIME_CODES or names >= _LIME_TEXTS:
+        return "limesurvey"
+    if first in ("ID", "Id") and {"Start time", "Completion time"} <= names:
+        return "ms_forms"
+    if first in _GOOGLE_FIRST:
         return "google_forms"
-    if "respondent_id" in cols and (
-        {"audience", "wave"} & set(cols) or any("." in c for c in cols)
-    ):
+    if "respondent_id" in cols and ({"audience", "wave"} & names or any("." in c for c in cols)):
         return "cxgap"
     return "generic"
 
@@ -230,6 +247,77 @@ def _read_raw(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def _has_subheader(raw: pd.DataFrame, row1: list[str]) -> bool:
+    """Whether a SurveyMonkey export's second row is its sub-header row.
+
+    A respondent's row is not: it starts with the respondent's id (a
+    number), and holds answers rather than ``Response`` / ``Open-Ended
+    Response`` or option labels under blank question cells.
+    """
+    sub = _row(raw, 0)
+    if not sub:
+        return False
+    first = sub[0]
+    if first and (first.isdigit() or first not in ("", *_SM_FIRST)):
+        return False
+    filled = [i for i, c in enumerate(sub) if c]
+    if not filled:
+        return False
+    labels = sum(1 for i in filled if sub[i] in _SM_SUBHEADERS)
+    under_blank = sum(1 for i in filled if not row1[i])
+    return labels > 0 or under_blank * 2 >= len(filled)
+
+
+def _surveymonkey_names(row1: list[str], sub: list[str]) -> list[str]:
+    """``<question> - <option>`` for each column of a two-row header.
+
+    A question's text stands over its first column only (the others are
+    blank, or merged cells in XLSX). A system column (``Respondent ID``) is
+    no question: a blank cell after it takes its sub-header alone.
+    """
+    question = ""
+    full: list[str] = []
+    for top, below in zip(row1, sub, strict=True):
+        if top in SURVEYMONKEY_SYSTEM:
+            question = ""
+            full.append(top)
+            continue
+        question = top or question
+        if below in ("", *_SM_SUBHEADERS):
+            full.append(question or below)
+        else:
+            full.append(f"{question} - {below}" if question else below)
+    return full
+
+
+def _drop_empty_columns(
+    frame: pd.DataFrame, names: list[str], blank: list[bool]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Drop the columns with no header text and no value (a trailing comma)."""
+    keep = [i for i, b in enumerate(blank) if not (b and frame.iloc[:, i].isna().all())]
+    if len(keep) == len(names):
+        return frame, names
+    kept = frame.iloc[:, keep].copy()
+    kept.attrs.update(frame.attrs)
+    return kept, [names[i] for i in keep]
+
+
+def _export(
+    name: str,
+    fmt: ExportFormat,
+    data: pd.DataFrame,
+    headers: dict[str, str],
+    id_col: str | None,
+    variant: str | None = None,
+) -> Export:
+    """The export, with its system columns; an id column with no id at all
+    (the tool's ids removed) is no id column."""
+    names = list(data.columns)
+    if id_col is not None and (id_col not in names or data[id_col].isna().all()):
+        id_col = None
+    return Export(name, fmt, data, headers, system_columns(fmt, names), id_col, variant)
+
+
 def read_export(path: str | Path, *, format: ExportFormat | None = None) -> Export:
     """Read a survey export (CSV, TSV or XLSX) and recognise its layout.
 
@@ -243,37 +331,56 @@ def read_export(path: str | Path, *, format: ExportFormat | None = None) -> Expo
     fmt = format or detect_format(raw)
     row1 = _raw_header(raw)
     if fmt == "qualtrics":
-        names = _dedupe(row1)
-        texts = [_cell(raw, 0, i) or names[i] for i in range(len(names))]
-        raw.columns = names
-        data = _with_data(raw, 2, 4, name)
-        id_col = "ResponseId" if "ResponseId" in names else "ResponseID"
-        return Export(
-            name, fmt, data, dict(zip(names, texts, strict=True)), QUALTRICS_SYSTEM, id_col
-        )
+        return _qualtrics(name, raw, row1)
     if fmt == "surveymonkey":
-        question = ""
-        full: list[str] = []
-        for i, top in enumerate(row1):
-            question = top or question
-            sub = _cell(raw, 0, i)
-            if top in SURVEYMONKEY_SYSTEM or sub in ("", "Response", "Open-Ended Response"):
-                full.append(question)
-            else:
-                full.append(f"{question} - {sub}")
-        names = _dedupe(full)
-        raw.columns = names
-        data = _with_data(raw, 1, 3, name)
-        return Export(name, fmt, data, {n: n for n in names}, SURVEYMONKEY_SYSTEM, "Respondent ID")
-    names = _dedupe(row1)
+        if _has_subheader(raw, row1):
+            sub = _row(raw, 0)
+            full = _surveymonkey_names(row1, sub)
+            blank = [not t and not b for t, b in zip(row1, sub, strict=True)]
+            raw, names = _drop_empty_columns(raw, _dedupe(full), blank)
+            raw.columns = names
+            data = _with_data(raw, 1, 3, name)
+        else:
+            # One header row: a blank cell is another column of the question before it.
+            names = _dedupe(_surveymonkey_names(row1, [""] * len(row1)))
+            raw.columns = names
+            data = _with_data(raw, 0, 2, name)
+        id_col = next((c for c in _SM_FIRST if c in names), None)
+        return _export(name, fmt, data, {n: n for n in names}, id_col)
+    deduped = _dedupe(row1)
+    blank_named = {n for n, c in zip(deduped, row1, strict=True) if not c}
+    raw, names = _drop_empty_columns(raw, deduped, [not c for c in row1])
     raw.columns = names
     data = _with_data(raw, 0, 2, name)
     headers = {n: n for n in names}
-    if fmt == "typeform":
-        return Export(name, fmt, data, headers, TYPEFORM_SYSTEM, "#")
-    if fmt == "google_forms":
-        return Export(name, fmt, data, headers, GOOGLE_SYSTEM, None)
-    if fmt == "cxgap":
-        own_id = next((c for c in ("source_key", "response_id") if c in names), None)
-        return Export(name, fmt, data, headers, frozenset({"source_key", "response_id"}), own_id)
-    return Export(name, fmt, data, headers, frozenset(), None)
+    own_id: dict[ExportFormat, str | None] = {
+        "typeform": "#",
+        "limesurvey": "id" if "id" in names else "Response ID",
+        "ms_forms": "ID" if "ID" in names else "Id",
+        "cxgap": next((c for c in ("source_key", "response_id") if c in names), None),
+    }
+    export = _export(name, fmt, data, headers, own_id.get(fmt))
+    export.unnamed = frozenset(blank_named & set(names))
+    return export
+
+
+def _qualtrics(name: str, raw: pd.DataFrame, row1: list[str]) -> Export:
+    """Qualtrics: export tags, question text, then (current layout) the
+    ImportId row; the legacy layout's tags are ``V1 ... V10`` over the
+    system fields' names."""
+    legacy = bool(row1) and row1[0] == "V1"
+    if legacy:
+        blank = [not t and not x for t, x in zip(row1, _row(raw, 0), strict=True)]
+        raw, names = _drop_empty_columns(raw, _dedupe(row1), blank)
+        texts = _row(raw, 0)
+        raw.columns = names
+        data = _with_data(raw, 1, 3, name)
+        headers = {n: (t or n) for n, t in zip(names, texts, strict=True)}
+        return _export(name, "qualtrics", data, headers, "V1", "legacy")
+    raw, names = _drop_empty_columns(raw, _dedupe(row1), [not c for c in row1])
+    texts = _row(raw, 0)
+    raw.columns = names
+    data = _with_data(raw, 2, 4, name)
+    headers = {n: (t or n) for n, t in zip(names, texts, strict=True)}
+    id_col = "ResponseId" if "ResponseId" in names else "ResponseID"
+    return _export(name, "qualtrics", data, headers, id_col)

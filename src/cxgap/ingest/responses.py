@@ -44,7 +44,7 @@ from cxgap.ingest.mapping import (
     normalise,
     study_targets,
 )
-from cxgap.ingest.tables import file_row
+from cxgap.ingest.tables import file_row, without_missing_tokens
 from cxgap.store.db import Database
 from cxgap.study.model import AUDIENCES, Audience, Item, StudyDefinition, Wave
 
@@ -440,7 +440,7 @@ def _answers(
         if name not in targets:
             continue
         target = targets[name]
-        text = cell_text(check.frame[col]).reset_index(drop=True)
+        text = cell_text(without_missing_tokens(check.frame[col])).reset_index(drop=True)
         cells = answer_cells(text, target, study, mapping)
         check.flag(cells.bad, col, text, cells.expected)
         out.update(cells.values)

@@ -35,6 +35,28 @@ from cxgap.errors import InputError, Problem
 
 _ENCODINGS = ("utf-8-sig", "utf-16", "cp1252")
 
+#: Cells that mean "no value" where a number, a date or an answer is read:
+#: R's and pandas' ``NA``/``NaN``/``<NA>``, SPSS and Stata string exports'
+#: ``NA``, Excel's ``#N/A``, and the ``N/A`` people type. Not ``None`` or
+#: ``null`` (an answer: "none of them"), nor ``.``, ``-99`` or ``999``
+#: (numeric codes whose meaning differs from file to file; ``cxgap compare
+#: --na-value`` names them), nor anything in a label field (segment, team,
+#: account id), where ``NA`` may be North America.
+MISSING_TOKENS = frozenset(
+    {"NA", "na", "N/A", "n/a", "N/a", "N.A.", "N.A", "n.a.", "NaN", "nan", "#N/A", "<NA>"}
+)
+
+
+def without_missing_tokens(values: pd.Series) -> pd.Series:
+    """``values`` with every cell that is one of :data:`MISSING_TOKENS`
+    (spaces around it aside) made empty (``NaN``).
+
+    >>> list(without_missing_tokens(pd.Series(["4", " NA ", "N/A", None, "Nadia"])))
+    ['4', nan, nan, None, 'Nadia']
+    """
+    as_text = values.astype("string").str.strip()
+    return values.mask(as_text.isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool))
+
 
 #: What a damaged or mislabelled XLSX file makes openpyxl raise.
 _XLSX_ERRORS = (
@@ -187,8 +209,15 @@ def _read_workbook(path: Path, name: str, header_rows: int) -> pd.DataFrame:
                 ratio_free=RATIO_FREE_BYTES,
             )
         # openpyxl's read-only mode, which pandas uses, reads rows one at a time.
+        # Cells are kept as written ("N/A", "None"), as in a CSV file; only empty ones are NaN.
         frame = pd.read_excel(
-            path, dtype=str, header=header_rows - 1, engine="openpyxl", nrows=MAX_TABLE_ROWS + 1
+            path,
+            dtype=str,
+            header=header_rows - 1,
+            engine="openpyxl",
+            nrows=MAX_TABLE_ROWS + 1,
+            keep_default_na=False,
+            na_values=[""],
         )
     except _XLSX_ERRORS as exc:
         expected = f"a readable XLSX file ({exc})"
@@ -346,14 +375,15 @@ def numeric_column(
 ) -> tuple[pd.Series, int]:
     """Validate one column as numbers within ``[low, high]``.
 
-    Returns the column as floats with ``NaN`` for empty cells (and for invalid
-    cells when ``drop_invalid``), and the number of invalid cells dropped.
+    Returns the column as floats with ``NaN`` for empty cells and cells of
+    :data:`MISSING_TOKENS` (and for invalid cells when ``drop_invalid``),
+    and the number of invalid cells dropped.
     Without ``drop_invalid``, any invalid cell raises :class:`InputError`
     listing every bad cell with its row.
     """
     require_columns(frame, [column])
     source = frame.attrs.get("source", "<data>")
-    raw = frame[column]
+    raw = without_missing_tokens(frame[column])
     values = pd.to_numeric(raw, errors="coerce").astype(float)
     bad = raw.notna() & values.isna()
     if bad.any():

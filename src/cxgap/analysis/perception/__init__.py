@@ -33,6 +33,7 @@ _EXPORTS = {
     "nps_difference": "nps",
     "nps_estimate": "nps",
     "nps_from_counts": "nps",
+    "nps_scale_doubt": "nps",
     "predicted_vs_actual": "nps",
     "gap_matrix": "gaps",
     "suppression_reason": "gaps",

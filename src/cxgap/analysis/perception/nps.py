@@ -53,6 +53,7 @@ __all__ = [
     "nps_difference",
     "nps_estimate",
     "nps_from_counts",
+    "nps_scale_doubt",
     "predicted_vs_actual",
 ]
 
@@ -74,6 +75,29 @@ class NpsEstimate(Result):
     ci_high: float | None
     confidence: float
     method: str
+
+
+def nps_scale_doubt(scores: ArrayLike) -> str | None:
+    """Why ``scores`` look like no 0-10 likelihood to recommend, or ``None``.
+
+    On the 0-10 scale of the NPS question (Reichheld 2003) a column whose
+    answers never go above 5 makes every respondent a detractor (NPS -100):
+    far likelier, it holds a 1-5 or 0-5 rating. NaN is no answer.
+
+    Examples
+    --------
+    >>> nps_scale_doubt([1, 4, 5, 3])
+    'never above 5 (max 5, n = 4): a 1-5 or 0-5 rating, not a 0-10 likelihood to recommend'
+    >>> nps_scale_doubt([5, 9, 10]) is None
+    True
+    """
+    x = clean(scores)
+    if len(x) == 0 or x.max() > 5:
+        return None
+    return (
+        f"never above 5 (max {x.max():g}, n = {len(x)}): a 1-5 or 0-5 rating, "
+        "not a 0-10 likelihood to recommend"
+    )
 
 
 def nps_counts(scores: ArrayLike) -> tuple[int, int, int]:
