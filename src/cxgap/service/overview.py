@@ -53,6 +53,7 @@ __all__ = [
     "check_team_filter",
     "filter_inputs",
     "filtered_analysis",
+    "narrowed_view",
     "narrows_customers",
 ]
 
@@ -195,20 +196,36 @@ def check_attribute_filters(frame: pd.DataFrame, study: StudyDefinition, filters
             )
 
 
+def narrowed_view(
+    study: StudyDefinition,
+    frame: pd.DataFrame,
+    accounts: pd.DataFrame,
+    events: pd.DataFrame,
+    filters: Filters,
+) -> tuple[StudyDefinition, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What a filtered view analyses: the study (without its attribute
+    breakdowns when the view narrows the customers), the answers, accounts
+    and events narrowed to ``filters``. A refused filter raises
+    :class:`CxgapError` (:func:`check_team_filter`,
+    :func:`check_attribute_filters`) before anything is narrowed."""
+    if filters.team:
+        check_team_filter(frame, filters.team, study.anonymity_threshold)
+    check_attribute_filters(frame, study, filters)
+    if narrows_customers(filters):  # no breakdown crossed with the filter's group
+        study = study.model_copy(update={"attributes": []})
+    return (study, *filter_inputs(frame, accounts, events, filters))
+
+
 def filtered_analysis(
     db: Database, slug: str, filters: Filters, *, bootstrap: int
 ) -> tuple[StudyInputs, StudyAnalysis]:
     """The inputs of study ``slug`` narrowed to ``filters``, and their whole
-    analysis (a refused team filter raises before anything is analysed)."""
+    analysis (a refused filter raises before anything is analysed)."""
     inputs = load_inputs(db, slug)
-    if filters.team:
-        check_team_filter(inputs.frame, filters.team, inputs.study.anonymity_threshold)
-    check_attribute_filters(inputs.frame, inputs.study, filters)
-    frame, accounts, events = filter_inputs(inputs.frame, inputs.accounts, inputs.events, filters)
+    study, frame, accounts, events = narrowed_view(
+        inputs.study, inputs.frame, inputs.accounts, inputs.events, filters
+    )
     narrowed = replace(inputs, frame=frame, accounts=accounts, events=events)
-    study = inputs.study
-    if narrows_customers(filters):  # no breakdown crossed with the filter's group
-        study = study.model_copy(update={"attributes": []})
     analysis = analyze_study(
         study,
         frame,
