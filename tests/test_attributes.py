@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -20,24 +21,30 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from scipy import stats
 from typer.testing import CliRunner
 
 from cxgap.analysis.perception.assembly import analyze_perception
 from cxgap.analysis.perception.gaps import GapComparison, GroupCell
 from cxgap.cli import app
-from cxgap.errors import InputError
+from cxgap.errors import CxgapError, InputError
 from cxgap.ingest.formats import read_export
 from cxgap.ingest.mapping import ResponseMapping
 from cxgap.ingest.responses import import_responses, parse_responses
 from cxgap.operations.transfer import export_study
+from cxgap.service.overview import Filters, check_attribute_filters
+from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.frames import load_frame, write_frame
 from cxgap.store.studies import load_study, save_study
+from cxgap.store.users import add_user
 from cxgap.study import default_study
 from cxgap.study.model import Attribute, StudyDefinition
 from cxgap.study.yamlio import from_mapping, to_yaml
+from cxgap.web import create_app
 from tests.realdata import real_data_path
+from tests.test_dashboard import PASSWORD, SECRET, sign_in
 
 runner = CliRunner()
 AIRLINE = "airline_passenger_satisfaction_test.csv"
@@ -279,3 +286,67 @@ def test_the_report_has_a_section_per_attribute(airline: Airline, tmp_path: Path
     eco = raw["Baggage handling"].replace(0, np.nan)[raw["Class"] == "Eco"]
     key = 'data-key="attr.class.perf.resolution.Eco"'
     assert f'{key} data-value="{eco.mean():.2f}" data-n="{eco.count()}"' in html
+
+
+def _overview(client: TestClient, url: str) -> str:
+    """The overview page once its background analysis is done."""
+    deadline = time.monotonic() + 300
+    while True:
+        page = client.get(url)
+        assert page.status_code == 200, page.text
+        if "Analysing the study" not in page.text:
+            return page.text
+        assert time.monotonic() < deadline, "the overview analysis did not finish"
+        time.sleep(0.5)
+
+
+def test_the_dashboard_filters_by_attribute_and_shows_them_on_the_set_up(
+    airline: Airline,
+) -> None:
+    db, raw, url = airline
+    add_user(db, "ann@example.com", organisation="Air Ltd", role="owner", password=PASSWORD)
+    settings = Settings.load(database_url=url).model_copy(update={"secret_key": SECRET})
+    with TestClient(create_app(settings, database=db)) as client:
+        sign_in(client, "ann@example.com")
+        setup = client.get("/dashboard/studies/air/setup").text
+        assert "<code>attr.class</code>" in setup and "Business, Eco, Eco Plus" in setup
+        page = _overview(client, "/dashboard/studies/air")
+        assert '<select name="attr.class">' in page
+        assert '<option value="Eco Plus">Eco Plus</option>' in page
+        assert "Customers by Class" in page
+        eco = _overview(client, "/dashboard/studies/air?attr.class=Eco")
+        assert "Filtered: attr.class=Eco." in eco
+        assert '<option value="Eco" selected>' in eco
+        assert f"Customers n = {(raw['Class'] == 'Eco').sum()}" in eco
+        assert "Customers by Class" not in eco  # no breakdown inside a narrowed view
+        bad = client.get("/dashboard/studies/air?attr.class=First")
+        assert bad.status_code == 422
+        assert "Business, Eco, Eco Plus" in bad.text
+
+
+def test_attribute_filters_that_would_show_a_withheld_level_are_refused() -> None:
+    study = _study().model_copy(
+        update={"attributes": [Attribute(key="plan", label="Plan"), TRAVEL]}
+    )
+    plans = ["Gold"] * 14 + ["Basic"] * 12 + ["Trial"] * 3 + [None]
+    frame = pd.DataFrame(
+        {
+            "respondent_id": [f"c{i}" for i in range(30)] + ["s1"],
+            "audience": ["customer"] * 30 + ["staff"],
+            "wave": ["w1"] * 31,
+            "attr.plan": [*plans, "Trial"],
+            "attr.travel": ["Personal Travel"] * 31,
+        }
+    )
+    check = check_attribute_filters
+    check(frame, study, Filters(attributes=(("plan", "Gold"),)))
+    with pytest.raises(CxgapError, match="Plan 'Trial' has fewer than 5 customers in wave w1"):
+        check(frame, study, Filters(attributes=(("plan", "Trial"),)))
+    # Gold (14) and the 4 hidden (3 on Trial and 1 with no plan) would give Basic's
+    # 12 back as the total minus Gold: Basic is withheld with Trial.
+    with pytest.raises(CxgapError, match="Plan 'Basic' is withheld in wave w1 so that"):
+        check(frame, study, Filters(attributes=(("plan", "Basic"),)))
+    with pytest.raises(CxgapError, match="one customer filter at a time"):
+        check(frame, study, Filters(attributes=(("plan", "Gold"), ("travel", "Personal Travel"))))
+    with pytest.raises(CxgapError, match="one customer filter at a time"):
+        check(frame, study, Filters(segment="top", attributes=(("plan", "Gold"),)))
