@@ -32,6 +32,7 @@ from cxgap.store.migrate import current_revision, head_revision, upgrade
 from cxgap.store.sessions import session_user_id, start_session
 from cxgap.store.studies import save_study
 from cxgap.study import default_study
+from cxgap.study.model import Attribute
 from tests.postgres import POSTGRES_SERVER
 
 runner = CliRunner()
@@ -51,13 +52,17 @@ def _frame(n: int, start: int = 0) -> pd.DataFrame:
             "ltr": np.arange(n, dtype=float) % 11,
             "perf.empathy": [1.0 / 3.0] * n,
             "open.improve": ["=1+1 <script>x</script> ✓"] * n,
+            "attr.plan": [["Gold", "Basic", None][i % 3] for i in range(n)],
         }
     )
 
 
 def _populate(db: Database) -> None:
     upgrade(db)
-    save_study(db, default_study("acme", organisation="Acme"))
+    plan = Attribute(key="plan", label="Plan", values=["Gold", "Basic"])
+    save_study(
+        db, default_study("acme", organisation="Acme").model_copy(update={"attributes": [plan]})
+    )
     accounts = pd.DataFrame(
         {
             "account_id": ["A1", "A2"],
@@ -164,6 +169,7 @@ def test_sqlite_backup_restores_every_row_into_an_empty_database(
 ) -> None:
     result = backup_database(populated, tmp_path / "b.zip")
     assert result.kind == "sqlite" and result.tables["answer"] == 75
+    assert result.tables["attribute"] == 1 and result.tables["response_attribute"] == 17
     target = _open(f"sqlite:///{tmp_path / 'target.db'}")
     restored = restore_database(target, tmp_path / "b.zip")
     assert restored.tables == result.tables

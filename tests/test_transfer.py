@@ -43,7 +43,7 @@ from cxgap.store.migrate import upgrade
 from cxgap.store.studies import load_study, save_study
 from cxgap.store.survey import save_answers, submit
 from cxgap.study import default_study
-from cxgap.study.model import Wave
+from cxgap.study.model import Attribute, Wave
 
 runner = CliRunner()
 SLUG = "demo"
@@ -155,6 +155,9 @@ def _enrich(db: Database, slug: str) -> None:
     save_answers(db, batch.links[0].token, {"ltr": "9", "open.improve": HOSTILE[1]})
     submit(db, batch.links[1].token, {**ratings, "ltr": "3", "open.well": HOSTILE[0]})
     create_anonymous_link(db, slug, wave="w2", team="support")
+    study = load_study(db, slug)
+    plan = Attribute(key="plan", label="Plan <b>", values=["Gold", "=Basic"])
+    save_study(db, study.model_copy(update={"attributes": [*study.attributes, plan]}))
     frame = pd.DataFrame(
         {
             "respondent_id": ["hostile-1"],
@@ -168,6 +171,7 @@ def _enrich(db: Database, slug: str) -> None:
             "perf.empathy": [1.0 / 3.0],
             "open.improve": [HOSTILE[2]],
             "open.barriers": [HOSTILE[3]],
+            "attr.plan": [" =Basic "],
         }
     )
     write_frame(db, slug, frame)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from cxgap.analysis._base import Result
 from cxgap.analysis.drivers.defection import DefectionRisks, analyze_defection_risks
@@ -29,6 +30,7 @@ from cxgap.analysis.ledger.balance import score_events
 from cxgap.analysis.ledger.consistency import ConsistencyResult, HotSpot, touchpoint_consistency
 from cxgap.analysis.ledger.risk import LedgerReport, ledger_report
 from cxgap.analysis.perception.assembly import PerceptionNps, analyze_perception
+from cxgap.analysis.perception.attributes import AttributeBreakdown
 from cxgap.analysis.perception.excellent import ExcellentHeadline
 from cxgap.analysis.perception.gaps import GapMatrix
 from cxgap.analysis.perception.importance import DefectionFactors, StatedImportance
@@ -94,6 +96,7 @@ class StudyAnalysis(Result):
     excellent: ExcellentHeadline
     nps: PerceptionNps
     segments: SegmentComparison | None
+    attributes: list[AttributeBreakdown] = Field(default_factory=list)
     waves: WaveChanges
     importance: StatedImportance
     defection_factors: DefectionFactors
@@ -364,6 +367,7 @@ def analyze_study(
         excellent=perception.excellent,
         nps=perception.nps,
         segments=perception.segments,
+        attributes=perception.attributes,
         waves=perception.waves,
         importance=perception.importance,
         defection_factors=perception.defection_factors,

@@ -143,6 +143,72 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
         console.print(Text.assemble((key, "yellow"), f": no data — collect {what}"))
 
 
+def attribute_key(study: StudyDefinition, by: str) -> str:
+    """The attribute ``--by`` names (``attr.<key>``, the key or the label)."""
+    from cxgap.errors import CxgapError
+
+    wanted = by.strip().removeprefix("attr.").casefold()
+    for a in study.attributes:
+        if wanted in (a.key.casefold(), a.label.casefold()):
+            return a.key
+    known = ", ".join(f"attr.{a.key}" for a in study.attributes) or "none"
+    raise CxgapError(f"--by {by!r}: not a respondent attribute of the study (attributes: {known})")
+
+
+def print_breakdown(a: StudyAnalysis, key: str, labels: dict[str, str]) -> None:
+    """The customers broken down by attribute ``key``: mean (n) per level and
+    item, each level's difference from the first, and NPS; withheld levels
+    say so."""
+    from cxgap.analysis.perception.attributes import SuppressedNpsGroup
+    from cxgap.analysis.perception.gaps import GapComparison, SuppressedCell
+
+    found = next((b for b in a.attributes if b.attribute == key), None)
+    if found is None:
+        console.print(
+            f"attr.{key}: no breakdown in wave {a.wave} (no customer has a value, "
+            "or it has too many levels)"
+        )
+        return
+    cells = {(c.item, c.group): c for c in found.gaps.cells}
+    comps = {(c.item, c.a): c for c in found.gaps.comparisons}
+    first = found.levels[0]
+    t = Table("item", *found.levels, *(f"{lv} − {first}" for lv in found.levels[1:]))
+    t.title = f"Customers by {found.label} (wave {a.wave})"
+    for item in found.gaps.items:
+        row = [labels.get(item, item)]
+        for level in found.levels:
+            cell = cells.get((item, level))
+            if isinstance(cell, SuppressedCell):
+                row.append("suppressed")
+            elif cell is None or cell.mean is None:
+                row.append("–")
+            else:
+                row.append(f"{cell.mean:.2f} n={cell.n}")
+        for level in found.levels[1:]:
+            cmp = comps.get((item, level))
+            if not isinstance(cmp, GapComparison) or cmp.difference is None:
+                row.append("suppressed" if cmp is not None and cmp.suppressed else "–")
+            else:
+                p = "" if cmp.p_welch_holm is None else f" p={cmp.p_welch_holm:.1g}"
+                row.append(f"{cmp.difference:+.2f}{p}")
+        t.add_row(*row)
+    console.print(t)
+    for g in found.nps:
+        if isinstance(g, SuppressedNpsGroup):
+            console.print(f"  NPS {found.label} {g.group}: suppressed ({g.reason})")
+        else:
+            console.print(
+                f"  NPS {found.label} {g.group}: {fmt(g.nps, 1)} "
+                f"[{fmt(g.ci_low, 1)}, {fmt(g.ci_high, 1)}] (n = {g.n})"
+            )
+    if found.withheld:
+        console.print(
+            f"Levels with fewer than {a.study.anonymity_threshold} customers are suppressed, "
+            "with as many others as it takes so that none can be worked out from the total.",
+            style="dim",
+        )
+
+
 def item_labels(study: StudyDefinition) -> dict[str, str]:
     """Readable labels of the analysis items (``perf.<factor>``, ``tp.<touchpoint>``)."""
     labels = {f"perf.{f.key}": f.label for f in study.factors}
@@ -157,15 +223,27 @@ def analyze(
     bootstrap: Annotated[
         int, typer.Option(min=0, help="Bootstrap resamples of the driver intervals.")
     ] = 1000,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--by",
+            help="Also show the customers broken down by this respondent attribute "
+            "(attr.KEY, KEY or its label; repeatable).",
+        ),
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """The whole study analysis: gaps, excellent, NPS, segments, waves,
-    importance, drivers, priorities, defection risks, actions and the ledger."""
+    """The whole study analysis: gaps, excellent, NPS, segments, attributes,
+    waves, importance, drivers, priorities, defection risks, actions and the
+    ledger."""
     from cxgap.service.studies import analyze as run_analysis
     from cxgap.store.db import Database
     from cxgap.store.studies import load_study
 
+    with Database.open(settings_from(db)) as database:
+        study = load_study(database, slug)
+    keys = [attribute_key(study, b) for b in by or []]
     with (
         Database.open(settings_from(db)) as database,
         Progress(
@@ -184,8 +262,10 @@ def analyze(
             bootstrap=bootstrap,
             step=lambda what: progress.update(task, description=what),
         )
-        labels = item_labels(load_study(database, slug))
+        labels = item_labels(study)
     if json:
         print_json(result.to_json_dict())
     else:
         _summary(result, labels)
+        for key in keys:
+            print_breakdown(result, key, labels)

@@ -31,6 +31,7 @@ import pandas as pd
 __all__ = [
     "OPEN_LINK",
     "counted_rows",
+    "group_withholding",
     "secondary_reason",
     "suppression_reason",
     "team_withholding",
@@ -151,16 +152,30 @@ def team_withholding(staff: pd.DataFrame, threshold: int) -> dict[str, Withheld]
     >>> team_withholding(staff, 5)
     {'billing': 'primary', 'support': 'primary'}
     """
-    if staff.empty or "team" not in staff.columns:
+    return group_withholding(staff, "team", threshold)
+
+
+def group_withholding(rows: pd.DataFrame, column: str, threshold: int) -> dict[str, Withheld]:
+    """The groups of ``column`` (a team, a respondent attribute's level) to
+    withhold from a table of ``rows`` whose total is published, counted in
+    distinct respondents (``respondent_id`` where known; open-link answers do
+    not count, :func:`counted_rows`). Rows with no group count in the total.
+
+    >>> rows = pd.DataFrame({"respondent_id": range(9),
+    ...                      "attr.class": ["Eco"] * 6 + ["Business"] * 2 + [None]})
+    >>> group_withholding(rows, "attr.class", 5)
+    {'Business': 'primary', 'Eco': 'secondary'}
+    """
+    if rows.empty or column not in rows.columns:
         return {}
     ids = (
-        staff["respondent_id"]
-        if "respondent_id" in staff.columns
-        else pd.Series(range(len(staff)), index=staff.index)
+        rows["respondent_id"]
+        if "respondent_id" in rows.columns
+        else pd.Series(range(len(rows)), index=rows.index)
     )
-    teams = staff["team"]
+    teams = rows[column]
     known = teams.notna().to_numpy(dtype=bool)
-    counts = counted_rows(staff)
+    counts = counted_rows(rows)
     names = teams[known].astype(str)
     sizes = ids[known].groupby(names.to_numpy()).nunique()
     counted = ids[known & counts].groupby(names[counts[known]].to_numpy()).nunique()

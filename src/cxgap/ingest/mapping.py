@@ -5,7 +5,9 @@ A column is matched, in this order, by the mapping file, by the question key
 case, accents, punctuation, HTML tags and spacing ignored; a trailing
 bracketed explanation may be left out), and finally by a close fuzzy match of
 the text (similarity of at least 0.9, :class:`difflib.SequenceMatcher`).
-Item columns (ranking, multi-select, matrix rows) match ``<question> -
+A column whose name is a respondent attribute's key, label or
+``attr.<key>`` fills that attribute. Item columns (ranking, multi-select,
+matrix rows) match ``<question> -
 <item label>`` (Qualtrics, SurveyMonkey), ``<question> [<item label>]``
 (Google Forms grids) or the bare option label (Typeform multiple choice).
 
@@ -16,6 +18,7 @@ A YAML mapping file says the rest::
       "How do we do on support?": tp.support
       "Customer ID": account_id  # also respondent_id, response_id, segment,
                                  # team, wave, audience
+      "Customer Type": attr.customer_type  # a respondent attribute of the study
       "Internal notes": null
     values:                      # words -> numbers; by target, glob, or "*"
       ltr: {"Extremely likely": 10, "Not at all likely": 0}
@@ -42,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.errors import InputError, Problem
 from cxgap.ingest.tables import read_yaml_file
-from cxgap.store.frames import question_columns
+from cxgap.store.frames import attribute_column, question_columns
 from cxgap.study.model import Audience, Question, StudyDefinition
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "ColumnMatch",
     "ResponseMapping",
     "Target",
+    "attribute_targets",
     "load_response_mapping",
     "match_columns",
     "normalise",
@@ -187,6 +191,21 @@ def study_targets(study: StudyDefinition, audience: Audience | None) -> dict[str
     return out
 
 
+def attribute_targets(study: StudyDefinition) -> dict[str, str]:
+    """``attr.<key>`` -> attribute key, for every respondent attribute of the study."""
+    return {attribute_column(a.key): a.key for a in study.attributes}
+
+
+def _attribute_names(study: StudyDefinition) -> dict[str, str]:
+    """Normalised ``attr.<key>``, key or label -> the attribute's column; a
+    name two attributes share matches neither."""
+    found: dict[str, set[str]] = {}
+    for a in study.attributes:
+        for name in (attribute_column(a.key), a.key, a.label):
+            found.setdefault(normalise(name), set()).add(attribute_column(a.key))
+    return {name: next(iter(cols)) for name, cols in found.items() if len(cols) == 1}
+
+
 def _texts(study: StudyDefinition, target: Target) -> list[str]:
     q = target.question
     stems = [q.text, _TRAILING_BRACKET.sub("", q.text)]
@@ -229,6 +248,8 @@ def match_columns(
     """
     targets = study_targets(study, audience)
     every = study_targets(study, None)
+    attributes = attribute_targets(study)
+    attribute_names = _attribute_names(study)
     candidates: dict[str, set[str]] = {}
     for t in targets.values():
         for text in _texts(study, t):
@@ -243,15 +264,23 @@ def match_columns(
             problems.append(
                 Problem(file, None, header, None, "a column of the export (named in the mapping)")
             )
-        if target is not None and target not in every and target not in META_TARGETS:
+        if target is not None and target.startswith("attr.") and target not in attributes:
+            known = ", ".join(attributes) or "none: the study has no attributes"
+            problems.append(Problem(file, None, header, target, f"a study attribute ({known})"))
+        elif (
+            target is not None
+            and target not in every
+            and target not in META_TARGETS
+            and target not in attributes
+        ):
             problems.append(
                 Problem(
                     file,
                     None,
                     header,
                     target,
-                    "a question column of the study (e.g. perf.resolution) or one of "
-                    + ", ".join(META_TARGETS),
+                    "a question column of the study (e.g. perf.resolution), attr.<attribute> "
+                    "or one of " + ", ".join(META_TARGETS),
                 )
             )
         elif target in every and target not in targets:
@@ -290,6 +319,10 @@ def match_columns(
         meta = _META_BY_NAME.get(normalise(col))
         if meta is not None:
             out.append(ColumnMatch(col, header, meta, "column name"))
+            continue
+        attribute = next((attribute_names[k] for k in keys if k in attribute_names), None)
+        if attribute is not None:
+            out.append(ColumnMatch(col, header, attribute, "attribute name"))
             continue
         if col in targets:
             out.append(ColumnMatch(col, header, col, "question key"))

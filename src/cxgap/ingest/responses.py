@@ -39,6 +39,7 @@ from cxgap.ingest.mapping import (
     ColumnMatch,
     ResponseMapping,
     Target,
+    attribute_targets,
     load_response_mapping,
     match_columns,
     normalise,
@@ -226,6 +227,7 @@ def parse_responses(
     audiences = _audiences(check, audience)
     waves = _waves(check, study, wave)
     wide = _people(check, study, mapping, audiences, accounts)  # the answers join them
+    attributes = _attributes(check, study)
     keys, respondents = _response_keys(check, waves)
     sources = _sources(check, source)
     answered = _answers(check, study, targets, mapping, audiences, wide)
@@ -246,6 +248,8 @@ def parse_responses(
     )
     if wide:
         frame = pd.concat([frame, pd.DataFrame(wide)], axis=1)
+    if attributes:
+        frame = pd.concat([frame, pd.DataFrame(attributes)], axis=1)
     return ParsedResponses(
         file=export.file,
         format=export.format,
@@ -379,6 +383,33 @@ def _accounts(
         from_account = account_id.map(lambda a: segments.get(a) if isinstance(a, str) else None)
         segment = segment.where(segment.notna(), from_account)
     return account_id, segment
+
+
+def _attributes(check: _Checker, study: StudyDefinition) -> dict[str, pd.Series]:
+    """Each row's value of every attribute the file maps (``attr.<key>``):
+    the cell's text, stripped, ``None`` where empty. Where the attribute
+    lists its ``values``, a cell must name one of them (compared as
+    :func:`normalise` does, kept as the study writes it)."""
+    out: dict[str, pd.Series] = {}
+    by_key = {a.key: a for a in study.attributes}
+    for column, key in attribute_targets(study).items():
+        given = check.column(column)
+        if given is None:
+            continue
+        allowed = by_key[key].values
+        if not allowed:
+            out[column] = given.astype(object)
+            continue
+        names = {normalise(v): v for v in allowed}
+        values = pd.Series(
+            [names.get(normalise(v)) if isinstance(v, str) else None for v in given],
+            dtype=object,
+        )
+        unknown = given.notna().to_numpy(dtype=bool) & values.isna().to_numpy(dtype=bool)
+        expected = f"a {by_key[key].label} value: one of " + ", ".join(allowed)
+        check.flag(unknown, check.by_target[column], given, expected)
+        out[column] = values.astype(object)
+    return out
 
 
 def _response_keys(check: _Checker, waves: pd.Series) -> tuple[pd.Series, pd.Series]:

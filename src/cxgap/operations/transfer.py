@@ -447,7 +447,7 @@ def _study_query(table: Table, sid: int, org: int) -> Select[Any]:
         q = q.where(table.c.study_id == sid)
     elif table is t.account:
         q = q.where(table.c.organisation_id == org)
-    elif table is t.answer:
+    elif table is t.answer or table is t.response_attribute:
         q = q.where(
             table.c.response_id.in_(select(t.response.c.id).where(t.response.c.study_id == sid))
         )

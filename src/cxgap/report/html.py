@@ -96,6 +96,12 @@ def context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]:
         "gap_cells": {(c.item, c.group): c for c in a.gaps.cells},
         "gap_comparisons": {(c.item, c.a, c.b): c for c in a.gaps.comparisons},
         "team_cells": {(c.item, c.group): c for c in a.teams.cells} if a.teams else {},
+        "attribute_cells": {
+            b.attribute: {(c.item, c.group): c for c in b.gaps.cells} for b in a.attributes
+        },
+        "attribute_comparisons": {
+            b.attribute: {(c.item, c.a): c for c in b.gaps.comparisons} for b in a.attributes
+        },
         "risk_accounts": risk_accounts,
         "more_below": sum(x.below_threshold for x in risk[MAX_ACCOUNTS:]),
         "max_candidates": 10,

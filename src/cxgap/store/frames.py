@@ -4,8 +4,10 @@ frame every analysis takes.
 The wide frame has one row per response (respondent x wave) and the columns
 ``respondent_id, audience, segment, team, account_id, wave, source`` followed
 by one column per question (``<key>``, or ``<key>.<item>`` for rank and
-multi-select questions) in instrument order. Numeric answers are floats with
-NaN for no answer; open answers are text.
+multi-select questions) in instrument order, then one column per respondent
+attribute of the study (``attr.<key>``, :func:`attribute_column`). Numeric
+answers are floats with NaN for no answer; open answers and attribute values
+are text, ``None`` where missing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,22 @@ from cxgap.store.studies import load_study, organisation_accounts, organisation_
 from cxgap.study.model import StudyDefinition
 
 META_COLUMNS = ["respondent_id", "audience", "segment", "team", "account_id", "wave", "source"]
+ATTRIBUTE_PREFIX = "attr."
 ProgressFn = Callable[[int], None]
+
+
+def attribute_column(key: str) -> str:
+    """The wide frame's column of attribute ``key``.
+
+    >>> attribute_column("customer_type")
+    'attr.customer_type'
+    """
+    return f"{ATTRIBUTE_PREFIX}{key}"
+
+
+def attribute_columns(study: StudyDefinition) -> list[str]:
+    """The attribute columns of the study's wide frame, in study order."""
+    return [attribute_column(a.key) for a in study.attributes]
 
 
 def question_columns(study: StudyDefinition) -> list[tuple[str, str, str, bool]]:
@@ -91,7 +108,44 @@ def load_frame(db: Database, slug: str, *, wave: str | None = None) -> pd.DataFr
         if wave is not None:
             aq = aq.where(t.wave.c.key == wave)
         answers = read_columns(conn, aq, [np.int64, SHARED, SHARED, float, SHARED])
-    return _widen(study, ids, dict(zip(META_COLUMNS, meta, strict=True)), answers)
+        attributes: list[np.ndarray] = []
+        if study.attributes:
+            vq = (
+                select(
+                    t.response_attribute.c.response_id,
+                    t.response_attribute.c.key,
+                    t.response_attribute.c.value,
+                )
+                .join(t.response, t.response.c.id == t.response_attribute.c.response_id)
+                .join(t.wave, t.wave.c.id == t.response.c.wave_id)
+                .where(t.response.c.study_id == sid, t.response.c.status == "complete")
+            )
+            if wave is not None:
+                vq = vq.where(t.wave.c.key == wave)
+            attributes = read_columns(conn, vq, [np.int64, SHARED, SHARED])
+    frame = _widen(study, ids, dict(zip(META_COLUMNS, meta, strict=True)), answers)
+    return _with_attributes(study, frame, ids, attributes)
+
+
+def _with_attributes(
+    study: StudyDefinition,
+    frame: pd.DataFrame,
+    response_ids: np.ndarray,
+    values: list[np.ndarray],
+) -> pd.DataFrame:
+    """``frame`` with one column per attribute of the study, placed from the
+    rows ``(response_id, key, value)`` with one vectorised step per attribute."""
+    if not study.attributes:
+        return frame
+    columns: dict[str, Any] = {}
+    for a in study.attributes:
+        column = np.full(len(response_ids), None, dtype=object)
+        if values and len(values[0]):
+            ids, keys, texts = values
+            mine = keys == a.key
+            column[np.searchsorted(response_ids, ids[mine])] = texts[mine]
+        columns[attribute_column(a.key)] = pd.Series(column, dtype=object, index=frame.index)
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
 def _widen(
@@ -245,6 +299,7 @@ def write_frame(
             raise InputError(unknown)
         segment, team, source = (_optional(f, c) for c in ("segment", "team", "source"))
         audience = f["audience"].to_numpy(dtype=object)
+        attributes = _attribute_values(study, f, file)
 
         respondent_ids = _respondent_ids(conn, sid)
         firsts = f["respondent_id"].notna() & ~f["respondent_id"].duplicated()
@@ -308,10 +363,58 @@ def write_frame(
             insert_rows(
                 conn, t.answer, _answer_columns(f.iloc[part_rows], response_ids, cols), file
             )
+            insert_rows(
+                conn,
+                t.response_attribute,
+                _attribute_rows(attributes, part_rows, response_ids),
+                file,
+            )
             written += len(part_rows)
             if progress:
                 progress(len(part_rows))
     return written
+
+
+def _attribute_values(
+    study: StudyDefinition, frame: pd.DataFrame, file: str
+) -> dict[str, np.ndarray]:
+    """Attribute key -> its values in ``frame`` (stripped text, ``None`` where
+    empty), for the attribute columns the frame has; a value outside an
+    attribute's ``values`` (where it lists them) is an :class:`InputError`
+    naming the row, the column and the allowed values."""
+    out: dict[str, np.ndarray] = {}
+    problems: list[Problem] = []
+    for a in study.attributes:
+        name = attribute_column(a.key)
+        if name not in frame.columns:
+            continue
+        raw = _optional(frame, name)
+        text = np.array([None if v is None else str(v).strip() or None for v in raw], dtype=object)
+        if a.values:
+            allowed = set(a.values)
+            for i in np.flatnonzero([v is not None and v not in allowed for v in text]):
+                problems.append(
+                    Problem(file, int(i) + 2, name, text[i], f"one of {', '.join(a.values)}")
+                )
+        out[a.key] = text
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _attribute_rows(
+    attributes: dict[str, np.ndarray], rows: np.ndarray, response_ids: np.ndarray
+) -> dict[str, list[Any]]:
+    """The ``response_attribute`` rows of the frame's ``rows`` (stored as
+    ``response_ids``): one per attribute value that is not missing."""
+    out: dict[str, list[Any]] = {"response_id": [], "key": [], "value": []}
+    for key, values in attributes.items():
+        part = values[rows]
+        present = np.flatnonzero([v is not None for v in part])
+        out["response_id"].extend(response_ids[present].tolist())
+        out["key"].extend([key] * len(present))
+        out["value"].extend(part[present].tolist())
+    return out
 
 
 def _respondent_ids(conn: Connection, sid: int) -> dict[str, int]:

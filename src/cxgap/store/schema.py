@@ -106,6 +106,9 @@ touchpoint = _element("touchpoint")
 moment = _element("moment", Column("weight", Float, nullable=False, default=1.0))
 segment = _element("segment")
 defection_reason = _element("defection_reason", Column("factor_key", String(100)))
+# A respondent attribute (Class, Region, Plan): ``values`` are its levels in
+# display order, a JSON list (empty: any text is kept).
+attribute = _element("attribute", Column("values", JSON, nullable=False, default=list))
 
 promise_statement = Table(
     "promise_statement",
@@ -238,6 +241,30 @@ answer = Table(
     Column("value_num", Float),
     Column("value_text", Text),
     UniqueConstraint("response_id", "question_key", "item", name="uq_answer_response_question"),
+)
+
+# The attribute values of one response, one row per (response, attribute).
+#
+# Narrow rather than a JSON column on ``response``: rows are written with
+# PostgreSQL's COPY like answers (a JSON column would stop COPY for the whole
+# response table, :func:`cxgap.store.bulk.copy_tuples`), read column by column
+# and pivoted into the wide frame with the same vectorised step as the
+# answers (:mod:`cxgap.store.frames`), and filtered there, after one indexed
+# query per study, the same way on SQLite and PostgreSQL (no dialect's JSON
+# operators). A response with no value for an attribute has no row.
+response_attribute = Table(
+    "response_attribute",
+    metadata,
+    _id(),
+    Column(
+        "response_id",
+        Integer,
+        ForeignKey("response.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(100), nullable=False),
+    Column("value", String(300), nullable=False),
+    UniqueConstraint("response_id", "key", name="uq_response_attribute_response_key"),
 )
 
 interview_note = Table(

@@ -13,6 +13,7 @@ from cxgap.errors import ConflictError, CxgapError, NotFoundError, StudyInUseErr
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.study.model import (
+    Attribute,
     DefectionReason,
     Factor,
     Item,
@@ -90,6 +91,7 @@ def _write_elements(conn: Connection, sid: int, definition: StudyDefinition) -> 
         t.moment,
         t.segment,
         t.defection_reason,
+        t.attribute,
         t.promise_statement,
         t.question,
     ):
@@ -106,6 +108,7 @@ def _write_elements(conn: Connection, sid: int, definition: StudyDefinition) -> 
                 for r in definition.defection_reasons
             ],
         ),
+        (t.attribute, [a.model_dump() for a in definition.attributes]),
         (t.promise_statement, [{"text": p} for p in definition.promise]),
         (
             t.question,
@@ -391,6 +394,12 @@ def _definition(conn: Connection, row: Any) -> StudyDefinition:
             )
             for r in _ordered(conn, t.defection_reason, sid)
         ],
+        attributes=[
+            Attribute(
+                key=r.key, label=r.label, description=r.description, values=list(r.values or [])
+            )
+            for r in _ordered(conn, t.attribute, sid)
+        ],
         competitors=list(row.competitors or []),
         questions=[
             Question(
@@ -461,6 +470,9 @@ def delete_study(db: Database, slug: str, *, with_organisation_data: bool = Fals
         org = organisation_of(conn, sid)
         responses = select(t.response.c.id).where(t.response.c.study_id == sid)
         conn.execute(delete(t.answer).where(t.answer.c.response_id.in_(responses)))
+        conn.execute(
+            delete(t.response_attribute).where(t.response_attribute.c.response_id.in_(responses))
+        )
         conn.execute(delete(t.response).where(t.response.c.study_id == sid))
         conn.execute(delete(t.study).where(t.study.c.id == sid))
         others = conn.execute(

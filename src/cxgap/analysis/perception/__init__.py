@@ -41,6 +41,8 @@ _EXPORTS = {
     "defection_factor_shares": "importance",
     "stated_importance": "importance",
     "segment_comparison": "segments",
+    "attribute_breakdown": "attributes",
+    "attribute_breakdowns": "attributes",
     "gap_change_from_stats": "waves",
     "wave_changes": "waves",
     "analyze_perception": "assembly",

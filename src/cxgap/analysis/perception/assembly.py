@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Literal
 
 import pandas as pd
+from pydantic import Field
 
 from cxgap.analysis._base import Result, Suppressed
+from cxgap.analysis.perception.attributes import AttributeBreakdown, attribute_breakdowns
 from cxgap.analysis.perception.excellent import ExcellentHeadline, excellent_headline
 from cxgap.analysis.perception.gaps import GapMatrix, gap_matrix, suppression_reason
 from cxgap.analysis.perception.importance import (
@@ -79,6 +81,7 @@ class PerceptionAnalysis(Result):
     excellent: ExcellentHeadline
     nps: PerceptionNps
     segments: SegmentComparison | None
+    attributes: list[AttributeBreakdown] = Field(default_factory=list)
     waves: WaveChanges
     importance: StatedImportance
     defection_factors: DefectionFactors
@@ -266,6 +269,15 @@ def analyze_perception(
         excellent=excellent,
         nps=PerceptionNps(customers=customers_nps, predicted=predicted),
         segments=segments,
+        attributes=attribute_breakdowns(
+            current,
+            study.attributes,
+            items=items,
+            anonymity_threshold=threshold,
+            top_box_min=top,
+            nps_method=nps_method,
+            confidence=confidence,
+        ),
         waves=wave_changes(
             individual,
             waves=order,

@@ -55,15 +55,24 @@ def overview(
     team: str | None = None,
     touchpoint: str | None = None,
 ) -> Response:
-    """The study overview, filterable by wave, segment, team and touchpoint."""
+    """The study overview, filterable by wave, segment, team, touchpoint and
+    each respondent attribute that lists its values (``attr.<key>=<value>``)."""
     ref = study_of(db, user, slug)
     study = load_study(db, slug)
     touchpoints = [x.key for x in study.touchpoints]
+    attributes = []
+    for a in study.attributes:
+        name = f"attr.{a.key}"
+        value = request.query_params.get(name)
+        picked = choice(value, a.values, name) if a.values else None
+        if picked:
+            attributes.append((a.key, picked))
     filters = Filters(
         wave=choice(wave, study.wave_keys(), "wave"),
         segment=choice(segment, [s.key for s in study.segments], "segment"),
         team=choice(team, touchpoints, "team"),
         touchpoint=choice(touchpoint, touchpoints, "touchpoint"),
+        attributes=tuple(attributes),
     )
     job = jobs_of(request).get(db, slug, filters)
     return page(
