@@ -477,8 +477,8 @@ def revenue_interval(
         draws=draws,
         seed=seed,
         method=(
-            f"{draws} draws of the coefficients from a normal with their "
-            f"{model.cov_method} covariance (King, Tomz & Wittenberg 2000); the revenue "
-            "lost adds each account leaving or not with its drawn probability"
+            f"{draws} draws of the coefficients from a normal with their covariance "
+            f"({model.cov_method}; King, Tomz & Wittenberg 2000); the revenue lost adds "
+            "each account leaving or not with its drawn probability"
         ),
     )
