@@ -92,7 +92,15 @@ def test_a_learned_threshold_and_revenue_at_risk_with_an_accounts_file(tmp_path:
     assert code == 0, err
     data = json.loads(out)
     assert data["threshold_method"] == "youden"
-    assert data["threshold_detail"]["n_defected"] == 16
+    detail = data["threshold_detail"]
+    assert detail["defected_accounts"] == 16
+    sample = detail["sample"]
+    assert sample["method"] == "landmark"
+    assert (sample["step_days"], sample["horizon_days"]) == (30.0, 90.0)
+    assert sample["accounts"] == n and sample["defected_accounts"] == 16
+    assert sample["defections"] == detail["n_defected"]
+    assert sample["rows"] == detail["n_defected"] + detail["n_retained"]
+    assert sample["last_landmark"].startswith("2026-04-01")  # as-of minus the horizon
     v = data["threshold_detail"]["validation"]
     assert v["sample"] == "out"
     assert data["threshold_detail"]["rates_sample"] == "in"

@@ -160,3 +160,23 @@ def test_the_demo_companys_defectors_are_recovered_by_the_ledger() -> None:
     assert t.sensitivity >= 0.75
     assert t.auc is not None
     assert t.auc >= 0.8
+
+
+def test_the_demo_learns_its_threshold_and_risk_from_landmark_dates(
+    demo: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    acc, ev = demo
+    r = ledger_report(ev, STUDY.ledger, WEIGHTS, END, accounts=acc)
+    t = r.threshold_detail
+    assert t.sample is not None and t.sample.method == "landmark"
+    assert t.sample.horizon_days == STUDY.ledger.horizon_days
+    # every defection at least a horizon before the as-of date is counted
+    early = acc["defected_at"] <= END - pd.Timedelta(days=STUDY.ledger.horizon_days)
+    assert t.sample.defected_accounts >= int(early.sum())
+    assert r.threshold_method == "youden", t.reason
+    assert r.model is not None and r.model.fitted
+    cal = r.model.calibration
+    assert cal is not None
+    assert cal.brier < cal.brier_base_rate  # the balance tells more than the base rate
+    assert cal.calibration_slope_ci is not None
+    assert cal.calibration_slope_ci[0] <= 1.0 <= cal.calibration_slope_ci[1]

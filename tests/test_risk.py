@@ -9,8 +9,8 @@ import statsmodels.api as sm
 from sklearn.linear_model import LogisticRegression
 
 from cxgap.analysis.ledger.balance import balances_at, score_events
+from cxgap.analysis.ledger.landmark import landmark_sample
 from cxgap.analysis.ledger.risk import account_detail, fit_defection_model, ledger_report
-from cxgap.analysis.ledger.threshold import threshold_sample
 from cxgap.errors import NotFoundError
 from cxgap.study.model import LedgerParameters
 
@@ -118,25 +118,36 @@ def test_revenue_at_risk_adds_the_revenue_of_accounts_below_the_threshold(
     assert [a.balance for a in r.accounts] == sorted(a.balance for a in r.accounts)
 
 
-def test_probability_weighted_revenue_uses_a_logit_fitted_on_the_threshold_sample(
+def test_probability_weighted_revenue_uses_a_logit_fitted_on_the_landmark_sample(
     book: tuple[pd.DataFrame, pd.DataFrame],
 ) -> None:
     ev, acc = book
     r = ledger_report(ev, P, W, AS_OF, accounts=acc)
-    sample = threshold_sample(score_events(ev, P, W), acc, AS_OF, P)
-    fit = sm.Logit(
-        sample["defected"].astype(float).to_numpy(), sm.add_constant(sample["balance"].to_numpy())
-    ).fit(disp=0)
+    sample = landmark_sample(score_events(ev, P, W), acc, AS_OF, P)
+    # the same maximum-likelihood fit by another route: a binomial GLM (IRLS)
+    fit = sm.GLM(
+        sample["defected"].astype(float).to_numpy(),
+        sm.add_constant(sample["balance"].to_numpy()),
+        family=sm.families.Binomial(),
+    ).fit()
     retained = acc[acc["defected_at"].isna()].set_index("account_id")
     now = balances_at(score_events(ev, P, W), AS_OF, accounts=pd.Index(retained.index))
     p = fit.predict(sm.add_constant(now["balance"].to_numpy()))
     assert r.model is not None
-    assert r.model.n == 60
-    assert r.model.n_defected == 15
+    assert r.model.n == len(sample) > 60
+    assert r.model.n_accounts == 60
+    assert r.model.n_defected == int(sample["defected"].sum())
+    assert r.model.horizon_days == P.horizon_days
+    assert [r.model.intercept, r.model.slope] == pytest.approx(list(fit.params), rel=1e-5)
     assert r.revenue_at_risk is not None
-    assert r.revenue_at_risk.expected_revenue_loss == pytest.approx(
+    rar = r.revenue_at_risk
+    assert rar.expected_revenue_loss == pytest.approx(
         float(np.sum(p * retained.loc[now.index, "annual_revenue"].to_numpy())), rel=1e-5
     )
+    assert rar.expected_revenue_loss_ci is not None and rar.revenue_lost_interval is not None
+    low, high = rar.expected_revenue_loss_ci
+    assert low < rar.expected_revenue_loss < high
+    assert rar.revenue_lost_interval[0] <= low and high <= rar.revenue_lost_interval[1]
 
 
 def test_accounts_below_the_threshold_carry_their_largest_debits(

@@ -49,6 +49,8 @@ def _report_table(report: LedgerReport, limit: int) -> None:
         f"As of {report.as_of:%Y-%m-%d}: {report.n_accounts} accounts, {report.n_events} events. "
         f"Threshold {report.threshold:.2f} ({report.threshold_method}: {t.reason}; {auc})."
     )
+    if t.sample is not None:
+        console.print(f"Read at landmark dates: {t.sample.description}.")
     v = t.validation
     if v is not None and v.youden_j is not None:
 
@@ -63,7 +65,21 @@ def _report_table(report: LedgerReport, limit: int) -> None:
             f"in sample J {fmt(t.youden_j)}."
         )
     table = Table(title="Accounts, lowest balance first")
-    for name in ("Account", "Balance", "Events", "Failures", "Distance", "Below", "Revenue"):
+    horizon = (
+        f"P(leave {report.model.horizon_days:g}d)"
+        if report.model and report.model.horizon_days
+        else "P(leave)"
+    )
+    for name in (
+        "Account",
+        "Balance",
+        "Events",
+        "Failures",
+        "Distance",
+        "Below",
+        horizon,
+        "Revenue",
+    ):
         table.add_column(name, justify="left" if name in ("Account", "Below") else "right")
     for a in report.accounts[:limit]:
         table.add_row(
@@ -73,17 +89,45 @@ def _report_table(report: LedgerReport, limit: int) -> None:
             str(a.failures),
             fmt(a.distance),
             "yes" if a.below_threshold else "",
+            f"{a.probability:.0%}" if a.probability is not None else "–",
             fmt(a.revenue, 0),
         )
     console.print(table)
     if len(report.accounts) > limit:
         console.print(f"... {len(report.accounts) - limit} more (use --limit or --json).")
+    m = report.model
+    if m is not None and m.fitted and m.calibration is not None:
+        c = m.calibration
+        slope = (
+            f", calibration slope {fmt(c.calibration_slope)}"
+            f" [{fmt(c.calibration_slope_ci[0])}, {fmt(c.calibration_slope_ci[1])}]"
+            if c.calibration_slope_ci is not None
+            else ""
+        )
+        console.print(
+            f"Chance of leaving within {m.horizon_days or 0:g} days: logistic on balance "
+            f"({m.reason}); out of sample Brier {c.brier:.4f} "
+            f"(base rate {c.brier_base_rate:.4f}){slope}."
+        )
     r = report.revenue_at_risk
     if r is not None:
         expected = fmt(r.expected_revenue_loss, 0)
+        within = f" within {r.horizon_days:g} days" if r.horizon_days else ""
+        spread = (
+            f" [{r.expected_revenue_loss_ci[0]:,.0f}, {r.expected_revenue_loss_ci[1]:,.0f}]"
+            if r.expected_revenue_loss_ci is not None
+            else ""
+        )
+        lost = (
+            f"; revenue actually lost 95% between {r.revenue_lost_interval[0]:,.0f} "
+            f"and {r.revenue_lost_interval[1]:,.0f}"
+            if r.revenue_lost_interval is not None
+            else ""
+        )
         console.print(
             f"Revenue at risk: {r.revenue_below_threshold:,.0f} from {r.n_below} account(s) "
-            f"below the threshold; probability-weighted {expected} ({r.expected_reason})."
+            f"below the threshold; expected loss{within} {expected}{spread}{lost} "
+            f"({r.expected_reason})."
         )
 
 

@@ -406,8 +406,12 @@ def report_sheets(data: ReportData) -> list[Sheet]:
             r = lg.revenue_at_risk
             note += (
                 f"; revenue below threshold {r.revenue_below_threshold} in {r.n_below} "
-                f"accounts; expected loss {r.expected_revenue_loss}"
+                f"accounts; expected loss within {r.horizon_days} days "
+                f"{r.expected_revenue_loss} (95% interval {r.expected_revenue_loss_ci}; "
+                f"revenue actually lost, 95%: {r.revenue_lost_interval})"
             )
+        if td.sample is not None:
+            note += f"; sample: {td.sample.description}"
         sheets.append(
             _table(
                 "Accounts",
@@ -421,7 +425,7 @@ def report_sheets(data: ReportData) -> list[Sheet]:
                     ("events", "events"),
                     ("failures", "failures"),
                     ("compounded failures", "compounded_failures"),
-                    ("P(defect)", "probability"),
+                    ("chance of leaving within the horizon", "probability"),
                     ("revenue", "revenue"),
                 ],
                 sorted(lg.accounts, key=lambda x: x.distance),

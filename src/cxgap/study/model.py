@@ -181,6 +181,8 @@ class LedgerParameters(_Strict):
     credit_half_life_days: float = Field(default=90.0, gt=0)
     debit_half_life_days: float = Field(default=365.0, gt=0)
     threshold_lead_days: float = Field(default=30.0, ge=0)
+    landmark_step_days: float = Field(default=30.0, gt=0)
+    horizon_days: float = Field(default=90.0, gt=0)
     min_defections: int = Field(default=5, ge=1)
     default_threshold: float = -10.0
 

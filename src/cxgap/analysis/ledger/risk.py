@@ -6,28 +6,28 @@
   contribution decayed to the as-of date) and the compounded failures (those
   that followed another failure of the account within the compounding window).
 * **Revenue at risk**: the annual revenue of retained accounts below the
-  threshold; and a probability-weighted figure ``sum_a p_a * revenue_a`` with
-  ``p_a = 1 / (1 + exp(-(b0 + b1 * balance_a)))`` from a logistic regression of
-  defection on balance, fitted by maximum likelihood (statsmodels ``Logit``) on
-  the threshold sample: defected accounts' balance ``lead`` days before they
-  left, retained accounts' balance at the as-of date. The model is reported
-  with its n, coefficients and standard errors; when it cannot be fitted
-  (too few defections, perfect separation) the probability-weighted figure is
-  ``None`` and the reason is given.
+  threshold; and the expected revenue lost within ``horizon_days`` (default
+  90), ``sum_a p_a * revenue_a``, with ``p_a`` each account's chance of
+  leaving within the horizon given its balance now, from the logistic model
+  of :mod:`cxgap.analysis.ledger.probability` fitted on the landmark sample
+  (:mod:`cxgap.analysis.ledger.landmark`), with its out-of-sample calibration
+  and 95% intervals. When the model cannot be fitted (too few defections,
+  perfect separation) the figure is ``None`` and the reason is given.
+
+The threshold and the model both learn from the landmark sample: every
+account read on the same calendar days, so that defectors and retained
+accounts are compared at matched times.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from pydantic import Field
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from cxgap.analysis._base import Result, finite
 from cxgap.analysis.ledger.alerts import AlertsResult, threshold_alerts
@@ -39,8 +39,14 @@ from cxgap.analysis.ledger.balance import (
     score_events,
     to_datetime,
 )
-from cxgap.analysis.ledger.threshold import ThresholdResult, learn_threshold, threshold_sample
-from cxgap.errors import AnalysisError, NotFoundError
+from cxgap.analysis.ledger.landmark import landmark_sample, sample_info
+from cxgap.analysis.ledger.probability import (
+    DefectionModel,
+    fit_defection_model,
+    revenue_interval,
+)
+from cxgap.analysis.ledger.threshold import ThresholdResult, learn_threshold
+from cxgap.errors import NotFoundError
 from cxgap.study.model import LedgerParameters
 
 __all__ = [
@@ -56,27 +62,6 @@ __all__ = [
     "fit_defection_model",
     "ledger_report",
 ]
-
-
-class DefectionModel(Result):
-    """Logistic regression of defection on balance."""
-
-    fitted: bool
-    reason: str
-    n: int
-    n_defected: int
-    intercept: float | None = None
-    slope: float | None = None
-    intercept_se: float | None = None
-    slope_se: float | None = None
-    method: str = "logistic regression, maximum likelihood (statsmodels Logit)"
-
-    def probability(self, balance: Any) -> np.ndarray:
-        """Modelled probability of defection at each balance."""
-        if self.intercept is None or self.slope is None:
-            raise AnalysisError(f"no defection model: {self.reason}")
-        x = np.asarray(balance, dtype=float)
-        return np.asarray(1.0 / (1.0 + np.exp(-(self.intercept + self.slope * x))))
 
 
 class Debit(Result):
@@ -109,7 +94,13 @@ class AccountStatus(Result):
 
 
 class RevenueAtRisk(Result):
-    """Revenue of retained accounts below the threshold, and expected loss."""
+    """Revenue of retained accounts below the threshold, and expected loss.
+
+    ``expected_revenue_loss`` is the annual revenue of the accounts expected
+    to leave within ``horizon_days``: ``sum_i p_i * revenue_i``, with the 95%
+    interval of that expectation (``expected_revenue_loss_ci``) and the 95%
+    prediction interval of the revenue actually lost (``revenue_lost_interval``).
+    """
 
     n_accounts: int
     n_with_revenue: int
@@ -117,6 +108,10 @@ class RevenueAtRisk(Result):
     revenue_below_threshold: float
     expected_revenue_loss: float | None
     expected_reason: str
+    horizon_days: float | None = None
+    expected_revenue_loss_ci: tuple[float, float] | None = None
+    revenue_lost_interval: tuple[float, float] | None = None
+    interval_method: str = ""
 
 
 class LedgerReport(Result):
@@ -131,84 +126,6 @@ class LedgerReport(Result):
     accounts: list[AccountStatus]
     model: DefectionModel | None = None
     revenue_at_risk: RevenueAtRisk | None = None
-
-
-def fit_defection_model(balance: Any, defected: Any, *, min_defections: int = 5) -> DefectionModel:
-    """Fit ``P(defect) = logistic(b0 + b1 * balance)`` by maximum likelihood.
-
-    Parameters
-    ----------
-    balance : array-like of float
-        One balance per account (see
-        :func:`cxgap.analysis.ledger.threshold.threshold_sample`).
-    defected : array-like of bool
-        Whether each account defected.
-    min_defections : int
-        Fewer defections (or fewer retained accounts) than this: no model.
-
-    Returns
-    -------
-    DefectionModel
-        ``fitted``, the ``reason`` when not, n, coefficients and their
-        standard errors.
-
-    References
-    ----------
-    Hosmer, D. W., Lemeshow, S. & Sturdivant, R. X. (2013). *Applied Logistic
-    Regression*, 3rd ed., Wiley, ch. 1. Seabold, S. & Perktold, J. (2010).
-    statsmodels: econometric and statistical modeling with Python.
-
-    Examples
-    --------
-    >>> bal = [-30, -25, -12, -18, -2, -5, 0, 2, 5, 8, 10, -20, 3, 1]
-    >>> dfc = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1]
-    >>> m = fit_defection_model(bal, dfc)
-    >>> m.fitted, m.n, m.slope < 0
-    (True, 14, True)
-    """
-    x = np.asarray(balance, dtype=float)
-    y = np.asarray(defected, dtype=bool).astype(float)
-    n, k = len(x), int(y.sum())
-    if k < min_defections or n - k < min_defections:
-        return DefectionModel(
-            fitted=False,
-            reason=f"{k} defected and {n - k} retained accounts; at least "
-            f"{min_defections} of each are needed",
-            n=n,
-            n_defected=k,
-        )
-    if np.ptp(x) == 0:
-        return DefectionModel(fitted=False, reason="every balance is equal", n=n, n_defected=k)
-    scale = float(np.std(x)) or 1.0
-    design = sm.add_constant(x / scale)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            fit = sm.Logit(y, design).fit(disp=0, maxiter=200)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            return DefectionModel(
-                fitted=False, reason=f"the model could not be fitted ({exc})", n=n, n_defected=k
-            )
-    trouble = [w for w in caught if issubclass(w.category, PerfectSeparationWarning)]
-    if trouble or not fit.mle_retvals.get("converged", False):
-        return DefectionModel(
-            fitted=False,
-            reason="the balance separates defected and retained accounts perfectly "
-            "(or the fit did not converge); no probabilities",
-            n=n,
-            n_defected=k,
-        )
-    params, bse = np.asarray(fit.params), np.asarray(fit.bse)
-    return DefectionModel(
-        fitted=True,
-        reason=f"fitted on {n} accounts ({k} defected)",
-        n=n,
-        n_defected=k,
-        intercept=finite(params[0]),
-        slope=finite(params[1] / scale),
-        intercept_se=finite(bse[0]),
-        slope_se=finite(bse[1] / scale),
-    )
 
 
 def _largest_debits(
@@ -310,25 +227,35 @@ def ledger_report(
         acc["account_id"] = acc["account_id"].astype(str)
         if "defected_at" not in acc.columns:
             acc["defected_at"] = pd.NaT
-        sample = threshold_sample(scored, acc, as_of, params)
+        sample = landmark_sample(scored, acc, as_of, params)
         all_accounts = pd.Index(
-            list(dict.fromkeys([*event_accounts, *sample.index])), name="account_id"
+            list(dict.fromkeys([*event_accounts, *acc["account_id"]])), name="account_id"
         )
         idx = acc.set_index("account_id")
         if "annual_revenue" in idx.columns:
             revenue = pd.to_numeric(idx["annual_revenue"], errors="coerce")
         if "owner" in idx.columns:
             owner = idx["owner"]
-        left = sample.index[sample["defected"].to_numpy()]
+        leaves = pd.to_datetime(idx["defected_at"])
+        left = idx.index[(leaves <= pd.Timestamp(as_of)).to_numpy()]
     else:
-        sample = pd.DataFrame(
-            {"defected": False, "balance": balances_at(scored, as_of)["balance"]},
+        sample = landmark_sample(
+            scored,
+            pd.DataFrame({"account_id": event_accounts, "defected_at": pd.NaT}),
+            as_of,
+            params,
         )
         all_accounts = event_accounts
         left = pd.Index([])
-    threshold = learn_threshold(sample["balance"], sample["defected"], params)
+    groups = sample["account_id"].to_numpy()
+    threshold = learn_threshold(sample["balance"], sample["defected"], params, groups=groups)
+    threshold = threshold.model_copy(update={"sample": sample_info(sample, params)})
     model = fit_defection_model(
-        sample["balance"], sample["defected"], min_defections=params.min_defections
+        sample["balance"],
+        sample["defected"],
+        min_defections=params.min_defections,
+        groups=groups,
+        horizon_days=params.horizon_days,
     )
 
     current_ids = all_accounts[~all_accounts.isin(left)]
@@ -381,9 +308,20 @@ def ledger_report(
         rev_now = revenue.reindex(current.index)
         has = rev_now.notna().to_numpy()
         expected = None
+        spread: dict[str, Any] = {}
         if probability is not None and has.any():
-            expected = float(np.sum(probability[has] * rev_now.to_numpy()[has]))
+            interval = revenue_interval(
+                model, current["balance"].to_numpy()[has], rev_now.to_numpy()[has]
+            )
+            expected = interval.expected
+            spread = {
+                "expected_revenue_loss_ci": interval.expected_ci,
+                "revenue_lost_interval": interval.lost_interval,
+                "interval_method": interval.method,
+            }
         rar = RevenueAtRisk(
+            horizon_days=params.horizon_days,
+            **spread,
             n_accounts=len(current),
             n_with_revenue=int(has.sum()),
             n_below=int(below.sum()),

@@ -31,6 +31,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from cxgap.analysis._base import Result, finite
 from cxgap.analysis.ledger.balance import _NS_PER_DAY, balances_at, to_datetime
+from cxgap.analysis.ledger.landmark import SampleInfo
 from cxgap.errors import AnalysisError
 from cxgap.study.model import LedgerParameters
 
@@ -39,6 +40,7 @@ __all__ = [
     "SurvivalResult",
     "ThresholdResult",
     "ThresholdValidation",
+    "clustered_auc",
     "delong_auc",
     "learn_threshold",
     "survival_by_band",
@@ -106,6 +108,9 @@ class ThresholdResult(Result):
     specificity_ci: tuple[float, float] | None = None
     rates_sample: Literal["in"] = "in"
     validation: ThresholdValidation | None = None
+    defected_accounts: int | None = None
+    retained_accounts: int | None = None
+    sample: SampleInfo | None = None
 
 
 def delong_auc(positive: Any, negative: Any) -> tuple[float, float | None]:
@@ -148,6 +153,68 @@ def delong_auc(positive: Any, negative: Any) -> tuple[float, float | None]:
     if m < 2 or n < 2:
         return auc, None
     var = float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
+    return auc, float(np.sqrt(max(var, 0.0)))
+
+
+def clustered_auc(score: Any, event: Any, groups: Any) -> tuple[float, float | None]:
+    """AUC of a score (events should score higher) with rows in clusters.
+
+    Parameters
+    ----------
+    score : array-like of float
+        One score per row.
+    event : array-like of bool
+        Whether each row is an event (positive).
+    groups : array-like
+        The cluster of each row (an account, read at several landmarks).
+
+    Returns
+    -------
+    tuple of (float, float or None)
+        The AUC over all rows (Mann-Whitney form, ties one half) and
+        Obuchowski's standard error, which sums DeLong's structural components
+        within each cluster before taking their variance between clusters
+        (``None`` with fewer than two clusters holding events or non-events).
+        With one row per cluster it is DeLong's.
+
+    References
+    ----------
+    Obuchowski, N. A. (1997). Nonparametric analysis of clustered ROC curve
+    data. *Biometrics* 53(2), 567-578. DeLong et al. (1988), see
+    :func:`delong_auc`.
+
+    Examples
+    --------
+    >>> auc, se = clustered_auc([3, 4, 5, 1, 2, 3.5], [1, 1, 1, 0, 0, 0], [0, 1, 2, 3, 4, 5])
+    >>> round(auc, 4), round(se, 4) == round(delong_auc([3, 4, 5], [1, 2, 3.5])[1], 4)
+    (0.8889, True)
+    """
+    s = np.asarray(score, dtype=float)
+    e = np.asarray(event, dtype=bool)
+    _, codes = np.unique(np.asarray(groups), return_inverse=True)
+    if not (len(s) == len(e) == len(codes)):
+        raise AnalysisError("score, event and groups need the same length")
+    x, y = s[e], s[~e]
+    m, n = len(x), len(y)
+    if m == 0 or n == 0:
+        raise AnalysisError("AUC needs at least one case in each group")
+    rank_all = rankdata(np.concatenate([x, y]))
+    v10 = (rank_all[:m] - rankdata(x)) / n
+    v01 = 1.0 - (rank_all[m:] - rankdata(y)) / m
+    auc = float(v10.mean())
+    k = int(codes.max()) + 1
+    big_x = np.bincount(codes[e], weights=v10, minlength=k)
+    big_y = np.bincount(codes[~e], weights=v01, minlength=k)
+    mi = np.bincount(codes[e], minlength=k)
+    ni = np.bincount(codes[~e], minlength=k)
+    i10, i01 = int((mi > 0).sum()), int((ni > 0).sum())
+    if i10 < 2 or i01 < 2:
+        return auc, None
+    dx, dy = big_x - mi * auc, big_y - ni * auc
+    s10 = i10 / ((i10 - 1) * m) * float(np.sum(dx * dx))
+    s01 = i01 / ((i01 - 1) * n) * float(np.sum(dy * dy))
+    s11 = k / (k - 1) * float(np.sum(dx * dy))
+    var = s10 / m + s01 / n + 2.0 * s11 / (m * n)
     return auc, float(np.sqrt(max(var, 0.0)))
 
 
@@ -217,17 +284,23 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 
 
 def _rule_cut(
-    bd: np.ndarray, br: np.ndarray, params: LedgerParameters
+    bd: np.ndarray,
+    br: np.ndarray,
+    params: LedgerParameters,
+    defected_accounts: int | None = None,
+    learned_from: str = "",
 ) -> tuple[float, Literal["youden", "default"], str, float | None]:
     """The cut-off rule on sorted defected / retained balances.
 
-    Returns the threshold, the method, the reason and the best J (``None``
-    when the rule did not search).
+    ``defected_accounts`` (default: the defected rows) is what the
+    ``min_defections`` floor counts. Returns the threshold, the method, the
+    reason and the best J (``None`` when the rule did not search).
     """
     m, n = len(bd), len(br)
-    if m < params.min_defections:
+    count = m if defected_accounts is None else defected_accounts
+    if count < params.min_defections:
         reason = (
-            f"default threshold: {m} defected account(s), fewer than "
+            f"default threshold: {count} defected account(s), fewer than "
             f"min_defections = {params.min_defections}"
         )
         return float(params.default_threshold), "default", reason, None
@@ -244,7 +317,7 @@ def _rule_cut(
         reason = "default threshold: the balance does not separate defected accounts"
         return float(params.default_threshold), "default", reason, j_best
     upper = cuts[best + 1] if best + 1 < len(cuts) else cuts[best] + 1.0
-    reason = (
+    reason = learned_from or (
         f"learned from {m} defected and {n} retained accounts "
         f"(Youden's J, balance {params.threshold_lead_days:g} days before defection)"
     )
@@ -252,7 +325,7 @@ def _rule_cut(
 
 
 def _newcombe_auc_ci(
-    auc: float, m: int, n: int, z: float = 1.959963984540054
+    auc: float, m: float, n: float, z: float = 1.959963984540054
 ) -> tuple[float, float]:
     """Newcombe's (2006) method 5: a score-type 95% interval for the AUC.
 
@@ -271,6 +344,16 @@ def _newcombe_auc_ci(
     low = brentq(gap, eps, auc) if auc > eps and gap(eps) > 0 else 0.0
     high = brentq(gap, auc, 1 - eps) if auc < 1 - eps and gap(1 - eps) > 0 else 1.0
     return float(low), float(high)
+
+
+def _unit_codes(groups: Any, size: int) -> np.ndarray:
+    """Account codes 0..U-1 of each row (each row its own without groups)."""
+    if groups is None:
+        return np.arange(size, dtype=np.int64)
+    g = np.asarray(groups)
+    if g.shape != (size,):
+        raise AnalysisError("groups: one account per balance")
+    return np.unique(g, return_inverse=True)[1].astype(np.int64)
 
 
 def _stratified_folds(cls: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -304,6 +387,7 @@ def validate_threshold(
     defected: Any,
     params: LedgerParameters,
     *,
+    groups: Any = None,
     folds: int = CV_FOLDS,
     repeats: int = CV_REPEATS,
     n_boot: int = CV_BOOTSTRAP,
@@ -328,12 +412,23 @@ def validate_threshold(
     (2006) score-type method 5, which keeps its coverage with few
     defections where DeLong's normal interval does not.
 
+    With ``groups`` (several rows per account, as in the landmark sample of
+    :mod:`cxgap.analysis.ledger.landmark`), everything is done by account:
+    the folds are dealt by account (stratified by whether the account ever
+    defected), the bootstrap draws accounts with all their rows, and the AUC
+    interval is Newcombe's with the group sizes divided by the design effect
+    (Kish 1965): Obuchowski's (1997) clustered variance of the AUC
+    (:func:`clustered_auc`) over the variance the rows would have were they
+    independent (DeLong), at least 1.
+
     Parameters
     ----------
     balance, defected : array-like
         As for :func:`learn_threshold`.
     params : LedgerParameters
         The rule's ``default_threshold``.
+    groups : array-like, optional
+        The account of each row (default: one account per row).
     folds, repeats, n_boot : int
         Folds (at most the number of defected accounts), repeats of the
         cross-validation, bootstrap samples for the intervals.
@@ -362,10 +457,12 @@ def validate_threshold(
     *JASA* 119(546), 1434-1445 (why the naive interval under-covers).
     Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their
     Application*, sections 2.4 and 6.4 (bootstrapping an estimator's error,
-    prediction error). Newcombe, R. G. (2006). Confidence intervals for an
-    effect size measure based on the Mann-Whitney statistic. Part 2:
-    asymptotic methods and evaluation. *Statistics in Medicine* 25(4),
-    559-573.
+    prediction error; section 3.8, resampling clusters). Newcombe, R. G.
+    (2006). Confidence intervals for an effect size measure based on the
+    Mann-Whitney statistic. Part 2: asymptotic methods and evaluation.
+    *Statistics in Medicine* 25(4), 559-573. Kish, L. (1965). *Survey
+    Sampling*, Wiley, section 8.2 (the design effect). Obuchowski (1997), see
+    :func:`clustered_auc`.
 
     Examples
     --------
@@ -381,11 +478,19 @@ def validate_threshold(
         raise AnalysisError("balance and defected need the same length")
     if folds < 2 or repeats < 1 or n_boot < 0:
         raise AnalysisError("validation needs folds >= 2, repeats >= 1 and n_boot >= 0")
+    grouped = groups is not None
+    unit = _unit_codes(groups, len(b))
+    n_units = int(unit.max()) + 1 if len(unit) else 0
+    ever = np.zeros(n_units, dtype=bool)
+    ever[unit[d]] = True  # an account that defected at some landmark
     m, n = int(d.sum()), int((~d).sum())
-    k = min(folds, m, n)
+    mu, nu = int(ever.sum()), int((~ever).sum())
+    k = min(folds, mu, nu)
+    by = "account" if grouped else "row"
     method = (
         f"repeated stratified {k}-fold cross-validation, {repeats} repeats, "
         f"seed {seed}; the cut-off chosen in each training fold by the same rule"
+        + ("; folds dealt by account" if grouped else "")
     )
     base: dict[str, Any] = {
         "method": method,
@@ -395,11 +500,12 @@ def validate_threshold(
         "seed": seed,
         "ci_method": (
             f"normal 95% interval; SD of the estimation error over {n_boot} "
-            "stratified bootstrap samples of the whole cross-validation"
+            f"stratified bootstrap samples (by {by}) of the whole cross-validation"
         ),
-        "auc_ci_method": "Newcombe (2006) method 5, score type, 95%",
+        "auc_ci_method": "Newcombe (2006) method 5, score type, 95%"
+        + (", sizes over Obuchowski's (1997) design effect" if grouped else ""),
     }
-    if m < 2 or n < 2:
+    if m < 2 or n < 2 or mu < 2 or nu < 2:
         base["reason"] = "not validated: fewer than 2 defected or 2 retained accounts"
         return ThresholdValidation(**base)
     rng = np.random.default_rng(seed)
@@ -408,23 +514,27 @@ def validate_threshold(
     # J <= 0 fallback to the default.
     params = params.model_copy(update={"min_defections": 1})
     rates = np.array(
-        [_cv_rates(b, d, _stratified_folds(d, k, rng), k, params) for _ in range(repeats)]
+        [_cv_rates(b, d, _stratified_folds(ever, k, rng)[unit], k, params) for _ in range(repeats)]
     )
     sens, spec = (float(x) for x in rates.mean(axis=0))
     j = sens + spec - 1.0
     z = float(norm.ppf(0.975))
-    idx_d, idx_r = np.flatnonzero(d), np.flatnonzero(~d)
+    idx_d, idx_r = np.flatnonzero(ever), np.flatnonzero(~ever)
+    rows = np.arange(len(b))
+    fold_of = np.full(n_units, -1, dtype=np.int64)
     # The bootstrap world: the accounts are the population, so the rates the cut
     # learned on a bootstrap sample "achieves on fresh accounts" are its rates on
     # the original accounts. The spread of (cross-validated estimate - those
     # rates) over the bootstrap samples estimates that of (estimate - truth).
     err = np.empty((n_boot, 3))
     for i in range(n_boot):
-        draw = np.concatenate([rng.choice(idx_d, m), rng.choice(idx_r, n)])
-        units, unit_of = np.unique(draw, return_inverse=True)
-        fold = _stratified_folds(d[units], k, rng)[unit_of]
-        bb, db = b[draw], d[draw]
-        cv_s, cv_p = _cv_rates(bb, db, fold, k, params)
+        draw = np.concatenate([rng.choice(idx_d, mu), rng.choice(idx_r, nu)])
+        units = np.unique(draw)
+        # the copies of an account stay in one fold
+        fold_of[units] = _stratified_folds(ever[units], k, rng)
+        take = np.repeat(rows, np.bincount(draw, minlength=n_units)[unit])
+        bb, db = b[take], d[take]
+        cv_s, cv_p = _cv_rates(bb, db, fold_of[unit[take]], k, params)
         cut = _rule_cut(np.sort(bb[db]), np.sort(bb[~db]), params)[0]
         true_s, true_p = float(np.mean(b[d] < cut)), float(np.mean(b[~d] >= cut))
         err[i] = (cv_s - true_s, cv_p - true_p, cv_s + cv_p - true_s - true_p)
@@ -439,14 +549,24 @@ def validate_threshold(
             "specificity_ci": ci(spec, sd_p, 0.0),
             "youden_j_ci": ci(j, sd_j, -1.0),
         }
-    auc, _ = delong_auc(-b[d], -b[~d])
+    auc, se_rows = delong_auc(-b[d], -b[~d])
     base["auc"] = auc
-    base["auc_ci"] = _newcombe_auc_ci(auc, m, n)
+    deff = 1.0
+    if grouped:
+        _, se_clustered = clustered_auc(-b, d, unit)
+        if se_rows and se_clustered is not None:
+            deff = max(1.0, (se_clustered / se_rows) ** 2)
+    base["auc_ci"] = _newcombe_auc_ci(auc, max(m / deff, 1.0), max(n / deff, 1.0))
     base |= {
         "sensitivity": sens,
         "specificity": spec,
         "youden_j": j,
-        "reason": f"{m} defected and {n} retained accounts",
+        "reason": (
+            f"{m} defection(s) of {mu} account(s) and {n} retained reading(s) "
+            f"({n_units} accounts in all)"
+            if grouped
+            else f"{m} defected and {n} retained accounts"
+        ),
     }
     return ThresholdValidation(**base)
 
@@ -456,6 +576,7 @@ def learn_threshold(
     defected: Any,
     params: LedgerParameters,
     *,
+    groups: Any = None,
     validation_options: dict[str, int] | None = None,
 ) -> ThresholdResult:
     """Learn the balance below which accounts defect (Youden's J).
@@ -469,6 +590,12 @@ def learn_threshold(
         Whether each account defected.
     params : LedgerParameters
         ``min_defections``, ``default_threshold`` and ``threshold_lead_days``.
+    groups : array-like, optional
+        The account of each balance when an account gives several (the
+        landmark sample, :func:`cxgap.analysis.ledger.landmark.landmark_sample`):
+        ``min_defections`` then counts defected accounts, the AUC's standard
+        error is Obuchowski's clustered one (:func:`clustered_auc`) and the
+        validation resamples accounts.
     validation_options : dict, optional
         ``folds``, ``repeats``, ``n_boot``, ``seed`` of
         :func:`validate_threshold`.
@@ -510,21 +637,33 @@ def learn_threshold(
         raise AnalysisError("balances must be finite numbers")
     bd, br = np.sort(b[d]), np.sort(b[~d])
     m, n = len(bd), len(br)
+    unit = _unit_codes(groups, len(b))
+    mu = len(np.unique(unit[d]))
+    nu = len(np.unique(unit)) - mu
     auc = se = lo = hi = None
     if m and n:
-        auc, se = delong_auc(-bd, -br)  # lower balance = higher risk score
+        if groups is None:
+            auc, se = delong_auc(-bd, -br)  # lower balance = higher risk score
+        else:
+            auc, se = clustered_auc(-b, d, unit)
         if se is not None:
             z = float(norm.ppf(0.975))
             lo, hi = max(0.0, auc - z * se), min(1.0, auc + z * se)
-    threshold, method, reason, j_best = _rule_cut(bd, br, params)
-    validation = validate_threshold(b, d, params, **(validation_options or {}))
+    learned_from = (
+        f"learned from {m} defection(s) within {params.horizon_days:g} days of a landmark "
+        f"({mu} account(s)) against {n} readings of accounts that stayed (Youden's J)"
+        if groups is not None
+        else ""
+    )
+    threshold, method, reason, j_best = _rule_cut(bd, br, params, mu, learned_from)
+    validation = validate_threshold(b, d, params, groups=groups, **(validation_options or {}))
     ci_j = validation.youden_j_ci
     if method == "youden" and ci_j is not None and ci_j[0] <= 0:
         # The minimum rule: a cut-off that cannot be told from chance on new
         # accounts is not used (benchmarks/bench_threshold_coverage.py).
         method, threshold = "default", float(params.default_threshold)
         reason = (
-            f"default threshold: the cut-off learned from {m} defected accounts "
+            f"default threshold: the cut-off learned from {mu} defected accounts "
             f"is not reliably better than chance out of sample (cross-validated "
             f"J {validation.youden_j:.2f}, 95% interval {ci_j[0]:.2f} to {ci_j[1]:.2f} "
             f"includes 0)"
@@ -542,7 +681,11 @@ def learn_threshold(
         "auc_ci_high": finite(hi),
         "youden_j": j_best if method == "youden" else None,
         "validation": validation,
+        "defected_accounts": mu,
+        "retained_accounts": nu,
     }
+    if groups is not None:
+        result["auc_ci_method"] = "Obuchowski (1997) clustered by account, normal, 95%"
     if m:
         k = int(np.sum(bd < threshold))
         result["sensitivity"] = k / m
