@@ -143,7 +143,8 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
         "Mean rating [95% interval] and n by audience",
         "gaps",
         None,
-        f"Welch t intervals; Holm-adjusted over {a.gaps.holm_family} comparisons.",
+        "Intervals stay on the scale (Wilson at the effective n; MOVER differences); "
+        "p-values Holm-adjusted over the audience pairs of each item.",
     )
     focus = [
         x.label
