@@ -159,3 +159,29 @@ def test_gap_matrix_scale_by_item_and_without() -> None:
     assert r.ci_method == "t"
     with pytest.raises(AnalysisError, match="the scale of 'q'"):
         gap_matrix(frame, group="g", items=["q"], scale={"q": (5, 5)})
+
+
+def test_stated_importance_on_its_scale_and_borda_on_zero_to_k_minus_one() -> None:
+    from cxgap.analysis.perception.importance import stated_importance
+
+    frame = pd.DataFrame(
+        {
+            "audience": ["customer"] * 6,
+            "imp.a": [5, 5, 5, 5, 4, 5],
+            "imp.b": [3, 2, 4, 3, 3, 2],
+            "rank.a": [1, 1, 1, 2, 1, 1],
+            "rank.b": [2, 2, 2, 1, 2, 2],
+        }
+    )
+    res = stated_importance(frame, ["a", "b"], scale=(1, 5))
+    cust = res.audiences[2]
+    a = cust.factors[0]  # type: ignore[union-attr]
+    assert a.importance.method == "wilson-effective-n"
+    assert (a.importance.ci_low, a.importance.ci_high) == pytest.approx(
+        reference(frame["imp.a"].to_numpy(), 1, 5)
+    )
+    # Borda points of 2 factors are 0 or 1, so their scale is 0 to 1
+    assert a.borda.method == "wilson-effective-n"
+    assert (a.borda.ci_low, a.borda.ci_high) == pytest.approx(
+        reference(np.array([1, 1, 1, 0, 1, 1]), 0, 1)
+    )

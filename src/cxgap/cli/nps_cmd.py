@@ -37,7 +37,7 @@ def _interval(est: NpsEstimate | NpsGroup) -> str:
     if est.nps is None:
         return "no answers"
     if est.ci_low is None or est.ci_high is None:
-        return f"too few answers (n={est.n}) for an interval"
+        return est.note or f"too few answers (n={est.n}) for an interval"
     return f"{fmt(est.ci_low, 1)} to {fmt(est.ci_high, 1)}"
 
 

@@ -136,7 +136,8 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
         "nps",
         None,
         f"Customers: {c.method} interval. Expected NPS: leadership and staff "
-        "expected promoters % minus detractors %, t interval.",
+        "expected promoters % minus detractors %, interval on -100..100 "
+        "(Wilson at the effective n).",
     )
     slide(
         SLIDE_TITLES[3],

@@ -97,6 +97,12 @@ def _scales(study: StudyDefinition, items: list[str]) -> dict[str, tuple[float, 
     return out
 
 
+def _importance_scale(study: StudyDefinition) -> tuple[float, float] | None:
+    """The one scale of the ``imp.<factor>`` questions, when they share one."""
+    scales = set(_scales(study, [f"imp.{f.key}" for f in study.factors]).values())
+    return scales.pop() if len(scales) == 1 else None
+
+
 def _top_box(study: StudyDefinition, items: list[str]) -> float:
     highs = set()
     for item in items:
@@ -296,6 +302,7 @@ def analyze_perception(
             [f.key for f in study.factors],
             anonymity_threshold=threshold,
             confidence=confidence,
+            scale=_importance_scale(study),
         ),
         defection_factors=defection_factor_shares(
             current,
