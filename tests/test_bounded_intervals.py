@@ -185,3 +185,55 @@ def test_stated_importance_on_its_scale_and_borda_on_zero_to_k_minus_one() -> No
     assert (a.borda.ci_low, a.borda.ci_high) == pytest.approx(
         reference(np.array([1, 1, 1, 0, 1, 1]), 0, 1)
     )
+
+
+def test_wave_changes_on_a_scale_are_mover_of_the_cells_by_hand() -> None:
+    from cxgap.analysis.perception.waves import GapChange, WaveChange, wave_changes
+
+    frame = pd.DataFrame(
+        {
+            "wave": ["w1"] * 9 + ["w2"] * 9,
+            "audience": (["leadership"] * 4 + ["customer"] * 5) * 2,
+            "q": [5, 5, 5, 4, 2, 3, 2, 1, 3, 5, 5, 5, 5, 4, 3, 4, 5, 3],  # w1 then w2
+        }
+    )
+    res = wave_changes(
+        frame, waves=["w1", "w2"], items=["q"], anonymity_threshold=1, scale={"q": (1, 5)}
+    )
+    pair = res.pairs[0]
+
+    def cell(wave: str, aud: str) -> np.ndarray:
+        rows = (frame["wave"] == wave) & (frame["audience"] == aud)
+        return frame.loc[rows, "q"].to_numpy(dtype=float)
+
+    lead1, lead2 = cell("w1", "leadership"), cell("w2", "leadership")
+    cust1, cust2 = cell("w1", "customer"), cell("w2", "customer")
+    change = next(c for c in pair.changes if c.audience == "customer")
+    assert isinstance(change, WaveChange)
+    assert change.ci_method == "mover-wilson-effective-n"
+    (l2, u2), (l1, u1) = reference(cust2, 1, 5), reference(cust1, 1, 5)
+    d = cust2.mean() - cust1.mean()
+    assert change.ci_low == pytest.approx(d - math.hypot(cust2.mean() - l2, u1 - cust1.mean()))
+    assert change.ci_high == pytest.approx(d + math.hypot(u2 - cust2.mean(), cust1.mean() - l1))
+    # the leaders who all answered 5 in w2: the change still has a width
+    lead = next(c for c in pair.changes if c.audience == "leadership")
+    assert isinstance(lead, WaveChange) and lead.ci_high is not None and lead.ci_low is not None
+    assert lead.ci_high > lead.ci_low
+    gap = next(g for g in pair.gaps if g.audience == "leadership")
+    assert isinstance(gap, GapChange)
+    # Δgap = (lead2 - cust2) - (lead1 - cust1): MOVER over four cells
+    parts = [
+        (1, lead2, reference(lead2, 1, 5)),
+        (-1, cust2, reference(cust2, 1, 5)),
+        (-1, lead1, reference(lead1, 1, 5)),
+        (1, cust1, reference(cust1, 1, 5)),
+    ]
+    total = sum(s * x.mean() for s, x, _ in parts)
+    down = sum((x.mean() - lo if s > 0 else hi - x.mean()) ** 2 for s, x, (lo, hi) in parts)
+    up = sum((hi - x.mean() if s > 0 else x.mean() - lo) ** 2 for s, x, (lo, hi) in parts)
+    assert gap.change == pytest.approx(total)
+    assert (gap.ci_low, gap.ci_high) == pytest.approx(
+        (total - math.sqrt(down), total + math.sqrt(up))
+    )
+    assert -8 <= gap.ci_low < gap.ci_high <= 8
+    assert gap.ci_method == "mover-wilson-effective-n"

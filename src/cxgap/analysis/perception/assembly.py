@@ -296,6 +296,7 @@ def analyze_perception(
             anonymity_threshold=threshold,
             confidence=confidence,
             nps_method=nps_method,
+            scale=scales,
         ),
         importance=stated_importance(
             current,

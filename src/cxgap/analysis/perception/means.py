@@ -32,6 +32,7 @@ __all__ = [
     "MeanEstimate",
     "RankComparison",
     "WelchComparison",
+    "bounded_mean_from_stats",
     "bounded_mean_interval",
     "clean",
     "cliffs_delta",
@@ -39,6 +40,7 @@ __all__ = [
     "holm",
     "mann_whitney",
     "mean_estimate",
+    "mover_combination",
     "mover_difference",
     "welch",
     "welch_from_stats",
@@ -146,10 +148,29 @@ def bounded_mean_interval(
     if (x < lo).any() or (x > hi).any():
         bad = x[(x < lo) | (x > hi)][0]
         raise AnalysisError(f"an answer of {bad:g} lies outside the scale {lo:g} to {hi:g}")
+    return bounded_mean_from_stats(float(x.mean()), float(x.var(ddof=1)), n, (lo, hi), confidence)
+
+
+def bounded_mean_from_stats(
+    mean: float, var: float, n: int, scale: tuple[float, float], confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """:func:`bounded_mean_interval` from the mean, sample variance and n.
+
+    For callers that hold summary statistics (waves). ``None`` below n = 2
+    or when the mean or variance is not a finite number.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in bounded_mean_from_stats(3.0, 2.5, 5, (1, 5))]
+    [1.599, 4.401]
+    """
+    _check_confidence(confidence)
+    lo, hi = _check_scale(scale)
+    if n < 2 or not (math.isfinite(mean) and math.isfinite(var)):
+        return None
     width = hi - lo
-    y = (x - lo) / width
-    p = float(y.mean())
-    s2 = float(y.var(ddof=1))
+    p = min(max((mean - lo) / width, 0.0), 1.0)
+    s2 = var / (width * width)
     v = p * (1 - p)
     z = float(norm.ppf(1 - (1 - confidence) / 2))
     if s2 <= 1e-14 or v <= 0:
@@ -283,11 +304,44 @@ def mover_difference(
     lb = bounded_mean_interval(y, scale, confidence)
     if la is None or lb is None:
         return None
-    ma, mb = float(x.mean()), float(y.mean())
-    d = ma - mb
-    low = d - math.sqrt((ma - la[0]) ** 2 + (lb[1] - mb) ** 2)
-    high = d + math.sqrt((la[1] - ma) ** 2 + (mb - lb[0]) ** 2)
-    return low, high
+    return mover_combination([(1, float(x.mean()), *la), (-1, float(y.mean()), *lb)])
+
+
+def mover_combination(
+    terms: Sequence[tuple[int, float, float, float]],
+) -> tuple[float, float]:
+    """MOVER interval of ``Σ sign·estimate`` over independent estimates.
+
+    Each term is ``(sign, estimate, low, high)`` with ``sign`` +1 or -1 and
+    the estimate's own interval. With ``L`` and ``U`` each term's distance
+    to its limit on the side that lowers (raises) the sum::
+
+        low  = S - sqrt(Σ L²),   high = S + sqrt(Σ U²)
+
+    where a +1 term contributes ``estimate - low`` to ``L`` and
+    ``high - estimate`` to ``U``, and a -1 term the reverse (a distance is
+    taken as 0 if an interval does not hold its estimate). The limits stay
+    within the range the terms' own limits allow.
+
+    References
+    ----------
+    Zou, G. Y., Donner, A. (2008). Statistics in Medicine 27(10), 1693-1702
+    (sums and differences of independent parameters).
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in mover_combination([(1, 0.5, 0.3, 0.7), (-1, 0.2, 0.1, 0.4)])]
+    [0.0172, 0.5236]
+    """
+    total = sum(sign * est for sign, est, _, _ in terms)
+    down = up = 0.0
+    for sign, est, low, high in terms:
+        below, above = max(est - low, 0.0), max(high - est, 0.0)
+        if sign < 0:
+            below, above = above, below
+        down += below * below
+        up += above * above
+    return total - math.sqrt(down), total + math.sqrt(up)
 
 
 class WelchComparison(Result):
