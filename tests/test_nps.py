@@ -251,3 +251,37 @@ def test_degenerate_groups_never_get_a_zero_width_interval() -> None:
     two = nps_from_counts(2, 0, 0)
     assert two.ci_low is not None and two.ci_low < 0 < two.ci_high
     assert nps_from_counts(1, 0, 0).ci_low is None  # n = 1: too few, no interval
+
+
+def test_bounded_method_is_the_wilson_interval_of_the_plus_minus_one_mean() -> None:
+    # 4 promoters and 1 passive: scores [1, 1, 1, 1, 0], mean 0.8, on -1..1
+    # rescaled p = 0.9, s² = 0.2/4; n* = 5·0.09/0.05·(z/t₄)² = 4.486; Wilson at n*
+    est = nps_from_counts(4, 1, 0, method="wilson-effective-n")
+    scores = np.array([1, 1, 1, 1, 0.0])
+    low, high = _bounded_reference(scores, -1, 1)
+    assert (est.ci_low, est.ci_high) == pytest.approx((100 * low, 100 * high))
+    assert est.ci_low == pytest.approx(-11.9, abs=0.05)  # by hand, 3 digits
+    assert est.ci_high == pytest.approx(98.1, abs=0.05)
+    # the adjusted Wald's upper limit is below a true NPS of 97 here
+    assert nps_from_counts(4, 1, 0).ci_high < 97 < est.ci_high
+    # all promoters: the plain Wilson interval of 5 in 5, on -100..100
+    from statsmodels.stats.proportion import proportion_confint
+
+    top = nps_from_counts(5, 0, 0, method="wilson-effective-n")
+    wl, wh = proportion_confint(5, 5, method="wilson")
+    assert (top.ci_low, top.ci_high) == pytest.approx((200 * wl - 100, 200 * wh - 100))
+    assert top.note is None
+
+
+def test_bounded_method_matches_statsmodels_on_mixed_counts_and_its_difference() -> None:
+    a = nps_from_counts(15, 13, 8, method="wilson-effective-n")
+    scores_a = np.r_[np.ones(15), np.zeros(13), -np.ones(8)]
+    la, ua = _bounded_reference(scores_a, -1, 1)
+    assert (a.ci_low, a.ci_high) == pytest.approx((100 * la, 100 * ua))
+    b = nps_from_counts(5, 10, 9, method="wilson-effective-n")
+    scores_b = np.r_[np.ones(5), np.zeros(10), -np.ones(9)]
+    lb, ub = _bounded_reference(scores_b, -1, 1)
+    d = nps_difference(a, b)
+    ma, mb = 100 * scores_a.mean(), 100 * scores_b.mean()
+    assert d.ci_low == pytest.approx(ma - mb - math.hypot(ma - 100 * la, 100 * ub - mb))
+    assert d.ci_high == pytest.approx(ma - mb + math.hypot(100 * ua - ma, mb - 100 * lb))

@@ -50,7 +50,10 @@ def nps(
     by: Annotated[str | None, typer.Option("--by", help="Column to group answers by.")] = None,
     method: Annotated[
         str,
-        typer.Option(help="Interval method: adjusted-wald (Rocks 2016), wald or bootstrap."),
+        typer.Option(
+            help="Interval method: adjusted-wald (Rocks 2016), wald, bootstrap or "
+            "wilson-effective-n (bounded mean of +1/0/-1)."
+        ),
     ] = "adjusted-wald",
     confidence: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="Confidence level of the interval.")

@@ -3,7 +3,7 @@
 Likelihood to recommend is answered on 0-10: promoters 9-10, passives 7-8,
 detractors 0-6; ``NPS = 100 · (promoters - detractors) / n``, on -100..100.
 
-Three interval methods, named in every result:
+Four interval methods, named in every result:
 
 ``adjusted-wald`` (default)
     Rocks (2016): add 3 pseudo-answers, ¾ of them promoters and ¾ detractors
@@ -18,6 +18,14 @@ Three interval methods, named in every result:
     Percentile bootstrap: resampled counts drawn from the multinomial with the
     observed shares (``n_boot`` draws, fixed ``seed``), so every run gives the
     same interval.
+``wilson-effective-n``
+    The NPS is the mean of the answers scored +1 (promoter), 0 (passive) and
+    -1 (detractor), a mean bounded by -1..1, so it gets the bounded interval
+    of a mean (:func:`~cxgap.analysis.perception.means.bounded_mean_from_stats`:
+    Wilson at the Korn-Graubard effective sample size, the Bernoulli bound
+    when every answer is in one category). It stays covering near the
+    ceiling, where the adjusted Wald's upper limit falls below a true NPS of
+    97 after one passive in five (benchmarks/bench_interval_coverage.py).
 
 The difference of two NPS values adds the two variances (independent samples);
 for ``adjusted-wald`` each sample gets its own pseudo-answers (Lewis & Sauro
@@ -40,7 +48,12 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from cxgap.analysis._base import Result, finite
-from cxgap.analysis.perception.means import clean, mean_estimate
+from cxgap.analysis.perception.means import (
+    bounded_mean_from_stats,
+    clean,
+    mean_estimate,
+    mover_combination,
+)
 from cxgap.analysis.perception.proportions import z_value
 from cxgap.errors import AnalysisError
 
@@ -62,8 +75,8 @@ __all__ = [
     "predicted_vs_actual",
 ]
 
-NpsMethod = Literal["adjusted-wald", "wald", "bootstrap"]
-NPS_METHODS: tuple[str, ...] = ("adjusted-wald", "wald", "bootstrap")
+NpsMethod = Literal["adjusted-wald", "wald", "bootstrap", "wilson-effective-n"]
+NPS_METHODS: tuple[str, ...] = ("adjusted-wald", "wald", "bootstrap", "wilson-effective-n")
 _PSEUDO_N = 3.0
 _PSEUDO_EACH = 0.75
 
@@ -89,7 +102,7 @@ _CATEGORY = ("promoter", "passive", "detractor")
 def _one_category(counts: tuple[int, int, int], method: str) -> str | None:
     """Why ``method`` gives no interval when every answer is in one category."""
     n = sum(counts)
-    if method == "adjusted-wald" or n == 0 or max(counts) < n:
+    if method in ("adjusted-wald", "wilson-effective-n") or n == 0 or max(counts) < n:
         return None
     cat = _CATEGORY[counts.index(n)]
     return (
@@ -135,6 +148,17 @@ def _wald_parts(pro: float, det: float, n: float, method: str) -> tuple[float, f
     return centre, (p_pro + p_det - centre**2) / n
 
 
+def _bounded(counts: tuple[int, int, int], confidence: float) -> tuple[float, float] | None:
+    """The bounded interval of the mean of +1/0/-1 answers, on -1..1 (``None`` below n = 2)."""
+    pro, _, det = counts
+    n = sum(counts)
+    if n < 2:
+        return None
+    mean = (pro - det) / n
+    var = (pro + det - n * mean * mean) / (n - 1)
+    return bounded_mean_from_stats(mean, max(var, 0.0), n, (-1.0, 1.0), confidence)
+
+
 def _bootstrap_draws(
     pro: int, pas: int, det: int, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -160,7 +184,7 @@ def nps_from_counts(
     ----------
     promoters, passives, detractors : int
         Counts of answers 9-10, 7-8 and 0-6.
-    method : {"adjusted-wald", "wald", "bootstrap"}
+    method : {"adjusted-wald", "wald", "bootstrap", "wilson-effective-n"}
         Interval method (see the module docstring for the formulas).
     confidence : float
         Two-sided confidence level.
@@ -218,6 +242,8 @@ def nps_from_counts(
             draws = _bootstrap_draws(*counts, n_boot, rng)
             alpha = 1 - confidence
             low, high = (float(v) for v in np.quantile(draws, [alpha / 2, 1 - alpha / 2]))
+        elif method == "wilson-effective-n":
+            low, high = _bounded(counts, confidence) or (None, None)
         else:
             centre, var = _wald_parts(counts[0], counts[2], n, method)
             half = z * math.sqrt(max(var, 0.0))
@@ -354,6 +380,13 @@ def nps_difference(
             "would have no width; the adjusted-wald interval has one"
         )
         return NpsDifference(difference=diff, ci_low=None, ci_high=None, note=note, **base)
+    if method == "wilson-effective-n":
+        if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high):
+            return NpsDifference(difference=diff, ci_low=None, ci_high=None, **base)
+        lo_d, hi_d = mover_combination(
+            [(1, a.nps, a.ci_low, a.ci_high), (-1, b.nps, b.ci_low, b.ci_high)]  # type: ignore[list-item]
+        )
+        return NpsDifference(difference=diff, ci_low=lo_d, ci_high=hi_d, **base)
     if method == "bootstrap":
         rng = np.random.default_rng(seed)
         da = _bootstrap_draws(a.promoters, a.passives, a.detractors, n_boot, rng)
