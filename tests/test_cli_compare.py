@@ -36,7 +36,10 @@ def test_airline_customer_types_with_not_applicable_zero() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["groups"] == ["Loyal Customer", "disloyal Customer"]
-    assert data["holm_family"] == 2
+    assert data["holm_family"] == "item"
+    assert {c["holm_family_size"] for c in data["comparisons"]} == {1}
+    assert all(c["ci_method"] == "mover-wilson-effective-n" for c in data["comparisons"])
+    assert all(1 <= c["ci_low"] <= c["ci_high"] <= 5 for c in data["cells"])
     frame = pd.read_csv(path)
     wifi = frame[frame["Inflight wifi service"] > 0]
     loyal = wifi.loc[wifi["Customer Type"] == "Loyal Customer", "Inflight wifi service"]
@@ -104,7 +107,7 @@ def test_alexa_ratings_by_variation_table() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Charcoal Fabric" in result.stdout
-    assert "Holm adjustment over 120 comparison(s)" in result.stdout  # 16 variations
+    assert "Holm adjustment over the 120 pair(s) compared on each item" in result.stdout
 
 
 def test_group_with_one_answer_says_so(tmp_path: Path) -> None:

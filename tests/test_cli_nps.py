@@ -22,6 +22,7 @@ KEYS = {
     "ci_high",
     "confidence",
     "method",
+    "note",
 }
 
 
@@ -105,6 +106,19 @@ def test_group_with_one_answer_says_so(tmp_path: Path) -> None:
     js = runner.invoke(app, ["nps", str(path), "-c", "ltr", "--by", "team", "--json"])
     first = json.loads(js.stdout)["groups"][0]
     assert first["ci_low"] is None
+
+
+def test_all_promoters_get_a_note_not_a_zero_width_interval(tmp_path: Path) -> None:
+    path = tmp_path / "fans.csv"
+    path.write_text("ltr\n9\n10\n10\n9\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["nps", str(path), "-c", "ltr", "--method", "wald"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "every answer is a promoter" in result.stdout
+    assert "100.0 to 100.0" not in result.stdout
+    js = json.loads(runner.invoke(app, ["nps", str(path), "-c", "ltr", "--json"]).stdout)
+    assert js["ci_high"] == 100 and js["ci_low"] < 50 and js["note"] is None
 
 
 def test_unknown_column_and_method_are_one_line_errors(survey_csv: Path) -> None:

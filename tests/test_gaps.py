@@ -62,7 +62,7 @@ def test_airline_loyal_vs_disloyal_matches_scipy_and_statsmodels(airline: pd.Dat
         assert (c.top_box_difference.ci_low, c.top_box_difference.ci_high) == pytest.approx(nc)
 
 
-def test_holm_is_applied_across_the_whole_matrix() -> None:
+def test_holm_family_is_the_pairs_of_one_item() -> None:
     rng = np.random.default_rng(4)
     frame = pd.DataFrame(
         {
@@ -72,13 +72,38 @@ def test_holm_is_applied_across_the_whole_matrix() -> None:
         }
     )
     m = gap_matrix(frame, group="g", items=["x", "y"])
-    comps = [c for c in m.comparisons if isinstance(c, GapComparison)]
-    assert m.holm_family == len(comps) == 6
-    raw = [c.p_welch for c in comps]
-    ref = multipletests(raw, method="holm")[1]
-    assert [c.p_welch_holm for c in comps] == pytest.approx(list(ref))
-    ref_mw = multipletests([c.p_mann_whitney for c in comps], method="holm")[1]
-    assert [c.p_mann_whitney_holm for c in comps] == pytest.approx(list(ref_mw))
+    assert m.holm_family == "item"
+    for item in ("x", "y"):
+        comps = [c for c in m.comparisons if isinstance(c, GapComparison) and c.item == item]
+        assert len(comps) == 3
+        assert {c.holm_family_size for c in comps} == {3}
+        ref = multipletests([c.p_welch for c in comps], method="holm")[1]
+        assert [c.p_welch_holm for c in comps] == pytest.approx(list(ref))
+        ref_mw = multipletests([c.p_mann_whitney for c in comps], method="holm")[1]
+        assert [c.p_mann_whitney_holm for c in comps] == pytest.approx(list(ref_mw))
+
+
+def test_an_unrelated_item_leaves_the_adjusted_p_values_as_they_were() -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "g": np.repeat(["a", "b", "c"], 15),
+            "x": np.r_[rng.integers(3, 6, 15), rng.integers(1, 6, 30)],
+            "noise": rng.integers(1, 6, 45),
+        }
+    )
+    alone = gap_matrix(frame, group="g", items=["x"])
+    both = gap_matrix(frame, group="g", items=["x", "noise"])
+    for c in alone.comparisons:
+        assert isinstance(c, GapComparison)
+        other = both.comparison("x", c.a, c.b)
+        assert isinstance(other, GapComparison)
+        assert other.p_welch_holm == c.p_welch_holm
+        assert other.p_mann_whitney_holm == c.p_mann_whitney_holm
+    # and the whole-matrix family of before would have moved them
+    pooled = [c.p_welch for c in both.comparisons if isinstance(c, GapComparison)]
+    whole = multipletests(pooled, method="holm")[1][:3]
+    assert list(whole) != pytest.approx([c.p_welch_holm for c in alone.comparisons])
 
 
 def test_small_protected_group_is_withheld_with_its_comparisons() -> None:

@@ -103,9 +103,12 @@ def test_interval_stays_in_range_and_holds_the_bootstrap_and_wald_estimate(
 ) -> None:
     est = nps_from_counts(*c, method=method, n_boot=400)
     assert est.nps is not None
+    if method != "adjusted-wald" and max(c) == sum(c):
+        assert est.ci_low is None and est.note is not None  # would be zero width
+        return
     assert est.ci_low is not None
     assert est.ci_high is not None
-    assert -100 <= est.ci_low <= est.ci_high <= 100
+    assert -100 <= est.ci_low < est.ci_high <= 100
     assert -100 <= est.nps <= 100
     if method == "wald":
         assert est.ci_low - 1e-9 <= est.nps <= est.ci_high + 1e-9
@@ -192,15 +195,30 @@ def test_by_group_matches_each_group_alone() -> None:
     assert res.groups[0].model_dump(exclude={"group"}) == alone.model_dump()
 
 
-def test_expected_nps_is_mean_promoters_minus_mean_detractors_with_t_interval() -> None:
+def _bounded_reference(x: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """Wilson at the Korn-Graubard effective n on the rescaled answers (statsmodels)."""
     from scipy import stats
+    from statsmodels.stats.proportion import proportion_confint
 
+    y = (x - low) / (high - low)
+    n, p, s2 = len(y), y.mean(), y.var(ddof=1)
+    n_eff = float(n)
+    if s2 > 0:
+        n_eff = n * p * (1 - p) / s2 * (Z / stats.t.ppf(0.975, n - 1)) ** 2
+    lo, hi = proportion_confint(p * n_eff, n_eff, method="wilson")
+    return low + (high - low) * lo, low + (high - low) * hi
+
+
+def test_expected_nps_is_mean_promoters_minus_mean_detractors_on_its_scale() -> None:
     pro = np.array([60, 70, 80, 50, 55.0])
     det = np.array([10, 10, 20, 15, 5.0])
     e = expected_nps(pro, det, audience="leadership")
     assert e.nps == pytest.approx(pro.mean() - det.mean())
-    ci = stats.ttest_1samp(pro - det, 0).confidence_interval()
-    assert (e.ci_low, e.ci_high) == pytest.approx((ci.low, ci.high))
+    assert (e.ci_low, e.ci_high) == pytest.approx(_bounded_reference(pro - det, -100, 100))
+    # leaders who all expect 100: the t interval was [100, 100]; this one has a width
+    top = expected_nps([100] * 6, [0] * 6, audience="leadership")
+    assert top.ci_high == 100
+    assert top.ci_low is not None and top.ci_low < 60
 
 
 def test_predicted_vs_actual_gap_and_interval() -> None:
@@ -208,6 +226,62 @@ def test_predicted_vs_actual_gap_and_interval() -> None:
     actual = nps_from_counts(20, 40, 40, method="wald")
     p = predicted_vs_actual(e, actual)
     assert p.gap == pytest.approx(e.nps - actual.nps)
-    se_e = np.std([50, 60, 60, 35, 50], ddof=1) / math.sqrt(5)
+    # MOVER (Zou & Donner 2008) from the two intervals, by hand
+    le, ue = _bounded_reference(np.array([50, 60, 60, 35, 50.0]), -100, 100)
     se_a = 100 * math.sqrt((0.2 + 0.4 - 0.2**2) / 100)
-    assert p.ci_high - p.ci_low == pytest.approx(2 * Z * math.sqrt(se_e**2 + se_a**2))
+    la, ua = actual.nps - Z * se_a, actual.nps + Z * se_a
+    assert p.ci_low == pytest.approx(p.gap - math.hypot(e.nps - le, ua - actual.nps))
+    assert p.ci_high == pytest.approx(p.gap + math.hypot(ue - e.nps, actual.nps - la))
+    assert -200 <= p.ci_low < p.ci_high <= 200
+
+
+def test_degenerate_groups_never_get_a_zero_width_interval() -> None:
+    for method in ("wald", "bootstrap"):
+        est = nps_from_counts(7, 0, 0, method=method)
+        assert est.nps == 100.0
+        assert est.ci_low is None and est.ci_high is None
+        assert est.note is not None and "every answer is a promoter" in est.note
+        d = nps_difference(est, nps_from_counts(0, 0, 4, method=method))
+        assert d.difference == 200.0 and d.ci_low is None and d.note is not None
+    # adjusted Wald by hand (Rocks 2016): n' = 10, p+ = 7.75/10, p- = 0.75/10
+    est = nps_from_counts(7, 0, 0)
+    centre, var = 0.775 - 0.075, (0.775 + 0.075 - 0.7**2) / 10
+    assert est.ci_low == pytest.approx(100 * (centre - Z * math.sqrt(var)))
+    assert est.ci_high == 100.0
+    two = nps_from_counts(2, 0, 0)
+    assert two.ci_low is not None and two.ci_low < 0 < two.ci_high
+    assert nps_from_counts(1, 0, 0).ci_low is None  # n = 1: too few, no interval
+
+
+def test_bounded_method_is_the_wilson_interval_of_the_plus_minus_one_mean() -> None:
+    # 4 promoters and 1 passive: scores [1, 1, 1, 1, 0], mean 0.8, on -1..1
+    # rescaled p = 0.9, s² = 0.2/4; n* = 5·0.09/0.05·(z/t₄)² = 4.486; Wilson at n*
+    est = nps_from_counts(4, 1, 0, method="wilson-effective-n")
+    scores = np.array([1, 1, 1, 1, 0.0])
+    low, high = _bounded_reference(scores, -1, 1)
+    assert (est.ci_low, est.ci_high) == pytest.approx((100 * low, 100 * high))
+    assert est.ci_low == pytest.approx(-11.9, abs=0.05)  # by hand, 3 digits
+    assert est.ci_high == pytest.approx(98.1, abs=0.05)
+    # the adjusted Wald's upper limit is below a true NPS of 97 here
+    assert nps_from_counts(4, 1, 0).ci_high < 97 < est.ci_high
+    # all promoters: the plain Wilson interval of 5 in 5, on -100..100
+    from statsmodels.stats.proportion import proportion_confint
+
+    top = nps_from_counts(5, 0, 0, method="wilson-effective-n")
+    wl, wh = proportion_confint(5, 5, method="wilson")
+    assert (top.ci_low, top.ci_high) == pytest.approx((200 * wl - 100, 200 * wh - 100))
+    assert top.note is None
+
+
+def test_bounded_method_matches_statsmodels_on_mixed_counts_and_its_difference() -> None:
+    a = nps_from_counts(15, 13, 8, method="wilson-effective-n")
+    scores_a = np.r_[np.ones(15), np.zeros(13), -np.ones(8)]
+    la, ua = _bounded_reference(scores_a, -1, 1)
+    assert (a.ci_low, a.ci_high) == pytest.approx((100 * la, 100 * ua))
+    b = nps_from_counts(5, 10, 9, method="wilson-effective-n")
+    scores_b = np.r_[np.ones(5), np.zeros(10), -np.ones(9)]
+    lb, ub = _bounded_reference(scores_b, -1, 1)
+    d = nps_difference(a, b)
+    ma, mb = 100 * scores_a.mean(), 100 * scores_b.mean()
+    assert d.ci_low == pytest.approx(ma - mb - math.hypot(ma - 100 * la, 100 * ub - mb))
+    assert d.ci_high == pytest.approx(ma - mb + math.hypot(100 * ua - ma, mb - 100 * lb))

@@ -53,7 +53,7 @@ def _render(m: GapMatrix, dropped: dict[str, int]) -> None:
         for name in (
             "difference",
             "mean diff",
-            f"{level} CI (Welch)",
+            f"{level} CI",
             "p Welch (Holm)",
             "p Mann–Whitney (Holm)",
             "Hedges' g",
@@ -81,8 +81,13 @@ def _render(m: GapMatrix, dropped: dict[str, int]) -> None:
             )
         if comp.row_count:
             console.print(comp)
+    sizes = sorted({c.holm_family_size for c in m.comparisons if isinstance(c, GapComparison)})
+    family = "/".join(str(s) for s in sizes) or "0"
     console.print(
-        f"Holm adjustment over {m.holm_family} comparison(s) in this matrix.", style="dim"
+        f"Holm adjustment over the {family} pair(s) compared on each item, item by item. "
+        "Intervals stay on the scale (Wilson at the effective sample size; differences "
+        "by MOVER).",
+        style="dim",
     )
     for col, n in dropped.items():
         if n:
@@ -158,6 +163,7 @@ def compare(
         items=names,
         confidence=confidence,
         top_box_min=scale_max - 1 if top_box is None else top_box,
+        scale=(scale_min, scale_max),
     )
     if json_:
         print_json({**result.to_json_dict(), "dropped_invalid": dropped})

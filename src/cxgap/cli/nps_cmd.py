@@ -37,7 +37,7 @@ def _interval(est: NpsEstimate | NpsGroup) -> str:
     if est.nps is None:
         return "no answers"
     if est.ci_low is None or est.ci_high is None:
-        return f"too few answers (n={est.n}) for an interval"
+        return est.note or f"too few answers (n={est.n}) for an interval"
     return f"{fmt(est.ci_low, 1)} to {fmt(est.ci_high, 1)}"
 
 
@@ -50,7 +50,10 @@ def nps(
     by: Annotated[str | None, typer.Option("--by", help="Column to group answers by.")] = None,
     method: Annotated[
         str,
-        typer.Option(help="Interval method: adjusted-wald (Rocks 2016), wald or bootstrap."),
+        typer.Option(
+            help="Interval method: adjusted-wald (Rocks 2016), wald, bootstrap or "
+            "wilson-effective-n (bounded mean of +1/0/-1)."
+        ),
     ] = "adjusted-wald",
     confidence: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="Confidence level of the interval.")

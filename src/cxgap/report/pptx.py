@@ -136,14 +136,16 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
         "nps",
         None,
         f"Customers: {c.method} interval. Expected NPS: leadership and staff "
-        "expected promoters % minus detractors %, t interval.",
+        "expected promoters % minus detractors %, interval on -100..100 "
+        "(Wilson at the effective n).",
     )
     slide(
         SLIDE_TITLES[3],
         "Mean rating [95% interval] and n by audience",
         "gaps",
         None,
-        f"Welch t intervals; Holm-adjusted over {a.gaps.holm_family} comparisons.",
+        "Intervals stay on the scale (Wilson at the effective n; MOVER differences); "
+        "p-values Holm-adjusted over the audience pairs of each item.",
     )
     focus = [
         x.label

@@ -319,13 +319,18 @@ def analyze_priorities(
         stated importance; the difference of the two standardised scores for
         derived); ``stated_vs_derived`` with hidden drivers and overrated
         factors when derived importance can be computed (else
-        ``derived_note`` says why).
+        ``derived_note`` says why). Means of importance and performance have
+        the bounded interval on their question's scale and the stated gap
+        the bounded interval on the gap's range (``imp_min - perf_max`` to
+        ``imp_max - perf_min``; see
+        :func:`~cxgap.analysis.perception.means.bounded_mean_interval`).
 
     References
     ----------
     Martilla, J. A. and James, J. C. (1977). Importance-performance analysis.
     *Journal of Marketing* 41(1), 77-79. Grömping, U. (2006). *Journal of
-    Statistical Software* 17(1) (LMG).
+    Statistical Software* 17(1) (LMG). Korn, E. L., Graubard, B. I. (1998).
+    *Survey Methodology* 24(2), 193-201 (bounded intervals).
 
     Examples
     --------
@@ -354,12 +359,21 @@ def analyze_priorities(
     factors = study.factors
     p = len(factors)
 
+    # Means on their question's scale: bounded intervals (issue 18)
+    perf_scale = {f.key: scale_of(study, f"perf.{f.key}", (1.0, 5.0)) for f in factors}
+    imp_scale = {f.key: scale_of(study, f"imp.{f.key}", (1.0, 5.0)) for f in factors}
     performance = [
-        mean_estimate(column_values(customers, f"perf.{f.key}"), confidence) for f in factors
+        mean_estimate(
+            column_values(customers, f"perf.{f.key}"), confidence, scale=perf_scale[f.key]
+        )
+        for f in factors
     ]
     if all(e.n == 0 for e in performance):
         raise AnalysisError(f"no customer performance ratings (perf.*) in wave {wave_key!r}")
-    stated = [mean_estimate(column_values(customers, f"imp.{f.key}"), confidence) for f in factors]
+    stated = [
+        mean_estimate(column_values(customers, f"imp.{f.key}"), confidence, scale=imp_scale[f.key])
+        for f in factors
+    ]
 
     derived: DriversResult | None = None
     derived_note: str | None = None
@@ -419,7 +433,8 @@ def analyze_priorities(
             paired = column_values(customers, f"imp.{f.key}") - column_values(
                 customers, f"perf.{f.key}"
             )
-            e = mean_estimate(paired, confidence)
+            (il, ih), (pl, ph) = imp_scale[f.key], perf_scale[f.key]
+            e = mean_estimate(paired, confidence, scale=(il - ph, ih - pl))
             gaps.append(e.mean)
             gap_lo.append(e.ci_low)
             gap_hi.append(e.ci_high)

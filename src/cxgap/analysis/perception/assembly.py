@@ -87,6 +87,25 @@ class PerceptionAnalysis(Result):
     defection_factors: DefectionFactors
 
 
+def _scales(study: StudyDefinition, items: list[str]) -> dict[str, tuple[float, float]]:
+    """The scale of each item whose question has one (intervals stay on it)."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in items:
+        try:
+            q = study.question(item)
+        except KeyError:
+            continue
+        if q.scale_min is not None and q.scale_max is not None:
+            out[item] = (float(q.scale_min), float(q.scale_max))
+    return out
+
+
+def _importance_scale(study: StudyDefinition) -> tuple[float, float] | None:
+    """The one scale of the ``imp.<factor>`` questions, when they share one."""
+    scales = set(_scales(study, [f"imp.{f.key}" for f in study.factors]).values())
+    return scales.pop() if len(scales) == 1 else None
+
+
 def _top_box(study: StudyDefinition, items: list[str]) -> float:
     highs = set()
     for item in items:
@@ -180,6 +199,7 @@ def analyze_perception(
     if not items:
         raise AnalysisError("the study frame has no perf.* or tp.* columns to compare")
     top = _top_box(study, items)
+    scales = _scales(study, items)
     audiences = current["audience"].astype("string")
     respondents: dict[str, int] = {a: int((audiences == a).sum()) for a in AUDIENCES}
 
@@ -193,6 +213,7 @@ def analyze_perception(
         top_box_min=top,
         protected=_PROTECTED,
         anonymity_threshold=threshold,
+        scale=scales,
     )
     teams = None
     staff = current[audiences == "staff"]
@@ -215,6 +236,7 @@ def analyze_perception(
             anonymity_threshold=threshold,
             complementary=True,
             withheld=list(team_withholding(staff, threshold)),
+            scale=scales,
         )
 
     excellent = excellent_headline(current, anonymity_threshold=threshold, confidence=confidence)
@@ -256,6 +278,7 @@ def analyze_perception(
             top_box_min=top,
             nps_method=nps_method,
             confidence=confidence,
+            scale=scales,
         )
 
     return PerceptionAnalysis(
@@ -285,12 +308,14 @@ def analyze_perception(
             anonymity_threshold=threshold,
             confidence=confidence,
             nps_method=nps_method,
+            scale=scales,
         ),
         importance=stated_importance(
             current,
             [f.key for f in study.factors],
             anonymity_threshold=threshold,
             confidence=confidence,
+            scale=_importance_scale(study),
         ),
         defection_factors=defection_factor_shares(
             current,

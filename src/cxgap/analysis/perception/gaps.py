@@ -1,10 +1,23 @@
 """The gap matrix: every rating item × every group, and every pair of groups.
 
-For each item and group: n, mean, SD, the t interval of the mean and the
+For each item and group: n, mean, SD, the interval of the mean and the
 top-box share with its Wilson interval. For each item and pair of groups: the
-difference of means with Welch's interval, Welch's t-test and the Mann–Whitney
-test, both Holm-adjusted across the whole matrix, Hedges' g, Cliff's delta and
-the difference of top-box shares with Newcombe's interval.
+difference of means with its interval, Welch's t-test and the Mann–Whitney
+test, Hedges' g, Cliff's delta and the difference of top-box shares with
+Newcombe's interval.
+
+On an item whose scale is known (``scale``) the interval of a mean is the
+Wilson interval at the effective sample size and the interval of a
+difference is its MOVER combination
+(:func:`~cxgap.analysis.perception.means.bounded_mean_interval`,
+:func:`~cxgap.analysis.perception.means.mover_difference`), so that neither
+leaves the scale; without a scale they are Student's t and Welch's intervals.
+Each interval names its method (``ci_method``).
+
+The Holm adjustment's family is stated and stable: the pairs of groups
+compared on one item (``holm_family = "item"``; ``holm_family_size`` on each
+comparison counts the p-values adjusted together). Adding or removing an
+item never changes another item's adjusted p-values.
 
 Groups named in ``protected`` (staff, leadership) are suppressed in any cell
 answered by fewer people than the anonymity threshold (counting only the
@@ -24,14 +37,18 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from cxgap.analysis._base import Result, Suppressed, finite
 from cxgap.analysis.perception.means import (
+    MOVER_DIFFERENCE_METHOD,
+    T_METHOD,
     clean,
     hedges_g,
     holm,
     mann_whitney,
     mean_estimate,
+    mover_difference,
     welch_from_stats,
 )
 from cxgap.analysis.perception.proportions import (
@@ -49,14 +66,21 @@ from cxgap.contracts.disclosure import (
 from cxgap.errors import AnalysisError
 
 __all__ = [
+    "HOLM_FAMILY",
     "GapComparison",
     "GapMatrix",
     "GroupCell",
+    "Scale",
     "SuppressedCell",
     "SuppressedComparison",
     "gap_matrix",
     "suppression_reason",
 ]
+
+
+HOLM_FAMILY: Literal["item"] = "item"
+
+Scale = tuple[float, float]
 
 
 class GroupCell(Result):
@@ -71,6 +95,7 @@ class GroupCell(Result):
     ci_low: float | None
     ci_high: float | None
     top_box: ProportionEstimate | None
+    ci_method: str = T_METHOD
     note: str | None = None
 
 
@@ -99,9 +124,11 @@ class GapComparison(Result):
     p_welch_holm: float | None
     p_mann_whitney: float | None
     p_mann_whitney_holm: float | None
+    holm_family_size: int = 0
     hedges_g: float | None
     cliffs_delta: float | None
     top_box_difference: ProportionDifference | None
+    ci_method: str = "welch"
     note: str | None = None
 
 
@@ -114,7 +141,13 @@ class SuppressedComparison(Suppressed):
 
 
 class GapMatrix(Result):
-    """The whole matrix; ``holm_family`` is the number of p-values adjusted together."""
+    """The whole matrix.
+
+    ``holm_family`` names the family of the Holm adjustment: ``"item"``, the
+    pairs of groups compared on one item (each comparison's
+    ``holm_family_size`` says how many p-values were adjusted together).
+    ``scales`` holds the scale of each item whose intervals respect it.
+    """
 
     group_column: str
     groups: list[str]
@@ -123,7 +156,8 @@ class GapMatrix(Result):
     top_box_min: float | None
     cells: list[GroupCell | SuppressedCell]
     comparisons: list[GapComparison | SuppressedComparison]
-    holm_family: int
+    holm_family: Literal["item"] = HOLM_FAMILY
+    scales: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
     def cell(self, item: str, group: str) -> GroupCell | SuppressedCell:
         """The cell of ``item`` in ``group``."""
@@ -162,6 +196,7 @@ def gap_matrix(
     min_n: int = 2,
     complementary: bool = False,
     withheld: Collection[str] = (),
+    scale: Scale | Mapping[str, Scale] | None = None,
 ) -> GapMatrix:
     """Compare groups on rating items: summaries, differences, tests, effect sizes.
 
@@ -201,13 +236,19 @@ def gap_matrix(
     withheld : collection of str
         Protected groups to withhold in every item (withheld at the level of
         respondents, so that every view of the study agrees).
+    scale : (float, float) or mapping of item to (float, float), optional
+        The lowest and highest possible answer, for every item or item by
+        item. An item with a scale gets intervals that stay on it
+        (``wilson-effective-n`` for a mean, ``mover-wilson-effective-n``
+        for a difference); an item without one gets the t and Welch
+        intervals.
 
     Returns
     -------
     GapMatrix
         ``cells`` (item × group) and ``comparisons`` (item × pair). Welch and
-        Mann–Whitney p-values are Holm-adjusted over all comparisons of the
-        matrix (``holm_family`` p-values each).
+        Mann–Whitney p-values are Holm-adjusted, each test separately, over
+        the pairs of one item (``holm_family = "item"``).
 
     References
     ----------
@@ -218,6 +259,8 @@ def gap_matrix(
     Cliff, N. (1993). Psychological Bulletin 114(3), 494-509.
     Wilson, E. B. (1927). JASA 22, 209-212; Newcombe, R. G. (1998).
     Statistics in Medicine 17, 873-890.
+    Korn, E. L., Graubard, B. I. (1998). Survey Methodology 24(2), 193-201;
+    Zou, G. Y., Donner, A. (2008). Statistics in Medicine 27, 1693-1702.
 
     Examples
     --------
@@ -244,6 +287,7 @@ def gap_matrix(
         raise AnalysisError(f"column {group!r} has no groups")
     if pairs is None:
         pairs = list(itertools.combinations(groups, 2))
+    scales = _scales(scale, items)
     as_text = labels.astype("string")
     known = as_text.notna().to_numpy(dtype=bool)
     label_arr = as_text.fillna("").to_numpy(dtype=object)
@@ -289,7 +333,7 @@ def gap_matrix(
                 )
                 cells.append(SuppressedCell(item=item, group=g, reason=reason))
                 continue
-            est = mean_estimate(x, confidence)
+            est = mean_estimate(x, confidence, scale=scales.get(item))
             top = None
             if top_box_min is not None:
                 top = proportion_estimate(int((x >= top_box_min).sum()), n, confidence)
@@ -304,6 +348,7 @@ def gap_matrix(
                     ci_low=None if note else est.ci_low,
                     ci_high=None if note else est.ci_high,
                     top_box=top,
+                    ci_method=est.method,
                     note=note,
                 )
             )
@@ -326,20 +371,22 @@ def gap_matrix(
                 continue
             raw.append(
                 _compare(
-                    item, a, b, values[(item, a)], values[(item, b)], confidence, top_box_min, min_n
+                    item,
+                    a,
+                    b,
+                    values[(item, a)],
+                    values[(item, b)],
+                    confidence,
+                    top_box_min,
+                    min_n,
+                    scales.get(item),
                 )
             )
 
-    p_w = [r["p_welch"] if isinstance(r, dict) else None for r in raw]
-    p_m = [r["p_mann_whitney"] if isinstance(r, dict) else None for r in raw]
-    adj_w, adj_m = holm(p_w), holm(p_m)  # type: ignore[arg-type]
     comparisons: list[GapComparison | SuppressedComparison] = []
-    for r, hw, hm in zip(raw, adj_w, adj_m, strict=True):
-        if isinstance(r, dict):
-            comparisons.append(GapComparison(p_welch_holm=hw, p_mann_whitney_holm=hm, **r))  # type: ignore[arg-type]
-        else:
-            comparisons.append(r)
-    family = sum(p is not None for p in p_w)
+    per_item = len(pairs)
+    for start in range(0, len(raw), max(per_item, 1)):
+        comparisons.extend(_adjust(raw[start : start + per_item]))
     return GapMatrix(
         group_column=group,
         groups=groups,
@@ -348,8 +395,52 @@ def gap_matrix(
         top_box_min=top_box_min,
         cells=cells,
         comparisons=comparisons,
-        holm_family=family,
+        scales=scales,
     )
+
+
+def _scales(scale: Scale | Mapping[str, Scale] | None, items: Sequence[str]) -> dict[str, Scale]:
+    """The scale of each item that has one, checked."""
+    if scale is None:
+        return {}
+    if isinstance(scale, Mapping):
+        chosen = {item: scale[item] for item in items if item in scale}
+    else:
+        chosen = dict.fromkeys(items, scale)
+    out: dict[str, Scale] = {}
+    for item, (low, high) in chosen.items():
+        low, high = float(low), float(high)
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise AnalysisError(
+                f"the scale of {item!r} needs a finite lowest value below its highest, "
+                f"got {low:g} to {high:g}"
+            )
+        out[item] = (low, high)
+    return out
+
+
+def _adjust(
+    family: Sequence[dict[str, object] | SuppressedComparison],
+) -> list[GapComparison | SuppressedComparison]:
+    """Holm-adjust one item's comparisons (each test separately) and build them."""
+    p_w = [r["p_welch"] if isinstance(r, dict) else None for r in family]
+    p_m = [r["p_mann_whitney"] if isinstance(r, dict) else None for r in family]
+    adj_w, adj_m = holm(p_w), holm(p_m)  # type: ignore[arg-type]
+    size = sum(p is not None for p in p_w)
+    out: list[GapComparison | SuppressedComparison] = []
+    for r, hw, hm in zip(family, adj_w, adj_m, strict=True):
+        if isinstance(r, dict):
+            out.append(
+                GapComparison(
+                    p_welch_holm=hw,
+                    p_mann_whitney_holm=hm,
+                    holm_family_size=size,
+                    **r,  # type: ignore[arg-type]
+                )
+            )
+        else:
+            out.append(r)
+    return out
 
 
 def _compare(
@@ -361,6 +452,7 @@ def _compare(
     confidence: float,
     top_box_min: float | None,
     min_n: int,
+    scale: Scale | None,
 ) -> dict[str, object]:
     n_a, n_b = len(x), len(y)
     out: dict[str, object] = {
@@ -379,6 +471,7 @@ def _compare(
         "hedges_g": None,
         "cliffs_delta": None,
         "top_box_difference": None,
+        "ci_method": "welch" if scale is None else MOVER_DIFFERENCE_METHOD,
         "note": None,
     }
     if n_a and n_b:
@@ -397,10 +490,14 @@ def _compare(
         confidence,
     )
     r = mann_whitney(x, y)
+    ci_low, ci_high = w.ci_low, w.ci_high
+    if scale is not None:
+        bounds = mover_difference(x, y, scale, confidence)
+        ci_low, ci_high = bounds if bounds is not None else (None, None)
     out.update(
         difference=w.difference,
-        ci_low=w.ci_low,
-        ci_high=w.ci_high,
+        ci_low=ci_low,
+        ci_high=ci_high,
         t=finite(w.t),
         df=finite(w.df),
         p_welch=finite(w.p_value),

@@ -114,6 +114,7 @@ def stated_importance(
     *,
     anonymity_threshold: int = 5,
     confidence: float = 0.95,
+    scale: tuple[float, float] | None = None,
 ) -> StatedImportance:
     """Rated importance and Borda-ranked importance of each factor per audience.
 
@@ -129,13 +130,20 @@ def stated_importance(
         Leadership or staff with fewer respondents than this are withheld.
     confidence : float
         Two-sided confidence level.
+    scale : (float, float), optional
+        The scale of the ``imp.<factor>`` answers (1-5). With it their
+        intervals stay on it (``wilson-effective-n``, see
+        :func:`~cxgap.analysis.perception.means.bounded_mean_interval`);
+        without it they are t intervals.
 
     Returns
     -------
     StatedImportance
         Per audience: ``n`` (respondents answering any importance item),
         ``n_ranked``, and per factor the mean importance, mean Borda points
-        (both with t intervals) and the Borda position.
+        and the Borda position. Borda points lie on 0 to ``k - 1`` by
+        construction, so their interval is the bounded one on that scale
+        (with ``k`` = 1 factor, or points off that scale, a t interval).
 
     References
     ----------
@@ -169,6 +177,11 @@ def stated_importance(
 
     imp, ranks = matrix("imp"), matrix("rank")
     points = borda_points(ranks)
+    k = len(factors)
+    seen = points[np.isfinite(points)]
+    borda_scale = (
+        (0.0, float(k - 1)) if k > 1 and bool(((seen >= 0) & (seen <= k - 1)).all()) else None
+    )
     audience = frame["audience"].astype("string").fillna("").to_numpy(dtype=object)
     out: list[AudienceImportance | SuppressedAudience] = []
     for aud in AUDIENCES:
@@ -194,8 +207,8 @@ def stated_importance(
         items = [
             FactorImportance(
                 factor=f,
-                importance=mean_estimate(imp[mask][:, j], confidence),
-                borda=mean_estimate(pts[:, j], confidence),
+                importance=mean_estimate(imp[mask][:, j], confidence, scale=scale),
+                borda=mean_estimate(pts[:, j], confidence, scale=borda_scale),
                 borda_position=position[j] if np.isfinite(borda_means[j]) else None,
             )
             for j, f in enumerate(factors)

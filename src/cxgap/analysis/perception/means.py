@@ -1,6 +1,10 @@
 """Means of rating items and the comparison of two groups.
 
-The t interval of a mean, Welch's unequal-variance difference of means with its
+The t interval of a mean (unbounded answers), the bounded interval of a mean
+on a known scale (Wilson score interval at the effective sample size, so that
+no interval leaves the scale and a group whose answers are all the same still
+gets an honest, non-zero width), the MOVER interval of a difference of two
+bounded means, Welch's unequal-variance difference of means with its
 interval and test, the Mann–Whitney test (normal approximation with tie and
 continuity correction), Hedges' g, Cliff's delta and Holm's step-down
 adjustment. Everything works from a small number of passes over the data so
@@ -22,18 +26,30 @@ from cxgap.analysis._base import Result, finite
 from cxgap.errors import AnalysisError
 
 __all__ = [
+    "BOUNDED_MEAN_METHOD",
+    "MOVER_DIFFERENCE_METHOD",
+    "T_METHOD",
     "MeanEstimate",
     "RankComparison",
     "WelchComparison",
+    "bounded_mean_from_stats",
+    "bounded_mean_interval",
     "clean",
     "cliffs_delta",
     "hedges_g",
     "holm",
     "mann_whitney",
     "mean_estimate",
+    "mover_combination",
+    "mover_difference",
     "welch",
     "welch_from_stats",
 ]
+
+
+T_METHOD = "t"
+BOUNDED_MEAN_METHOD = "wilson-effective-n"
+MOVER_DIFFERENCE_METHOD = "mover-wilson-effective-n"
 
 
 def clean(values: ArrayLike) -> NDArray[np.float64]:
@@ -48,7 +64,7 @@ def _check_confidence(confidence: float) -> None:
 
 
 class MeanEstimate(Result):
-    """Mean of one group with its t interval."""
+    """Mean of one group with its interval (``method``: ``t`` or ``wilson-effective-n``)."""
 
     n: int
     mean: float | None
@@ -56,10 +72,125 @@ class MeanEstimate(Result):
     ci_low: float | None
     ci_high: float | None
     confidence: float
+    method: str = T_METHOD
 
 
-def mean_estimate(values: ArrayLike, confidence: float = 0.95) -> MeanEstimate:
-    """Mean, sample standard deviation and t interval of the mean.
+def _check_scale(scale: tuple[float, float]) -> tuple[float, float]:
+    low, high = float(scale[0]), float(scale[1])
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise AnalysisError(f"a scale needs a finite lowest value below its highest, got {scale}")
+    return low, high
+
+
+def bounded_mean_interval(
+    values: ArrayLike, scale: tuple[float, float], confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """Interval of a mean of answers bounded by ``scale``, never leaving it.
+
+    The answers are rescaled to 0-1 (``y = (x - low)/(high - low)``, mean
+    ``p``, sample variance ``s²``) and the Wilson score interval is taken at
+    the effective sample size, the number of 0/1 answers whose mean would be
+    as precise as this one, with the degrees-of-freedom adjustment of Korn &
+    Graubard::
+
+        n* = n · p(1 - p) / s² · (z / t(1-α/2, n-1))²
+
+        (p + z²/2n* ± z·sqrt(p(1-p)/n* + z²/4n*²)) / (1 + z²/n*)
+
+    mapped back to the scale. Because ``s² ≤ p(1 - p)·n/(n-1)`` for any
+    answers on the scale, ``n*`` is never much above ``n`` times the
+    adjustment; when every answer is the same (``s² = 0``, for example all
+    at the top of the scale) the variance is unknown and its largest possible
+    value is used, ``p(1-p)`` (the Bernoulli bound, ``n* = n``), so the
+    interval is the plain Wilson interval of ``n`` answers: honest about how
+    little a constant group says, never of zero width.
+
+    Parameters
+    ----------
+    values : array-like
+        The answers; NaN counts as no answer. Every answer must lie on the scale.
+    scale : (float, float)
+        The lowest and highest possible answer (1 and 5 on a 1-5 item).
+    confidence : float
+        Two-sided confidence level.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(low, high)`` on the scale; ``None`` below 2 answers.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and
+    statistical inference. JASA 22(158), 209-212.
+    Korn, E. L., Graubard, B. I. (1998). Confidence intervals for proportions
+    with small expected number of positive counts estimated from survey data.
+    Survey Methodology 24(2), 193-201 (the effective sample size and its
+    degrees-of-freedom adjustment).
+    Dean, N., Pagano, M. (2015). Evaluating confidence interval methods for
+    binomial proportions in clustered surveys. Journal of Survey Statistics
+    and Methodology 3(4), 484-503 (Wilson at the effective sample size).
+
+    Examples
+    --------
+    >>> low, high = bounded_mean_interval([5, 5, 5, 5, 5], (1, 5))
+    >>> round(low, 2), high
+    (3.26, 5.0)
+    >>> [round(v, 3) for v in bounded_mean_interval([1, 2, 3, 4, 5], (1, 5))]
+    [1.599, 4.401]
+    """
+    _check_confidence(confidence)
+    lo, hi = _check_scale(scale)
+    x = clean(values)
+    n = len(x)
+    if n < 2:
+        return None
+    if (x < lo).any() or (x > hi).any():
+        bad = x[(x < lo) | (x > hi)][0]
+        raise AnalysisError(f"an answer of {bad:g} lies outside the scale {lo:g} to {hi:g}")
+    return bounded_mean_from_stats(float(x.mean()), float(x.var(ddof=1)), n, (lo, hi), confidence)
+
+
+def bounded_mean_from_stats(
+    mean: float, var: float, n: int, scale: tuple[float, float], confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """:func:`bounded_mean_interval` from the mean, sample variance and n.
+
+    For callers that hold summary statistics (waves). ``None`` below n = 2
+    or when the mean or variance is not a finite number.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in bounded_mean_from_stats(3.0, 2.5, 5, (1, 5))]
+    [1.599, 4.401]
+    """
+    _check_confidence(confidence)
+    lo, hi = _check_scale(scale)
+    if n < 2 or not (math.isfinite(mean) and math.isfinite(var)):
+        return None
+    width = hi - lo
+    p = min(max((mean - lo) / width, 0.0), 1.0)
+    s2 = var / (width * width)
+    v = p * (1 - p)
+    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    if s2 <= 1e-14 or v <= 0:
+        n_eff = float(n)
+    else:
+        q = float(t_dist.ppf(1 - (1 - confidence) / 2, n - 1))
+        n_eff = n * v / s2 * (z / q) ** 2
+    z2 = z * z
+    denom = 1 + z2 / n_eff
+    centre = (p + z2 / (2 * n_eff)) / denom
+    half = z * math.sqrt(v / n_eff + z2 / (4 * n_eff * n_eff)) / denom
+    low = min(max(centre - half, 0.0), p)
+    high = max(min(centre + half, 1.0), p)
+    return lo + width * low, lo + width * high
+
+
+def mean_estimate(
+    values: ArrayLike, confidence: float = 0.95, *, scale: tuple[float, float] | None = None
+) -> MeanEstimate:
+    """Mean, sample standard deviation and interval of the mean.
 
     Parameters
     ----------
@@ -67,39 +198,150 @@ def mean_estimate(values: ArrayLike, confidence: float = 0.95) -> MeanEstimate:
         The answers; NaN counts as no answer.
     confidence : float
         Two-sided confidence level.
+    scale : (float, float), optional
+        The lowest and highest possible answer. With it the interval is
+        :func:`bounded_mean_interval` (method ``wilson-effective-n``), which
+        never leaves the scale; without it, Student's t interval
+        ``mean ± t(1-α/2, n-1) · sd/√n`` (method ``t``).
 
     Returns
     -------
     MeanEstimate
-        ``n``, ``mean``, ``sd`` (``n - 1`` denominator) and
-        ``mean ± t(1-α/2, n-1) · sd/√n``; the interval and SD are ``None``
-        below n = 2, the mean too at n = 0.
+        ``n``, ``mean``, ``sd`` (``n - 1`` denominator), the interval and its
+        ``method``; the interval and SD are ``None`` below n = 2, the mean too
+        at n = 0.
 
     References
     ----------
     Student (1908). The probable error of a mean. Biometrika 6(1), 1-25.
+    See :func:`bounded_mean_interval` for the bounded interval.
 
     Examples
     --------
     >>> est = mean_estimate([1, 2, 3, 4, 5])
-    >>> est.mean, round(est.ci_low, 3), round(est.ci_high, 3)
-    (3.0, 1.037, 4.963)
+    >>> est.mean, round(est.ci_low, 3), round(est.ci_high, 3), est.method
+    (3.0, 1.037, 4.963, 't')
+    >>> est = mean_estimate([5, 5, 4, 5], scale=(1, 5))
+    >>> round(est.ci_low, 2), round(est.ci_high, 2), est.method
+    (3.11, 4.98, 'wilson-effective-n')
     """
     _check_confidence(confidence)
+    method = T_METHOD if scale is None else BOUNDED_MEAN_METHOD
     x = clean(values)
     n = len(x)
     if n == 0:
         return MeanEstimate(
-            n=0, mean=None, sd=None, ci_low=None, ci_high=None, confidence=confidence
+            n=0,
+            mean=None,
+            sd=None,
+            ci_low=None,
+            ci_high=None,
+            confidence=confidence,
+            method=method,
         )
     m = float(x.mean())
     if n == 1:
-        return MeanEstimate(n=1, mean=m, sd=None, ci_low=None, ci_high=None, confidence=confidence)
+        return MeanEstimate(
+            n=1, mean=m, sd=None, ci_low=None, ci_high=None, confidence=confidence, method=method
+        )
     sd = float(x.std(ddof=1))
-    half = float(t_dist.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    if scale is not None:
+        bounds = bounded_mean_interval(x, scale, confidence)
+        assert bounds is not None  # n >= 2
+        low, high = bounds
+    else:
+        half = float(t_dist.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
+        low, high = m - half, m + half
     return MeanEstimate(
-        n=n, mean=m, sd=sd, ci_low=m - half, ci_high=m + half, confidence=confidence
+        n=n, mean=m, sd=sd, ci_low=low, ci_high=high, confidence=confidence, method=method
     )
+
+
+def mover_difference(
+    a: ArrayLike, b: ArrayLike, scale: tuple[float, float], confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """Interval of ``mean_a - mean_b`` for two groups answering on one bounded scale.
+
+    The method of variance estimates recovery (MOVER) of Zou & Donner, as in
+    Newcombe's hybrid score interval for two proportions, built from each
+    group's :func:`bounded_mean_interval` ``(l_a, u_a)`` and ``(l_b, u_b)``::
+
+        low  = d - sqrt((m_a - l_a)² + (u_b - m_b)²)
+        high = d + sqrt((u_a - m_a)² + (m_b - l_b)²)
+
+    Since each group's limits stay on the scale, the interval stays within
+    ``±(high - low)`` of the scale, and it has a width even when both groups
+    answered one value each.
+
+    Parameters
+    ----------
+    a, b : array-like
+        The answers of the two groups (NaN = no answer).
+    scale : (float, float)
+        The lowest and highest possible answer.
+    confidence : float
+        Two-sided confidence level.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(low, high)``; ``None`` when a group has fewer than 2 answers.
+
+    References
+    ----------
+    Zou, G. Y., Donner, A. (2008). Construction of confidence limits about
+    effect measures: a general approach. Statistics in Medicine 27(10),
+    1693-1702.
+    Newcombe, R. G. (1998). Statistics in Medicine 17, 873-890 (method 10).
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in mover_difference([5, 5, 5], [1, 1, 1], (1, 5))]
+    [0.824, 4.0]
+    """
+    x, y = clean(a), clean(b)
+    la = bounded_mean_interval(x, scale, confidence)
+    lb = bounded_mean_interval(y, scale, confidence)
+    if la is None or lb is None:
+        return None
+    return mover_combination([(1, float(x.mean()), *la), (-1, float(y.mean()), *lb)])
+
+
+def mover_combination(
+    terms: Sequence[tuple[int, float, float, float]],
+) -> tuple[float, float]:
+    """MOVER interval of ``Σ sign·estimate`` over independent estimates.
+
+    Each term is ``(sign, estimate, low, high)`` with ``sign`` +1 or -1 and
+    the estimate's own interval. With ``L`` and ``U`` each term's distance
+    to its limit on the side that lowers (raises) the sum::
+
+        low  = S - sqrt(Σ L²),   high = S + sqrt(Σ U²)
+
+    where a +1 term contributes ``estimate - low`` to ``L`` and
+    ``high - estimate`` to ``U``, and a -1 term the reverse (a distance is
+    taken as 0 if an interval does not hold its estimate). The limits stay
+    within the range the terms' own limits allow.
+
+    References
+    ----------
+    Zou, G. Y., Donner, A. (2008). Statistics in Medicine 27(10), 1693-1702
+    (sums and differences of independent parameters).
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in mover_combination([(1, 0.5, 0.3, 0.7), (-1, 0.2, 0.1, 0.4)])]
+    [0.0172, 0.5236]
+    """
+    total = sum(sign * est for sign, est, _, _ in terms)
+    down = up = 0.0
+    for sign, est, low, high in terms:
+        below, above = max(est - low, 0.0), max(high - est, 0.0)
+        if sign < 0:
+            below, above = above, below
+        down += below * below
+        up += above * above
+    return total - math.sqrt(down), total + math.sqrt(up)
 
 
 class WelchComparison(Result):

@@ -3,7 +3,7 @@
 Likelihood to recommend is answered on 0-10: promoters 9-10, passives 7-8,
 detractors 0-6; ``NPS = 100 · (promoters - detractors) / n``, on -100..100.
 
-Three interval methods, named in every result:
+Four interval methods, named in every result:
 
 ``adjusted-wald`` (default)
     Rocks (2016): add 3 pseudo-answers, ¾ of them promoters and ¾ detractors
@@ -18,10 +18,24 @@ Three interval methods, named in every result:
     Percentile bootstrap: resampled counts drawn from the multinomial with the
     observed shares (``n_boot`` draws, fixed ``seed``), so every run gives the
     same interval.
+``wilson-effective-n``
+    The NPS is the mean of the answers scored +1 (promoter), 0 (passive) and
+    -1 (detractor), a mean bounded by -1..1, so it gets the bounded interval
+    of a mean (:func:`~cxgap.analysis.perception.means.bounded_mean_from_stats`:
+    Wilson at the Korn-Graubard effective sample size, the Bernoulli bound
+    when every answer is in one category). It stays covering near the
+    ceiling, where the adjusted Wald's upper limit falls below a true NPS of
+    97 after one passive in five (benchmarks/bench_interval_coverage.py).
 
 The difference of two NPS values adds the two variances (independent samples);
 for ``adjusted-wald`` each sample gets its own pseudo-answers (Lewis & Sauro
 2021), for ``bootstrap`` both samples are resampled independently.
+
+Every interval stays on its scale (-100..100 for a score, -200..200 for a
+difference). A group whose answers all fall in one category (all promoters,
+say) has no spread, so ``wald`` and ``bootstrap`` would give a zero-width
+interval such as [100, 100]; they give none instead, with a ``note`` saying
+why, while ``adjusted-wald`` keeps an honest width there (Rocks 2016).
 """
 
 from __future__ import annotations
@@ -34,7 +48,12 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from cxgap.analysis._base import Result, finite
-from cxgap.analysis.perception.means import clean, mean_estimate
+from cxgap.analysis.perception.means import (
+    bounded_mean_from_stats,
+    clean,
+    mean_estimate,
+    mover_combination,
+)
 from cxgap.analysis.perception.proportions import z_value
 from cxgap.errors import AnalysisError
 
@@ -57,8 +76,8 @@ __all__ = [
     "predicted_vs_actual",
 ]
 
-NpsMethod = Literal["adjusted-wald", "wald", "bootstrap"]
-NPS_METHODS: tuple[str, ...] = ("adjusted-wald", "wald", "bootstrap")
+NpsMethod = Literal["adjusted-wald", "wald", "bootstrap", "wilson-effective-n"]
+NPS_METHODS: tuple[str, ...] = ("adjusted-wald", "wald", "bootstrap", "wilson-effective-n")
 _PSEUDO_N = 3.0
 _PSEUDO_EACH = 0.75
 
@@ -75,6 +94,22 @@ class NpsEstimate(Result):
     ci_high: float | None
     confidence: float
     method: str
+    note: str | None = None
+
+
+_CATEGORY = ("promoter", "passive", "detractor")
+
+
+def _one_category(counts: tuple[int, int, int], method: str) -> str | None:
+    """Why ``method`` gives no interval when every answer is in one category."""
+    n = sum(counts)
+    if method in ("adjusted-wald", "wilson-effective-n") or n == 0 or max(counts) < n:
+        return None
+    cat = _CATEGORY[counts.index(n)]
+    return (
+        f"every answer is a {cat}: the {method} interval would have no width; "
+        "the adjusted-wald interval has one"
+    )
 
 
 def nps_scale_doubt(scores: ArrayLike) -> str | None:
@@ -137,6 +172,17 @@ def _wald_parts(pro: float, det: float, n: float, method: str) -> tuple[float, f
     return centre, (p_pro + p_det - centre**2) / n
 
 
+def _bounded(counts: tuple[int, int, int], confidence: float) -> tuple[float, float] | None:
+    """The bounded interval of the mean of +1/0/-1 answers, on -1..1 (``None`` below n = 2)."""
+    pro, _, det = counts
+    n = sum(counts)
+    if n < 2:
+        return None
+    mean = (pro - det) / n
+    var = (pro + det - n * mean * mean) / (n - 1)
+    return bounded_mean_from_stats(mean, max(var, 0.0), n, (-1.0, 1.0), confidence)
+
+
 def _bootstrap_draws(
     pro: int, pas: int, det: int, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -162,7 +208,7 @@ def nps_from_counts(
     ----------
     promoters, passives, detractors : int
         Counts of answers 9-10, 7-8 and 0-6.
-    method : {"adjusted-wald", "wald", "bootstrap"}
+    method : {"adjusted-wald", "wald", "bootstrap", "wilson-effective-n"}
         Interval method (see the module docstring for the formulas).
     confidence : float
         Two-sided confidence level.
@@ -176,7 +222,9 @@ def nps_from_counts(
     -------
     NpsEstimate
         ``n``, the three counts, ``nps``, ``ci_low``, ``ci_high`` (all on
-        -100..100), ``confidence`` and ``method``.
+        -100..100), ``confidence`` and ``method``; with ``wald`` or
+        ``bootstrap``, a group whose answers all fall in one category gets no
+        interval and a ``note`` (the interval would have no width).
 
     References
     ----------
@@ -211,12 +259,15 @@ def nps_from_counts(
     score = (counts[0] - counts[2]) / n
     low: float | None = None
     high: float | None = None
-    if n >= max(min_n, 1):
+    note = _one_category(counts, method) if n >= max(min_n, 1) else None
+    if n >= max(min_n, 1) and note is None:
         if method == "bootstrap":
             rng = np.random.default_rng(seed)
             draws = _bootstrap_draws(*counts, n_boot, rng)
             alpha = 1 - confidence
             low, high = (float(v) for v in np.quantile(draws, [alpha / 2, 1 - alpha / 2]))
+        elif method == "wilson-effective-n":
+            low, high = _bounded(counts, confidence) or (None, None)
         else:
             centre, var = _wald_parts(counts[0], counts[2], n, method)
             half = z * math.sqrt(max(var, 0.0))
@@ -225,6 +276,7 @@ def nps_from_counts(
         nps=100 * score,
         ci_low=None if low is None else 100 * low,
         ci_high=None if high is None else 100 * high,
+        note=note,
         **base,
     )
 
@@ -280,6 +332,7 @@ class NpsDifference(Result):
     ci_high: float | None
     confidence: float
     method: str
+    note: str | None = None
 
 
 def nps_difference(
@@ -311,7 +364,9 @@ def nps_difference(
     Returns
     -------
     NpsDifference
-        ``difference`` (``a - b``), ``ci_low``, ``ci_high`` in NPS points.
+        ``difference`` (``a - b``), ``ci_low``, ``ci_high`` in NPS points;
+        no interval, with a ``note``, when ``wald`` or ``bootstrap`` would
+        give it no width (each group's answers all in one category).
 
     References
     ----------
@@ -341,6 +396,21 @@ def nps_difference(
     diff = a.nps - b.nps
     if a.n < min_n or b.n < min_n:
         return NpsDifference(difference=diff, ci_low=None, ci_high=None, **base)
+    flat_a = _one_category((a.promoters, a.passives, a.detractors), method)
+    flat_b = _one_category((b.promoters, b.passives, b.detractors), method)
+    if flat_a and flat_b:
+        note = (
+            f"every answer of each group is in one category: the {method} interval "
+            "would have no width; the adjusted-wald interval has one"
+        )
+        return NpsDifference(difference=diff, ci_low=None, ci_high=None, note=note, **base)
+    if method == "wilson-effective-n":
+        if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high):
+            return NpsDifference(difference=diff, ci_low=None, ci_high=None, **base)
+        lo_d, hi_d = mover_combination(
+            [(1, a.nps, a.ci_low, a.ci_high), (-1, b.nps, b.ci_low, b.ci_high)]  # type: ignore[list-item]
+        )
+        return NpsDifference(difference=diff, ci_low=lo_d, ci_high=hi_d, **base)
     if method == "bootstrap":
         rng = np.random.default_rng(seed)
         da = _bootstrap_draws(a.promoters, a.passives, a.detractors, n_boot, rng)
@@ -440,7 +510,7 @@ class ExpectedNps(Result):
     ci_low: float | None
     ci_high: float | None
     confidence: float
-    method: str = "t-interval of expected promoters % - expected detractors %"
+    method: str = "wilson-effective-n interval of expected promoters % - expected detractors %"
 
 
 class NpsPrediction(Result):
@@ -453,7 +523,7 @@ class NpsPrediction(Result):
     ci_low: float | None
     ci_high: float | None
     confidence: float
-    method: str = "expected - actual, normal interval with summed variances"
+    method: str = "expected - actual, MOVER from the two intervals"
 
 
 def expected_nps(
@@ -463,12 +533,15 @@ def expected_nps(
     audience: str,
     confidence: float = 0.95,
 ) -> ExpectedNps:
-    """The NPS an audience expects, with a t interval over respondents.
+    """The NPS an audience expects, with an interval that stays on -100..100.
 
     Each respondent's expected NPS is ``expected_promoters - expected_detractors``
     (both in %, 0-100); respondents who answered both count. The result is the
-    mean with its t interval, so it is ``mean(promoters) - mean(detractors)``
-    over those respondents.
+    mean, so it is ``mean(promoters) - mean(detractors)`` over those
+    respondents, with the bounded interval of a mean on -100..100
+    (:func:`~cxgap.analysis.perception.means.bounded_mean_interval`: Wilson at
+    the effective sample size), which never leaves the scale and keeps a
+    width when every respondent gave the same answer.
 
     Parameters
     ----------
@@ -486,7 +559,8 @@ def expected_nps(
 
     References
     ----------
-    Student (1908). Biometrika 6(1), 1-25.
+    Wilson, E. B. (1927). JASA 22(158), 209-212.
+    Korn, E. L., Graubard, B. I. (1998). Survey Methodology 24(2), 193-201.
 
     Examples
     --------
@@ -496,7 +570,7 @@ def expected_nps(
     """
     p = np.asarray(expected_promoters, dtype=float).ravel()
     d = np.asarray(expected_detractors, dtype=float).ravel()
-    est = mean_estimate(p - d, confidence)
+    est = mean_estimate(p - d, confidence, scale=(-100.0, 100.0))
     return ExpectedNps(
         audience=audience,
         n=est.n,
@@ -510,11 +584,16 @@ def expected_nps(
 def predicted_vs_actual(expected: ExpectedNps, actual: NpsEstimate) -> NpsPrediction:
     """Compare the NPS an audience expects with the customers' NPS.
 
-    ``gap = expected - actual``; its interval is ``gap ± z·√(se_e² + se_a²)``
-    where ``se_e`` is the standard error of the expected mean (from its t
-    interval) and ``se_a`` the standard error of the actual NPS under the
-    method of ``actual`` (the Wald-type variance; for ``bootstrap`` the
-    interval half-width over z), treating the two samples as independent.
+    ``gap = expected - actual``, on -200..200. Its interval combines the two
+    samples' own intervals ``(l_e, u_e)`` and ``(l_a, u_a)`` by the method of
+    variance estimates recovery, treating the samples as independent::
+
+        low  = gap - sqrt((e - l_e)² + (u_a - a)²)
+        high = gap + sqrt((u_e - e)² + (a - l_a)²)
+
+    (a distance is taken as 0 where an adjusted interval does not hold the
+    observed score), so it inherits their respect for the bounds and never
+    leaves -200..200.
 
     Parameters
     ----------
@@ -531,6 +610,9 @@ def predicted_vs_actual(expected: ExpectedNps, actual: NpsEstimate) -> NpsPredic
 
     References
     ----------
+    Zou, G. Y., Donner, A. (2008). Construction of confidence limits about
+    effect measures: a general approach. Statistics in Medicine 27(10),
+    1693-1702.
     Rocks, B. (2016). The American Statistician 70(4), 365-372.
 
     Examples
@@ -540,10 +622,7 @@ def predicted_vs_actual(expected: ExpectedNps, actual: NpsEstimate) -> NpsPredic
     >>> round(p.gap, 1)
     77.5
     """
-    from scipy.stats import t as t_dist
-
     conf = expected.confidence
-    z = z_value(conf)
     gap = None
     low = high = None
     if expected.nps is not None and actual.nps is not None:
@@ -554,15 +633,9 @@ def predicted_vs_actual(expected: ExpectedNps, actual: NpsEstimate) -> NpsPredic
             and actual.ci_low is not None
             and actual.ci_high is not None
         ):
-            q = float(t_dist.ppf(1 - (1 - conf) / 2, expected.n - 1))
-            se_e = (expected.ci_high - expected.ci_low) / (2 * q)
-            if actual.method == "bootstrap":
-                se_a = (actual.ci_high - actual.ci_low) / (2 * z_value(actual.confidence))
-            else:
-                _, var = _wald_parts(actual.promoters, actual.detractors, actual.n, actual.method)
-                se_a = 100 * math.sqrt(max(var, 0.0))
-            half = z * math.sqrt(se_e**2 + se_a**2)
-            low, high = gap - half, gap + half
+            e, a = expected.nps, actual.nps
+            low = gap - math.hypot(max(e - expected.ci_low, 0.0), max(actual.ci_high - a, 0.0))
+            high = gap + math.hypot(max(expected.ci_high - e, 0.0), max(a - actual.ci_low, 0.0))
     return NpsPrediction(
         audience=expected.audience,
         expected=expected,

@@ -9,13 +9,13 @@ top customers'.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from cxgap.analysis._base import Result
-from cxgap.analysis.perception.gaps import GapMatrix, gap_matrix
+from cxgap.analysis.perception.gaps import GapMatrix, Scale, gap_matrix
 from cxgap.analysis.perception.importance import GroupShare
 from cxgap.analysis.perception.nps import (
     NpsDifference,
@@ -58,6 +58,7 @@ def segment_comparison(
     top_box_min: float = 4,
     nps_method: NpsMethod = "adjusted-wald",
     confidence: float = 0.95,
+    scale: Scale | Mapping[str, Scale] | None = None,
 ) -> SegmentComparison:
     """Compare customer segments on rating items, NPS and the excellent share.
 
@@ -80,6 +81,9 @@ def segment_comparison(
         NPS interval method (see :mod:`cxgap.analysis.perception.nps`).
     confidence : float
         Two-sided confidence level.
+    scale : (float, float) or mapping of item to (float, float), optional
+        The scale of the items, so that their intervals stay on it (see
+        :func:`~cxgap.analysis.perception.gaps.gap_matrix`).
 
     Returns
     -------
@@ -122,6 +126,7 @@ def segment_comparison(
         pairs=pairs,
         confidence=confidence,
         top_box_min=top_box_min,
+        scale=scale,
     )
     nps_rows: dict[str, NpsGroup] = {}
     if "ltr" in cust.columns:

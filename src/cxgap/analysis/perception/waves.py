@@ -10,13 +10,20 @@ Welch–Satterthwaite degrees of freedom ``df = se⁴ / Σ (s_i²/n_i)² / (n_i 
 A gap is *closing* when ``|gap_2| < |gap_1|``; the interval and p-value of
 ``Δgap`` say whether the change is more than noise. Waves are treated as
 independent samples (respondents are not matched across waves).
+
+On an item whose scale is known the intervals of both changes are instead
+the MOVER combination (Zou & Donner 2008) of each cell's bounded interval
+(:func:`~cxgap.analysis.perception.means.bounded_mean_from_stats`), so they
+never leave the range a change can take (±4 and ±8 on a 1-5 item) and keep a
+width when a cell's answers are all the same; ``ci_method`` names the method.
+The p-values stay Welch's and Satterthwaite's.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -25,7 +32,12 @@ from scipy.stats import t as t_dist
 
 from cxgap.analysis._base import Result, Suppressed, finite
 from cxgap.analysis.perception.gaps import suppression_reason
-from cxgap.analysis.perception.means import welch_from_stats
+from cxgap.analysis.perception.means import (
+    MOVER_DIFFERENCE_METHOD,
+    bounded_mean_from_stats,
+    mover_combination,
+    welch_from_stats,
+)
 from cxgap.analysis.perception.nps import NpsDifference, NpsMethod, nps_difference, nps_estimate
 from cxgap.errors import AnalysisError
 from cxgap.study.model import AUDIENCES
@@ -57,6 +69,7 @@ class WaveChange(Result):
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
+    ci_method: str = "welch"
 
 
 class GapChange(Result):
@@ -73,6 +86,7 @@ class GapChange(Result):
     df: float | None
     p_value: float | None
     closing: bool | None
+    ci_method: str = "satterthwaite"
 
 
 class SuppressedChange(Suppressed):
@@ -153,6 +167,21 @@ def _stats(values: np.ndarray) -> _Cell:
     )
 
 
+def _mover(
+    terms: Sequence[tuple[int, _Cell]], scale: tuple[float, float] | None, confidence: float
+) -> tuple[float, float] | None:
+    """MOVER interval of a signed sum of cell means on one scale; ``None`` if a cell is short."""
+    if scale is None:
+        return None
+    parts = []
+    for sign, (mean, var, n) in terms:
+        bounds = bounded_mean_from_stats(mean, var, n, scale, confidence)
+        if bounds is None:
+            return None
+        parts.append((sign, mean, *bounds))
+    return mover_combination(parts)
+
+
 def wave_changes(
     frame: pd.DataFrame,
     *,
@@ -161,6 +190,7 @@ def wave_changes(
     anonymity_threshold: int = 5,
     confidence: float = 0.95,
     nps_method: NpsMethod = "adjusted-wald",
+    scale: Mapping[str, tuple[float, float]] | None = None,
 ) -> WaveChanges:
     """Change per item and audience between consecutive waves, and gap closure.
 
@@ -180,6 +210,12 @@ def wave_changes(
         Two-sided confidence level.
     nps_method : str
         Interval method for the customers' NPS change.
+    scale : mapping of item to (float, float), optional
+        The scale of each item. On an item with a scale the interval of a
+        change (and of a change in gap) is the MOVER combination of each
+        cell's bounded interval (``ci_method = "mover-wilson-effective-n"``),
+        so it stays within the range a change can take; the p-values stay
+        Welch's and Satterthwaite's.
 
     Returns
     -------
@@ -192,6 +228,7 @@ def wave_changes(
     Welch, B. L. (1947). Biometrika 34, 28-35.
     Satterthwaite, F. E. (1946). Biometrics Bulletin 2(6), 110-114.
     Rocks, B. (2016). The American Statistician 70(4), 365-372.
+    Zou, G. Y., Donner, A. (2008). Statistics in Medicine 27(10), 1693-1702.
 
     Examples
     --------
@@ -210,6 +247,7 @@ def wave_changes(
     aud_col = frame["audience"].astype("string").fillna("").to_numpy(dtype=object)
     present = [w for w in waves if bool((wave_col == w).any())]
     items = [c for c in items if c in frame.columns]
+    scales = {c: scale[c] for c in items if scale and c in scale}
     cols = {c: frame[c].to_numpy(dtype=float, na_value=np.nan) for c in items}
     stats: dict[tuple[str, str, str], _Cell] = {}
     for w in present:
@@ -236,6 +274,8 @@ def wave_changes(
                     )
                     continue
                 wc = welch_from_stats(f[0], f[1], f[2], b[0], b[1], b[2], confidence)
+                bounded = _mover(((1, f), (-1, b)), scales.get(c), confidence)
+                lo_c, hi_c = bounded if bounded is not None else (wc.ci_low, wc.ci_high)
                 changes.append(
                     WaveChange(
                         item=c,
@@ -245,9 +285,10 @@ def wave_changes(
                         mean_before=finite(b[0]),
                         mean_after=finite(f[0]),
                         change=finite(wc.difference),
-                        ci_low=wc.ci_low,
-                        ci_high=wc.ci_high,
+                        ci_low=finite(lo_c) if c in scales else wc.ci_low,
+                        ci_high=finite(hi_c) if c in scales else wc.ci_high,
                         p_value=wc.p_value,
+                        ci_method=MOVER_DIFFERENCE_METHOD if c in scales else "welch",
                     )
                 )
             cb, cf = stats[(before, "customer", c)], stats[(after, "customer", c)]
@@ -263,6 +304,10 @@ def wave_changes(
                     )
                     continue
                 change, lo, hi, df, p = gap_change_from_stats(b, cb, f, cf, confidence)
+                if c in scales:
+                    lo, hi = _mover(
+                        ((1, f), (-1, cf), (-1, b), (1, cb)), scales[c], confidence
+                    ) or (None, None)
                 g1, g2 = finite(b[0] - cb[0]), finite(f[0] - cf[0])
                 gaps.append(
                     GapChange(
@@ -276,6 +321,7 @@ def wave_changes(
                         df=finite(df),
                         p_value=finite(p),
                         closing=None if g1 is None or g2 is None else abs(g2) < abs(g1),
+                        ci_method=MOVER_DIFFERENCE_METHOD if c in scales else "satterthwaite",
                     )
                 )
         nps_change = None
