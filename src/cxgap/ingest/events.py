@@ -162,8 +162,20 @@ def _in_vocabulary(
     how the expected values read in a problem."""
     words = dict(known) if isinstance(known, Mapping) else vocabulary((k, k) for k in known)
     keys = list(dict.fromkeys(words.values()))
-    mapped = values.map(lambda v: words.get(normalise(v)), na_action="ignore")
+    mapped = _by_value(values, lambda v: words.get(normalise(v)))
     return mapped.astype("string"), f"one of {', '.join(keys)} (keys or labels)"
+
+
+def _by_value(values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
+    """``fn`` of each cell of ``values`` (missing stays missing), computed
+    once per distinct value: a column of a million events holds a handful.
+
+    >>> _by_value(pd.Series(["A", None, "A", "b"]), str.lower).tolist()
+    ['a', None, 'a', 'b']
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([None, *(fn(str(u)) for u in uniques)], dtype=object)
+    return pd.Series(mapped[codes + 1], index=values.index, dtype=object)
 
 
 def load_mapping(path: str | Path) -> EventMapping:
@@ -324,7 +336,7 @@ def parse_events(
 
     rules = mapping.rules()
     raw_outcome = col("outcome")
-    word = raw_outcome.map(normalise, na_action="ignore")
+    word = _by_value(raw_outcome, normalise)
     outcome = word.map(lambda w: rules[w].outcome if w in rules else None, na_action="ignore")
     implied = word.map(lambda w: rules[w].severity if w in rules else None, na_action="ignore")
     others = ", ".join(sorted(w for w in rules if w not in OUTCOMES))
