@@ -217,9 +217,11 @@ def apply_preset(
         (status_col, "status", preset.status),
     ):
         if col is None:
-            missing.append((what, names))
+            missing.append((what, names, ""))
     if account_col is None and account is None:
-        missing.append(("account (or give --account)", preset.account))
+        missing.append(
+            ("account", preset.account, "; or give every row one account with --account")
+        )
     if missing:
         raise InputError(
             [
@@ -229,9 +231,9 @@ def apply_preset(
                     names[0],
                     None,
                     f"a {preset.tool} {what} column: one of "
-                    f"{', '.join(map(repr, names))} (columns: {have})",
+                    f"{', '.join(map(repr, names))}{hint} (columns: {have})",
                 )
-                for what, names in missing
+                for what, names, hint in missing
             ]
         )
     closed_col = _find(frame, preset.closed)
