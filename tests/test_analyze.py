@@ -100,7 +100,10 @@ def test_hidden_driver_and_priorities(analysis: dict[str, Any]) -> None:
     [ltr] = [d for d in analysis["drivers"] if d["outcome"] == "ltr"]
     top = max(ltr["drivers"], key=lambda d: d["importance"])
     assert top["factor"] == f"perf.{fx.HIDDEN_DRIVER}"
-    assert abs(sum(d["importance"] for d in ltr["drivers"]) - ltr["r2"]) < 1e-9
+    # at display precision (2 decimals) the shares add up to R² within their rounding
+    assert abs(sum(d["importance"] for d in ltr["drivers"]) - ltr["r2"]) <= 0.005 * (
+        len(ltr["drivers"]) + 1
+    )
 
 
 def test_ledger_learns_a_threshold_and_finds_the_hot_spot(analysis: dict[str, Any]) -> None:

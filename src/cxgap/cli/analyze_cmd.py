@@ -233,10 +233,19 @@ def analyze(
     ] = None,
     db: DbOption = None,
     json: JsonOption = False,
+    precise: Annotated[
+        bool,
+        typer.Option(
+            "--precise",
+            help="With --json: every number at full precision, for machine use "
+            "(default: rounded as the report shows them).",
+        ),
+    ] = False,
 ) -> None:
     """The whole study analysis: gaps, excellent, NPS, segments, attributes,
     waves, importance, drivers, priorities, defection risks, actions and the
-    ledger."""
+    ledger. JSON numbers are rounded to display precision (means 2 decimals,
+    NPS 1, p-values 2 significant digits) unless --precise."""
     from cxgap.service.studies import analyze as run_analysis
     from cxgap.store.db import Database
     from cxgap.store.studies import load_study
@@ -264,7 +273,10 @@ def analyze(
         )
         labels = item_labels(study)
     if json:
-        print_json(result.to_json_dict())
+        from cxgap.contracts.precision import display_rounded
+
+        out = result.to_json_dict()
+        print_json(out if precise else display_rounded(out))
     else:
         _summary(result, labels)
         for key in keys:

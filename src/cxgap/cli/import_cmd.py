@@ -14,7 +14,7 @@ from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
-from cxgap.contracts.choices import FORMATS
+from cxgap.contracts.choices import EVENT_PRESETS, FORMATS
 from cxgap.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -416,6 +416,17 @@ def import_events_cmd(
     file: Annotated[Path, typer.Argument(help="CRM or help-desk export of interactions.")],
     study: StudyOption,
     mapping: MappingOption = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            help="Read a tool's own export: " + ", ".join(EVENT_PRESETS) + " (see docs/IMPORT.md).",
+        ),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(help="Account of every row, for an export without an account column."),
+    ] = None,
     dry_run: DryRunOption = False,
     skip_invalid: SkipOption = False,
     report: ReportOption = None,
@@ -423,8 +434,21 @@ def import_events_cmd(
     json: JsonOption = False,
 ) -> None:
     """Import interaction events for the relationship bank account; events
-    already stored (same account and source id) are skipped."""
+    already stored (same account and source id) are skipped. With --preset, a
+    Zendesk, Freshdesk, HubSpot or Salesforce export is read by its own column
+    names, and tickets not yet solved are left out."""
     from cxgap.ingest.events_import import import_events
+
+    if preset is not None and preset not in EVENT_PRESETS:
+        raise InputError(
+            [Problem("--preset", None, None, preset, "one of " + ", ".join(EVENT_PRESETS))]
+        )
+
+    def done(result: RowsImport) -> str:
+        line = _rows_done(result, "events", study)
+        if result.open:
+            line += f" {result.open} ticket(s) still open were left out."
+        return line
 
     _run_import(
         db,
@@ -433,12 +457,14 @@ def import_events_cmd(
             study,
             file,
             mapping=mapping,
+            preset=preset,
+            account=account,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
             progress=advance,
             on_parsed=start,
         ),
-        done=lambda result: _rows_done(result, "events", study),
+        done=done,
         json=json,
         report=report,
         dry_run=dry_run,

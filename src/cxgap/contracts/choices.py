@@ -33,6 +33,11 @@ ExportFormat = Literal[
 ]
 FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 
+#: The help-desk and CRM exports ``cxgap import events --preset`` reads
+#: (:mod:`cxgap.ingest.event_presets`).
+EventPreset = Literal["zendesk", "freshdesk", "hubspot", "salesforce"]
+EVENT_PRESETS: tuple[str, ...] = get_args(EventPreset)
+
 #: How themes are found (:mod:`cxgap.analysis.voice.themes`).
 Engine = Literal["tfidf-nmf", "embeddings"]
 ENGINES: tuple[str, ...] = ("tfidf-nmf", "embeddings")

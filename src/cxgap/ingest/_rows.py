@@ -57,6 +57,8 @@ class RowsImport(BaseModel):
     inserted: int | None
     updated: int | None
     problems: list[ProblemRecord]
+    #: Events through a preset: tickets left out as having no outcome yet.
+    open: int | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

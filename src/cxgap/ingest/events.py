@@ -21,12 +21,21 @@ mapping file in YAML says how::
 Without a mapping the columns are found by their field names (``account`` is
 accepted for ``account_id``). Every problem is collected with its row and
 column and reported at once; nothing partial comes out.
+
+Moments and touchpoints may be written as the study's keys or labels, in any
+case and punctuation (``problem_resolution``, "Problem resolution",
+"Problem Resolution (storming)": :func:`vocabulary`). Outcomes may be the
+three keys or the words help desks and CRMs write for them
+(:data:`OUTCOME_WORDS`: "solved" -> met, "SLA breached" -> failed with
+severity 2, "escalated" -> failed with severity 3, ...); a mapping's
+``outcomes`` add to them or override them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,14 +45,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.contracts.records import EVENT_COLUMNS, EVENT_REQUIRED, OUTCOMES
 from cxgap.errors import InputError, Problem
+from cxgap.ingest.mapping import normalise
 from cxgap.ingest.tables import file_row, read_yaml_file, unstorable, without_missing_tokens
 
 __all__ = [
+    "OUTCOME_WORDS",
     "EventMapping",
     "OutcomeRule",
     "load_mapping",
     "parse_accounts",
     "parse_events",
+    "vocabulary",
 ]
 
 _ALIASES: dict[str, tuple[str, ...]] = {"account_id": ("account_id", "account")}
@@ -58,8 +70,47 @@ class OutcomeRule(BaseModel):
     severity: int | None = Field(default=None, ge=1, le=3)
 
 
+#: The words help desks and CRMs write for an outcome, with the severity a
+#: failure word implies (1 minor, 2 serious, 3 critical): what an export says
+#: when it says nothing in cxgap's own terms. Matched after
+#: :func:`~cxgap.ingest.mapping.normalise` (case, accents and punctuation
+#: ignored). A mapping's ``outcomes`` add to these or override them.
+OUTCOME_WORDS: dict[str, tuple[Literal["exceeded", "met", "failed"], int | None]] = {
+    "exceeded": ("exceeded", None),
+    "met": ("met", None),
+    "failed": ("failed", None),
+    # Kept, or more than kept.
+    "satisfaction good": ("exceeded", None),
+    "good": ("exceeded", None),
+    "delighted": ("exceeded", None),
+    "solved": ("met", None),
+    "resolved": ("met", None),
+    "closed": ("met", None),
+    "completed": ("met", None),
+    "done": ("met", None),
+    "sla met": ("met", None),
+    "within sla": ("met", None),
+    "on time": ("met", None),
+    # Broken.
+    "missed": ("failed", 2),
+    "sla missed": ("failed", 2),
+    "sla breached": ("failed", 2),
+    "sla violated": ("failed", 2),
+    "breached": ("failed", 2),
+    "overdue": ("failed", 1),
+    "reopened": ("failed", 1),
+    "satisfaction bad": ("failed", 2),
+    "bad": ("failed", 2),
+    "escalated": ("failed", 3),
+}
+
+
 class EventMapping(BaseModel):
-    """How a source file's columns and words map onto interaction events."""
+    """How a source file's columns and words map onto interaction events.
+
+    ``account_id``, when given, is the account of every row of a file that has
+    no account column (an export filtered to one customer's tickets).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -69,14 +120,62 @@ class EventMapping(BaseModel):
     )
     timestamp_format: str | None = None
     source_system: str | None = None
+    account_id: str | None = Field(default=None, min_length=1, max_length=200)
 
     def rules(self) -> dict[str, OutcomeRule]:
-        """Outcome words (lower case) with their meaning, the standard words included."""
-        out = {w: OutcomeRule(outcome=w) for w in OUTCOMES}  # type: ignore[arg-type]
+        """Outcome words (normalised) with their meaning: :data:`OUTCOME_WORDS`
+        and the mapping's own, which win."""
+        out = {w: OutcomeRule(outcome=o, severity=sev) for w, (o, sev) in OUTCOME_WORDS.items()}
         for word, rule in self.outcomes.items():
-            key = word.strip().lower()
+            key = normalise(word)
             out[key] = rule if isinstance(rule, OutcomeRule) else OutcomeRule(outcome=rule)
         return out
+
+
+def vocabulary(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The words that name each of a study's items (moments or touchpoints):
+    its key and its label, normalised (case, accents and punctuation
+    ignored), and the label without a trailing bracket. Word -> key.
+
+    >>> v = vocabulary([("problem_resolution", "Problem resolution (storming)")])
+    >>> sorted(v)
+    ['problem resolution', 'problem resolution storming']
+    >>> v[normalise("Problem Resolution")]
+    'problem_resolution'
+    """
+    words: dict[str, str] = {}
+    for key, label in items:
+        for text in (label, _BRACKET.sub("", label), key):
+            word = normalise(text)
+            if word:
+                words.setdefault(word, key)
+    return words
+
+
+_BRACKET = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*$")
+
+
+def _in_vocabulary(
+    values: pd.Series, known: Collection[str] | Mapping[str, str]
+) -> tuple[pd.Series, str]:
+    """``values`` as keys of ``known`` (missing where no word matches), and
+    how the expected values read in a problem."""
+    words = dict(known) if isinstance(known, Mapping) else vocabulary((k, k) for k in known)
+    keys = list(dict.fromkeys(words.values()))
+    mapped = _by_value(values, lambda v: words.get(normalise(v)))
+    return mapped.astype("string"), f"one of {', '.join(keys)} (keys or labels)"
+
+
+def _by_value(values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
+    """``fn`` of each cell of ``values`` (missing stays missing), computed
+    once per distinct value: a column of a million events holds a handful.
+
+    >>> _by_value(pd.Series(["A", None, "A", "b"]), str.lower).tolist()
+    ['a', None, 'a', 'b']
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([None, *(fn(str(u)) for u in uniques)], dtype=object)
+    return pd.Series(mapped[codes + 1], index=values.index, dtype=object)
 
 
 def load_mapping(path: str | Path) -> EventMapping:
@@ -124,7 +223,7 @@ def _locate(frame: pd.DataFrame, mapping: EventMapping, source: str) -> dict[str
                 found[field] = lower[alias]
                 break
         else:
-            if field in EVENT_REQUIRED:
+            if field in EVENT_REQUIRED and not (field == "account_id" and mapping.account_id):
                 have = ", ".join(map(repr, list(frame.columns)[:20]))
                 problems.append(
                     Problem(
@@ -150,8 +249,8 @@ def parse_events(
     *,
     mapping: EventMapping | None = None,
     as_of: Any = None,
-    moments: Collection[str] | None = None,
-    touchpoints: Collection[str] | None = None,
+    moments: Collection[str] | Mapping[str, str] | None = None,
+    touchpoints: Collection[str] | Mapping[str, str] | None = None,
     accounts: Collection[str] | None = None,
     skipped: list[Problem] | None = None,
 ) -> pd.DataFrame:
@@ -161,7 +260,9 @@ def parse_events(
     ``as_of``, unknown moment, touchpoint or account, severity outside 1-3 on
     a failure, negative or non-numeric cost) is collected with its row and
     column, and an :class:`InputError` lists them all; nothing partial is
-    returned. Rows with a ``source_id`` seen earlier in the file are dropped
+    returned. ``moments`` and ``touchpoints`` are the keys a value may name,
+    or a :func:`vocabulary` (word -> key) so labels count too. Rows with a
+    ``source_id`` seen earlier in the file are dropped
     (imports are idempotent by source id); the count is in
     ``result.attrs["duplicates_dropped"]``.
 
@@ -193,6 +294,8 @@ def parse_events(
         return pd.Series(pd.NA, index=range(len(frame)), dtype="string")
 
     account = col("account_id")
+    if mapping.account_id and "account_id" not in cols:
+        account = account.fillna(mapping.account_id)
     bad(account.isna().to_numpy(), "account_id", account, "an account id")
     if accounts is not None:
         known = set(map(str, accounts))
@@ -216,25 +319,33 @@ def parse_events(
     early = (ts < pd.Timestamp("1900-01-01")).fillna(False).to_numpy(dtype=bool)
     bad(early, "timestamp", raw_ts, "a date from 1900 on")
 
-    touchpoint = col("touchpoint").str.lower()
-    bad(touchpoint.isna().to_numpy(), "touchpoint", col("touchpoint"), "a touchpoint")
+    raw_touchpoint = col("touchpoint")
+    touchpoint = raw_touchpoint.str.lower()
+    bad(touchpoint.isna().to_numpy(), "touchpoint", raw_touchpoint, "a touchpoint")
     if touchpoints is not None:
-        off = touchpoint.notna() & ~touchpoint.isin(set(touchpoints))
-        bad(off.to_numpy(), "touchpoint", col("touchpoint"), f"one of {', '.join(touchpoints)}")
-    moment = col("moment").str.lower()
+        touchpoint, expected_tp = _in_vocabulary(raw_touchpoint, touchpoints)
+        off = raw_touchpoint.notna() & touchpoint.isna()
+        bad(off.to_numpy(), "touchpoint", raw_touchpoint, expected_tp)
+    raw_moment = col("moment")
+    moment = raw_moment.str.lower()
     if moments is not None:
-        off = moment.isna() | ~moment.isin(set(moments))
-        bad(off.to_numpy(), "moment", col("moment"), f"one of {', '.join(moments)}")
+        moment, expected_moment = _in_vocabulary(raw_moment, moments)
+        bad(moment.isna().to_numpy(), "moment", raw_moment, expected_moment)
     else:
-        bad(moment.isna().to_numpy(), "moment", col("moment"), "a moment")
+        bad(moment.isna().to_numpy(), "moment", raw_moment, "a moment")
 
     rules = mapping.rules()
     raw_outcome = col("outcome")
-    word = raw_outcome.str.lower()
+    word = _by_value(raw_outcome, normalise)
     outcome = word.map(lambda w: rules[w].outcome if w in rules else None, na_action="ignore")
     implied = word.map(lambda w: rules[w].severity if w in rules else None, na_action="ignore")
-    words = ", ".join(sorted(rules))
-    bad(outcome.isna().to_numpy(), "outcome", raw_outcome, f"one of {words}")
+    others = ", ".join(sorted(w for w in rules if w not in OUTCOMES))
+    bad(
+        outcome.isna().to_numpy(),
+        "outcome",
+        raw_outcome,
+        f"one of {', '.join(OUTCOMES)}, or a word for one ({others})",
+    )
 
     failed = (outcome == "failed").fillna(False).to_numpy(dtype=bool)
     raw_sev = without_missing_tokens(col("severity"))

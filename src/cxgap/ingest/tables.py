@@ -346,7 +346,12 @@ def unstorable(values: pd.Series) -> np.ndarray:
 
 
 def file_row(frame: pd.DataFrame, position: int) -> int:
-    """Spreadsheet row number of the row at 0-based ``position``."""
+    """Spreadsheet row number of the row at 0-based ``position``: from
+    ``frame.attrs["file_rows"]`` where a reader left rows out (a preset
+    skipping open tickets), else counted from ``first_data_row``."""
+    rows = frame.attrs.get("file_rows")
+    if rows is not None:
+        return int(rows[position])
     return int(frame.attrs.get("first_data_row", 2)) + position
 
 

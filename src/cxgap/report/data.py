@@ -21,7 +21,7 @@ from cxgap.service.studies import analyze_inputs, load_inputs
 from cxgap.store.db import Database
 from cxgap.study.model import StudyDefinition
 
-__all__ = ["ReportData", "build_report_data", "labels_of", "load_report_data"]
+__all__ = ["ReportData", "build_report_data", "for_display", "labels_of", "load_report_data"]
 
 Step = Callable[[str], None]
 
@@ -49,6 +49,16 @@ class ReportData(Result):
     account_names: dict[str, str]
     timelines: list[AccountDetail]
     generated_at: datetime
+
+
+def for_display(data: ReportData) -> ReportData:
+    """``data`` with every number at display precision
+    (:func:`cxgap.contracts.precision.display_rounded`): what the workbook and
+    the deck are written from, so that neither tells more than the HTML page.
+    Rounding twice changes nothing."""
+    from cxgap.contracts.precision import display_rounded
+
+    return ReportData.model_validate(display_rounded(data.to_json_dict()))
 
 
 def labels_of(study: StudyDefinition) -> dict[str, str]:

@@ -17,7 +17,7 @@ from pptx.util import Emu, Inches, Pt
 
 from cxgap.report import _format as f
 from cxgap.report.charts import report_charts, to_png
-from cxgap.report.data import ReportData
+from cxgap.report.data import ReportData, for_display
 
 __all__ = ["SLIDE_TITLES", "write_pptx"]
 
@@ -93,6 +93,7 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
     -------
     Path
     """
+    data = for_display(data)
     a, lab = data.analysis, data.labels
     charts = report_charts(data)
     prs = Presentation()

@@ -1,5 +1,6 @@
 """The report as a workbook: every table on its own sheet, with its n and
-intervals, full precision (the numbers of ``cxgap analyze --json``).
+intervals, at display precision (the numbers of ``cxgap analyze --json``,
+rounded as the HTML report shows them: :mod:`cxgap.contracts.precision`).
 
 Text cells that a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, tab or carriage return) are written as text with a
@@ -21,7 +22,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from cxgap.contracts.cells import neutralise_cell
-from cxgap.report.data import ReportData
+from cxgap.report.data import ReportData, for_display
 
 __all__ = ["Sheet", "report_sheets", "write_xlsx"]
 
@@ -81,7 +82,9 @@ def _table(
 
 
 def report_sheets(data: ReportData) -> list[Sheet]:
-    """Every table of the report as a :class:`Sheet` (lookups only)."""
+    """Every table of the report as a :class:`Sheet` (lookups only), its
+    numbers at display precision."""
+    data = for_display(data)
     # the analysis holds unions of result and suppressed models: read it as data
     a: Any = data.analysis
     lab = data.labels

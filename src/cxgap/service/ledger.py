@@ -17,7 +17,7 @@ from cxgap.analysis.ledger.alerts import AlertsResult
 from cxgap.analysis.ledger.risk import AccountDetail, LedgerReport, account_at, alerts_since
 from cxgap.analysis.ledger.risk import ledger_report as _ledger_report
 from cxgap.errors import CxgapError, NotFoundError
-from cxgap.ingest.events import load_mapping, parse_accounts, parse_events
+from cxgap.ingest.events import load_mapping, parse_accounts, parse_events, vocabulary
 from cxgap.ingest.tables import read_table
 from cxgap.store.accounts import load_accounts, load_events
 from cxgap.store.db import Database
@@ -121,7 +121,7 @@ def read_ledger_files(
         read_table(file),
         mapping=mapping,
         as_of=as_of,
-        moments=[m.key for m in MOMENTS],
+        moments=vocabulary((m.key, m.label) for m in MOMENTS),
         accounts=None if accounts is None else accounts["account_id"].tolist(),
     )
     return LedgerInputs(

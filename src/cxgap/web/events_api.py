@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap.errors import NotFoundError
-from cxgap.ingest.events import parse_events
+from cxgap.ingest.events import parse_events, vocabulary
 from cxgap.store.accounts import load_accounts, write_events
 from cxgap.store.api_tokens import user_for_token
 from cxgap.store.studies import load_study, organisation_of, study_id
@@ -125,8 +125,8 @@ def post_events(
     raw.attrs["first_data_row"] = 0  # problems name the index in the events array
     events = parse_events(
         raw,
-        moments=[m.key for m in study.moments],
-        touchpoints=[t.key for t in study.touchpoints],
+        moments=vocabulary((m.key, m.label) for m in study.moments),
+        touchpoints=vocabulary((t.key, t.label) for t in study.touchpoints),
         accounts=set(load_accounts(db, batch.study)["account_id"]),
     )
     for col in events.columns:
