@@ -52,7 +52,7 @@ def without_missing_tokens(values: pd.Series) -> pd.Series:
     (spaces around it aside) made empty (``NaN``).
 
     >>> list(without_missing_tokens(pd.Series(["4", " NA ", "N/A", None, "Nadia"])))
-    ['4', nan, nan, None, 'Nadia']
+    ['4', nan, nan, nan, 'Nadia']
     """
     as_text = values.astype("string").str.strip()
     return values.mask(as_text.isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool))
