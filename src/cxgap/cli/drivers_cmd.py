@@ -12,7 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cxgap.cli._app import app
-from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.cli._common import (
+    JsonOption,
+    NaValueOption,
+    console,
+    err_console,
+    fmt,
+    mask_na,
+    print_json,
+)
 from cxgap.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -42,7 +50,9 @@ def _require_numbers(table: pd.DataFrame, name: str) -> None:
         )
 
 
-def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.DataFrame:
+def _numeric_frame(
+    path: Path, outcome: str, factors: list[str] | None, na_values: list[str] | None = None
+) -> pd.DataFrame:
     """The outcome and factor columns of ``path`` as floats (NaN when empty).
 
     Without ``factors``, every other column whose cells are all numbers (and
@@ -54,6 +64,7 @@ def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.Da
 
     table = read_table(path)
     require_columns(table, [outcome, *(factors or [])])
+    table = mask_na(table, list(table.columns), na_values)
     for name in [outcome, *(factors or [])]:
         _require_numbers(table, name)
     columns: dict[str, pd.Series] = {}
@@ -114,6 +125,7 @@ def drivers(
         int, typer.Option("--bootstrap", "-b", min=0, help="Bootstrap resamples (0: none).")
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    na_value: NaValueOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Key drivers: each factor's part of the R² of OUTCOME, with bootstrap intervals.
@@ -123,7 +135,7 @@ def drivers(
     from cxgap.analysis.drivers.keydrivers import key_drivers
 
     names = None if factors is None else [c.strip() for c in factors.split(",") if c.strip()]
-    frame = _numeric_frame(file, outcome, names)
+    frame = _numeric_frame(file, outcome, names, na_value)
     with Progress(
         TextColumn("Bootstrap"),
         BarColumn(),

@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 
 from cxgap.cli._app import app
-from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.cli._common import (
+    JsonOption,
+    NaValueOption,
+    console,
+    err_console,
+    fmt,
+    mask_na,
+    print_json,
+)
 from cxgap.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -64,6 +72,7 @@ def nps(
             "--drop-invalid", help="Drop values that are not whole numbers 0-10 (and count them)."
         ),
     ] = False,
+    na_value: NaValueOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Net Promoter Score of a column of 0-10 answers, with its confidence
@@ -77,6 +86,9 @@ def nps(
     frame = read_table(file)
     if by is not None:
         require_columns(frame, [column, by])
+    else:
+        require_columns(frame, [column])
+    frame = mask_na(frame, [column], na_value)
     scores, dropped = numeric_column(
         frame, column, low=0, high=10, integer=True, drop_invalid=drop_invalid
     )

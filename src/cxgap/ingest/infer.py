@@ -1,0 +1,780 @@
+"""Infer a study and its mapping file from a survey export (``cxgap init --from``).
+
+Every column of the export gets one *role*, decided from its header and its
+values alone, with the reason shown to the user:
+
+==============  ==============================================================
+role            what the column becomes
+==============  ==============================================================
+``nps``         0-10 likelihood to recommend (header speaks of recommending):
+                the ``ltr`` question
+``rating``      whole numbers on a standard scale (1-5, 1-7, 1-10, 0-10), or
+                the words of a known 5-point scale: ``perf.<key>``, a factor
+                of its own named after the header (the six pillars are only
+                *suggested*, where the header's words match a pillar's)
+``outcome``     two levels that read as a result (``satisfied`` / ``neutral
+                or dissatisfied``; a yes/no ``Churn``): ``outcome.<key>``, a
+                0-1 rating coded 1 for the positive level (stated in the
+                question text and the mapping's ``values:``)
+``yes_no``      a yes/no question (the header asks something):
+                ``yes.<key>``, a 0-1 rating, 1 = yes
+``multi``       cells listing several options (``a; b``): ``multi.<key>``
+                (or ``leave``, the reasons to leave, when the header speaks of
+                leaving) with one item per option
+``text``        open answers: ``open.<key>``
+``attribute``   a few short levels (``Class``, ``Region``, ``Gender``) or a
+                whole number with few levels: ``attr.<key>``, a respondent
+                attribute, never a driver
+``respondent``  a column of unique ids named like one: ``respondent_id``
+``response``    the tool's response id: ``response_id``
+``metadata``    the tool's own columns, dates, e-mail and IP addresses,
+                durations, row numbers: kept out (``null``)
+``ignored``     anything else (a measurement such as a distance or a delay,
+                a column with one value, short free text), with the reason
+==============  ==============================================================
+
+Missing-value codes: the scale of a numeric column is the smallest standard
+scale (1-5, 1-7, 1-10, 0-10) that holds its values once the usual codes
+outside it are set aside: 0 below a 1-5 or 1-7 scale, 9, 98, 99, 999 above
+it, negative codes (-1, -9, -99). Those codes are declared in the mapping's
+``missing:`` section for that column (the airline survey's 0 = "not
+applicable" on its 1-5 service items). The rule follows the coding
+conventions of survey data files (missing-value codes set outside the valid
+range of a variable, e.g. the ICPSR *Guide to Social Science Data
+Preparation and Archiving*, 6th ed., 2020, "missing data" codes), and is
+tested against counts taken by hand from the files in
+``tests/test_infer.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import yaml
+
+from cxgap.errors import InputError, Problem
+from cxgap.ingest._answer_cells import cell_text
+from cxgap.ingest.formats import Export
+from cxgap.ingest.mapping import ResponseMapping, normalise
+from cxgap.study.defaults import FACTORS, default_study
+from cxgap.study.model import (
+    AUDIENCES,
+    Attribute,
+    Audience,
+    DefectionReason,
+    Factor,
+    Question,
+    StudyDefinition,
+)
+
+__all__ = [
+    "ColumnPlan",
+    "InferredStudy",
+    "Role",
+    "classify_columns",
+    "infer_study",
+    "slug_key",
+]
+
+Role = Literal[
+    "nps",
+    "rating",
+    "outcome",
+    "yes_no",
+    "multi",
+    "text",
+    "attribute",
+    "respondent",
+    "response",
+    "metadata",
+    "ignored",
+]
+
+#: Standard scales, tried in this order, with the codes that may sit outside each.
+SCALES: tuple[tuple[int, int, frozenset[int]], ...] = (
+    (1, 5, frozenset({0, 9, 98, 99, 999, -1, -9, -99})),
+    (1, 7, frozenset({0, 9, 98, 99, 999, -1, -9, -99})),
+    (1, 10, frozenset({98, 99, 999, -1, -9, -99})),
+    (0, 10, frozenset({98, 99, 999, -1, -9, -99})),
+)
+#: Most levels a categorical column may have to become an attribute.
+MAX_LEVELS = 20
+#: Most levels a whole-number column (not a scale) may have to become an attribute.
+MAX_NUMERIC_LEVELS = 6
+EXAMPLES = 3
+
+# Words-for-numbers 5-point scales (Vagias 2006, "Likert-type scale response anchors").
+WORD_SCALES: tuple[dict[str, int], ...] = (
+    {"very dissatisfied": 1, "dissatisfied": 2, "neutral": 3, "satisfied": 4, "very satisfied": 5},
+    {"poor": 1, "fair": 2, "good": 3, "very good": 4, "excellent": 5},
+    {"very poor": 1, "poor": 2, "fair": 3, "good": 4, "very good": 5},
+    {
+        "strongly disagree": 1,
+        "disagree": 2,
+        "neither agree nor disagree": 3,
+        "agree": 4,
+        "strongly agree": 5,
+    },
+)
+_YES = {"yes", "y", "true"}
+_NO = {"no", "n", "false"}
+_NEGATIVE = re.compile(r"\b(not|no|un\w*|dis\w*|neutral|negative|bad|poor|never)\b")
+_RECOMMEND = re.compile(r"recommend|\bnps\b|likely.*(tell|refer)|refer a (friend|colleague)")
+_OUTCOME = re.compile(
+    r"satisf|churn|renew|retain|retention|would (you )?(buy|use|return)|\bstay|"
+    r"outcome|\bexcellent\b"
+)
+_LEAVE = re.compile(r"\bleave\b|leaving|switch|cancel|churn|stop using")
+_QUESTION = re.compile(r"\?\s*$|^(did|do|does|would|will|is|are|was|were|have|has|can|could) ")
+_ID_NAME = re.compile(r"(id|identifier|uuid|\bnumber|\bno)$")
+_RESPONSE_ID = re.compile(r"^(response|respondent|submission|record)( id)?$|response id")
+_DATE_NAME = re.compile(r"\b(date|time|timestamp|submitted|started|finished|created)\b")
+_DURATION_NAME = re.compile(r"duration|seconds|time taken")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_DATE_VALUE = re.compile(
+    r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}.*)?$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}( .*)?$"
+)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_NUMBER = re.compile(r"^[-+]?\d+(\.\d+)?$")
+
+# Words that suggest one of the six pillars for a rating item (beyond each
+# pillar's own lexicon); only a suggestion shown in the plan.
+_PILLAR_WORDS: dict[str, tuple[str, ...]] = {
+    "personalisation": ("personal", "tailor", "individual", "custom"),
+    "integrity": ("honest", "trust", "promise", "transparen", "reliab", "punctual", "on time"),
+    "expectations": ("expect", "quality", "comfort", "clean", "food", "entertainment", "value"),
+    "resolution": ("resolv", "problem", "complain", "fix", "issue", "handling"),
+    "time_effort": (
+        "ease",
+        "easy",
+        "convenien",
+        "quick",
+        "fast",
+        "wait",
+        "delay",
+        "online",
+        "booking",
+        "check",
+        "boarding",
+        "gate",
+        "time",
+        "effort",
+        "wifi",
+    ),
+    "empathy": ("friendl", "courte", "care", "empath", "staff", "on board service", "listen"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """What :func:`classify_columns` decided for one export column."""
+
+    column: str
+    header: str
+    role: Role
+    key: str | None  # the question, attribute or meta key (None: left out)
+    target: str | None  # the mapping target (perf.x, attr.x, respondent_id; None: ignored)
+    scale: str  # "1-5", "0-10", "0/1", "" when none
+    n_valid: int
+    examples: tuple[str, ...]
+    reason: str
+    suggestion: str = ""  # a default pillar the header's words point to
+    missing: tuple[str, ...] = ()  # answers declared "no answer"
+    values: dict[str, float] = field(default_factory=dict)  # words -> numbers
+    levels: tuple[str, ...] = ()  # attribute levels, or multi-select options
+    low: int | None = None
+    high: int | None = None
+
+
+@dataclass
+class InferredStudy:
+    """A study definition and the mapping of its export, with the plan."""
+
+    file: str
+    format: str
+    plan: list[ColumnPlan]
+    study: StudyDefinition
+    mapping: ResponseMapping
+
+    def mapping_yaml(self) -> str:
+        """The mapping file, with a header saying how it was made."""
+        body = self.mapping.model_dump(exclude_defaults=True)
+        body.setdefault("columns", {})
+        head = (
+            f"# Mapping of {self.file} ({self.format} export) onto study {self.study.slug},\n"
+            "# inferred by `cxgap init --from`. Edit it and import again with\n"
+            "# `cxgap import responses FILE --study SLUG --mapping THIS_FILE`.\n"
+            "# columns: header -> question (perf.*, ltr, outcome.*, open.*), attribute\n"
+            "# (attr.*), respondent_id / response_id, or null (left out).\n"
+            "# missing: answers that mean no answer (e.g. 0 = not applicable).\n"
+        )
+        text: str = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
+        return head + text
+
+
+def slug_key(text: str, *, limit: int = 40) -> str:
+    """A key (``[a-z][a-z0-9_]*``) from a header, cut at a word boundary.
+
+    >>> slug_key("Departure/Arrival time convenient")
+    'departure_arrival_time_convenient'
+    >>> slug_key("1. Overall, how satisfied are you?")
+    'q1_overall_how_satisfied_are_you'
+    >>> slug_key("PaperlessBilling")
+    'paperless_billing'
+    """
+    words = normalise(_CAMEL.sub(" ", text)).split()
+    out = ""
+    for w in words:
+        nxt = f"{out}_{w}" if out else w
+        if len(nxt) > limit and out:
+            break
+        out = nxt[:limit]
+    out = out or "column"
+    return out if out[0].isalpha() else f"q{out}"
+
+
+def _unique_key(base: str, used: set[str]) -> str:
+    key, n = base, 2
+    while key in used:
+        key = f"{base}_{n}"
+        n += 1
+    used.add(key)
+    return key
+
+
+def _suggest_pillar(header: str) -> str:
+    """The default pillar whose words the header shares, if exactly one."""
+    text = normalise(header)
+    hits = set()
+    for f in FACTORS:
+        words = (*f.lexicon, normalise(f.label), *_PILLAR_WORDS.get(f.key, ()))
+        if any(re.search(r"\b" + re.escape(w), text) for w in words if len(w) >= 3):
+            hits.add(f.key)
+    return next(iter(hits)) if len(hits) == 1 else ""
+
+
+def _scale_of(values: set[int]) -> tuple[int, int, list[int]] | None:
+    """(low, high, codes) of the smallest standard scale holding ``values``
+    once the codes outside it are set aside, or None."""
+    for low, high, codes in SCALES:
+        inside = {v for v in values if low <= v <= high}
+        outside = values - inside
+        if len(inside) >= 2 and outside <= codes and max(inside) > low + 1:
+            return low, high, sorted(outside)
+    return None
+
+
+def _examples(counts: Counter[str]) -> tuple[str, ...]:
+    return tuple(v[:30] for v, _ in counts.most_common(EXAMPLES))
+
+
+def _plan(
+    col: str, header: str, role: Role, reason: str, n: int, counts: Counter[str], **kw: object
+) -> ColumnPlan:
+    return ColumnPlan(
+        column=col,
+        header=header,
+        role=role,
+        key=kw.pop("key", None),  # type: ignore[arg-type]
+        target=kw.pop("target", None),  # type: ignore[arg-type]
+        scale=str(kw.pop("scale", "")),
+        n_valid=n,
+        examples=_examples(counts),
+        reason=reason,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _classify_numeric(
+    col: str, header: str, name: str, counts: Counter[str], n: int, rows: int
+) -> ColumnPlan:
+    numbers = {float(v) for v in counts}
+    whole = all(x == int(x) for x in numbers)
+    ints = {int(x) for x in numbers} if whole else set()
+    lo, hi = min(numbers), max(numbers)
+    span = f"{lo:g} to {hi:g}"
+    if whole and ints <= {0, 1} and len(ints) == 2:
+        return _two_levels(col, header, name, counts, n, {"1": 1.0, "0": 0.0}, "1")
+    scale = _scale_of(ints) if whole else None
+    if scale is not None and not (
+        len(ints) == rows and n == rows  # every row its own number: an id
+    ):
+        low, high, codes = scale
+        missing = tuple(str(c) for c in codes)
+        n_codes = sum(c for v, c in counts.items() if int(float(v)) in codes)
+        note = ""
+        if codes:
+            note = f"; {', '.join(missing)} ({n_codes}x) outside the scale: missing"
+        if high == 10 and _RECOMMEND.search(name):
+            return _plan(
+                col,
+                header,
+                "nps",
+                "0-10, asks about recommending" + note,
+                n - n_codes,
+                counts,
+                key="ltr",
+                target="ltr",
+                scale="0-10",
+                missing=missing,
+                low=0,
+                high=10,
+            )
+        return _plan(
+            col,
+            header,
+            "rating",
+            f"{low}-{high} scale" + note,
+            n - n_codes,
+            counts,
+            scale=f"{low}-{high}",
+            missing=missing,
+            low=low,
+            high=high,
+            suggestion=_suggest_pillar(header),
+        )
+    if whole and len(ints) <= MAX_NUMERIC_LEVELS:
+        return _plan(
+            col,
+            header,
+            "attribute",
+            f"{len(ints)} whole-number levels ({span}), not a scale",
+            n,
+            counts,
+            levels=tuple(str(v) for v in sorted(ints)),
+        )
+    kind = "whole numbers" if whole else "numbers"
+    return _plan(
+        col,
+        header,
+        "ignored",
+        f"{kind} {span}, {len(numbers)} values: a measurement, not a rating",
+        n,
+        counts,
+    )
+
+
+def _two_levels(
+    col: str,
+    header: str,
+    name: str,
+    counts: Counter[str],
+    n: int,
+    coding: dict[str, float],
+    positive: str,
+) -> ColumnPlan:
+    """A two-level column: an outcome (or yes/no question) coded 1/0, else an attribute."""
+    levels = sorted(counts)
+    negative = next(lv for lv in levels if lv != positive)
+    stated = f"1 = {positive}, 0 = {negative}"
+    if _OUTCOME.search(name) or "satisf" in normalise(positive):
+        return _plan(
+            col,
+            header,
+            "outcome",
+            f"an outcome: {stated}",
+            n,
+            counts,
+            scale="0/1",
+            values=coding,
+            levels=(positive, negative),
+            low=0,
+            high=1,
+        )
+    if _QUESTION.search(header.strip().lower()) and set(map(normalise, levels)) <= _YES | _NO | {
+        "1",
+        "0",
+    }:
+        return _plan(
+            col,
+            header,
+            "yes_no",
+            f"a yes/no question: {stated}",
+            n,
+            counts,
+            scale="0/1",
+            values=coding,
+            levels=(positive, negative),
+            low=0,
+            high=1,
+        )
+    return _plan(
+        col,
+        header,
+        "attribute",
+        "a category, 2 levels",
+        n,
+        counts,
+        levels=tuple(levels),
+    )
+
+
+def _word_scale(levels: set[str]) -> dict[str, int] | None:
+    for scale in WORD_SCALES:
+        if len(levels) >= 2 and levels <= set(scale):
+            return scale
+    return None
+
+
+def _split_options(counts: Counter[str]) -> Counter[str] | None:
+    """The options of a multi-select column (cells like ``a; b``), or None."""
+    parts: Counter[str] = Counter()
+    multi = 0
+    for cell, c in counts.items():
+        pieces = [p.strip() for p in re.split(r"\s*[;|]\s*|,\s+(?=[A-Z])", cell) if p.strip()]
+        if len(pieces) > 1:
+            multi += c
+        for p in pieces:
+            parts[p] += c
+    if multi == 0 or len(parts) > 30 or len(parts) >= len(counts):
+        return None
+    return parts
+
+
+def _classify_text(
+    col: str, header: str, name: str, counts: Counter[str], n: int, rows: int
+) -> ColumnPlan:
+    values = list(counts)
+    share = lambda rx: sum(c for v, c in counts.items() if rx.match(v)) / n  # noqa: E731
+    if share(_EMAIL) > 0.8:
+        return _plan(col, header, "metadata", "e-mail addresses", n, counts)
+    if share(_IP) > 0.8:
+        return _plan(col, header, "metadata", "IP addresses", n, counts)
+    if share(_DATE_VALUE) > 0.8:
+        return _plan(col, header, "metadata", "dates", n, counts)
+    norm = {normalise(v): v for v in values}
+    if len(counts) == 1:
+        return _plan(col, header, "ignored", "one value only", n, counts)
+    if len(norm) == 2:
+        keys = set(norm)
+        if keys <= _YES | _NO and keys & _YES:
+            pos = norm[next(iter(keys & _YES))]
+            coding = {norm[k]: (1.0 if k in _YES else 0.0) for k in keys}
+            return _two_levels(col, header, name, counts, n, coding, pos)
+        negatives = [v for k, v in norm.items() if _NEGATIVE.search(k)]
+        pos = next((v for v in values if v not in negatives), values[0])
+        if len(negatives) == 1:
+            coding = {v: (0.0 if v in negatives else 1.0) for v in values}
+            return _two_levels(col, header, name, counts, n, coding, pos)
+    words = _word_scale(set(norm))
+    if words is not None:
+        coding = {norm[k]: float(words[k]) for k in norm}
+        return _plan(
+            col,
+            header,
+            "rating",
+            "words of a 5-point scale: " + "/".join(words),
+            n,
+            counts,
+            scale="1-5",
+            values=coding,
+            low=1,
+            high=5,
+            suggestion=_suggest_pillar(header),
+        )
+    options = _split_options(counts)
+    if options is not None:
+        return _plan(
+            col,
+            header,
+            "multi",
+            f"lists of {len(options)} options",
+            n,
+            counts,
+            levels=tuple(sorted(options)),
+        )
+    mean_len = sum(len(v) * c for v, c in counts.items()) / n
+    if len(counts) <= MAX_LEVELS and len(counts) < max(3, n // 5) and mean_len <= 40:
+        return _plan(
+            col,
+            header,
+            "attribute",
+            f"a category, {len(counts)} levels",
+            n,
+            counts,
+            levels=tuple(sorted(counts)),
+        )
+    if mean_len >= 15 or sum(c for v, c in counts.items() if " " in v) / n > 0.5:
+        return _plan(col, header, "text", f"open text, {len(counts)} distinct", n, counts)
+    return _plan(
+        col,
+        header,
+        "ignored",
+        f"short text, {len(counts)} distinct (names or codes?)",
+        n,
+        counts,
+    )
+
+
+def _classify(export: Export, col: str) -> ColumnPlan:
+    header = export.header(col)
+    name = normalise(header if header != col else col)
+    text = cell_text(export.frame[col])
+    filled = text.dropna()
+    rows = len(text)
+    n = len(filled)
+    counts: Counter[str] = Counter(
+        {str(k): int(v) for k, v in filled.value_counts(sort=False).items()}
+    )
+    if col == export.id_column:
+        return _plan(
+            col,
+            header,
+            "response",
+            "the tool's response id",
+            n,
+            counts,
+            key="response_id",
+            target="response_id",
+        )
+    if col in export.system:
+        return _plan(col, header, "metadata", f"{export.format} system column", n, counts)
+    if n == 0:
+        return _plan(col, header, "ignored", "empty", n, counts)
+    numeric = all(_NUMBER.match(v) for v in counts)
+    unique = len(counts) == n == rows
+    if unique and numeric and name in ("", "column", "index", "unnamed"):
+        return _plan(col, header, "metadata", "row numbers", n, counts)
+    if (
+        unique
+        and numeric
+        and set(map(int, map(float, counts)))
+        in (
+            set(range(rows)),
+            set(range(1, rows + 1)),
+        )
+    ):
+        return _plan(col, header, "metadata", "row numbers", n, counts)
+    if unique and (_RESPONSE_ID.search(name) or _ID_NAME.search(name)):
+        if export.id_column is None:
+            # One row per response: the id keys re-imports (the response id).
+            return _plan(
+                col,
+                header,
+                "response",
+                "a unique id per row",
+                n,
+                counts,
+                key="response_id",
+                target="response_id",
+            )
+        return _plan(
+            col,
+            header,
+            "respondent",
+            "a unique id per row",
+            n,
+            counts,
+            key="respondent_id",
+            target="respondent_id",
+        )
+    if _DURATION_NAME.search(name):
+        return _plan(col, header, "metadata", "a duration", n, counts)
+    if _DATE_NAME.search(name) and not numeric:
+        return _plan(col, header, "metadata", "dates", n, counts)
+    if numeric:
+        return _classify_numeric(col, header, name, counts, n, rows)
+    return _classify_text(col, header, name, counts, n, rows)
+
+
+def classify_columns(export: Export) -> list[ColumnPlan]:
+    """The role of every column of ``export``, in the file's order, with keys
+    (unique within each kind) and mapping targets filled in."""
+    if len(export.frame) == 0:
+        raise InputError([Problem(export.file, None, None, None, "at least one data row")])
+    plans = [_classify(export, col) for col in export.frame.columns]
+    used: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    out: list[ColumnPlan] = []
+    for p in plans:
+        if p.role in ("respondent", "response", "nps") and p.target in seen:
+            p = _demote(p)
+        prefix = {
+            "rating": "perf",
+            "outcome": "outcome",
+            "yes_no": "yes",
+            "multi": "multi",
+            "text": "open",
+            "attribute": "attr",
+        }.get(p.role)
+        if prefix is not None:
+            base = slug_key(_short_header(p.header))
+            if p.role == "multi" and _LEAVE.search(normalise(p.header)) and "leave" not in seen:
+                key, target = "leave", "leave"
+            else:
+                key = _unique_key(base, used.setdefault(prefix, set()))
+                target = f"{prefix}.{key}"
+            p = ColumnPlan(**{**p.__dict__, "key": key, "target": target})
+        if p.target is not None:
+            seen.add(p.target)
+        out.append(p)
+    return out
+
+
+def _demote(p: ColumnPlan) -> ColumnPlan:
+    if p.role == "nps":
+        reason = p.reason + " (a second one: a 0-10 rating)"
+        return ColumnPlan(**{**p.__dict__, "role": "rating", "reason": reason, "target": None})
+    reason = p.reason + " (a second id: left out)"
+    return ColumnPlan(
+        **{**p.__dict__, "role": "metadata", "reason": reason, "target": None, "key": None}
+    )
+
+
+def _short_header(header: str) -> str:
+    """A grid row's label (``Question [Row]``, ``Question - Row``), else the header."""
+    m = re.search(r"\[([^\]]+)\]\s*$", header)
+    if m:
+        return m.group(1)
+    if " - " in header:
+        return header.rsplit(" - ", 1)[1]
+    return header
+
+
+def _label(header: str) -> str:
+    text = " ".join(header.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def infer_study(
+    export: Export,
+    slug: str,
+    *,
+    organisation: str,
+    name: str | None = None,
+    audience: Audience = "customer",
+) -> InferredStudy:
+    """A study whose instrument is the export's own questions, and the
+    mapping that imports the export into it.
+
+    Ratings become factors of their own (``perf.<key>``); the defaults keep
+    the touchpoints, moments, segments and one wave ``w1``. Rating, outcome,
+    yes/no and open questions are asked of every audience (so leadership and
+    staff can answer the same items later); ``ltr`` of customers, as in the
+    default instrument. Raises :class:`InputError` when no column of the file
+    can be a question.
+    """
+    plan = classify_columns(export)
+    base = default_study(slug, organisation=organisation, name=name)
+    everyone: list[Audience] = list(AUDIENCES) if audience == "customer" else [audience]
+    factors: list[Factor] = []
+    questions: list[Question] = []
+    attributes: list[Attribute] = []
+    reasons: list[DefectionReason] = []
+    mapping = ResponseMapping()
+    for p in plan:
+        mapping.columns[p.column] = p.target
+        if p.target is None or p.key is None:
+            continue
+        label = _label(_short_header(p.header))
+        if p.missing:
+            mapping.missing[p.target] = list(p.missing)
+        if p.values:
+            mapping.values[p.target] = dict(p.values)
+        if p.role == "rating":
+            factors.append(Factor(key=p.key, label=label, description=_label(p.header)))
+            questions.append(
+                Question(
+                    key=p.target,
+                    kind="rating",
+                    text=p.header.strip(),
+                    audiences=everyone,
+                    section="factors",
+                    scale_min=p.low,
+                    scale_max=p.high,
+                    factor=p.key,
+                )
+            )
+        elif p.role == "nps":
+            questions.append(
+                Question(
+                    key="ltr",
+                    kind="nps",
+                    text=p.header.strip(),
+                    audiences=[audience],
+                    section="overall",
+                    scale_min=0,
+                    scale_max=10,
+                )
+            )
+        elif p.role in ("outcome", "yes_no"):
+            pos, neg = p.levels
+            questions.append(
+                Question(
+                    key=p.target,
+                    kind="rating",
+                    audiences=everyone,
+                    section="overall",
+                    text=f"{p.header.strip()} (1 = {pos}, 0 = {neg})",
+                    scale_min=0,
+                    scale_max=1,
+                )
+            )
+        elif p.role == "multi":
+            items: dict[str, str] = {}
+            used: set[str] = set()
+            for option in p.levels:
+                items[option] = _unique_key(slug_key(option), used)
+            mapping.options[p.key] = items
+            if p.key == "leave":
+                reasons = [DefectionReason(key=k, label=_label(o)) for o, k in items.items()]
+            questions.append(
+                Question(
+                    key=p.target,
+                    kind="multi",
+                    text=p.header.strip(),
+                    audiences=everyone,
+                    section="overall",
+                    items=list(items.values()),
+                )
+            )
+        elif p.role == "text":
+            questions.append(
+                Question(
+                    key=p.target,
+                    kind="text",
+                    text=p.header.strip(),
+                    audiences=everyone,
+                    section="open",
+                )
+            )
+        elif p.role == "attribute":
+            attributes.append(Attribute(key=p.key, label=label, values=list(p.levels)))
+    if not questions:
+        raise InputError(
+            [
+                Problem(
+                    export.file,
+                    None,
+                    None,
+                    None,
+                    "at least one column of ratings, 0-10 scores, outcomes, choices or open "
+                    "answers (found only: " + _roles(plan) + ")",
+                )
+            ]
+        )
+    if factors and not reasons:
+        # The default reasons name the pillars; with the export's own factors they stand alone.
+        reasons = [r.model_copy(update={"factor": None}) for r in base.defection_reasons]
+    study = base.model_copy(
+        update={
+            "description": f"Inferred from {export.file} ({export.format} export).",
+            "factors": factors or base.factors,
+            "questions": questions,
+            "attributes": attributes,
+            "defection_reasons": reasons or base.defection_reasons,
+        }
+    )
+    # Validate the whole definition as a user's file would be.
+    study = StudyDefinition.model_validate(study.model_dump())
+    return InferredStudy(export.file, export.format, plan, study, mapping)
+
+
+def _roles(plan: Sequence[ColumnPlan]) -> str:
+    counts = Counter(p.role for p in plan)
+    return ", ".join(f"{n} {role}" for role, n in counts.most_common())
