@@ -199,6 +199,53 @@ def test_alexa_reviews_roles() -> None:
     assert plan["verified_reviews"].n_valid == written
 
 
+REAL_EXPORTS = Path(__file__).parent / "data" / "real-exports"
+
+
+def test_google_forms_export_roles() -> None:
+    """A real Google Forms export (UVA hot-dog survey, spring 2024; MIT)."""
+    export = read_export(REAL_EXPORTS / "infer-google-forms-sp24.csv")
+    plan = [(p.column[:23], p.role) for p in classify_columns(export)]
+    assert plan == [
+        ("Timestamp", "metadata"),  # the tool's own column
+        ("Do you believe that a h", "yes_no"),  # "...a sandwich?": Yes / No
+        ("What is the rationale b", "text"),
+        ("Are you currently enrol", "attribute"),  # Undergraduate / Graduate
+        ("What is your field of s", "text"),
+        ("If you are an undergrad", "attribute"),  # First .. Fourth year
+        ("What state or country w", "ignored"),  # 42 short names, typed freely
+    ]
+    by = {p.column[:23]: p for p in classify_columns(export)}
+    # 91 rows; 10 leave the rationale blank and 7 the academic year (counted in the file).
+    assert by["What is the rationale b"].n_valid == 81
+    assert by["If you are an undergrad"].n_valid == 84
+    assert by["If you are an undergrad"].levels == (
+        "First year", "Fourth year", "Second Year", "Third Year",
+    )  # fmt: skip
+    assert by["Do you believe that a h"].values == {"Yes": 1.0, "No": 0.0}
+
+
+def test_microsoft_forms_export_roles() -> None:
+    """A real Microsoft Forms export (UVA hot-dog survey, fall 2024; MIT)."""
+    export = read_export(REAL_EXPORTS / "infer-ms-forms-fa24.csv")
+    assert {p.column: p.role for p in classify_columns(export)} == {
+        "Id": "response",  # 1..187, the form's response number
+        "Start time": "metadata",
+        "Completion time": "metadata",
+        "Email": "metadata",  # "anonymous" throughout
+        "Name": "metadata",  # empty throughout
+        "Is a hotdog a sandwich": "yes_no",
+        "Are you a UVA undergraduate student": "yes_no",
+        "What is your major?": "text",
+    }
+    study = infer_study(export, "hotdog", organisation="UVA").study
+    assert [q.key for q in study.questions] == [
+        "yes.is_a_hotdog_a_sandwich",
+        "yes.are_you_a_uva_undergraduate_student",
+        "open.what_is_your_major",
+    ]
+
+
 @pytest.mark.parametrize(
     ("values", "expected"),
     [

@@ -133,6 +133,9 @@ _QUESTION = re.compile(r"\?\s*$|^(did|do|does|would|will|is|are|was|were|have|ha
 _ID_NAME = re.compile(r"(id|identifier|uuid|\bnumber|\bno)$")
 _RESPONSE_ID = re.compile(r"^(response|respondent|submission|record)( id)?$|response id")
 _DATE_NAME = re.compile(r"\b(date|time|timestamp|submitted|started|finished|created)\b")
+_PERSONAL_NAME = re.compile(
+    r"^(e ?mail( address)?|(first |last |full |respondent )?name|ip( address)?|phone( number)?)$"
+)
 _DURATION_NAME = re.compile(r"duration|seconds|time taken")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -247,15 +250,27 @@ def _unique_key(base: str, used: set[str]) -> str:
     return key
 
 
-def _suggest_pillar(header: str) -> str:
-    """The default pillar whose words the header shares, if exactly one."""
-    text = normalise(header)
-    hits = set()
+def _pillar_patterns() -> dict[str, re.Pattern[str]]:
+    out = {}
     for f in FACTORS:
         words = (*f.lexicon, normalise(f.label), *_PILLAR_WORDS.get(f.key, ()))
-        if any(re.search(r"\b" + re.escape(w), text) for w in words if len(w) >= 3):
-            hits.add(f.key)
-    return next(iter(hits)) if len(hits) == 1 else ""
+        alternatives = "|".join(re.escape(w) for w in words if len(w) >= 3)
+        out[f.key] = re.compile(r"\b(" + alternatives + ")")
+    return out
+
+
+_PILLARS = _pillar_patterns()
+
+
+def _suggest_pillar(header: str) -> str:
+    """The default pillar whose words the header shares, if exactly one.
+
+    >>> _suggest_pillar("Ease of Online booking"), _suggest_pillar("Leg room service")
+    ('time_effort', '')
+    """
+    text = normalise(header)
+    hits = [key for key, pattern in _PILLARS.items() if pattern.search(text)]
+    return hits[0] if len(hits) == 1 else ""
 
 
 def _scale_of(values: set[int]) -> tuple[int, int, list[int]] | None:
@@ -534,45 +549,24 @@ def _classify(export: Export, col: str) -> ColumnPlan:
         )
     if col in export.system:
         return _plan(col, header, "metadata", f"{export.format} system column", n, counts)
+    if _PERSONAL_NAME.match(name):
+        return _plan(col, header, "metadata", "personal data (kept out)", n, counts)
     if n == 0:
         return _plan(col, header, "ignored", "empty", n, counts)
     numeric = all(_NUMBER.match(v) for v in counts)
     unique = len(counts) == n == rows
     if unique and numeric and name in ("", "column", "index", "unnamed"):
         return _plan(col, header, "metadata", "row numbers", n, counts)
-    if (
-        unique
-        and numeric
-        and set(map(int, map(float, counts)))
-        in (
-            set(range(rows)),
-            set(range(1, rows + 1)),
-        )
-    ):
-        return _plan(col, header, "metadata", "row numbers", n, counts)
     if unique and (_RESPONSE_ID.search(name) or _ID_NAME.search(name)):
         if export.id_column is None:
             # One row per response: the id keys re-imports (the response id).
-            return _plan(
-                col,
-                header,
-                "response",
-                "a unique id per row",
-                n,
-                counts,
-                key="response_id",
-                target="response_id",
-            )
-        return _plan(
-            col,
-            header,
-            "respondent",
-            "a unique id per row",
-            n,
-            counts,
-            key="respondent_id",
-            target="respondent_id",
-        )
+            return _plan(col, header, "response", "a unique id per row", n, counts,
+                         key="response_id", target="response_id")  # fmt: skip
+        return _plan(col, header, "respondent", "a unique id per row", n, counts,
+                     key="respondent_id", target="respondent_id")  # fmt: skip
+    counting = (set(range(rows)), set(range(1, rows + 1)))
+    if unique and numeric and set(map(int, map(float, counts))) in counting:
+        return _plan(col, header, "metadata", "row numbers", n, counts)
     if _DURATION_NAME.search(name):
         return _plan(col, header, "metadata", "a duration", n, counts)
     if _DATE_NAME.search(name) and not numeric:
