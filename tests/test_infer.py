@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from cxgap.cli import app
 from cxgap.errors import InputError
 from cxgap.ingest.formats import read_export
-from cxgap.ingest.infer import _scale_of, classify_columns, infer_study, slug_key
+from cxgap.ingest.infer import ColumnPlan, _scale_of, classify_columns, infer_study, slug_key
 from cxgap.ingest.mapping import load_response_mapping
 from tests.realdata import real_data_path
 
@@ -447,3 +447,84 @@ def test_init_from_refuses_an_unknown_audience(airline_slice: Path, db_url: str)
         "--db", db_url,
     )  # fmt: skip
     assert code == 2 and "customer, staff or leadership" in err
+
+
+# --- the tools' layouts (cxgap's own fixture exports, tests/fixtures/exports) ----
+
+FIXTURES = Path(__file__).parent / "fixtures" / "exports"
+
+
+def test_surveymonkey_option_columns_make_one_leave_question_and_keys_drop_the_stem() -> None:
+    export = read_export(FIXTURES / "surveymonkey_staff.csv")
+    inferred = infer_study(export, "sm", organisation="X", audience="staff")
+    by = {p.column: p for p in inferred.plan}
+    perf = [p.target for p in inferred.plan if p.role == "rating"]
+    # "How well does the company perform on <factor>?": keyed by what differs.
+    assert perf == [
+        "perf.personalisation", "perf.integrity", "perf.expectations", "perf.resolution",
+        "perf.time_and_effort", "perf.empathy",
+    ]  # fmt: skip
+    options = [p for p in inferred.plan if p.role == "option"]
+    assert len(options) == 8 and all(p.target.startswith("leave.") for p in options)  # type: ignore[union-attr]
+    assert by["What would make a customer leave? (choose any) - Price"].target == "leave.price"
+    shares = [p.target for p in inferred.plan if p.role == "share"]
+    assert shares == ["share.what_share_of_customers_would_score_us_9",
+                      "share.what_share_of_customers_would_score_us_0"]  # fmt: skip
+    leave = inferred.study.question("leave")
+    assert leave.kind == "multi" and "a_better_offer_from_a_competitor" in leave.items
+    assert inferred.study.defection_reasons[0].label == "Problems not resolved"
+
+
+def test_typeform_option_columns_nobody_chose_stay_in_the_question() -> None:
+    export = read_export(FIXTURES / "typeform_leadership.csv")
+    plan = classify_columns(export)
+    options = [p.column for p in plan if p.role == "option"]
+    assert (
+        options[0] == "Problems not resolved" and options[-1] == "A better offer from a competitor"
+    )
+    assert len(options) == 8  # 4 of them empty in every row
+    assert next(p for p in plan if p.column.startswith("Would you")).target == "excellent"
+
+
+def test_google_forms_stated_scale_rank_grid_and_choose_any() -> None:
+    plan = classify_columns(read_export(FIXTURES / "google_forms_customers.csv"))
+
+    def by(start: str) -> ColumnPlan:
+        return next(p for p in plan if p.column.startswith(start))
+
+    assert (by("How likely").target, by("How likely").scale) == ("ltr", "0-10")
+    assert by("Would you describe").target == "excellent"
+    assert by("What would make").role == "multi"  # "(choose any)"
+    ranks = [p for p in plan if p.column.startswith("Rank the factors")]
+    assert len(ranks) == 6 and {p.role for p in ranks} == {"ignored"}
+    assert "ranking" in ranks[0].reason
+
+
+def test_inferred_mapping_imports_the_surveymonkey_export_whole(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Option columns, word ratings and shares read back as in the file."""
+    from cxgap.settings import Settings
+    from cxgap.store.db import Database
+    from cxgap.store.frames import load_frame
+
+    file = FIXTURES / "surveymonkey_staff.csv"
+    code, _, err = _run("init", "sm", "--from", str(file), "--org", "X", "--audience", "staff",
+                        "--mapping-out", str(tmp_path / "m.yaml"), "--db", db_url)  # fmt: skip
+    assert code == 0, err
+    code, _, err = _run("import", "responses", str(file), "--study", "sm", "--audience",
+                          "staff", "--wave", "w1", "--db", db_url)  # fmt: skip
+    assert code == 0, err
+    with file.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, data = rows[0], rows[2:]
+    price = next(i for i, h in enumerate(rows[1]) if h == "Price")
+    assert header[price - 6].startswith("What would make")  # the question heads the block
+    with Database.open(Settings.load(database_url=db_url)) as db:
+        frame = load_frame(db, "sm")
+    assert len(frame) == len(data)
+    assert frame["leave.price"].sum() == sum(1 for r in data if r[price].strip())
+    words = {"Poor": 1, "Fair": 2, "Good": 3, "Very good": 4, "Excellent": 5}
+    col = header.index("How well does the company perform on empathy?")
+    expected = [words[r[col].strip()] for r in data if r[col].strip()]
+    assert frame["perf.empathy"].dropna().tolist() == expected

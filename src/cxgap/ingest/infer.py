@@ -18,9 +18,14 @@ role            what the column becomes
                 question text and the mapping's ``values:``)
 ``yes_no``      a yes/no question (the header asks something):
                 ``yes.<key>``, a 0-1 rating, 1 = yes
-``multi``       cells listing several options (``a; b``): ``multi.<key>``
-                (or ``leave``, the reasons to leave, when the header speaks of
-                leaving) with one item per option
+``multi``       cells listing several options (``a; b``, or a header saying
+                "choose any"): ``multi.<key>`` (or ``leave``, the reasons to
+                leave, when the header speaks of leaving), one item per option
+``option``      one column per option (``Question - Option`` in Qualtrics
+                and SurveyMonkey, the bare label in Typeform): the label or
+                a tick where chosen; a run of them is one ``multi``/``leave``
+                question, each column ``<key>.<item>``
+``share``       a percentage (0-100) under a header with ``%``: ``share.<key>``
 ``text``        open answers: ``open.<key>``
 ``attribute``   a few short levels (``Class``, ``Region``, ``Gender``) or a
                 whole number with few levels: ``attr.<key>``, a respondent
@@ -32,6 +37,13 @@ role            what the column becomes
 ``ignored``     anything else (a measurement such as a distance or a delay,
                 a column with one value, short free text), with the reason
 ==============  ==============================================================
+
+A 1-5 rating whose header speaks of *excellent* is the ``excellent``
+headline item; a scale the header states (``(0-10)``, ``1 = ..., 5 = ...``)
+wins over the one the values suggest; ranking columns (``Rank the ...``) are
+left out with the reason (map them to ``rank.<item>`` by hand). Where rating
+headers share their first words (``How well does the company perform on
+...``), keys are made of the words that differ.
 
 Missing-value codes: the scale of a numeric column is the smallest standard
 scale (1-5, 1-7, 1-10, 0-10) that holds its values once the usual codes
@@ -86,6 +98,8 @@ Role = Literal[
     "outcome",
     "yes_no",
     "multi",
+    "option",
+    "share",
     "text",
     "attribute",
     "respondent",
@@ -133,6 +147,12 @@ _QUESTION = re.compile(r"\?\s*$|^(did|do|does|would|will|is|are|was|were|have|ha
 _ID_NAME = re.compile(r"(id|identifier|uuid|\bnumber|\bno)$")
 _RESPONSE_ID = re.compile(r"^(response|respondent|submission|record)( id)?$|response id")
 _DATE_NAME = re.compile(r"\b(date|time|timestamp|submitted|started|finished|created)\b")
+_RANGE = re.compile(r"\((\d+)\s*(?:-|–|to)\s*(\d+)\)")
+_ANCHORS = re.compile(r"\b(\d+)\s*=\s*[^,;=]+[,;]\s*(?:[^=]*[,;]\s*)?(\d+)\s*=")
+_MULTI_HINT = re.compile(r"choose any|select all|all that apply|check all|tick all|choose all")
+_PERCENT = re.compile(r"%|\bpercent|\bshare of\b")
+_RANK = re.compile(r"^rank\b|\brank (the|these|each)\b")
+_EXCELLENT = re.compile(r"\bexcellent\b")
 _PERSONAL_NAME = re.compile(
     r"^(e ?mail( address)?|(first |last |full |respondent )?name|ip( address)?|phone( number)?)$"
 )
@@ -141,6 +161,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _DATE_VALUE = re.compile(
     r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}.*)?$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}( .*)?$"
+    r"|^\d{1,2}[- ][A-Za-z]{3,9}[- ]\d{2,4}$"
 )
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBER = re.compile(r"^[-+]?\d+(\.\d+)?$")
@@ -192,6 +213,7 @@ class ColumnPlan:
     levels: tuple[str, ...] = ()  # attribute levels, or multi-select options
     low: int | None = None
     high: int | None = None
+    stem: str = ""  # an option column's question (``Question - Option``)
 
 
 @dataclass
@@ -315,10 +337,8 @@ def _classify_numeric(
     span = f"{lo:g} to {hi:g}"
     if whole and ints <= {0, 1} and len(ints) == 2:
         return _two_levels(col, header, name, counts, n, {"1": 1.0, "0": 0.0}, "1")
-    scale = _scale_of(ints) if whole else None
-    if scale is not None and not (
-        len(ints) == rows and n == rows  # every row its own number: an id
-    ):
+    scale = (_stated_scale(header, ints) or _scale_of(ints)) if whole else None
+    if scale is not None:
         low, high, codes = scale
         missing = tuple(str(c) for c in codes)
         n_codes = sum(c for v, c in counts.items() if int(float(v)) in codes)
@@ -353,6 +373,9 @@ def _classify_numeric(
             high=high,
             suggestion=_suggest_pillar(header),
         )
+    if _PERCENT.search(header.lower()) and lo >= 0 and hi <= 100:
+        return _plan(col, header, "share", "a percentage (0-100)", n, counts,
+                     scale="0-100", low=0, high=100)  # fmt: skip
     if whole and len(ints) <= MAX_NUMERIC_LEVELS:
         return _plan(
             col,
@@ -436,8 +459,31 @@ def _word_scale(levels: set[str]) -> dict[str, int] | None:
     return None
 
 
-def _split_options(counts: Counter[str]) -> Counter[str] | None:
-    """The options of a multi-select column (cells like ``a; b``), or None."""
+def _stated_scale(header: str, values: set[int]) -> tuple[int, int, list[int]] | None:
+    """The scale a header states (``(0-10)``, ``1 = poor ... 5 = excellent``)
+    when the values fit it, the usual codes aside.
+
+    >>> _stated_scale("How likely are you to recommend us? (0-10)", {3, 9, 10})
+    (0, 10, [])
+    >>> _stated_scale("Excellent? (1 = not at all, 5 = yes, excellent)", {2, 4, 5, 9})
+    (1, 5, [9])
+    """
+    m = _RANGE.search(header) or _ANCHORS.search(header)
+    if m is None:
+        return None
+    low, high = int(m.group(1)), int(m.group(2))
+    if low >= high or high - low > 10:
+        return None
+    codes = {0, 9, 98, 99, 999, -1, -9, -99} - set(range(low, high + 1))
+    outside = {v for v in values if not low <= v <= high}
+    return (low, high, sorted(outside)) if outside <= codes else None
+
+
+def _split_options(counts: Counter[str], header: str = "") -> Counter[str] | None:
+    """The options of a multi-select column (cells like ``a; b``), or None.
+
+    Free text has commas too: a column is multi-select when its options are
+    fewer than its distinct cells, or the header says to choose several."""
     parts: Counter[str] = Counter()
     multi = 0
     for cell, c in counts.items():
@@ -446,7 +492,9 @@ def _split_options(counts: Counter[str]) -> Counter[str] | None:
             multi += c
         for p in pieces:
             parts[p] += c
-    if multi == 0 or len(parts) > 30 or len(parts) >= len(counts):
+    if multi == 0 or len(parts) > 30:
+        return None
+    if len(parts) >= len(counts) and not _MULTI_HINT.search(header.lower()):
         return None
     return parts
 
@@ -463,6 +511,10 @@ def _classify_text(
     if share(_DATE_VALUE) > 0.8:
         return _plan(col, header, "metadata", "dates", n, counts)
     norm = {normalise(v): v for v in values}
+    hinted = _split_options(counts, header) if _MULTI_HINT.search(header.lower()) else None
+    if hinted is not None:
+        return _plan(col, header, "multi", f"lists of {len(hinted)} options",
+                     n, counts, levels=tuple(sorted(hinted)))  # fmt: skip
     if len(counts) == 1:
         return _plan(col, header, "ignored", "one value only", n, counts)
     if len(norm) == 2:
@@ -492,7 +544,7 @@ def _classify_text(
             high=5,
             suggestion=_suggest_pillar(header),
         )
-    options = _split_options(counts)
+    options = _split_options(counts, header)
     if options is not None:
         return _plan(
             col,
@@ -549,6 +601,10 @@ def _classify(export: Export, col: str) -> ColumnPlan:
         )
     if col in export.system:
         return _plan(col, header, "metadata", f"{export.format} system column", n, counts)
+    stem, label = _stem(header)
+    if _is_option(counts, stem, label):
+        return _plan(col, header, "option", f"one option of a multi-select ({label[:30]})",
+                     n, counts, levels=(label,), stem=stem)  # fmt: skip
     if _PERSONAL_NAME.match(name):
         return _plan(col, header, "metadata", "personal data (kept out)", n, counts)
     if n == 0:
@@ -567,13 +623,117 @@ def _classify(export: Export, col: str) -> ColumnPlan:
     counting = (set(range(rows)), set(range(1, rows + 1)))
     if unique and numeric and set(map(int, map(float, counts))) in counting:
         return _plan(col, header, "metadata", "row numbers", n, counts)
+    if _RANK.search(name):
+        reason = "a ranking: not inferred (map its columns to rank.<item> by hand)"
+        return _plan(col, header, "ignored", reason, n, counts)
     if _DURATION_NAME.search(name):
         return _plan(col, header, "metadata", "a duration", n, counts)
-    if _DATE_NAME.search(name) and not numeric:
+    if _DATE_NAME.search(name) and len(name.split()) <= 3 and not numeric:
         return _plan(col, header, "metadata", "dates", n, counts)
     if numeric:
         return _classify_numeric(col, header, name, counts, n, rows)
     return _classify_text(col, header, name, counts, n, rows)
+
+
+_TICKED = frozenset({"1", "x", "yes", "y", "true", "selected", "checked"})
+
+
+def _stem(header: str) -> tuple[str, str]:
+    """(question, option) of an item column: ``Question - Option`` (Qualtrics,
+    SurveyMonkey) or ``Question [Option]`` (Google Forms); ("", header) else."""
+    m = re.match(r"^(.*\S)\s*\[([^\]]+)\]\s*$", header)
+    if m:
+        return m.group(1), m.group(2).strip()
+    if " - " in header:
+        stem, option = header.rsplit(" - ", 1)
+        return stem.strip(), option.strip()
+    return "", header.strip()
+
+
+def _is_option(counts: Counter[str], stem: str, label: str) -> bool:
+    """A column that holds one option of a multi-select: its label (or a
+    tick) where chosen, empty elsewhere (the label is the header, or the part
+    after its question)."""
+    values = {normalise(v) for v in counts}
+    if not values:
+        return bool(stem)
+    ticks = _TICKED | {normalise(label)}
+    if stem:
+        return values <= ticks
+    return values == {normalise(label)}
+
+
+def _distinct_tails(headers: list[str]) -> list[str]:
+    """Headers without the words all of them start with (``How well does the
+    company perform on ...``), when at least two share two or more.
+
+    >>> _distinct_tails(["How well do we do on price?", "How well do we do on support?"])
+    ['price', 'support']
+    """
+    words = [normalise(h).split() for h in headers]
+    if len(words) < 2:
+        return headers
+    common = 0
+    while all(len(w) > common + 1 for w in words) and len({w[common] for w in words}) == 1:
+        common += 1
+    if common < 2:
+        return headers
+    return [" ".join(w[common:]) for w in words]
+
+
+def _options(plans: list[ColumnPlan], used: dict[str, set[str]], seen: set[str]) -> None:
+    """Give runs of option columns (same question) their multi-select key:
+    ``leave`` for reasons to leave, else ``multi.<question>``; a lone option
+    column is left out."""
+    default_reasons = {
+        normalise(r.label) for r in default_study("x", organisation="x").defection_reasons
+    }
+    i = 0
+    while i < len(plans):
+        if plans[i].role != "option":
+            i += 1
+            continue
+        j = i
+        while j < len(plans):
+            if plans[j].role == "option" and plans[j].stem == plans[i].stem:
+                j += 1
+                continue
+            # Typeform: an option nobody chose is an empty column named after it.
+            k = j
+            while k < len(plans) and not plans[i].stem and plans[k].reason == "empty":
+                k += 1
+            if k > j and k < len(plans) and plans[k].role == "option" and not plans[k].stem:
+                none = "one option of a multi-select (none chose it)"
+                for e in range(j, k):
+                    plans[e] = ColumnPlan(**{**plans[e].__dict__, "role": "option", "reason": none,
+                                             "levels": (plans[e].header.strip(),)})  # fmt: skip
+                j = k
+                continue
+            break
+        group = plans[i:j]
+        stem = plans[i].stem
+        if len(group) < 2:
+            plans[i] = ColumnPlan(**{**plans[i].__dict__, "role": "ignored",
+                                     "reason": "one value only"})  # fmt: skip
+            i = j
+            continue
+        labels = [p.levels[0] for p in group]
+        leave = _LEAVE.search(normalise(stem)) or (
+            not stem and any(normalise(lb) in default_reasons for lb in labels)
+        )
+        if leave and "leave" not in seen:
+            key = "leave"
+        else:
+            key = "multi." + _unique_key(
+                slug_key(stem or "options"), used.setdefault("multi", set())
+            )
+        seen.add(key)
+        items: set[str] = set()
+        for k in range(i, j):
+            item = _unique_key(slug_key(plans[k].levels[0]), items)
+            plans[k] = ColumnPlan(**{**plans[k].__dict__, "key": key, "target": f"{key}.{item}",
+                                     "values": {plans[k].levels[0]: 1.0}})  # fmt: skip
+        i = j
 
 
 def classify_columns(export: Export) -> list[ColumnPlan]:
@@ -584,22 +744,35 @@ def classify_columns(export: Export) -> list[ColumnPlan]:
     plans = [_classify(export, col) for col in export.frame.columns]
     used: dict[str, set[str]] = {}
     seen: set[str] = set()
+    _options(plans, used, seen)
+    ratings = [i for i, p in enumerate(plans) if p.role == "rating"]
+    tails = _distinct_tails([_short_header(plans[i].header) for i in ratings])
+    short = dict(zip(ratings, tails, strict=True))
     out: list[ColumnPlan] = []
-    for p in plans:
+    for index, p in enumerate(plans):
         if p.role in ("respondent", "response", "nps") and p.target in seen:
             p = _demote(p)
         prefix = {
             "rating": "perf",
             "outcome": "outcome",
             "yes_no": "yes",
+            "share": "share",
             "multi": "multi",
             "text": "open",
             "attribute": "attr",
         }.get(p.role)
         if prefix is not None:
-            base = slug_key(_short_header(p.header))
+            base = slug_key(short.get(index) or _short_header(p.header))
             if p.role == "multi" and _LEAVE.search(normalise(p.header)) and "leave" not in seen:
                 key, target = "leave", "leave"
+            elif (
+                p.role == "rating"
+                and p.scale == "1-5"
+                and _EXCELLENT.search(normalise(p.header))
+                and "excellent" not in seen
+            ):
+                # "Would you describe the service as excellent?": the headline item.
+                key, target = "excellent", "excellent"
             else:
                 key = _unique_key(base, used.setdefault(prefix, set()))
                 target = f"{prefix}.{key}"
@@ -661,6 +834,7 @@ def infer_study(
     attributes: list[Attribute] = []
     reasons: list[DefectionReason] = []
     mapping = ResponseMapping()
+    option_groups: dict[str, tuple[int, str, dict[str, str]]] = {}
     for p in plan:
         mapping.columns[p.column] = p.target
         if p.target is None or p.key is None:
@@ -670,7 +844,19 @@ def infer_study(
             mapping.missing[p.target] = list(p.missing)
         if p.values:
             mapping.values[p.target] = dict(p.values)
-        if p.role == "rating":
+        if p.role == "rating" and p.target == "excellent":
+            questions.append(
+                Question(
+                    key="excellent",
+                    kind="rating",
+                    text=p.header.strip(),
+                    audiences=everyone,
+                    section="overall",
+                    scale_min=1,
+                    scale_max=5,
+                )
+            )
+        elif p.role == "rating":
             factors.append(Factor(key=p.key, label=label, description=_label(p.header)))
             questions.append(
                 Question(
@@ -694,6 +880,18 @@ def infer_study(
                     section="overall",
                     scale_min=0,
                     scale_max=10,
+                )
+            )
+        elif p.role == "share":
+            questions.append(
+                Question(
+                    key=p.target,
+                    kind="share",
+                    text=p.header.strip(),
+                    audiences=everyone,
+                    section="overall",
+                    scale_min=0,
+                    scale_max=100,
                 )
             )
         elif p.role in ("outcome", "yes_no"):
@@ -737,8 +935,24 @@ def infer_study(
                     section="open",
                 )
             )
+        elif p.role == "option":
+            if p.key not in option_groups:
+                option_groups[p.key] = (len(questions), p.stem, {})
+                questions.append(questions[-1] if questions else _placeholder())
+            option_groups[p.key][2][p.target.rsplit(".", 1)[1]] = p.levels[0]
         elif p.role == "attribute":
             attributes.append(Attribute(key=p.key, label=label, values=list(p.levels)))
+    for key, (at, stem, labels) in option_groups.items():
+        if key == "leave":
+            reasons = [DefectionReason(key=k, label=_label(lb)) for k, lb in labels.items()]
+        questions[at] = Question(
+            key=key,
+            kind="multi",
+            text=stem or "Options chosen",
+            audiences=everyone,
+            section="overall",
+            items=list(labels),
+        )
     if not questions:
         raise InputError(
             [
@@ -767,6 +981,11 @@ def infer_study(
     # Validate the whole definition as a user's file would be.
     study = StudyDefinition.model_validate(study.model_dump())
     return InferredStudy(export.file, export.format, plan, study, mapping)
+
+
+def _placeholder() -> Question:
+    """A question that holds a place in the instrument until it is known."""
+    return Question(key="placeholder", kind="text", text="-", audiences=["customer"])
 
 
 def _roles(plan: Sequence[ColumnPlan]) -> str:
