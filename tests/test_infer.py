@@ -528,3 +528,9 @@ def test_inferred_mapping_imports_the_surveymonkey_export_whole(
     col = header.index("How well does the company perform on empathy?")
     expected = [words[r[col].strip()] for r in data if r[col].strip()]
     assert frame["perf.empathy"].dropna().tolist() == expected
+
+
+def test_cxgap_own_format_needs_no_inference() -> None:
+    with pytest.raises(InputError) as err:
+        infer_study(read_export(FIXTURES / "cxgap_mixed.csv"), "x", organisation="X")
+    assert "cxgap's own format" in str(err.value) and "cxgap_mixed.csv" in str(err.value)

@@ -826,6 +826,20 @@ def infer_study(
     default instrument. Raises :class:`InputError` when no column of the file
     can be a question.
     """
+    if export.format == "cxgap":
+        raise InputError(
+            [
+                Problem(
+                    export.file,
+                    None,
+                    None,
+                    None,
+                    "the export of a survey tool (this file is in cxgap's own format, "
+                    "which needs no inference: create the study with `cxgap init SLUG --org "
+                    "NAME` and import the file as it is)",
+                )
+            ]
+        )
     plan = classify_columns(export)
     base = default_study(slug, organisation=organisation, name=name)
     everyone: list[Audience] = list(AUDIENCES) if audience == "customer" else [audience]
