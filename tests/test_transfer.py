@@ -204,6 +204,12 @@ def _enrich(db: Database, slug: str) -> None:
                 delivered=None,
             )
         )
+        # The mapping `cxgap init --from` keeps with a study, with text a YAML file may hold.
+        conn.execute(
+            insert(t.response_mapping).values(
+                study_id=sid, source="export – été.csv", yaml="columns:\n  Q1: ltr  # ✓\n"
+            )
+        )
 
 
 @pytest.fixture(scope="module")

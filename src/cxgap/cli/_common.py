@@ -25,6 +25,17 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+#: Answers meaning "no answer" in every column: a mapping file's ``missing: {"*": [...]}``.
+NaValueOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--na-value",
+        metavar="VALUE",
+        help="An answer that means 'not applicable' / no answer, in every column "
+        "(repeatable; e.g. --na-value 0 --na-value N/A): the same as a mapping file's "
+        "missing: for all columns.",
+    ),
+]
 #: The bound on what an export or backup unzips to (cxgap.contracts.limits), in GiB.
 MaxUnzippedOption = Annotated[
     float,
@@ -45,6 +56,40 @@ def gib(value: float) -> int:
     (True, 536870912)
     """
     return int(value * 2**30)
+
+
+def na_codes(values: list[str] | None) -> list[str]:
+    """The ``--na-value`` answers, stripped, empty ones left out.
+
+    >>> na_codes([" 0", "N/A", ""]), na_codes(None)
+    (['0', 'N/A'], [])
+    """
+    return [v.strip() for v in values or [] if v.strip()]
+
+
+def mask_na(frame: Any, columns: list[str], values: list[str] | None) -> Any:
+    """``frame`` with the cells of ``columns`` that are one of the ``--na-value``
+    answers emptied, compared as a mapping's ``missing:`` compares them (text
+    normalised; numbers by value, so ``0`` also empties ``0.0``)."""
+    codes = na_codes(values)
+    if not codes:
+        return frame
+    import pandas as pd
+
+    from cxgap.ingest.mapping import normalise
+
+    words = {normalise(c) for c in codes}
+    numbers = pd.to_numeric(pd.Series(codes), errors="coerce").dropna().tolist()
+    out = frame.copy()
+    for col in columns:
+        raw = out[col]
+        text = raw.astype("string").str.strip()
+        hits = [u for u in text.dropna().unique() if normalise(u) in words]
+        hit = text.isin(hits).fillna(False)
+        if numbers:
+            hit = hit | pd.to_numeric(text, errors="coerce").isin(numbers)
+        out[col] = raw.mask(hit.to_numpy(dtype=bool))
+    return out
 
 
 def settings_from(db: str | None) -> Settings:

@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 
 from cxgap.cli._app import app
-from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.cli._common import (
+    JsonOption,
+    NaValueOption,
+    console,
+    err_console,
+    fmt,
+    mask_na,
+    print_json,
+)
 from cxgap.cli.nps_cmd import group_labels
 from cxgap.errors import AnalysisError, InputError
 
@@ -107,10 +115,7 @@ def compare(
         float | None,
         typer.Option(help="Ratings at or above this are 'top box' (default: top two)."),
     ] = None,
-    na_value: Annotated[
-        list[float] | None,
-        typer.Option("--na-value", help="A rating that means 'not applicable' (repeatable)."),
-    ] = None,
+    na_value: NaValueOption = None,
     confidence: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="Confidence level of the intervals.")
     ] = 0.95,
@@ -137,18 +142,14 @@ def compare(
         raise AnalysisError("--scale-min must be below --scale-max")
     frame = read_quick_table(file)
     actual = dict(zip([group, *names], resolve_columns(frame, [group, *names]), strict=True))
+    frame = mask_na(frame, [actual[c] for c in names], na_value)
     data = pd.DataFrame({group: group_labels(frame[actual[group]])})
     dropped: dict[str, int] = {}
     problems = []
     for col in names:
-        raw = frame[actual[col]]
-        if na_value:
-            as_num = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
-            raw = raw.mask(as_num.isin(na_value).to_numpy(bool))
-        view = frame.assign(**{actual[col]: raw})
         try:
             values, n_bad = numeric_column(
-                view, actual[col], low=scale_min, high=scale_max, drop_invalid=drop_invalid
+                frame, actual[col], low=scale_min, high=scale_max, drop_invalid=drop_invalid
             )
         except InputError as exc:
             problems.extend(exc.problems)

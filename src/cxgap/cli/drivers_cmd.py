@@ -12,7 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cxgap.cli._app import app
-from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.cli._common import (
+    JsonOption,
+    NaValueOption,
+    console,
+    err_console,
+    fmt,
+    mask_na,
+    print_json,
+)
 from cxgap.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -42,7 +50,9 @@ def _require_numbers(table: pd.DataFrame, name: str) -> None:
         )
 
 
-def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.DataFrame:
+def _numeric_frame(
+    path: Path, outcome: str, factors: list[str] | None, na_values: list[str] | None = None
+) -> pd.DataFrame:
     """The outcome and factor columns of ``path`` as floats (NaN when empty),
     under the names given (an export name such as Q1, or a header text).
 
@@ -58,6 +68,7 @@ def _numeric_frame(path: Path, outcome: str, factors: list[str] | None) -> pd.Da
     table = read_quick_table(path)
     given = [outcome, *(factors or [])]
     actual = dict(zip(given, resolve_columns(table, given), strict=True))
+    table = mask_na(table, list(table.columns), na_values)
     for name in given:
         _require_numbers(table, actual[name])
     system = set(table.attrs.get("system", []))
@@ -119,6 +130,7 @@ def drivers(
         int, typer.Option("--bootstrap", "-b", min=0, help="Bootstrap resamples (0: none).")
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    na_value: NaValueOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Key drivers: each factor's part of the R² of OUTCOME, with bootstrap intervals.
@@ -128,7 +140,7 @@ def drivers(
     from cxgap.analysis.drivers.keydrivers import key_drivers
 
     names = None if factors is None else [c.strip() for c in factors.split(",") if c.strip()]
-    frame = _numeric_frame(file, outcome, names)
+    frame = _numeric_frame(file, outcome, names, na_value)
     with Progress(
         TextColumn("Bootstrap"),
         BarColumn(),

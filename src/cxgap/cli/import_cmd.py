@@ -13,7 +13,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cxgap.cli._app import app
-from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
+from cxgap.cli._common import (
+    DbOption,
+    JsonOption,
+    NaValueOption,
+    console,
+    na_codes,
+    print_json,
+    settings_from,
+)
 from cxgap.contracts.choices import EVENT_PRESETS, FORMATS
 from cxgap.errors import InputError, Problem
 
@@ -190,6 +198,8 @@ def _rows_done(result: RowsImport, what: str, study: str) -> str:
 
 
 def _mapping_table(result: ResponsesImport) -> None:
+    if result.mapping is not None:
+        console.print(f"Mapping: {result.mapping}.")
     file = Path(result.file).name
     table = Table("column", "→ question", "how", title=f"{file}: {result.format} export")
     for c in result.columns:
@@ -223,6 +233,15 @@ def import_responses_cmd(
     ] = None,
     dry_run: DryRunOption = False,
     skip_invalid: SkipOption = False,
+    na_value: NaValueOption = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Replace the stored answers of responses already imported (same response "
+            "id) that now read differently, e.g. after editing the mapping.",
+        ),
+    ] = False,
     report: ReportOption = None,
     all_problems: Annotated[
         bool,
@@ -236,7 +255,10 @@ def import_responses_cmd(
     """Import a survey export (Qualtrics, SurveyMonkey, Google Forms, Typeform,
     LimeSurvey, Microsoft Forms or cxgap's own format): detect the format, map
     columns to questions, check every cell, and store all rows in one
-    transaction, or none. Re-importing the same export adds nothing."""
+    transaction, or none. Without --mapping, the mapping stored with the study
+    by `cxgap init --from` is used. Re-importing the same export adds nothing;
+    if its rows now read differently (a changed mapping), the import stops and
+    says so, and --update applies the change."""
     from cxgap.ingest.responses import import_responses
 
     _check_audience(audience)
@@ -246,9 +268,10 @@ def import_responses_cmd(
     def done(result: ResponsesImport) -> str:
         if dry_run:
             return _dry_done(result, "row(s)")
+        updated = f", {result.updated} of them updated" if result.updated else ""
         return (
             f"Imported {result.written} new response(s) into {study} "
-            f"({result.already_stored} already stored, {result.skipped} skipped)."
+            f"({result.already_stored} already stored{updated}, {result.skipped} skipped)."
         )
 
     _run_import(
@@ -265,6 +288,8 @@ def import_responses_cmd(
             skip_invalid=skip_invalid,
             progress=advance,
             on_parsed=start,
+            na_values=na_codes(na_value),
+            update=update,
         ),
         done=done,
         json=json,

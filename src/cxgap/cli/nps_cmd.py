@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 
 from cxgap.cli._app import app
-from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
+from cxgap.cli._common import (
+    JsonOption,
+    NaValueOption,
+    console,
+    err_console,
+    fmt,
+    mask_na,
+    print_json,
+)
 from cxgap.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -74,6 +82,7 @@ def nps(
             help="The column is 0-10 even though no answer is above 5 (else refused).",
         ),
     ] = False,
+    na_value: NaValueOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Net Promoter Score of a column of 0-10 answers, with its confidence
@@ -99,6 +108,7 @@ def nps(
         column, by = resolve_columns(frame, [column, by])
     else:
         column = resolve_columns(frame, [column])[0]
+    frame = mask_na(frame, [column], na_value)
     scores, dropped = numeric_column(
         frame, column, low=0, high=10, integer=True, drop_invalid=drop_invalid
     )

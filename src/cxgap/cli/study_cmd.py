@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -31,15 +32,45 @@ def init(
     slug: Annotated[str, typer.Argument(help="Short name of the study, e.g. acme-2026.")],
     org: Annotated[str, typer.Option("--org", help="Name of the organisation.")],
     name: Annotated[str | None, typer.Option(help="Title of the study.")] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Infer the study from this survey export (CSV/TSV/XLSX): its own questions, "
+            "scales, attributes and a mapping file, instead of the default instrument.",
+        ),
+    ] = None,
+    audience: Annotated[
+        str,
+        typer.Option(help="With --from: who answered the export (customer, staff, leadership)."),
+    ] = "customer",
+    mapping_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping-out",
+            help="With --from: where to write the editable mapping file "
+            "(default: SLUG.mapping.yaml).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="With --from: show the plan; write and save nothing."),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Create a new study from the defaults (six pillars, touchpoints, moments,
-    segments, one wave, the default instrument)."""
+    segments, one wave, the default instrument), or, with --from, from your own
+    survey export: every column is classified (ratings, NPS, outcome, attributes,
+    open text, metadata), the plan is shown, the mapping file written and the study
+    saved with it, ready for `cxgap import responses FILE --study SLUG`."""
     from cxgap.store.db import Database
     from cxgap.store.migrate import ensure_schema
     from cxgap.store.studies import save_study
     from cxgap.study.defaults import default_study
 
+    if from_file is not None:
+        _init_from(slug, org, name, from_file, audience, mapping_out, dry_run, db)
+        return
     definition = default_study(slug, organisation=org, name=name)
     with Database.open(settings_from(db)) as database:
         ensure_schema(database)
@@ -50,6 +81,89 @@ def init(
             f"{len(definition.questions)} questions."
         )
         console.print(f"Edit it with: cxgap study export {slug} {slug}.yaml")
+
+
+def _init_from(
+    slug: str,
+    org: str,
+    name: str | None,
+    file: Path,
+    audience: str,
+    mapping_out: Path | None,
+    dry_run: bool,
+    db: str | None,
+) -> None:
+    """``cxgap init SLUG --from FILE``: infer, show the plan, write the mapping,
+    save the study and its mapping."""
+    from cxgap.errors import InputError, Problem
+    from cxgap.ingest.formats import read_export
+    from cxgap.ingest.infer import infer_study
+    from cxgap.store.db import Database
+    from cxgap.store.mappings import save_mapping_text
+    from cxgap.store.migrate import ensure_schema
+    from cxgap.store.studies import save_study
+
+    if audience not in ("customer", "staff", "leadership"):
+        raise InputError(
+            [Problem("--audience", None, None, audience, "customer, staff or leadership")]
+        )
+    inferred = infer_study(
+        read_export(file),
+        slug,
+        organisation=org,
+        name=name,
+        audience=audience,  # type: ignore[arg-type]
+    )
+    _plan_table(inferred)
+    out = mapping_out or Path(f"{slug}.mapping.yaml")
+    study = inferred.study
+    summary = (
+        f"{len(study.factors)} rating factor(s), {len(study.questions)} question(s), "
+        f"{len(study.attributes)} attribute(s)"
+    )
+    if dry_run:
+        console.print(f"Dry run: study {slug} would have {summary}; nothing written.")
+        return
+    text = inferred.mapping_yaml()
+    with Database.open(settings_from(db)) as database:
+        ensure_schema(database)
+        save_study(database, study, create_only=True, file=f"study {slug!r}")
+        save_mapping_text(database, slug, text, source=file.name)
+        url = database.url
+    out.write_text(text, encoding="utf-8")
+    console.print(f"Created study {slug} for {org} in {url}: {summary}.")
+    console.print(f"Wrote the mapping to {out} (also stored with the study).")
+    console.print(
+        f"Next: cxgap import responses {file} --study {slug} --audience {audience} --wave w1"
+    )
+    console.print(f"Then: cxgap report {slug} --out {slug}.html")
+
+
+def _plan_table(inferred: Any) -> None:
+    table = Table(
+        title=f"{Path(inferred.file).name}: {inferred.format} export, {len(inferred.plan)} columns",
+    )
+    table.add_column("column", max_width=34)
+    table.add_column("role", no_wrap=True)
+    table.add_column("target", max_width=34)
+    table.add_column("scale", no_wrap=True)
+    table.add_column("n valid", justify="right", no_wrap=True)
+    table.add_column("examples", max_width=24)
+    table.add_column("reason", min_width=40)
+    for p in inferred.plan:
+        reason = p.reason + (f"; pillar suggested: {p.suggestion}" if p.suggestion else "")
+        table.add_row(
+            p.column,
+            p.role,
+            p.target or "–",
+            p.scale,
+            str(p.n_valid),
+            ", ".join(e[:16] for e in p.examples[:2]),
+            reason,
+        )
+    # Piped to a file or a pager, the plan keeps (nearly) one line per column.
+    wide = console if console.is_terminal else Console(width=160, highlight=False, markup=False)
+    wide.print(table)
 
 
 @studies_app.command("list")

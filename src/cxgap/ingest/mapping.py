@@ -44,7 +44,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxgap.errors import InputError, Problem
-from cxgap.ingest.tables import read_yaml_file
+from cxgap.ingest.tables import parse_yaml, read_yaml_file
 from cxgap.store.frames import attribute_column, question_columns
 from cxgap.study.model import Audience, Question, StudyDefinition
 
@@ -57,7 +57,9 @@ __all__ = [
     "load_response_mapping",
     "match_columns",
     "normalise",
+    "response_mapping_from_text",
     "study_targets",
+    "with_na_values",
 ]
 
 META_TARGETS: tuple[str, ...] = (
@@ -131,8 +133,31 @@ class ResponseMapping(BaseModel):
 
 def load_response_mapping(path: str | Path) -> ResponseMapping:
     """Read a YAML mapping file; an :class:`InputError` names each problem."""
-    name = str(path)
-    data = read_yaml_file(path) or {}
+    return _validated_mapping(read_yaml_file(path) or {}, str(path))
+
+
+def response_mapping_from_text(text: str, name: str) -> ResponseMapping:
+    """A mapping from its YAML text (the one stored with a study); ``name``
+    says where it comes from in any error."""
+    return _validated_mapping(parse_yaml(text, name) or {}, name)
+
+
+def with_na_values(mapping: ResponseMapping | None, na_values: list[str]) -> ResponseMapping:
+    """``mapping`` with ``na_values`` meaning "no answer" in every column
+    (``missing: {"*": [...]}``), the meaning of ``--na-value``.
+
+    >>> sorted(with_na_values(None, ["0", "N/A"]).missing_for("perf.wifi"))
+    ['0', 'n a']
+    """
+    base = mapping or ResponseMapping()
+    if not na_values:
+        return base
+    missing = {k: list(v) for k, v in base.missing.items()}
+    missing["*"] = [*missing.get("*", []), *na_values]
+    return base.model_copy(update={"missing": missing})
+
+
+def _validated_mapping(data: object, name: str) -> ResponseMapping:
     if not isinstance(data, dict):
         raise InputError([Problem(name, None, None, None, "a YAML mapping (key: value)")])
     # YAML reads `0`/`N/A` lists as ints; keep every "missing" word as text.

@@ -43,7 +43,9 @@ from cxgap.ingest.mapping import (
     load_response_mapping,
     match_columns,
     normalise,
+    response_mapping_from_text,
     study_targets,
+    with_na_values,
 )
 from cxgap.ingest.tables import file_row, without_missing_tokens
 from cxgap.store.db import Database
@@ -93,6 +95,8 @@ class ResponsesImport(BaseModel):
     skipped: int
     written: int | None
     already_stored: int | None
+    updated: int | None = None
+    mapping: str | None = None
     columns: list[ColumnRecord]
     unmapped: list[str]
     problems: list[ProblemRecord]
@@ -544,6 +548,9 @@ def import_responses(
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
     on_parsed: Callable[[int], None] | None = None,
+    na_values: Sequence[str] = (),
+    update: bool = False,
+    stored_mapping: bool = True,
 ) -> ResponsesImport:
     """Read, map, validate and store one survey export, in one transaction.
 
@@ -553,14 +560,33 @@ def import_responses(
     the mapping and every problem. ``on_parsed(n_valid)`` is called once the
     file is validated (to size a progress bar); ``progress(n)`` as rows are
     written.
+
+    With no ``mapping``, the mapping stored with the study (``cxgap init
+    --from``) is used, unless ``stored_mapping`` is false. ``na_values`` mean
+    "no answer" in every column. A row already stored (same response id)
+    whose answers now read differently (a changed mapping) raises
+    :class:`~cxgap.errors.ConflictError` saying what differs, unless
+    ``update``, which replaces the stored answers of those responses.
     """
     from cxgap.store.accounts import load_accounts
-    from cxgap.store.frames import write_frame
+    from cxgap.store.frames import write_responses
+    from cxgap.store.mappings import load_mapping_text
     from cxgap.store.studies import load_study
 
     study = load_study(db, slug)
+    used: str | None = None
     if mapping is not None and not isinstance(mapping, ResponseMapping):
+        used = str(mapping)
         mapping = load_response_mapping(mapping)
+    elif mapping is None and stored_mapping:
+        stored = load_mapping_text(db, slug)
+        if stored is not None:
+            used = f"the mapping stored with study {slug}" + (
+                f" (inferred from {stored.source})" if stored.source else ""
+            )
+            mapping = response_mapping_from_text(stored.yaml, f"mapping of study {slug!r}")
+    if na_values:
+        mapping = with_na_values(mapping, list(na_values))
     known = load_accounts(db, slug)
     accounts = dict(
         zip(
@@ -571,7 +597,14 @@ def import_responses(
     parsed = parse_responses(
         export, study, audience=audience, wave=wave, mapping=mapping, accounts=accounts
     )
-    return store_parsed(
+    counts: dict[str, int] = {}
+
+    def write(db: Database, slug: str, frame: pd.DataFrame, **kw: Any) -> int:
+        written, updated = write_responses(db, slug, frame, update=update, **kw)
+        counts["updated"] = updated
+        return written
+
+    result = store_parsed(
         db,
         slug,
         parsed,
@@ -581,8 +614,9 @@ def import_responses(
         skip_invalid=skip_invalid,
         progress=progress,
         on_parsed=on_parsed,
-        write=write_frame,
+        write=write,
     )
+    return result.model_copy(update={"mapping": used, "updated": counts.get("updated")})
 
 
 def store_parsed(

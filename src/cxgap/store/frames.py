@@ -13,13 +13,13 @@ are text, ``None`` where missing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
-from cxgap.errors import InputError, NotFoundError, Problem
+from cxgap.errors import ConflictError, InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.bulk import SHARED, insert_rows, read_columns
 from cxgap.store.db import Database
@@ -244,6 +244,49 @@ def write_frame(
     progress: ProgressFn | None = None,
     chunk: int = 5_000,
 ) -> int:
+    """Store a wide frame of responses (rows already stored are skipped);
+    return how many were written. See :func:`write_responses`."""
+    written, _ = _write(db, slug, frame, file=file, progress=progress, chunk=chunk, existing="skip")
+    return written
+
+
+def write_responses(
+    db: Database,
+    slug: str,
+    frame: pd.DataFrame,
+    *,
+    file: str = "<frame>",
+    progress: ProgressFn | None = None,
+    chunk: int = 5_000,
+    update: bool = False,
+) -> tuple[int, int]:
+    """Like :func:`write_frame`, but a row already stored whose answers now
+    differ (the same response id read with a changed mapping) is not passed
+    over in silence: without ``update`` a :class:`ConflictError` says how
+    many differ and how, and nothing is written; with ``update`` their
+    stored answers to the questions the frame fills are replaced by the
+    frame's. Returns (new responses written, stored responses updated)."""
+    return _write(
+        db,
+        slug,
+        frame,
+        file=file,
+        progress=progress,
+        chunk=chunk,
+        existing="update" if update else "refuse",
+    )
+
+
+def _write(
+    db: Database,
+    slug: str,
+    frame: pd.DataFrame,
+    *,
+    file: str,
+    progress: ProgressFn | None,
+    chunk: int,
+    existing: Literal["skip", "refuse", "update"],
+) -> tuple[int, int]:
     """Store a wide frame of responses in one transaction; return how many.
 
     Respondents are created (or reused) by ``respondent_id``; each row's
@@ -321,7 +364,13 @@ def write_frame(
         if len(rows):
             respondent_ids = _respondent_ids(conn, sid)
 
-        todo = np.flatnonzero(~keys.isin(list(existing_keys)).to_numpy())
+        held = keys.isin(list(existing_keys)).to_numpy()
+        updated = 0
+        if existing != "skip" and held.any():
+            updated = _changed_answers(
+                conn, sid, f, keys, np.flatnonzero(held), cols, file, update=existing == "update"
+            )
+        todo = np.flatnonzero(~held)
         wave_db = np.array([wave_ids.get(w) for w in f["wave"].tolist()], dtype=object)
         person_db = np.array(
             [
@@ -372,7 +421,100 @@ def write_frame(
             written += len(part_rows)
             if progress:
                 progress(len(part_rows))
-    return written
+    return written, updated
+
+
+def _changed_answers(
+    conn: Connection,
+    sid: int,
+    f: pd.DataFrame,
+    keys: pd.Series,
+    rows: np.ndarray,
+    cols: list[tuple[str, str, str, bool]],
+    file: str,
+    *,
+    update: bool,
+) -> int:
+    """Compare the answers of the already-stored ``rows`` of ``f`` with the
+    stored ones, for the questions ``cols`` fill; replace those that differ
+    (``update``) or raise :class:`ConflictError`. Returns how many differ."""
+    stored_ids = dict(
+        conn.execute(
+            select(t.response.c.source_key, t.response.c.id).where(t.response.c.study_id == sid)
+        ).all()
+    )
+    row_keys = keys.to_numpy(dtype=object)[rows]
+    response_ids = np.array([stored_ids[k] for k in row_keys], dtype=np.int64)
+    new = _answer_columns(f.iloc[rows], response_ids, cols)
+    question_keys = sorted({c[1] for c in cols})
+    aq = (
+        select(
+            t.answer.c.response_id,
+            t.answer.c.question_key,
+            t.answer.c.item,
+            t.answer.c.value_num,
+            t.answer.c.value_text,
+        )
+        .join(t.response, t.response.c.id == t.answer.c.response_id)
+        .where(t.response.c.study_id == sid)
+    )  # read_columns runs plain SQL text: the question keys are filtered below
+    old = read_columns(conn, aq, [np.int64, object, object, float, object])
+    filled = {(c[1], c[2]) for c in cols}
+    wanted = set(response_ids.tolist())
+
+    def answers(
+        rid: Any, key: Any, item: Any, num: Any, text: Any
+    ) -> set[tuple[int, str, str, float | None, str | None]]:
+        out = set()
+        for r, k, i, n, x in zip(rid, key, item, num, text, strict=True):
+            r = int(r)
+            if r in wanted and (k, i or "") in filled:
+                v = None if n is None or (isinstance(n, float) and np.isnan(n)) else float(n)
+                out.add((r, str(k), str(i or ""), v, None if x is None else str(x)))
+        return out
+
+    before = answers(*old)
+    after = answers(
+        new["response_id"], new["question_key"], new["item"], new["value_num"], new["value_text"]
+    )
+    differ = before ^ after
+    if not differ:
+        return 0
+    changed = sorted({d[0] for d in differ})
+    if not update:
+        key_of = {int(r): k for r, k in zip(response_ids.tolist(), row_keys.tolist(), strict=True)}
+        first = min(differ)
+        was = next((d for d in before if d[:3] == first[:3]), None)
+        now = next((d for d in after if d[:3] == first[:3]), None)
+        column = first[1] + (f".{first[2]}" if first[2] else "")
+
+        def shown(d: tuple[Any, ...] | None) -> str:
+            if d is None:
+                return "no answer"
+            return repr(d[4]) if d[3] is None else f"{d[3]:g}"
+
+        raise ConflictError(
+            f"{file}: {len(changed)} response(s) already stored read differently now "
+            f"(e.g. response {key_of[first[0]]!r}, {column}: stored {shown(was)}, "
+            f"now {shown(now)}), as after a change of the mapping; nothing was written. "
+            "Run the import again with --update to replace their stored answers with the "
+            "file's, or import with the mapping used before"
+        )
+    for start in range(0, len(changed), 5_000):
+        part = changed[start : start + 5_000]
+        conn.execute(
+            delete(t.answer).where(
+                t.answer.c.response_id.in_(part), t.answer.c.question_key.in_(question_keys)
+            )
+        )
+    mask = np.isin(np.asarray(new["response_id"], dtype=np.int64), np.array(changed))
+    insert_rows(
+        conn,
+        t.answer,
+        {name: [v for v, m in zip(vals, mask, strict=True) if m] for name, vals in new.items()},
+        file,
+    )
+    return len(changed)
 
 
 def _attribute_values(

@@ -395,3 +395,22 @@ session = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
 )
+
+# The mapping file of a study's own export (``cxgap init --from``), kept with
+# the study so that ``cxgap import responses`` uses it without --mapping.
+response_mapping = Table(
+    "response_mapping",
+    metadata,
+    _id(),
+    Column(
+        "study_id",
+        Integer,
+        ForeignKey("study.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("source", String(1000), nullable=False, default=""),
+    Column("yaml", Text, nullable=False),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
