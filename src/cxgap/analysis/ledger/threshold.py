@@ -7,7 +7,8 @@ each, the readings of one account grouped (``groups``) so that the
 validation resamples accounts. The former reading -- defected accounts'
 balance ``lead`` days (default 30) before the defection date against retained
 accounts' balance at the as-of date (:func:`threshold_sample`) -- is kept for
-comparison only: it compares balances read at different times. The cut-off maximises Youden's J = sensitivity + specificity - 1, where
+comparison only: it compares balances read at different times. The cut-off
+maximises Youden's J = sensitivity + specificity - 1, where
 an account is "below the threshold" when its balance is strictly lower; the
 reported threshold is the midpoint between the highest balance classified
 below and the next observed balance. With it come the area under the ROC curve
