@@ -666,7 +666,8 @@ def learn_threshold(
     ci_j = validation.youden_j_ci
     if method == "youden" and ci_j is not None and ci_j[0] <= 0:
         # The minimum rule: a cut-off that cannot be told from chance on new
-        # accounts is not used (benchmarks/bench_threshold_coverage.py).
+        # accounts is not used (benchmarks/bench_threshold_coverage.py,
+        # benchmarks/bench_landmark.py).
         method, threshold = "default", float(params.default_threshold)
         reason = (
             f"default threshold: the cut-off learned from {mu} defected accounts "
