@@ -116,7 +116,7 @@ def inside(ci: tuple[float, float] | None, x: float) -> float:
 
 def hazard(n: int, sims: int, seed: int) -> dict[str, float]:
     rng = np.random.default_rng(seed)
-    ev, acc = world(rng, 4000)
+    ev, acc = world(rng, 16000)  # the truth: SE of its AUC about 0.003
     big = landmark_sample(score_events(ev, P, W), acc, AS_OF, P)
     bb, bd = big["balance"].to_numpy(), big["defected"].to_numpy()
     true_auc = delong_auc(-bb[bd], -bb[~bd])[0]
@@ -182,6 +182,11 @@ def drift(n: int, sims: int, seed: int) -> dict[str, float]:
                     t.auc_ci_low is not None
                     and t.auc_ci_high is not None
                     and not t.auc_ci_low <= 0.5 <= t.auc_ci_high
+                ),
+                "landmark_newcombe_excludes_half": float(
+                    t.validation is not None
+                    and t.validation.auc_ci is not None
+                    and not t.validation.auc_ci[0] <= 0.5 <= t.validation.auc_ci[1]
                 ),
                 "landmark_learned": float(t.method == "youden"),
             }

@@ -111,7 +111,7 @@ def _report_table(report: LedgerReport, limit: int) -> None:
         )
     r = report.revenue_at_risk
     if r is not None:
-        expected = fmt(r.expected_revenue_loss, 0)
+        expected = f"{r.expected_revenue_loss:,.0f}" if r.expected_revenue_loss is not None else "–"
         within = f" within {r.horizon_days:g} days" if r.horizon_days else ""
         spread = (
             f" [{r.expected_revenue_loss_ci[0]:,.0f}, {r.expected_revenue_loss_ci[1]:,.0f}]"

@@ -460,7 +460,9 @@ def revenue_interval(
     rng = np.random.default_rng(seed)
     beta = np.array([model.intercept, model.slope])
     cov = np.asarray(model.covariance, dtype=float)
-    coefs = rng.multivariate_normal(beta, cov, size=draws, method="cholesky")
+    if cov.shape != (2, 2) or not np.isfinite(cov).all():
+        raise AnalysisError("no interval: the coefficients' covariance is not finite")
+    coefs = rng.multivariate_normal(beta, cov, size=draws, method="eigh")
     expected = np.empty(draws)
     lost = np.empty(draws)
     chunk = max(1, 2_000_000 // max(len(x), 1))

@@ -46,7 +46,7 @@ from cxgap.analysis.ledger.probability import (
     revenue_interval,
 )
 from cxgap.analysis.ledger.threshold import ThresholdResult, learn_threshold
-from cxgap.errors import NotFoundError
+from cxgap.errors import AnalysisError, NotFoundError
 from cxgap.study.model import LedgerParameters
 
 __all__ = [
@@ -310,15 +310,19 @@ def ledger_report(
         expected = None
         spread: dict[str, Any] = {}
         if probability is not None and has.any():
-            interval = revenue_interval(
-                model, current["balance"].to_numpy()[has], rev_now.to_numpy()[has]
-            )
-            expected = interval.expected
-            spread = {
-                "expected_revenue_loss_ci": interval.expected_ci,
-                "revenue_lost_interval": interval.lost_interval,
-                "interval_method": interval.method,
-            }
+            expected = float(np.sum(probability[has] * rev_now.to_numpy()[has]))
+            try:
+                interval = revenue_interval(
+                    model, current["balance"].to_numpy()[has], rev_now.to_numpy()[has]
+                )
+            except (AnalysisError, np.linalg.LinAlgError, ValueError) as exc:
+                spread = {"interval_method": f"no interval: {exc}"}
+            else:
+                spread = {
+                    "expected_revenue_loss_ci": interval.expected_ci,
+                    "revenue_lost_interval": interval.lost_interval,
+                    "interval_method": interval.method,
+                }
         rar = RevenueAtRisk(
             horizon_days=params.horizon_days,
             **spread,

@@ -1,8 +1,14 @@
 """The defection threshold: the balance below which customers tend to leave.
 
-Learned from accounts that defected: their balance ``lead`` days (default 30)
-before the defection date, against retained accounts' balance at the as-of
-date. The cut-off maximises Youden's J = sensitivity + specificity - 1, where
+Learned by :func:`cxgap.analysis.ledger.risk.ledger_report` from the landmark
+sample (:mod:`cxgap.analysis.ledger.landmark`): every account's balance on the
+same calendar days, labelled by whether it left within the horizon after
+each, the readings of one account grouped (``groups``) so that the
+validation resamples accounts. The former reading -- defected accounts'
+balance ``lead`` days (default 30) before the defection date against retained
+accounts' balance at the as-of date (:func:`threshold_sample`) -- is kept for
+comparison only: it compares balances read at different times. The cut-off
+maximises Youden's J = sensitivity + specificity - 1, where
 an account is "below the threshold" when its balance is strictly lower; the
 reported threshold is the midpoint between the highest balance classified
 below and the next observed balance. With it come the area under the ROC curve
@@ -660,7 +666,8 @@ def learn_threshold(
     ci_j = validation.youden_j_ci
     if method == "youden" and ci_j is not None and ci_j[0] <= 0:
         # The minimum rule: a cut-off that cannot be told from chance on new
-        # accounts is not used (benchmarks/bench_threshold_coverage.py).
+        # accounts is not used (benchmarks/bench_threshold_coverage.py,
+        # benchmarks/bench_landmark.py).
         method, threshold = "default", float(params.default_threshold)
         reason = (
             f"default threshold: the cut-off learned from {mu} defected accounts "
