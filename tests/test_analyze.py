@@ -76,7 +76,7 @@ def test_excellent_headline_recovers_the_planted_gap(analysis: dict[str, Any]) -
 
 def test_leaders_expect_a_higher_nps_than_customers_give(analysis: dict[str, Any]) -> None:
     customers = analysis["nps"]["customers"]
-    assert customers["method"] == "adjusted-wald"
+    assert customers["method"] == "wilson-effective-n"
     assert customers["ci_low"] < customers["nps"] < customers["ci_high"]
     predicted = {p["audience"]: p for p in analysis["nps"]["predicted"]}
     assert predicted["leadership"]["gap"] > 25

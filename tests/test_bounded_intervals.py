@@ -159,6 +159,8 @@ def test_gap_matrix_scale_by_item_and_without() -> None:
     assert r.ci_method == "t"
     with pytest.raises(AnalysisError, match="the scale of 'q'"):
         gap_matrix(frame, group="g", items=["q"], scale={"q": (5, 5)})
+    with pytest.raises(AnalysisError, match="'q' in group 'a' has an answer of 5, outside"):
+        gap_matrix(frame, group="g", items=["q"], scale={"q": (1, 4)})
 
 
 def test_stated_importance_on_its_scale_and_borda_on_zero_to_k_minus_one() -> None:

@@ -46,7 +46,7 @@ def test_json_has_exactly_the_documented_keys(survey_csv: Path) -> None:
     assert set(data) == KEYS
     assert (data["n"], data["promoters"], data["passives"], data["detractors"]) == (36, 15, 13, 8)
     assert isinstance(data["n"], int)
-    assert data["method"] == "adjusted-wald"
+    assert data["method"] == "wilson-effective-n"
     ref = nps_from_counts(15, 13, 8)
     assert data["ci_low"] == pytest.approx(ref.ci_low)
     assert data["nps"] == pytest.approx(100 * 7 / 36)
@@ -71,7 +71,7 @@ def test_by_group_gives_one_entry_per_group(survey_csv: Path) -> None:
 def test_table_names_the_method_and_interval(survey_csv: Path) -> None:
     result = runner.invoke(app, ["nps", str(survey_csv), "-c", "ltr"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "adjusted-wald" in result.stdout
+    assert "wilson-effective-n" in result.stdout
     assert "19.4" in result.stdout  # 100 * 7/36
 
 

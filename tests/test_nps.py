@@ -67,7 +67,7 @@ def test_adjusted_wald_is_the_wald_of_rocks_pseudo_observations() -> None:
     centre = np.average(values, weights=weights)
     variance = np.average((values - centre) ** 2, weights=weights)
     se = math.sqrt(variance / weights.sum())
-    est = nps_from_counts(15, 13, 8)
+    est = nps_from_counts(15, 13, 8, method="adjusted-wald")
     assert est.nps == pytest.approx(100 * 7 / 36)  # the point estimate is unadjusted
     assert est.ci_low == pytest.approx(100 * (centre - Z * se))
     assert est.ci_high == pytest.approx(100 * (centre + Z * se))
@@ -97,13 +97,13 @@ def test_bootstrap_is_reproducible_and_close_to_wald_at_large_n() -> None:
 
 
 @settings(max_examples=60)
-@given(counts, st.sampled_from(["adjusted-wald", "wald", "bootstrap"]))
+@given(counts, st.sampled_from(["adjusted-wald", "wald", "bootstrap", "wilson-effective-n"]))
 def test_interval_stays_in_range_and_holds_the_bootstrap_and_wald_estimate(
     c: tuple[int, int, int], method: str
 ) -> None:
     est = nps_from_counts(*c, method=method, n_boot=400)
     assert est.nps is not None
-    if method != "adjusted-wald" and max(c) == sum(c):
+    if method in ("wald", "bootstrap") and max(c) == sum(c):
         assert est.ci_low is None and est.note is not None  # would be zero width
         return
     assert est.ci_low is not None
@@ -119,9 +119,14 @@ def test_interval_stays_in_range_and_holds_the_bootstrap_and_wald_estimate(
 def test_adjusted_wald_contains_the_estimate_away_from_the_edges(c: tuple[int, int, int]) -> None:
     # The adjusted interval is centred on the shrunk estimate; it still holds
     # the observed NPS unless every answer is in one category and n is tiny.
-    est = nps_from_counts(*c)
+    est = nps_from_counts(*c, method="adjusted-wald")
     if max(c) < sum(c):
         assert est.ci_low <= est.nps <= est.ci_high
+    # the bounded interval always holds it, and has a width
+    bounded = nps_from_counts(*c)
+    assert bounded.method == "wilson-effective-n"
+    assert bounded.ci_low <= bounded.nps <= bounded.ci_high
+    assert bounded.ci_low < bounded.ci_high
 
 
 def test_interval_widens_as_n_shrinks() -> None:
@@ -244,13 +249,15 @@ def test_degenerate_groups_never_get_a_zero_width_interval() -> None:
         d = nps_difference(est, nps_from_counts(0, 0, 4, method=method))
         assert d.difference == 200.0 and d.ci_low is None and d.note is not None
     # adjusted Wald by hand (Rocks 2016): n' = 10, p+ = 7.75/10, p- = 0.75/10
-    est = nps_from_counts(7, 0, 0)
+    est = nps_from_counts(7, 0, 0, method="adjusted-wald")
     centre, var = 0.775 - 0.075, (0.775 + 0.075 - 0.7**2) / 10
     assert est.ci_low == pytest.approx(100 * (centre - Z * math.sqrt(var)))
     assert est.ci_high == 100.0
-    two = nps_from_counts(2, 0, 0)
-    assert two.ci_low is not None and two.ci_low < 0 < two.ci_high
-    assert nps_from_counts(1, 0, 0).ci_low is None  # n = 1: too few, no interval
+    for method in ("adjusted-wald", "wilson-effective-n"):
+        two = nps_from_counts(2, 0, 0, method=method)
+        assert two.ci_low is not None and two.ci_high is not None
+        assert two.ci_low < 0 < two.ci_high
+        assert nps_from_counts(1, 0, 0, method=method).ci_low is None  # n = 1: too few
 
 
 def test_bounded_method_is_the_wilson_interval_of_the_plus_minus_one_mean() -> None:
@@ -263,7 +270,7 @@ def test_bounded_method_is_the_wilson_interval_of_the_plus_minus_one_mean() -> N
     assert est.ci_low == pytest.approx(-11.9, abs=0.05)  # by hand, 3 digits
     assert est.ci_high == pytest.approx(98.1, abs=0.05)
     # the adjusted Wald's upper limit is below a true NPS of 97 here
-    assert nps_from_counts(4, 1, 0).ci_high < 97 < est.ci_high
+    assert nps_from_counts(4, 1, 0, method="adjusted-wald").ci_high < 97 < est.ci_high
     # all promoters: the plain Wilson interval of 5 in 5, on -100..100
     from statsmodels.stats.proportion import proportion_confint
 

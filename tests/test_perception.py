@@ -88,7 +88,7 @@ def test_excellent_headline_recovers_the_planted_shares(result: PerceptionAnalys
 
 
 def test_leadership_and_staff_expect_a_far_higher_nps(result: PerceptionAnalysis) -> None:
-    assert result.nps.customers.method == "adjusted-wald"
+    assert result.nps.customers.method == "wilson-effective-n"
     for p in result.nps.predicted:
         assert isinstance(p, NpsPrediction)
         assert p.ci_low is not None

@@ -62,7 +62,7 @@ def nps(
             help="Interval method: adjusted-wald (Rocks 2016), wald, bootstrap or "
             "wilson-effective-n (bounded mean of +1/0/-1)."
         ),
-    ] = "adjusted-wald",
+    ] = "wilson-effective-n",
     confidence: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="Confidence level of the interval.")
     ] = 0.95,

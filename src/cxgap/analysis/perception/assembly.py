@@ -124,7 +124,7 @@ def analyze_perception(
     *,
     wave: str | None = None,
     confidence: float = 0.95,
-    nps_method: NpsMethod = "adjusted-wald",
+    nps_method: NpsMethod = "wilson-effective-n",
 ) -> PerceptionAnalysis:
     """The perception-gap analysis of one wave of a study.
 
@@ -142,8 +142,8 @@ def analyze_perception(
     confidence : float
         Two-sided confidence level of every interval.
     nps_method : str
-        NPS interval method: ``adjusted-wald`` (default), ``wald`` or
-        ``bootstrap``.
+        NPS interval method: ``wilson-effective-n`` (default),
+        ``adjusted-wald``, ``wald`` or ``bootstrap``.
 
     Returns
     -------

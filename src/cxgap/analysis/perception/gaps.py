@@ -333,6 +333,14 @@ def gap_matrix(
                 )
                 cells.append(SuppressedCell(item=item, group=g, reason=reason))
                 continue
+            if item in scales:
+                low, high = scales[item]
+                off = x[(x < low) | (x > high)]
+                if len(off):
+                    raise AnalysisError(
+                        f"{item!r} in group {g!r} has an answer of {off[0]:g}, outside its "
+                        f"scale {low:g} to {high:g}"
+                    )
             est = mean_estimate(x, confidence, scale=scales.get(item))
             top = None
             if top_box_min is not None:

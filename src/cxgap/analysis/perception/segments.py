@@ -56,7 +56,7 @@ def segment_comparison(
     segments: Sequence[str] = ("top", "new", "defected", "other"),
     pairs: Sequence[tuple[str, str]] | None = None,
     top_box_min: float = 4,
-    nps_method: NpsMethod = "adjusted-wald",
+    nps_method: NpsMethod = "wilson-effective-n",
     confidence: float = 0.95,
     scale: Scale | Mapping[str, Scale] | None = None,
 ) -> SegmentComparison:

@@ -189,7 +189,7 @@ def wave_changes(
     items: Sequence[str],
     anonymity_threshold: int = 5,
     confidence: float = 0.95,
-    nps_method: NpsMethod = "adjusted-wald",
+    nps_method: NpsMethod = "wilson-effective-n",
     scale: Mapping[str, tuple[float, float]] | None = None,
 ) -> WaveChanges:
     """Change per item and audience between consecutive waves, and gap closure.
