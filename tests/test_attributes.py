@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -286,6 +287,18 @@ def test_the_report_has_a_section_per_attribute(airline: Airline, tmp_path: Path
     eco = raw["Baggage handling"].replace(0, np.nan)[raw["Class"] == "Eco"]
     key = 'data-key="attr.class.perf.resolution.Eco"'
     assert f'{key} data-value="{eco.mean():.2f}" data-n="{eco.count()}"' in html
+    book = tmp_path / "air.xlsx"
+    result = runner.invoke(
+        app, ["report", "air", "--out", str(book), "--bootstrap", "0", "--db", url]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(book)["By Class"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(r for r in rows if "group" in r and "item" in r)
+    item, group = header.index("item"), header.index("group")
+    found = next(r for r in rows if r[item] == "Resolution" and r[group] == "Eco")
+    assert found[header.index("n")] == eco.count()
+    assert found[header.index("mean")] == pytest.approx(eco.mean(), rel=1e-9)
 
 
 def _overview(client: TestClient, url: str) -> str:

@@ -160,7 +160,8 @@ def report_sheets(data: ReportData) -> list[Sheet]:
         nps.rows += [nps_row(L(g.group), g) for g in a.segments.nps]
     sheets.append(nps)
 
-    for title, matrix in (("Gap matrix", a.gaps), ("Teams", a.teams)):
+    by_attribute = [(_sheet_title(f"By {b.label}", b.attribute), b.gaps) for b in a.attributes]
+    for title, matrix in (("Gap matrix", a.gaps), ("Teams", a.teams), *by_attribute):
         if matrix is None:
             continue
         sheets.append(
@@ -518,6 +519,18 @@ def report_sheets(data: ReportData) -> list[Sheet]:
     ms.rows = [[k, v] for k, v in a.missing.items()]
     sheets.append(ms)
     return sheets
+
+
+def _sheet_title(title: str, key: str) -> str:
+    """A sheet title Excel accepts (at most 31 characters with " tests"
+    added, none of ``[]:*?/\\``); the key where the label will not do.
+
+    >>> _sheet_title("By Class", "class"), _sheet_title("By Plan [2026]", "plan")
+    ('By Class', 'By plan')
+    """
+    if len(title) > 25 or any(ch in title for ch in "[]:*?/\\"):
+        return f"By {key}"[:25]
+    return title
 
 
 def _get(obj: Any, key: str) -> Any:
