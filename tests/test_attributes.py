@@ -24,6 +24,7 @@ import yaml
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from scipy import stats
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cxgap.analysis.perception.assembly import analyze_perception
@@ -36,9 +37,10 @@ from cxgap.ingest.responses import import_responses, parse_responses
 from cxgap.operations.transfer import export_study
 from cxgap.service.overview import Filters, check_attribute_filters
 from cxgap.settings import Settings
+from cxgap.store import schema as t
 from cxgap.store.db import Database
 from cxgap.store.frames import load_frame, write_frame
-from cxgap.store.studies import load_study, save_study
+from cxgap.store.studies import delete_study, load_study, save_study
 from cxgap.store.users import add_user
 from cxgap.study import default_study
 from cxgap.study.model import Attribute, StudyDefinition
@@ -117,6 +119,12 @@ def test_attribute_values_travel_through_the_frame(fresh_db: Database) -> None:
     ]
     assert list(back.columns[-2:]) == ["attr.class", "attr.travel"]
     assert list(load_frame(fresh_db, "air", wave="w1")["attr.class"]) == list(back["attr.class"])
+    with fresh_db.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(t.response_attribute)).scalar()
+    assert stored == 5  # two classes and three travel types: no row for a missing value
+    delete_study(fresh_db, "air")
+    with fresh_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.response_attribute)).scalar() == 0
 
 
 def test_a_value_the_attribute_does_not_list_names_row_column_and_the_allowed_values(

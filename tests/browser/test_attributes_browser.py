@@ -23,6 +23,7 @@ from cxgap.store.studies import load_study, save_study
 from cxgap.store.users import add_user
 from cxgap.study.model import Attribute
 
+from .conftest import ARTIFACTS
 from .live import Server, free_port
 
 pytestmark = pytest.mark.browser
@@ -136,6 +137,8 @@ def test_the_plan_filter_on_laptop_and_phone(
         _no_sideways_scroll(page)
         section.scroll_into_view_if_needed()
         w.shot(f"attributes-{size}-breakdown")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        table.screenshot(path=str(ARTIFACTS / f"attributes-{size}-breakdown-table.png"))
 
         page.get_by_label("Plan").select_option("Gold")
         page.get_by_role("button", name="Apply").click()
