@@ -18,8 +18,8 @@ leaves out, and says why:
 :func:`code_two_levels` codes an outcome with exactly two text levels as 1/0.
 Which level is 1: the one named by ``positive``; else, when exactly one level
 reads as a negative answer (``no``, ``not``, ``neutral``, ``dissatisfied``,
-``false``...), the other; else, when exactly one reads as a positive one
-(``yes``, ``satisfied``, ``true``...), that one; else the later in
+``false``...: :mod:`cxgap.contracts.levels`), the other; else, when exactly
+one reads as a positive one (``yes``, ``satisfied``, ``true``...), that one; else the later in
 alphabetical order. The result names both levels so the caller can say it.
 """
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cxgap.contracts.levels import reads_as_no, reads_as_yes, words
 from cxgap.errors import AnalysisError
 from cxgap.ingest.formats import (
     CXGAP_META,
@@ -49,29 +50,6 @@ SYSTEM_COLUMNS = (
 )
 _UNNAMED = re.compile(r"^Unnamed: \d+$")  # pandas' name for an empty header
 _ID_WORDS = frozenset({"id", "ids", "uuid", "guid", "index", "row", "rowid"})
-_NEGATIVE = frozenset(
-    {
-        "no",
-        "not",
-        "non",
-        "none",
-        "n",
-        "false",
-        "neutral",
-        "negative",
-        "dissatisfied",
-        "unsatisfied",
-        "unhappy",
-        "detractor",
-        "bad",
-        "poor",
-        "fail",
-        "failed",
-    }
-)
-_POSITIVE = frozenset(
-    {"yes", "y", "true", "satisfied", "positive", "happy", "promoter", "good", "pass", "success"}
-)
 
 
 @dataclass(frozen=True)
@@ -100,12 +78,6 @@ class TwoLevels:
     n_one: int
     n_zero: int
     rule: str
-
-
-def _words(name: str) -> list[str]:
-    """Lower-case words of a header, camelCase split (``ResponseId`` → response, id)."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
-    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
 
 
 def _id_like(values: pd.Series) -> str | None:
@@ -156,7 +128,7 @@ def screen_columns(table: pd.DataFrame, exclude: set[str]) -> Screen:
         if name in SYSTEM_COLUMNS:
             out.left_out.append(LeftOut(name, "a column the survey tool adds"))
             continue
-        if _ID_WORDS & set(_words(name)):
+        if _ID_WORDS & words(name):
             out.left_out.append(LeftOut(name, "an identifier (its name says so)"))
             continue
         values, invalid = numeric_column(table, name, drop_invalid=True)
@@ -173,10 +145,6 @@ def screen_columns(table: pd.DataFrame, exclude: set[str]) -> Screen:
             continue
         out.factors[name] = values
     return out
-
-
-def _reads_as(level: str, words: frozenset[str]) -> bool:
-    return bool(words & set(_words(level)))
 
 
 def code_two_levels(
@@ -216,8 +184,8 @@ def code_two_levels(
             )
         rule = "chosen with --positive"
     else:
-        neg = [k for k in levels if _reads_as(k, _NEGATIVE)]
-        pos = [k for k in levels if _reads_as(k, _POSITIVE) and k not in neg]
+        neg = [k for k in levels if reads_as_no(k)]
+        pos = [k for k in levels if reads_as_yes(k) and k not in neg]
         if len(neg) == 1:
             one, rule = next(k for k in levels if k != neg[0]), f"{shown_of[neg[0]]!r} reads as no"
         elif len(pos) == 1:

@@ -17,7 +17,8 @@ Nothing else is guessed: a study whose overall question is none of these
 marks it with ``section: outcome`` (``cxgap study edit``). A choice between
 two options is coded 1 for the option that reads as yes (the other option
 reads as no: ``no``, ``not``, ``neutral``, ``dissatisfied``...; else the one
-that reads as yes; else the first option of the question) and 0 for the other.
+that reads as yes, :mod:`cxgap.contracts.levels`; else the first option of
+the question) and 0 for the other.
 
 :func:`outcome_summary` states the outcome with its uncertainty: a share with
 its Wilson (1927) interval for a two-option outcome, a mean with its t
@@ -29,7 +30,6 @@ one sentence saying the gap needs their answers), and the top drivers.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 import numpy as np
@@ -40,6 +40,7 @@ from cxgap.analysis._base import Result
 from cxgap.analysis.drivers.keydrivers import DriversResult
 from cxgap.analysis.perception.means import MeanEstimate, mean_estimate
 from cxgap.analysis.perception.proportions import ProportionEstimate, proportion_estimate
+from cxgap.contracts.levels import reads_as_no, reads_as_yes
 from cxgap.study.model import Question, StudyDefinition
 
 __all__ = [
@@ -53,25 +54,6 @@ __all__ = [
 ]
 
 OutcomeKind = Literal["nps", "rating", "share", "two-level"]
-
-_NO = frozenset(
-    {
-        "no",
-        "not",
-        "non",
-        "none",
-        "false",
-        "neutral",
-        "negative",
-        "dissatisfied",
-        "unsatisfied",
-        "unhappy",
-        "detractor",
-        "bad",
-        "poor",
-    }
-)
-_YES = frozenset({"yes", "true", "satisfied", "positive", "happy", "promoter", "good"})
 
 
 class OutcomeChoice(Result):
@@ -96,10 +78,6 @@ class OutcomeSummary(Result):
     sentence: str
 
 
-def _words(text: str) -> set[str]:
-    return set(re.split(r"[^a-z0-9]+", text.casefold())) - {""}
-
-
 def positive_option(items: list[str]) -> tuple[str, str]:
     """(option coded 1, option coded 0) of a two-option question.
 
@@ -111,10 +89,10 @@ def positive_option(items: list[str]) -> tuple[str, str]:
     (('Yes', 'No'), ('stayed', 'left'))
     """
     a, b = items
-    no = [x for x in items if _NO & _words(x)]
+    no = [x for x in items if reads_as_no(x)]
     if len(no) == 1:
         return (b, a) if no[0] == a else (a, b)
-    yes = [x for x in items if _YES & _words(x) and x not in no]
+    yes = [x for x in items if reads_as_yes(x) and x not in no]
     if len(yes) == 1:
         return (a, b) if yes[0] == a else (b, a)
     return a, b
