@@ -97,3 +97,14 @@ def test_no_template_writes_p_equals_before_a_formatted_p_value() -> None:
         assert not re.search(r"p\s*=\s*\{\{\s*pval", text), path.name
         # a difference of shares is written in points, with its interval in points
         assert not re.search(r"signed_p(ct|ts)\([^)]*\)\s*\}\}\s*\{\{\s*ci\(", text), path.name
+
+
+def test_dashboard_templates_write_signed_numbers_through_the_rules() -> None:
+    """``"%+.2f" | format(x)`` printed ``-0.00`` and ``+0.00``: the dashboard
+    uses the ``signed`` and ``num`` filters (cxgap.contracts.numbers)."""
+    web = TEMPLATES.parents[1] / "web" / "templates"
+    for path in web.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert '"%+.' not in text, path.name
+    account = (web / "dashboard" / "account.html").read_text(encoding="utf-8")
+    assert "| signed(2)" in account and "| num(1)" in account
