@@ -257,3 +257,15 @@ def test_cli_report_and_analyze_json_of_a_stored_customer_only_study(
     assert res.exit_code == 0, res.output
     assert "No 0-10 likelihood-to-recommend answers: no NPS." in res.stdout
     assert "None" not in res.stdout and "nan" not in res.stdout
+
+
+def test_gap_heatmap_has_a_column_only_for_customers(data: ReportData) -> None:
+    from cxgap.report.charts import gap_heatmap
+
+    chart = gap_heatmap(data.analysis.gaps, data.labels, title="t", group_title="g")
+    assert chart is not None
+    spec = chart.to_dict()
+    groups = {row["group"] for rows in spec["datasets"].values() for row in rows if "group" in row}
+    assert groups == {"Customers"}
+    lines = {row["line1"] for rows in spec["datasets"].values() for row in rows if "line1" in row}
+    assert "no answers" not in lines

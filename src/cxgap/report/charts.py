@@ -252,9 +252,13 @@ def gap_heatmap(
     gaps: GapMatrix, labels: dict[str, str], *, title: str, group_title: str
 ) -> Any | None:
     """Mean rating per item and group (1–5) with its interval and n;
-    suppressed cells are grey and say so."""
+    suppressed cells are grey and say so. A group with no answer to any item
+    (leadership and staff of a customer-only study) gets no column."""
+    answered = {c.group for c in gaps.cells if c.suppressed or getattr(c, "mean", None) is not None}
     rows = []
     for cell in gaps.cells:
+        if cell.group not in answered:
+            continue
         item = labels.get(cell.item, cell.item)
         group = labels.get(cell.group, cell.group)
         mean = getattr(cell, "mean", None)
