@@ -48,9 +48,14 @@ def data() -> ReportData:
 def test_html_of_a_sparse_study_says_what_to_collect(data: ReportData) -> None:
     page = render_html(data)
     html5lib.HTMLParser(strict=True).parse(page)
-    for key in ("ledger", "priorities", "defection_risks", "voice", "consistency"):
+    for key in ("ledger", "defection_risks", "voice", "consistency"):
         assert key in data.analysis.missing
         assert str(escape(data.analysis.missing[key])) in page
+    # no stated importance: the priorities use importance derived from ltr
+    pr = data.analysis.priorities
+    assert pr is not None and pr.importance == "derived"
+    assert pr.derived is not None and pr.derived.outcome == "ltr"
+    assert "No customer stated how important each factor is" in page
     assert "a second wave of the same study" in page
     assert page.count('class="missing"') >= 7
 

@@ -5,11 +5,28 @@ the results under the top-level keys that ``cxgap analyze --json`` prints and
 that the report and the dashboard render: ``study``, ``wave``, ``gaps``,
 ``teams``, ``excellent``, ``nps``, ``segments``, ``waves``, ``importance``,
 ``defection_factors``, ``drivers``, ``priorities``, ``defection_risks``,
-``actions``, ``voice``, ``ledger``, ``hot_spots`` and ``consistency``.
+``actions``, ``voice``, ``ledger``, ``hot_spots``, ``consistency``,
+``outcome`` and ``headline``.
 
 A section whose data is missing (no events, no open answers, too few
 customers for a driver analysis) is ``None`` and ``missing`` says, for that
 key, what to collect. Each method documents its own formula and source.
+
+The analysis uses what the study's data holds (:mod:`cxgap.analysis.drivers.outcome`):
+
+* ``outcome`` is the question the drivers explain: likelihood to recommend
+  (``ltr``) when customers answered it, else a question in section
+  ``outcome`` (a rating, a share or a choice of two options, coded 1/0), else
+  the ``excellent`` rating, else the customers' share question with the most
+  answers; ``None`` when there is none.
+* ``drivers`` explain ``ltr``, that outcome and ``excellent``, each where it
+  was answered; ``missing["drivers"]`` only when none could be computed.
+* ``priorities`` use the customers' stated importance (``imp.*``) when they
+  gave any, else importance derived from the outcome (each factor's share of
+  its R², exact Shapley / LMG).
+* ``headline`` holds the lead sentences: the outcome with its n and
+  interval (the NPS for ``ltr``), the leadership / staff gap where they
+  answered (else that the gap needs their answers), the top drivers.
 """
 
 from __future__ import annotations
@@ -25,6 +42,14 @@ from pydantic import Field
 from cxgap.analysis._base import Result
 from cxgap.analysis.drivers.defection import DefectionRisks, analyze_defection_risks
 from cxgap.analysis.drivers.keydrivers import DriversResult, key_drivers
+from cxgap.analysis.drivers.outcome import (
+    OutcomeChoice,
+    OutcomeSummary,
+    choose_outcome,
+    coded_outcome,
+    headline,
+    outcome_summary,
+)
 from cxgap.analysis.drivers.priorities import PrioritiesResult, analyze_priorities
 from cxgap.analysis.ledger.balance import score_events
 from cxgap.analysis.ledger.consistency import ConsistencyResult, HotSpot, touchpoint_consistency
@@ -49,6 +74,7 @@ from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
 
 Step = Callable[[str], None]
+_STANDARD_COLUMNS = ("ltr", "excellent", "expected_promoters", "expected_detractors")
 
 
 class StudyInfo(Result):
@@ -109,6 +135,8 @@ class StudyAnalysis(Result):
     hot_spots: list[HotSpot] | None
     consistency: ConsistencyResult | None
     missing: dict[str, str]
+    outcome: OutcomeSummary | None = None
+    headline: list[str] = Field(default_factory=list)
 
 
 def _customers(frame: pd.DataFrame, wave: str) -> pd.DataFrame:
@@ -117,20 +145,29 @@ def _customers(frame: pd.DataFrame, wave: str) -> pd.DataFrame:
 
 
 def _drivers(
-    study: StudyDefinition, frame: pd.DataFrame, wave: str, bootstrap: int, seed: int
+    study: StudyDefinition,
+    frame: pd.DataFrame,
+    wave: str,
+    bootstrap: int,
+    seed: int,
+    outcome: OutcomeChoice | None = None,
 ) -> tuple[list[DriversResult], list[str]]:
-    """Drivers of recommending (``ltr``) and of calling the service excellent."""
+    """Drivers of recommending (``ltr``), of the study's outcome and of calling
+    the service excellent, each that customers answered (in that order)."""
     customers = _customers(frame, wave)
     factors = [f"perf.{f.key}" for f in study.factors if f"perf.{f.key}" in customers]
     results, problems = [], []
-    for outcome in ("ltr", "excellent"):
-        if outcome not in customers or customers[outcome].notna().sum() == 0:
-            problems.append(f"{outcome}: no customer answers")
+    keys = list(dict.fromkeys(["ltr", *([outcome.key] if outcome else []), "excellent"]))
+    for outcome_key in keys:
+        if outcome_key not in customers or customers[outcome_key].notna().sum() == 0:
+            problems.append(f"{outcome_key}: no customer answers")
             continue
         try:
-            results.append(key_drivers(customers, outcome, factors, bootstrap=bootstrap, seed=seed))
+            results.append(
+                key_drivers(customers, outcome_key, factors, bootstrap=bootstrap, seed=seed)
+            )
         except AnalysisError as exc:
-            problems.append(f"{outcome}: {exc}")
+            problems.append(f"{outcome_key}: {exc}")
     return results, problems
 
 
@@ -271,23 +308,53 @@ def analyze_study(
     # each distinct open answer is scored by VADER once, for the hot spots and the voice
     sentiment_cache = SentimentCache()
     report("Gaps, excellent, NPS, segments, waves")
+    # A study imported from an export may not ask every standard question:
+    # each such column is there, empty, so every method sees "no answers".
+    absent = [c for c in _STANDARD_COLUMNS if c not in frame.columns]
+    if absent:
+        frame = frame.assign(**dict.fromkeys(absent, np.nan))
     perception = analyze_perception(study, frame, wave=wave)
     wave = perception.wave
 
+    customers = _customers(frame, wave)
+    choice = choose_outcome(study, customers)
+    summary = outcome_summary(customers, choice, perception.confidence) if choice else None
+    coded = frame
+    if choice is not None and choice.kind == "two-level":
+        coded = frame.copy()  # the two options as 1/0, for the regressions only
+        coded[choice.key] = coded_outcome(frame, choice)
+
     report("Key drivers")
-    drivers, problems = _drivers(study, frame, wave, bootstrap, seed)
-    if problems:
+    drivers, problems = _drivers(study, coded, wave, bootstrap, seed, choice)
+    if not drivers:
         missing["drivers"] = (
-            "customers' factor ratings with likelihood to recommend and "
-            "the excellent item (" + "; ".join(problems) + ")"
+            "customers' factor ratings (perf.*) with an overall outcome: likelihood to "
+            "recommend (ltr), the excellent item or a question in section 'outcome' ("
+            + "; ".join(problems)
+            + ")"
         )
 
     report("Priorities")
     priorities: PrioritiesResult | None = None
+    imp_cols = [c for c in customers.columns if c.startswith("imp.")]
+    stated = bool(imp_cols) and bool(customers[imp_cols].notna().any().any())
     try:
-        priorities = analyze_priorities(study, frame, wave=wave, bootstrap=bootstrap, seed=seed)
+        priorities = analyze_priorities(
+            study,
+            coded,
+            wave=wave,
+            importance="stated" if stated else "derived",
+            outcome=choice.key if choice else "ltr",
+            bootstrap=bootstrap,
+            seed=seed,
+        )
     except AnalysisError as exc:
-        missing["priorities"] = f"customers' importance and performance ratings ({exc})"
+        what = (
+            "customers' importance ratings (imp.*) or an overall outcome to derive importance from"
+            if not stated
+            else "customers' importance and performance ratings"
+        )
+        missing["priorities"] = f"{what} ({exc})"
 
     ledger: LedgerReport | None = None
     consistency: ConsistencyResult | None = None
@@ -359,6 +426,28 @@ def analyze_study(
         respondents={str(k): int(v) for k, v in in_wave["audience"].value_counts().items()},
         promise=list(study.promise),
     )
+    top = next((d for d in drivers if choice is not None and d.outcome == choice.key), None)
+    non_customer = [
+        s
+        for s in perception.excellent.shares
+        if s.audience != "customer"
+        and getattr(s, "estimate", None) is not None
+        and s.estimate.n > 0  # type: ignore[union-attr]
+    ]
+    nps = perception.nps.customers
+    lines = headline(
+        outcome=summary,
+        nps_sentence=(
+            f"Customers give an NPS of {_signed1(nps.nps)} [{_signed1(nps.ci_low)}, "
+            f"{_signed1(nps.ci_high)}] (n = {nps.n:,}, {nps.method} interval)."
+            if nps.n > 0
+            else None
+        ),
+        gap_sentence=perception.excellent.headline if non_customer else None,
+        audiences={a for a, n in info.respondents.items() if n > 0},
+        drivers=top,
+        labels={f"perf.{f.key}": f.label for f in study.factors},
+    )
     return StudyAnalysis(
         study=info,
         wave=wave,
@@ -380,4 +469,14 @@ def analyze_study(
         hot_spots=consistency.hot_spots if consistency else None,
         consistency=consistency,
         missing=missing,
+        outcome=summary,
+        headline=lines,
     )
+
+
+def _signed1(x: float | None) -> str:
+    """An NPS with its sign and one decimal; no sign on zero."""
+    if x is None:
+        return "–"
+    r = round(x, 1)
+    return f"{r:.1f}" if r == 0 else f"{r:+.1f}"

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from cxgap.contracts.numbers import num
 from cxgap.settings import Settings, option_help
 
 # Output is never read as Rich markup: cells, names and labels come from users' files,
@@ -113,7 +114,6 @@ def print_json(obj: Any) -> None:
 
 
 def fmt(x: float | None, digits: int = 2) -> str:
-    """A number for a table cell; an en dash for a missing value."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:.{digits}f}"
+    """A number for a table cell; an en dash for a missing value; never ``-0``
+    (:func:`cxgap.contracts.numbers.num`)."""
+    return num(x, digits)

@@ -19,6 +19,7 @@ from cxgap.cli._common import (
     print_json,
     settings_from,
 )
+from cxgap.contracts.numbers import p_text, signed
 
 if TYPE_CHECKING:
     from cxgap.analysis.study import StudyAnalysis
@@ -35,11 +36,22 @@ def print_headline(a: StudyAnalysis) -> None:
     """The headline findings: who calls the service excellent, and NPS vs predicted NPS.
 
     Each share and score comes with its n and 95% interval; suppressed
-    groups say why instead.
+    groups say why instead. Without excellent answers, the analysis's
+    ``headline`` (its outcome, the gap it lacks, its top drivers) leads.
     """
-    from cxgap.analysis.perception.assembly import SuppressedPrediction
     from cxgap.analysis.perception.excellent import SuppressedShare
 
+    if not any(getattr(getattr(s, "estimate", None), "n", 0) for s in a.excellent.shares):
+        # a study without the excellent item (an imported export): lead with
+        # the outcome it holds, the gap it lacks and the top drivers
+        for line in a.headline:
+            console.print(line, style="bold")
+        if a.outcome is not None and a.outcome.outcome.kind == "two-level":
+            o = a.outcome.outcome
+            console.print(f"Outcome {o.key!r} ({o.basis}): 1 = {o.positive!r}, 0 = {o.negative!r}")
+        console.print("No answers to the excellent question: no excellent shares.")
+        _print_nps(a)
+        return
     console.print(a.excellent.headline, style="bold")
 
     t = Table("audience", "n", "excellent (top box)", "95% CI", title=None)
@@ -50,8 +62,17 @@ def print_headline(a: StudyAnalysis) -> None:
         e = s.estimate
         t.add_row(s.audience, str(e.n), _pct(e.share), f"{_pct(e.ci_low)} – {_pct(e.ci_high)}")
     console.print(t)
+    _print_nps(a)
+
+
+def _print_nps(a: StudyAnalysis) -> None:
+    """The customers' NPS and the NPS leadership and staff expect, where answered."""
+    from cxgap.analysis.perception.assembly import SuppressedPrediction
 
     c = a.nps.customers
+    if c.n == 0:
+        console.print("No 0-10 likelihood-to-recommend answers: no NPS.")
+        return
     console.print(
         f"Customer NPS {fmt(c.nps, 1)} (95% CI {fmt(c.ci_low, 1)} to {fmt(c.ci_high, 1)}, "
         f"n = {c.n}, {c.method})"
@@ -93,24 +114,29 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
             elif cell is None or cell.mean is None:
                 row.append("–")
             else:
-                row.append(f"{cell.mean:.2f} n={cell.n}")
+                row.append(f"{fmt(cell.mean, 2)} n={cell.n}")
         cmp = comps.get((item, "leadership", "customer"))
         if not isinstance(cmp, GapComparison) or cmp.difference is None:
             row.append("–")
         else:
-            p = "" if cmp.p_welch_holm is None else f" p={cmp.p_welch_holm:.1g}"
-            row.append(f"{cmp.difference:+.2f} [{fmt(cmp.ci_low)}, {fmt(cmp.ci_high)}]{p}")
+            p = "" if cmp.p_welch_holm is None else f" {p_text(cmp.p_welch_holm)}"
+            row.append(f"{signed(cmp.difference)} [{fmt(cmp.ci_low)}, {fmt(cmp.ci_high)}]{p}")
         g.add_row(*row)
     console.print(g)
 
     if a.priorities is not None:
         focus = [f for f in a.priorities.factors if f.quadrant == "Concentrate here"]
+        imp_word = (
+            "derived importance (share of R²)"
+            if a.priorities.importance == "derived"
+            else "importance"
+        )
         if focus:
             console.print(
                 "Concentrate here: "
                 + ", ".join(
-                    f"{f.label} (importance {f.importance:.2f}, performance "
-                    f"{f.performance.mean:.2f})"
+                    f"{f.label} ({imp_word} {fmt(f.importance, 2)}, performance "
+                    f"{fmt(f.performance.mean, 2)})"
                     for f in focus
                     if f.performance.mean is not None
                 )
@@ -129,7 +155,7 @@ def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
         console.print(
             f"Relationship bank account at {a.ledger.as_of:%Y-%m-%d}: {len(below)} of "
             f"{a.ledger.n_accounts} accounts below the threshold "
-            f"{a.ledger.threshold:.1f} ({a.ledger.threshold_method}){money}"
+            f"{fmt(a.ledger.threshold, 1)} ({a.ledger.threshold_method}){money}"
         )
     if a.hot_spots:
         console.print(

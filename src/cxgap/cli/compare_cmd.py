@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
 
 def _p(p: float | None, adjusted: float | None) -> str:
+    from cxgap.contracts.numbers import pval
+
     if p is None:
         return "–"
-    return f"{p:.3g} ({adjusted:.3g})" if adjusted is not None else f"{p:.3g}"
+    return f"{pval(p)} ({pval(adjusted)})" if adjusted is not None else pval(p)
 
 
 def _render(m: GapMatrix, dropped: dict[str, int]) -> None:

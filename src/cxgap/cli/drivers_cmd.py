@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cxgap.analysis.drivers.keydrivers import DriversResult
+    from cxgap.ingest.driver_columns import LeftOut, TwoLevels
 
 
 class MethodChoice(StrEnum):
@@ -34,11 +34,8 @@ class MethodChoice(StrEnum):
     relative_weights = "relative-weights"
 
 
-_UNNAMED = re.compile(r"^Unnamed: \d+$")  # pandas' name for an empty header
-
-
 def _require_numbers(table: pd.DataFrame, name: str) -> None:
-    """One clear line when a column holds no numbers at all (a text outcome)."""
+    """One clear line when a factor column holds no numbers at all."""
     from cxgap.ingest.tables import numeric_column
 
     values, invalid = numeric_column(table, name, drop_invalid=True)
@@ -50,18 +47,47 @@ def _require_numbers(table: pd.DataFrame, name: str) -> None:
         )
 
 
-def _numeric_frame(
-    path: Path, outcome: str, factors: list[str] | None, na_values: list[str] | None = None
-) -> pd.DataFrame:
-    """The outcome and factor columns of ``path`` as floats (NaN when empty),
-    under the names given (an export name such as Q1, or a header text).
+def _outcome_values(
+    table: pd.DataFrame, name: str, positive: str | None
+) -> tuple[pd.Series, TwoLevels | None]:
+    """The outcome as floats; a column of two text levels coded 1/0."""
+    from cxgap.ingest.driver_columns import code_two_levels
+    from cxgap.ingest.tables import numeric_column
 
-    Without ``factors``, every other column whose cells are all numbers (and
-    that has a header: an unnamed first column is a row index; and that is
-    not the survey tool's own, such as a duration) is a factor.
+    values, invalid = numeric_column(table, name, drop_invalid=True)
+    if invalid and values.notna().sum() == 0:
+        two = code_two_levels(
+            table[name], name, table.attrs.get("source", "<data>"), positive=positive
+        )
+        return two.values, two
+    if positive is not None:
+        raise AnalysisError(
+            f"{table.attrs.get('source', '<data>')}: --positive applies to a text outcome; "
+            f"column {name!r} holds numbers"
+        )
+    return numeric_column(table, name)[0], None
+
+
+def _numeric_frame(
+    path: Path,
+    outcome: str,
+    factors: list[str] | None,
+    positive: str | None = None,
+    na_values: list[str] | None = None,
+) -> tuple[pd.DataFrame, TwoLevels | None, list[LeftOut]]:
+    """The outcome and factor columns of ``path`` as floats (NaN when empty),
+    under the names given (an export name such as Q1, or a header text), how a
+    text outcome was coded, and the columns left out with their reason.
+
+    The file is read as ``cxgap import responses`` reads it (its tool's header
+    rows are headers); ``--na-value`` codes are emptied first. Without
+    ``factors``, the columns :func:`cxgap.ingest.driver_columns.screen_columns`
+    keeps are the factors: numbers, and no identifier, row counter, date or
+    survey-tool column.
     """
     import pandas as pd
 
+    from cxgap.ingest.driver_columns import screen_columns
     from cxgap.ingest.quick import read_quick_table, resolve_columns
     from cxgap.ingest.tables import numeric_column
 
@@ -69,24 +95,44 @@ def _numeric_frame(
     given = [outcome, *(factors or [])]
     actual = dict(zip(given, resolve_columns(table, given), strict=True))
     table = mask_na(table, list(table.columns), na_values)
-    for name in given:
+    for name in factors or []:
         _require_numbers(table, actual[name])
-    system = set(table.attrs.get("system", []))
+    y, coding = _outcome_values(table, actual[outcome], positive)
     columns: dict[str, pd.Series] = {}
+    left_out: list[LeftOut] = []
     if factors is None:
-        for name in table.columns:
-            if name == actual[outcome] or not name or _UNNAMED.match(name) or name in system:
-                continue
-            values, invalid = numeric_column(table, name, drop_invalid=True)
-            if invalid == 0 and values.notna().any():
-                columns[name] = values
+        screen = screen_columns(table, {actual[outcome]})
+        columns, left_out = dict(screen.factors), screen.left_out
         if not columns:
-            raise AnalysisError(f"{path}: no numeric columns besides {outcome!r} to use as factors")
+            raise AnalysisError(
+                f"{path}: no numeric columns besides {outcome!r} to use as factors"
+                + (f" ({len(left_out)} left out: see --factors)" if left_out else "")
+            )
     else:
         for name in factors:
             columns[name] = numeric_column(table, actual[name])[0]
-    columns[outcome] = numeric_column(table, actual[outcome])[0]
-    return pd.DataFrame(columns)
+    columns[outcome] = y
+    return pd.DataFrame(columns), coding, left_out
+
+
+def _left_out_lines(left_out: list[LeftOut]) -> list[str]:
+    """One line per reason: how many columns and which."""
+    by_reason: dict[str, list[str]] = {}
+    for x in left_out:
+        by_reason.setdefault(x.reason, []).append(x.column)
+    lines = [f"Left out {len(left_out)} column(s), not used as drivers:"] if left_out else []
+    for reason, cols in by_reason.items():
+        shown = ", ".join(repr(c) for c in cols[:6]) + (", ..." if len(cols) > 6 else "")
+        lines.append(f"  {len(cols)} {reason}: {shown}")
+    return lines
+
+
+def _coding_line(outcome: str, c: TwoLevels) -> str:
+    return (
+        f"Outcome {outcome!r} is text with two values: coded 1 = {c.one!r} ({c.n_one:,} rows), "
+        f"0 = {c.zero!r} ({c.n_zero:,} rows), because {c.rule}; "
+        "--positive VALUE picks the value coded 1."
+    )
 
 
 def _table(res: DriversResult) -> Table:
@@ -131,16 +177,29 @@ def drivers(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     na_value: NaValueOption = None,
+    positive: Annotated[
+        str | None,
+        typer.Option(
+            "--positive",
+            help="With a two-value text outcome: the value coded 1 (default: the yes-like one).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Key drivers: each factor's part of the R² of OUTCOME, with bootstrap intervals.
 
-    Rows with a missing value are dropped and counted.
+    Rows with a missing value are dropped and counted. Without --factors,
+    identifiers, row counters, dates, text and survey-tool columns are left
+    out and listed. A text outcome with two values is coded 1/0.
     """
     from cxgap.analysis.drivers.keydrivers import key_drivers
 
     names = None if factors is None else [c.strip() for c in factors.split(",") if c.strip()]
-    frame = _numeric_frame(file, outcome, names, na_value)
+    frame, coding, left_out = _numeric_frame(file, outcome, names, positive, na_value)
+    notes = ([_coding_line(outcome, coding)] if coding else []) + _left_out_lines(left_out)
+    if as_json:  # stdout holds only the JSON; the notes go to stderr
+        for line in notes:
+            err_console.print(line, highlight=False, markup=False, soft_wrap=True)
     with Progress(
         TextColumn("Bootstrap"),
         BarColumn(),
@@ -161,6 +220,16 @@ def drivers(
             progress=lambda done, total: bar.update(task, completed=done),
         )
     if as_json:
-        print_json(res.to_json_dict())
+        print_json(
+            {
+                **res.to_json_dict(),
+                "outcome_coding": None
+                if coding is None
+                else {"1": coding.one, "0": coding.zero, "rule": coding.rule},
+                "left_out": [{"column": x.column, "reason": x.reason} for x in left_out],
+            }
+        )
     else:
         console.print(_table(res))
+        for line in notes:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -47,7 +47,7 @@ def _report_table(report: LedgerReport, limit: int) -> None:
     )
     console.print(
         f"As of {report.as_of:%Y-%m-%d}: {report.n_accounts} accounts, {report.n_events} events. "
-        f"Threshold {report.threshold:.2f} ({report.threshold_method}: {t.reason}; {auc})."
+        f"Threshold {fmt(report.threshold, 2)} ({report.threshold_method}: {t.reason}; {auc})."
     )
     if t.sample is not None:
         console.print(f"Read at landmark dates: {t.sample.description}.")
@@ -133,8 +133,8 @@ def _report_table(report: LedgerReport, limit: int) -> None:
 
 def _detail_table(d: AccountDetail) -> None:
     console.print(
-        f"{d.account}: balance {d.balance:.2f}, threshold {d.threshold:.2f}, "
-        f"distance {d.distance:.2f}{' (below)' if d.below_threshold else ''}."
+        f"{d.account}: balance {fmt(d.balance, 2)}, threshold {fmt(d.threshold, 2)}, "
+        f"distance {fmt(d.distance, 2)}{' (below)' if d.below_threshold else ''}."
     )
     table = Table(title="Events")
     for name in ("When", "Touchpoint", "Moment", "Outcome", "Sev", "k", "Contribution", "Now"):
@@ -154,7 +154,7 @@ def _detail_table(d: AccountDetail) -> None:
     for r in d.compounding_runs:
         console.print(
             f"Compounding run {r.start:%Y-%m-%d} to {r.end:%Y-%m-%d}: {r.failures} failures, "
-            f"debit {r.debit:.2f} ({r.debit_now:.2f} now)."
+            f"debit {fmt(r.debit, 2)} ({fmt(r.debit_now, 2)} now)."
         )
 
 
@@ -162,10 +162,10 @@ def _alerts_lines(alerts: AlertsResult, period: str) -> None:
     """What crossed the threshold in ``period``, then one line per account that fell."""
     console.print(
         f"{period}: {len(alerts.crossed_below)} account(s) crossed below the threshold "
-        f"{alerts.threshold:.2f}, {len(alerts.recovered)} recovered."
+        f"{fmt(alerts.threshold, 2)}, {len(alerts.recovered)} recovered."
     )
     for a in alerts.crossed_below:
-        console.print(f"  {a.account}: {a.balance_before:.2f} -> {a.balance_now:.2f}")
+        console.print(f"  {a.account}: {fmt(a.balance_before, 2)} -> {fmt(a.balance_now, 2)}")
 
 
 ledger_app = typer.Typer(

@@ -12,6 +12,7 @@ from rich.table import Table
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
 from cxgap.contracts.choices import Engine
+from cxgap.contracts.numbers import p_text
 from cxgap.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def _print_table(result: ThemeAnalysis, group: str | None) -> None:
     if result.divergence is not None:
         d = result.divergence
         console.print(
-            f"Divergence between groups: JSD {d.jsd:.3f} bits, permutation p = {fmt(d.p_value, 3)}"
+            f"Divergence between groups: JSD {d.jsd:.3f} bits, permutation {p_text(d.p_value)}"
         )
         for sentence in d.disparities[:8]:
             console.print(f"  • {sentence}")

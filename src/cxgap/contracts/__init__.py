@@ -11,6 +11,9 @@
 - :mod:`~cxgap.contracts.limits`: how much of an outside file cxgap reads
   (bytes once unzipped, rows), and :mod:`~cxgap.contracts.unzip`, which
   checks zip files against such limits before reading them.
+- :mod:`~cxgap.contracts.numbers`: how every output writes a number (no
+  ``-0``, ``p < 0.001``, differences of shares in points), and
+  :mod:`~cxgap.contracts.levels`: which of two answers reads as yes.
 - :mod:`~cxgap.contracts.choices`: the fixed choices a user picks from
   (action statuses, user roles, export formats, theme engines), so the command
   line can offer them without importing the code that acts on them.

@@ -1,66 +1,49 @@
 """Number formatting shared by the report's renderers (display only: no
-statistic is computed here)."""
+statistic is computed here). The rules (no ``-0``, ``p < 0.001``, differences
+of shares and their intervals in points) live in :mod:`cxgap.contracts.numbers`;
+this module adds what only the report needs."""
 
 from __future__ import annotations
 
 import math
+
+from cxgap.contracts.numbers import DASH, ci, ci_pts, num, p_text, pct, pval, signed, signed_pts
+
+__all__ = [
+    "ci",
+    "ci_pts",
+    "money",
+    "num",
+    "p_text",
+    "pct",
+    "pval",
+    "raw",
+    "signed",
+    "signed_pct",
+    "signed_pts",
+]
+
+#: The older name of :func:`signed_pts`.
+signed_pct = signed_pts
 
 
 def _ok(x: float | None) -> bool:
     return x is not None and not (isinstance(x, float) and not math.isfinite(x))
 
 
-def num(x: float | None, digits: int = 2) -> str:
-    """A number with ``digits`` decimals, an en dash when missing.
-
-    Examples
-    --------
-    >>> num(3.14159), num(None), num(-0.004, 2)
-    ('3.14', '–', '-0.00')
-    """
-    return f"{x:.{digits}f}" if _ok(x) else "–"
-
-
-def signed(x: float | None, digits: int = 2) -> str:
-    """A number with its sign (``+0.42``)."""
-    return f"{x:+.{digits}f}" if _ok(x) else "–"
-
-
-def pct(x: float | None, digits: int = 0) -> str:
-    """A share as a percentage (``0.423`` → ``42%``)."""
-    return f"{100 * x:.{digits}f}%" if x is not None and _ok(x) else "–"
-
-
-def signed_pct(x: float | None, digits: int = 0) -> str:
-    """A difference of shares in percentage points (``+12 pts``)."""
-    return f"{100 * x:+.{digits}f} pts" if x is not None and _ok(x) else "–"
-
-
-def ci(lo: float | None, hi: float | None, digits: int = 2, *, pct: bool = False) -> str:
-    """An interval as ``[lo, hi]``; ``[–]`` when undefined.
-
-    Examples
-    --------
-    >>> ci(0.1234, 0.5, pct=True), ci(1.0, 2.5), ci(None, 1.0)
-    ('[12%, 50%]', '[1.00, 2.50]', '[–]')
-    """
-    if lo is None or hi is None or not (_ok(lo) and _ok(hi)):
-        return "[–]"
-    if pct:
-        return f"[{100 * lo:.0f}%, {100 * hi:.0f}%]"
-    return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
-
-
-def pval(p: float | None) -> str:
-    """A p-value: three decimals, or ``< 0.001``."""
-    if p is None or not _ok(p):
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def money(x: float | None) -> str:
-    """An amount with thousands separators and no decimals."""
-    return f"{x:,.0f}" if _ok(x) else "–"
+    """An amount with thousands separators and no decimals (never ``-0``).
+
+    Examples
+    --------
+    >>> money(1234567.4), money(-0.3), money(None)
+    ('1,234,567', '0', '–')
+    """
+    if not _ok(x):
+        return DASH
+    assert x is not None
+    r = round(float(x))
+    return f"{0 if r == 0 else r:,.0f}"
 
 
 def raw(x: float | None, digits: int) -> str:
@@ -70,7 +53,11 @@ def raw(x: float | None, digits: int) -> str:
 
     Examples
     --------
-    >>> raw(0.4237, 2), raw(3.14159, 2), raw(-14.0625, 1), raw(None, 2)
-    ('0.42', '3.14', '-14.1', '')
+    >>> raw(0.4237, 2), raw(3.14159, 2), raw(-14.0625, 1), raw(-0.001, 2), raw(None, 2)
+    ('0.42', '3.14', '-14.1', '0.0', '')
     """
-    return repr(round(float(x), digits)) if x is not None and _ok(x) else ""
+    if not _ok(x):
+        return ""
+    assert x is not None
+    r = round(float(x), digits)
+    return repr(0.0 if r == 0 else r)

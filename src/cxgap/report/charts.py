@@ -29,6 +29,7 @@ from cxgap.analysis.perception.assembly import PerceptionNps
 from cxgap.analysis.perception.excellent import ExcellentHeadline
 from cxgap.analysis.perception.gaps import GapMatrix
 from cxgap.analysis.perception.waves import WaveChanges
+from cxgap.contracts import numbers as fmtn
 
 __all__ = [
     "AUDIENCE_COLOURS",
@@ -102,7 +103,7 @@ def svg_data_uri(svg: str) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.0f}%"
+    return fmtn.pct(x)
 
 
 def _audience_scale(names: Sequence[str]) -> alt.Scale:
@@ -213,7 +214,7 @@ def nps_chart(nps: PerceptionNps, labels: dict[str, str]) -> Any | None:
                 "value": c.nps,
                 "lo": c.ci_low if c.ci_low is not None else c.nps,
                 "hi": c.ci_high if c.ci_high is not None else c.nps,
-                "text": f"{c.nps:+.1f} (n = {c.n})",
+                "text": f"{fmtn.signed(c.nps, 1)} (n = {c.n})",
             }
         )
     for p in nps.predicted:
@@ -228,7 +229,7 @@ def nps_chart(nps: PerceptionNps, labels: dict[str, str]) -> Any | None:
                 "value": e.nps,
                 "lo": e.ci_low if e.ci_low is not None else e.nps,
                 "hi": e.ci_high if e.ci_high is not None else e.nps,
-                "text": f"{e.nps:+.1f} (n = {e.n})",
+                "text": f"{fmtn.signed(e.nps, 1)} (n = {e.n})",
             }
         )
     if not rows:
@@ -251,9 +252,13 @@ def gap_heatmap(
     gaps: GapMatrix, labels: dict[str, str], *, title: str, group_title: str
 ) -> Any | None:
     """Mean rating per item and group (1–5) with its interval and n;
-    suppressed cells are grey and say so."""
+    suppressed cells are grey and say so. A group with no answer to any item
+    (leadership and staff of a customer-only study) gets no column."""
+    answered = {c.group for c in gaps.cells if c.suppressed or getattr(c, "mean", None) is not None}
     rows = []
     for cell in gaps.cells:
+        if cell.group not in answered:
+            continue
         item = labels.get(cell.item, cell.item)
         group = labels.get(cell.group, cell.group)
         mean = getattr(cell, "mean", None)
@@ -269,13 +274,13 @@ def gap_heatmap(
             )
             continue
         lo, hi = getattr(cell, "ci_low", None), getattr(cell, "ci_high", None)
-        ci = f"[{lo:.2f}–{hi:.2f}]" if lo is not None and hi is not None else "[–]"
+        ci = fmtn.ci(lo, hi)
         rows.append(
             {
                 "item": item,
                 "group": group,
                 "mean": mean,
-                "line1": f"{mean:.2f} {ci}",
+                "line1": f"{fmtn.num(mean)} {ci}",
                 "line2": f"n = {getattr(cell, 'n', '–')}",
             }
         )
@@ -415,7 +420,7 @@ def importance_chart(priorities: PrioritiesResult) -> Any | None:
                 "value": s.stated.mean,
                 "lo": s.stated.ci_low,
                 "hi": s.stated.ci_high,
-                "text": f"{s.stated.mean:.2f} (n = {s.stated.n})",
+                "text": f"{fmtn.num(s.stated.mean)} (n = {s.stated.n})",
             }
             for s in svd
             if s.stated.mean is not None
@@ -478,7 +483,7 @@ def drivers_chart(drivers: Sequence[DriversResult], labels: dict[str, str]) -> A
         ]
         if not rows:
             continue
-        r2 = f"R² = {d.r2:.2f}" if d.r2 is not None else ""
+        r2 = f"R² = {fmtn.num(d.r2)}" if d.r2 is not None else ""
         charts.append(
             _interval_chart(
                 pd.DataFrame(rows),
@@ -508,7 +513,7 @@ def defection_chart(risks: DefectionRisks) -> Any | None:
                     "value": c.difference,
                     "lo": c.ci_low if c.ci_low is not None else c.difference,
                     "hi": c.ci_high if c.ci_high is not None else c.difference,
-                    "text": f"{c.difference:+.2f}",
+                    "text": fmtn.signed(c.difference),
                 }
             )
     if not rows:
@@ -609,13 +614,17 @@ def timeline_chart(
         )
     )
     rule = (
-        alt.Chart(pd.DataFrame({"t": [threshold], "label": [f"threshold {threshold:.1f}"]}))
+        alt.Chart(
+            pd.DataFrame({"t": [threshold], "label": [f"threshold {fmtn.num(threshold, 1)}"]})
+        )
         .mark_rule(color="#000", strokeDash=[6, 4])
         .encode(y="t:Q")
     )
     label = (
         alt.Chart(
-            pd.DataFrame({"t": [threshold], "label": [f"defection threshold {threshold:.1f}"]})
+            pd.DataFrame(
+                {"t": [threshold], "label": [f"defection threshold {fmtn.num(threshold, 1)}"]}
+            )
         )
         .mark_text(align="left", dy=-6, x=4, fontSize=11)
         .encode(y="t:Q", text="label:N")
@@ -638,7 +647,7 @@ def wave_chart(waves: WaveChanges, labels: dict[str, str]) -> Any | None:
             "value": c.change,
             "lo": c.ci_low if c.ci_low is not None else c.change,
             "hi": c.ci_high if c.ci_high is not None else c.change,
-            "text": f"{c.change:+.2f} (n {c.n_before}→{c.n_after})",
+            "text": f"{fmtn.signed(c.change)} (n {c.n_before}→{c.n_after})",
         }
         for c in changes
         if c.audience == "customer" and not c.suppressed and c.change is not None

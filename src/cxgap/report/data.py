@@ -92,6 +92,8 @@ def labels_of(study: StudyDefinition) -> dict[str, str]:
     for r in study.defection_reasons:
         labels[r.key] = r.label
         labels[f"leave.{r.key}"] = r.label
+    for q in study.questions:  # an imported study's own questions (its outcome)
+        labels.setdefault(q.key, q.text)
     return labels
 
 

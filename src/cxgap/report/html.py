@@ -49,9 +49,12 @@ def environment() -> Environment:
         num=f.num,
         signed=f.signed,
         pct=f.pct,
-        signed_pct=f.signed_pct,
+        signed_pct=f.signed_pts,
+        signed_pts=f.signed_pts,
         ci=f.ci,
+        ci_pts=f.ci_pts,
         pval=f.pval,
+        p_text=f.p_text,
         money=f.money,
         raw=f.raw,
     )
@@ -81,6 +84,11 @@ def context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]:
         return f"{name} ({account})" if name else account
 
     risk = sorted(a.ledger.accounts, key=lambda x: x.distance) if a.ledger else []
+    present = {k for k, v in a.study.respondents.items() if v > 0}
+
+    def answered(estimate: Any) -> bool:
+        return estimate is not None and getattr(estimate, "n", 0) > 0
+
     risk_accounts = risk[:MAX_ACCOUNTS]
     return {
         "a": a,
@@ -105,6 +113,19 @@ def context(data: ReportData, charts: dict[str, str]) -> dict[str, Any]:
         "risk_accounts": risk_accounts,
         "more_below": sum(x.below_threshold for x in risk[MAX_ACCOUNTS:]),
         "max_candidates": 10,
+        # what the data holds: a section or table shows only what exists
+        "present": present,
+        "internal": bool(present & {"leadership", "staff"}),
+        "gap_groups": [g for g in a.gaps.groups if g in present],
+        "has_excellent": any(answered(getattr(s, "estimate", None)) for s in a.excellent.shares),
+        "has_nps": a.nps.customers.n > 0,
+        "has_predicted": any(answered(getattr(p, "expected", None)) for p in a.nps.predicted),
+        "has_leave": any(
+            answered(getattr(s, "estimate", None))
+            for r in a.defection_factors.reasons
+            for s in r.shares
+        ),
+        "outcome": a.outcome.outcome if a.outcome else None,
     }
 
 

@@ -124,29 +124,42 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
     )
 
     c = a.nps.customers
+    present = {k for k, v in a.study.respondents.items() if v > 0}
+    internal = bool(present & {"leadership", "staff"})
+    has_excellent = any(
+        getattr(getattr(x, "estimate", None), "n", 0) > 0 for x in a.excellent.shares
+    )
     slide(
         SLIDE_TITLES[1],
-        a.excellent.headline,
-        "excellent",
-        None,
-        "Top-box share of the 'excellent' item with Wilson intervals; n per audience on the chart.",
+        " ".join(a.headline) if a.headline else a.excellent.headline,
+        "excellent" if has_excellent else None,
+        None if has_excellent else "answers to the excellent question (1-5) from each audience",
+        "Top-box share of the 'excellent' item with Wilson intervals; n per audience on the chart."
+        + (f" Outcome: {a.outcome.sentence}" if a.outcome else ""),
     )
     slide(
         SLIDE_TITLES[2],
-        f"Customers give NPS {f.num(c.nps, 1)} {f.ci(c.ci_low, c.ci_high, 1)}, n = {c.n}",
-        "nps",
-        None,
+        f"Customers give NPS {f.num(c.nps, 1)} {f.ci(c.ci_low, c.ci_high, 1)}, n = {c.n}"
+        if c.n
+        else "No 0-10 likelihood-to-recommend question",
+        "nps" if c.n else None,
+        "a 0-10 likelihood-to-recommend answer (ltr) from customers, and the NPS "
+        "leadership and staff expect",
         f"Customers: {c.method} interval. Expected NPS: leadership and staff "
         "expected promoters % minus detractors %, interval on -100..100 "
         "(Wilson at the effective n).",
     )
     slide(
         SLIDE_TITLES[3],
-        "Mean rating [95% interval] and n by audience",
+        "Mean rating [95% interval] and n by audience"
+        if internal
+        else "Customers' mean ratings; the gap needs leadership and staff answers",
         "gaps",
         None,
         "Intervals stay on the scale (Wilson at the effective n; MOVER differences); "
-        "p-values Holm-adjusted over the audience pairs of each item.",
+        "p-values Holm-adjusted over the audience pairs of each item."
+        if internal
+        else "Intervals of the customers' means stay on the scale (Wilson at the effective n).",
     )
     focus = [
         x.label
@@ -158,7 +171,13 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
         "Concentrate here: " + (", ".join(focus) or "–"),
         "priorities",
         a.missing.get("priorities", "customers' importance and performance ratings"),
-        "Martilla & James importance-performance map; intervals on both axes.",
+        "Martilla & James importance-performance map; intervals on both axes."
+        + (
+            " Importance derived from the outcome (share of R², Shapley / LMG): "
+            "no customer stated importance."
+            if a.priorities and a.priorities.importance == "derived"
+            else ""
+        ),
     )
     top = ""
     if a.drivers:
@@ -169,7 +188,7 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
         SLIDE_TITLES[5],
         top,
         "drivers",
-        a.missing.get("drivers", "factor ratings with ltr"),
+        a.missing.get("drivers", "factor ratings with an overall outcome"),
         "Shapley (LMG) decomposition of R² with bootstrap percentile intervals.",
     )
     sub = ""

@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from cxgap.contracts.cells import neutralise_cell
+from cxgap.contracts.numbers import num, p_text
 from cxgap.report.data import ReportData, for_display
 
 __all__ = ["Sheet", "report_sheets", "write_xlsx"]
@@ -108,8 +109,27 @@ def report_sheets(data: ReportData) -> list[Sheet]:
         *[[f"respondents: {k}", v] for k, v in a.study.respondents.items()],
         *[[f"promise {i + 1}", p] for i, p in enumerate(a.study.promise)],
         ["generated", data.generated_at.isoformat()],
+        *[["headline", line] for line in a.headline],
     ]
     sheets.append(info)
+    if a.outcome is not None:
+        o, est = a.outcome.outcome, a.outcome.share or a.outcome.mean
+        out = Sheet("Outcome", ["field", "value"], note=a.outcome.sentence)
+        out.rows += [
+            ["question", o.key],
+            ["text", o.label],
+            ["chosen as", o.basis],
+            *([["coded 1", o.positive], ["coded 0", o.negative]] if o.kind == "two-level" else []),
+            ["n", est.n],
+            [
+                "share coded 1" if a.outcome.share else "mean",
+                _get(est, "share") or _get(est, "mean"),
+            ],
+            ["ci_low", est.ci_low],
+            ["ci_high", est.ci_high],
+            ["interval", "Wilson" if a.outcome.share else "t"],
+        ]
+        sheets.append(out)
 
     sheets.append(
         _table(
@@ -393,8 +413,8 @@ def report_sheets(data: ReportData) -> list[Sheet]:
                 ],
                 cs.cells,
                 note=(
-                    f"consistency index {cs.consistency_index}, chi2 {cs.chi2} "
-                    f"(df {cs.chi2_dof}, p {cs.chi2_p_value})"
+                    f"consistency index {num(cs.consistency_index, 3)}, chi2 {num(cs.chi2, 2)} "
+                    f"(df {cs.chi2_dof}, {p_text(cs.chi2_p_value)})"
                 ),
             )
         )
@@ -515,6 +535,16 @@ def report_sheets(data: ReportData) -> list[Sheet]:
         )
     )
 
+    # A group nobody in it answered has no estimate: its row goes, and so does
+    # a sheet left with no rows (the Study sheet names those sheets).
+    for sheet in sheets[1:]:
+        if "n" in sheet.columns:
+            i = sheet.columns.index("n")
+            sheet.rows = [r for r in sheet.rows if not (len(r) > i and r[i] == 0)]
+    empty = [sh.name for sh in sheets if not sh.rows]
+    sheets = [sh for sh in sheets if sh.rows]
+    if empty:
+        info.rows.append(["sheets without data", ", ".join(empty)])
     ms = Sheet("Missing data", ["section", "what to collect"])
     ms.rows = [[k, v] for k, v in a.missing.items()]
     sheets.append(ms)

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.routing import Mount, Route
 
 from cxgap import __version__
+from cxgap.contracts import numbers
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
@@ -73,6 +74,8 @@ def create_app(
     app.state.settings = settings
     app.state.limiter = rate_limiter
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    # the one set of number rules (no -0; cxgap.contracts.numbers) as filters
+    templates.env.filters.update(num=numbers.num, signed=numbers.signed)
     app.state.templates = templates
     # Inside the security headers below, so that a 413 carries them too.
     app.add_middleware(

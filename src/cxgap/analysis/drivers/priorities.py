@@ -197,15 +197,15 @@ def derived_importance(
     study: StudyDefinition,
     customers: pd.DataFrame,
     *,
-    outcome: StudyOutcome = "ltr",
+    outcome: str = "ltr",
     method: Method = "shapley",
     bootstrap: int = 1000,
     seed: int | None = 0,
 ) -> DriversResult:
     """Drivers of an outcome on the customers' ``perf.<factor>`` ratings.
 
-    ``outcome`` is ``ltr``, ``excellent``, or ``stay`` (1 for a customer not
-    in segment ``defected``, 0 for one who is).
+    ``outcome`` is ``ltr``, ``excellent``, any other numeric column, or
+    ``stay`` (1 for a customer not in segment ``defected``, 0 for one who is).
     """
     cols = [f"perf.{f.key}" for f in study.factors]
     data = pd.DataFrame({c: column_values(customers, c) for c in cols})
@@ -286,6 +286,7 @@ def analyze_priorities(
     importance: ImportanceBasis = "stated",
     wave: str | None = None,
     quadrant_at: QuadrantAt = "means",
+    outcome: str = "ltr",
     bootstrap: int = 1000,
     seed: int | None = 0,
     confidence: float = 0.95,
@@ -300,9 +301,12 @@ def analyze_priorities(
         The wide answers frame (one row per response).
     importance : {"stated", "derived"}
         Importance axis of the map: customers' mean ``imp.<factor>``, or the
-        factor's share of the R² of ``ltr`` on ``perf.<factor>``.
+        factor's share of the R² of ``outcome`` on ``perf.<factor>``.
     wave : str, optional
         The wave to analyse; default the latest wave with answers.
+    outcome : str
+        The numeric column derived importance explains (default ``ltr``;
+        :func:`cxgap.analysis.study.analyze_study` passes the study's outcome).
     quadrant_at : {"means", "midpoints"}
         Cross-hairs at the mean over factors, or at the scale midpoints (for
         derived importance the midpoint is an equal share, ``1/p``).
@@ -378,7 +382,9 @@ def analyze_priorities(
     derived: DriversResult | None = None
     derived_note: str | None = None
     try:
-        derived = derived_importance(study, customers, bootstrap=bootstrap, seed=seed)
+        derived = derived_importance(
+            study, customers, outcome=outcome, bootstrap=bootstrap, seed=seed
+        )
     except AnalysisError as exc:
         if importance == "derived":
             raise AnalysisError(f"derived importance is not available: {exc}") from None
@@ -484,7 +490,9 @@ def analyze_priorities(
         performance_cut=perf_cut,
         n_customers=len(customers),
         factors=rows,
-        stated_vs_derived=None if derived is None else _stated_vs_derived(study, stated, derived),
+        stated_vs_derived=None
+        if derived is None or all(e.n == 0 for e in stated)
+        else _stated_vs_derived(study, stated, derived),
         derived=derived,
         derived_note=derived_note,
     )
