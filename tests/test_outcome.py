@@ -138,3 +138,41 @@ def test_headline_keeps_the_gap_sentence_when_leadership_answered() -> None:
     assert lines[0].startswith("No overall outcome to explain")
     assert lines[1] == "80% of leadership call the service excellent; 8% of customers do."
     assert len(lines) == 2
+
+
+def test_a_two_level_outcome_stored_as_one_and_zero_is_a_share() -> None:
+    """cxgap init --from stores "satisfied" / "neutral or dissatisfied" as a 0-1
+    rating in section outcome, its levels in the text: the outcome is the share
+    coded 1, with its Wilson interval (statsmodels as the reference)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    from cxgap.analysis.drivers.outcome import choose_outcome, outcome_summary
+    from cxgap.study.defaults import default_study
+    from cxgap.study.model import Question
+
+    base = default_study("air", organisation="Air Co")
+    q = Question(
+        key="outcome.satisfaction",
+        kind="rating",
+        text="satisfaction (1 = satisfied, 0 = neutral or dissatisfied)",
+        audiences=["customer"],
+        section="outcome",
+        scale_min=0,
+        scale_max=1,
+    )
+    study = base.model_copy(
+        update={"questions": [x for x in base.questions if x.key not in ("ltr", "excellent")] + [q]}
+    )
+    answers = pd.DataFrame({"outcome.satisfaction": [1.0] * 13 + [0.0] * 27 + [np.nan] * 3})
+    choice = choose_outcome(study, answers)
+    assert choice is not None and choice.kind == "two-level"
+    assert (choice.label, choice.positive, choice.negative) == (
+        "satisfaction",
+        "satisfied",
+        "neutral or dissatisfied",
+    )
+    summary = outcome_summary(answers, choice)
+    assert summary.share is not None and summary.share.n == 40
+    low, high = proportion_confint(13, 40, method="wilson")
+    assert summary.share.ci_low == pytest.approx(low) and summary.share.ci_high == pytest.approx(high)
+    assert summary.sentence.startswith("32% of customers are satisfied [")

@@ -915,7 +915,9 @@ def infer_study(
                     key=p.target,
                     kind="rating",
                     audiences=everyone,
-                    section="overall",
+                    # the report's drivers and headline explain the outcome
+                    # (cxgap.analysis.drivers.outcome)
+                    section="outcome" if p.role == "outcome" else "overall",
                     text=f"{p.header.strip()} (1 = {pos}, 0 = {neg})",
                     scale_min=0,
                     scale_max=1,

@@ -13,7 +13,9 @@ export may hold neither, only, say, a two-level satisfaction question. The
 3. the ``excellent`` rating;
 4. a ``share`` question asked of customers, the one with the most answers.
 
-Nothing else is guessed: a study whose overall question is none of these
+A 0-1 rating whose text ends ``(1 = satisfied, 0 = not satisfied)`` (how
+``cxgap init --from`` stores a two-level outcome) is a two-option outcome
+too. Nothing else is guessed: a study whose overall question is none of these
 marks it with ``section: outcome`` (``cxgap study edit``). A choice between
 two options is coded 1 for the option that reads as yes (the other option
 reads as no: ``no``, ``not``, ``neutral``, ``dissatisfied``...; else the one
@@ -30,6 +32,7 @@ one sentence saying the gap needs their answers), and the top drivers.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import numpy as np
@@ -115,7 +118,24 @@ def _usable(q: Question) -> bool:
     return q.kind == "choice" and len(q.items) == 2
 
 
+_CODED = re.compile(r"\s*\(1 = (?P<one>[^,()]+), 0 = (?P<zero>[^()]+)\)\s*$")
+
+
 def _choice(q: Question, basis: str) -> OutcomeChoice:
+    coded = _CODED.search(q.text) if q.kind == "rating" else None
+    if coded is not None and (q.scale_min, q.scale_max) == (0, 1):
+        # a two-level answer stored as 1/0 (cxgap init --from writes the
+        # levels into the text: "satisfaction (1 = satisfied, 0 = neutral ...)")
+        return OutcomeChoice(
+            key=q.key,
+            label=q.text[: coded.start()].strip(),
+            kind="two-level",
+            basis=basis,
+            positive=coded["one"].strip(),
+            negative=coded["zero"].strip(),
+            scale_min=0,
+            scale_max=1,
+        )
     if q.kind == "choice":
         one, zero = positive_option(list(q.items))
         return OutcomeChoice(
@@ -175,6 +195,9 @@ def coded_outcome(customers: pd.DataFrame, choice: OutcomeChoice) -> npt.NDArray
     if choice.key not in customers.columns:
         return np.full(len(customers), np.nan)
     col = customers[choice.key]
+    if choice.kind == "two-level" and (choice.scale_min, choice.scale_max) == (0, 1):
+        v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+        return np.where(np.isin(v, (0.0, 1.0)), v, np.nan)
     if choice.kind == "two-level":
         out = np.full(len(col), np.nan)
         out[(col == choice.positive).to_numpy(bool)] = 1.0
