@@ -174,5 +174,6 @@ def test_a_two_level_outcome_stored_as_one_and_zero_is_a_share() -> None:
     summary = outcome_summary(answers, choice)
     assert summary.share is not None and summary.share.n == 40
     low, high = proportion_confint(13, 40, method="wilson")
-    assert summary.share.ci_low == pytest.approx(low) and summary.share.ci_high == pytest.approx(high)
+    assert summary.share.ci_low == pytest.approx(low)
+    assert summary.share.ci_high == pytest.approx(high)
     assert summary.sentence.startswith("32% of customers are satisfied [")
