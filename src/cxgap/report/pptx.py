@@ -262,7 +262,9 @@ def write_pptx(data: ReportData, path: Path, *, step: Step | None = None) -> Pat
                 f"priority {f.num(x.priority, 1)}",
                 f"gap {f.signed(x.evidence.gap.difference) if x.evidence.gap else '–'}",
             ]
-            for x in a.actions.candidates.actions[: max(0, 8 - len(rows))]
+            for x in [c for c in a.actions.candidates.actions if c.rank is not None][
+                : max(0, 8 - len(rows))
+            ]
         ]
         table = s.shapes.add_table(
             len(rows) + 1,

@@ -509,7 +509,8 @@ def report_sheets(data: ReportData) -> list[Sheet]:
                     ("gap ci_low", "evidence.gap.ci_low"),
                     ("gap ci_high", "evidence.gap.ci_high"),
                 ],
-                a.actions.candidates.actions,
+                # unranked candidates (no leadership answers: no blind spot) are not shown
+                [x for x in a.actions.candidates.actions if x.rank is not None],
             )
         )
 

@@ -136,7 +136,9 @@ def attribute_breakdown(
         withheld=list(withheld),
     )
     nps: list[NpsGroup | SuppressedNpsGroup] = []
-    if "ltr" in customers.columns:
+    # An NPS per level only where customers answered ltr at all (an imported
+    # export may have no 0-10 question: no table of empty rows).
+    if "ltr" in customers.columns and customers["ltr"].notna().any():
         ltr = customers["ltr"].to_numpy(dtype=float, na_value=np.nan)
         labels = values.astype("string")
         for level in levels:
