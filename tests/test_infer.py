@@ -335,18 +335,6 @@ def airline_slice(airline: Path, tmp_path: Path) -> Path:
     return out
 
 
-def _attr_free(mapping: Path, tmp_path: Path) -> Path:
-    """The mapping with its attribute columns left out (until attribute
-    storage accepts ``attr.<key>`` targets)."""
-    text = "\n".join(
-        line.split(":")[0] + ": null" if ": attr." in line else line
-        for line in mapping.read_text(encoding="utf-8").splitlines()
-    )
-    out = tmp_path / "no-attr.yaml"
-    out.write_text(text + "\n", encoding="utf-8")
-    return out
-
-
 def test_init_from_dry_run_shows_the_plan_and_writes_nothing(
     airline_slice: Path, db_url: str, tmp_path: Path
 ) -> None:
@@ -384,14 +372,8 @@ def test_init_from_then_import_then_reimport_with_a_changed_mapping(
     args = ["import", "responses", str(airline_slice), "--study", "air"]
     args += ["--audience", "customer", "--wave", "w1", "--db", db_url]
     code, out, err = _run(*args)
-    if code != 0:
-        # Before attribute storage lands, attr.<key> targets are refused by name.
-        assert "attr.class" in err
-        args += ["--mapping", str(_attr_free(mapping, tmp_path))]
-        code, out, err = _run(*args)
-    else:
-        assert "Mapping: the mapping stored with study air" in out
     assert code == 0, err
+    assert "Mapping: the mapping stored with study air" in out
     assert "Imported 400 new response(s) into air" in out
 
     raw = pd.read_csv(airline_slice)
@@ -405,12 +387,23 @@ def test_init_from_then_import_then_reimport_with_a_changed_mapping(
     assert frame["perf.inflight_wifi_service"].notna().sum() == (wifi != 0).sum()
     assert frame["perf.inflight_wifi_service"].mean() == pytest.approx(wifi[wifi != 0].mean())
     assert frame["outcome.satisfaction"].sum() == (raw["satisfaction"] == "satisfied").sum()
+    # Categorical columns are attributes of each response, as the file has them.
+    assert frame["attr.class"].value_counts().to_dict() == raw["Class"].value_counts().to_dict()
+
+    # The report leads with the outcome the export holds (pandas counts it).
+    html = tmp_path / "air.html"
+    code, out, err = _run("report", "air", "--out", str(html), "--bootstrap", "0", "--db", db_url)
+    assert code == 0, err
+    page = html.read_text(encoding="utf-8")
+    share = round(100 * (raw["satisfaction"] == "satisfied").mean())
+    assert f"{share}% of customers are satisfied [" in page
+    assert "Customers by Class" in page and "What moves" in page
 
     # Same file, same mapping: nothing to do.
     code, out, _ = _run(*args)
     assert code == 0 and "400 already stored, 0 skipped" in out
     # A changed mapping is refused, saying what differs and how to apply it.
-    used = Path(args[args.index("--mapping") + 1]) if "--mapping" in args else mapping
+    used = mapping
     changed = tmp_path / "changed.yaml"
     changed.write_text(
         used.read_text(encoding="utf-8").replace(
