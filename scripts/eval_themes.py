@@ -3,12 +3,11 @@
 Run: PYTHONPATH=src:. .venv/bin/python scripts/eval_themes.py
 
 Data sets (each text has a category a person gave it): the BANKING77 excerpt
-(tests/data/real/banking77_test_excerpt.csv, 190 messages, 5 intents), the
+(tests/data/real/banking77_test_excerpt.csv, 190 messages, 5 intents) and the
 planted four-topic corpus (tests/fixtures/voice/planted_four_topics.csv, 48
-answers) and the Amazon Alexa reviews' star ratings are not topics, so they
-are not used here. Prints a Markdown table: adjusted Rand index (Hubert &
-Arabie 1985) and normalised mutual information (Strehl & Ghosh 2002,
-arithmetic mean) of each method's clusters against the categories.
+answers). Prints a Markdown table: adjusted Rand index (Hubert & Arabie 1985)
+and normalised mutual information (Strehl & Ghosh 2002, arithmetic mean) of
+each method's clusters against the categories.
 """
 
 from __future__ import annotations

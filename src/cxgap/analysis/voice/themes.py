@@ -350,8 +350,9 @@ def _tfidf_nmf(
             _, h, converged = fit_nmf(x[sample(rows_with_terms, fit_sample, seed)], k, seed)
         w = assign_weights(x, h, seed)
         notes.append(
-            f"themes fitted on a random sample of {fit_sample} of the {rows_with_terms.size} "
-            "answers; every answer is then assigned to its heaviest theme"
+            f"themes fitted on a random sample of {fit_sample} answers (of the "
+            f"{rows_with_terms.size} sharing a word with others); every answer is then "
+            "assigned to its heaviest theme, and every figure counts every answer"
         )
     else:
         w, h, converged = fit_nmf(x, k, seed)
