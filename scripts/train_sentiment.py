@@ -4,8 +4,11 @@ Run (DATA holds the files named in docs/VOICE.md, "Training data"):
 
     PYTHONPATH=src:. .venv/bin/python scripts/train_sentiment.py DATA
 
-Training data: the airline tweets of TRAIN_AIRLINES (scripts/sentiment_data.py)
-and the Amazon and Yelp labelled sentences of Kotzias et al. (2015). Tuning
+Training data, permissively licensed and labelled by people: the Amazon and
+Yelp labelled sentences of Kotzias et al. (2015; UCI, CC BY 4.0; positive /
+negative) and the VADER gold standards of NYT editorial and movie review
+snippets (Hutto & Gilbert 2014; MIT; mean of 20 raters, three classes at
++-0.5), which bring the neutral class. Tuning
 (the regularisation C and the label threshold) is by 5-fold stratified
 cross-validation on those rows only. Nothing held out for evaluation
 (scripts/eval_sentiment.py) is read here.
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from sentiment_data import TRAIN_AIRLINES, airline_tweets, uci_sentences  # noqa: E402
+from sentiment_data import TRAIN_GOLD, gold_class, uci_sentences, vader_gold  # noqa: E402
 
 from cxgap.analysis.voice.polarity import DENSE, features  # noqa: E402
 from cxgap.analysis.voice.sentiment_model import LABELS, MODEL_FILE  # noqa: E402
@@ -68,7 +71,12 @@ def labelled(scores: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def main(data: Path) -> None:
-    texts, labels = airline_tweets(data, TRAIN_AIRLINES)
+    texts: list[str] = []
+    labels: list[str] = []
+    for stem in TRAIN_GOLD:
+        t, means = vader_gold(data / "hutto_ICWSM_2014" / f"{stem}_GroundTruth.txt")
+        texts += t
+        labels += [gold_class(m) for m in means]
     for name in ("amazon_cells_labelled.txt", "yelp_labelled.txt"):
         t, lab = uci_sentences(data / name)
         texts += t
@@ -110,7 +118,7 @@ def main(data: Path) -> None:
         "version": 1,
         "classes": list(LABELS),
         "trained_on": {
-            "airline_tweets": list(TRAIN_AIRLINES),
+            "vader_gold": [f"{stem}_GroundTruth.txt" for stem in TRAIN_GOLD],
             "uci_sentences": ["amazon_cells_labelled.txt", "yelp_labelled.txt"],
             "n": len(texts),
         },

@@ -1,10 +1,11 @@
 """cxgap's sentiment model against people, out of sample, and against VADER.
 
 The human ratings here were never used to train or tune the model
-(scripts/train_sentiment.py reads only airline tweets of four airlines and
-the Amazon and Yelp labelled sentences of Kotzias et al. 2015): the VADER
-gold standards (mean of 20 raters per text, Hutto & Gilbert 2014) and the
-Amazon Alexa reviews' star ratings (the writers' own).
+(scripts/train_sentiment.py reads only the Amazon and Yelp labelled sentences
+of Kotzias et al. 2015 and VADER's NYT editorial and movie review gold
+standards): VADER's Amazon review and tweet gold standards (mean of 20 raters
+per text, Hutto & Gilbert 2014) and the Amazon Alexa reviews' star ratings
+(the writers' own).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def test_model_correlates_with_people_better_than_vader_on_vaders_own_gold_stand
     vader = vader_compound(truth["text"].tolist())
     r_ours = stats.pearsonr(ours, truth["mean"]).statistic
     r_vader = stats.pearsonr(vader, truth["mean"]).statistic
-    # measured: VADER 0.590, cxgap 0.667 (3,708 snippets, held out)
+    # measured: VADER 0.590, cxgap 0.679 (3,708 snippets, held out)
     assert r_vader == pytest.approx(0.590, abs=0.005)
     assert r_ours > r_vader + 0.03
 
@@ -58,12 +59,12 @@ def test_model_correlates_with_people_at_least_as_well_as_vader_on_tweets() -> N
     assert len(truth) == 4200
     r_ours = stats.pearsonr(ours, truth["mean"]).statistic
     r_vader = stats.pearsonr(vader, truth["mean"]).statistic
-    # measured: VADER 0.873, cxgap 0.844: VADER was built on tweets like these,
+    # measured: VADER 0.873, cxgap 0.834: VADER was built on tweets like these,
     # and keeps the lead here; the model stays close
     assert r_ours >= r_vader - 0.04
 
 
-def test_model_beats_vader_by_far_on_alexa_reviews_by_stars() -> None:
+def test_model_beats_vader_on_alexa_reviews_by_stars() -> None:
     frame = pd.read_csv(
         real_data_path("amazon_alexa_reviews.tsv"), sep="\t", quoting=csv.QUOTE_NONE
     )
@@ -76,8 +77,10 @@ def test_model_beats_vader_by_far_on_alexa_reviews_by_stars() -> None:
     vader = _vader_labels(vader_compound(texts))
     f_ours = f1_score(truth, ours, average="macro")
     f_vader = f1_score(truth, vader, average="macro")
-    # measured: VADER 0.482, cxgap 0.511 (3,071 reviews; 1-2 stars negative, 3 neutral)
-    assert f_ours > f_vader + 0.02
+    # measured: VADER 0.483, cxgap 0.492 (3,071 reviews; 1-2 stars negative, 3 neutral).
+    # The model trained with the airline tweets had 0.511; without them the gain is small.
+    assert f_vader == pytest.approx(0.483, abs=0.005)
+    assert f_ours > f_vader
 
 
 # Customer-service and B2B answers whose sentiment no person doubts; VADER
@@ -106,7 +109,9 @@ def test_contrast_leans_to_what_follows_and_aspects_split_at_but() -> None:
     from cxgap.analysis.voice.tagging import DEFAULT_TOUCHPOINT_TERMS, Lexicon
 
     mixed, good = sentiment_scores(["Good product but support is slow", "Good product"])
-    assert mixed < 0 < good
+    # measured: +0.05 (neutral) and +0.98; VADER gives the mixed one +0.67
+    assert mixed < good
+    assert sentiment_labels([mixed, good]) == ["neutral", "positive"]
     lex = Lexicon(
         terms={"factor": {}, "touchpoint": DEFAULT_TOUCHPOINT_TERMS, "moment": {}}, labels={}
     )

@@ -169,12 +169,10 @@ def by_sentiment(sentence: str) -> Judgement:
 
     Examples
     --------
-    >>> by_sentiment("Northwind answers within the hour, you take days to reply")
-    'better'
     >>> by_sentiment("Globex keeps crashing and their support is rude")
     'worse'
-    >>> by_sentiment("We met Globex at a trade fair")
-    'unclear'
+    >>> by_sentiment("Northwind's account team is brilliant and really helpful")
+    'better'
     """
     from cxgap.analysis.voice.sentiment import sentiment_labels, sentiment_scores
 

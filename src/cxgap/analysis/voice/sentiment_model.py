@@ -10,7 +10,7 @@ regression, i.e. softmax regression; Bishop 2006, section 4.3.4). The
 -threshold``, neutral between (the threshold chosen by cross-validation on
 the training data only).
 
-The weights (``sentiment_model.json.gz`` beside this module, about 0.5 MB)
+The weights (``sentiment_model.json.gz`` beside this module, about 0.35 MB)
 were fitted by ``scripts/train_sentiment.py`` on human-labelled public data
 (docs/VOICE.md says which, how, and how the model does on data sets held out
 of training and tuning). Loading them needs no network and no package beyond
