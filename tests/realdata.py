@@ -23,6 +23,12 @@ KEPT = {
     "vader_amazon_review_snippets_ground_truth.tsv": (
         "11a9807a0974a2506a2d3b4851eaf69b3d6d20688ce4923adda2312a4f6dd6c2"
     ),
+    "banking77_test_excerpt.csv": (
+        "e22b897ffaab729f0738e941da773a9dd954bb5f15239e0b1a494ffba7290b89"
+    ),
+    "vader_tweets_ground_truth.tsv": (
+        "dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f"
+    ),
 }
 
 # Data sets not copied into the repository: no licence is stated where they

@@ -70,7 +70,7 @@ def test_vader_agrees_with_human_raters_on_amazon_snippets() -> None:
 
 def test_summary_interval_is_students_t_interval() -> None:
     x = np.array([0.5, -0.2, 0.0, 0.9, 0.3])
-    s = summarise_sentiment(x)
+    s = summarise_sentiment(x, threshold=0.05)
     lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
     assert (s.n, s.mean) == (5, pytest.approx(x.mean()))
     assert (s.ci_low, s.ci_high) == (pytest.approx(lo), pytest.approx(hi))

@@ -68,7 +68,7 @@ from cxgap.analysis.plan.actions import (
     candidate_actions,
 )
 from cxgap.analysis.voice.assembly import VoiceAnalysis, analyze_voice
-from cxgap.analysis.voice.sentiment import SentimentCache, vader_compound
+from cxgap.analysis.voice.sentiment import SentimentCache, sentiment_scores
 from cxgap.analysis.voice.tagging import build_lexicon, tag_frame
 from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
@@ -179,7 +179,7 @@ def answer_sentiment(
     sentiment_cache: SentimentCache | None = None,
 ) -> pd.DataFrame:
     """Customers' open answers of one wave as (touchpoint, sentiment) rows:
-    the VADER compound score of each answer, once for every touchpoint its text
+    the sentiment score of each answer, once for every touchpoint its text
     is tagged with (:mod:`cxgap.analysis.voice.tagging`). Feeds the hot spots.
     ``sentiment_cache`` shares the scores with the rest of the analysis."""
     customers = _customers(frame, wave)
@@ -195,7 +195,7 @@ def answer_sentiment(
             {"touchpoint": pd.Series(dtype=str), "sentiment": pd.Series(dtype=float)}
         )
     tags = tag_frame(texts, build_lexicon(study))
-    compound = vader_compound(texts, cache=sentiment_cache)
+    compound = sentiment_scores(texts, cache=sentiment_cache)
     cols = [c for c in tags.columns if c.startswith("touchpoint.")]
     hits = [np.flatnonzero(tags[c].to_numpy(bool)) for c in cols]
     return pd.DataFrame(
@@ -305,7 +305,7 @@ def analyze_study(
             step(what)
 
     missing: dict[str, str] = {}
-    # each distinct open answer is scored by VADER once, for the hot spots and the voice
+    # each distinct open answer is scored once, for the hot spots and the voice
     sentiment_cache = SentimentCache()
     report("Gaps, excellent, NPS, segments, waves")
     # A study imported from an export may not ask every standard question:

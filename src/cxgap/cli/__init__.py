@@ -18,6 +18,7 @@ from cxgap.cli import (  # noqa: F401  (imported for their side effect)
     priorities_cmd,
     report_cmd,
     search_cmd,
+    sentiment_cmd,
     serve_cmd,
     status_cmd,
     study_cmd,

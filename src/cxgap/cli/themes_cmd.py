@@ -71,7 +71,10 @@ def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -
 
 
 def _print_table(result: ThemeAnalysis, group: str | None) -> None:
-    table = Table(title=f"Themes of {result.n} answers (k = {result.k}, {result.k_chosen_by})")
+    title = f"Themes of {result.n} answers (k = {result.k} topics, {result.k_chosen_by}"
+    if len(result.themes) > result.k:
+        title += f"; {len(result.themes) - result.k} split into complaints and the rest"
+    table = Table(title=title + ")")
     table.add_column("id")
     table.add_column("theme")
     table.add_column("answers", justify="right")

@@ -691,7 +691,8 @@ def theme_chart(question: Any, labels: dict[str, str]) -> Any | None:
     df = pd.DataFrame(rows)
     groups = list(dict.fromkeys(df["audience"]))
     colour = alt.Color("audience:N", scale=_audience_scale(groups), title="")
-    y = alt.Y("y:N", sort=list(dict.fromkeys(df["y"])), title="")
+    # labelLimit=0: a theme's label is shown whole, never cut with "…"
+    y = alt.Y("y:N", sort=list(dict.fromkeys(df["y"])), title="", axis=alt.Axis(labelLimit=0))
     off = alt.YOffset("audience:N", sort=groups)
     base = alt.Chart(df)
     return alt.layer(

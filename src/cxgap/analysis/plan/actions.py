@@ -24,9 +24,11 @@ perception of customers' experience).
 
 Each action carries its evidence: the numbers above with their n and
 intervals, up to three quotes from staff (``open.barriers`` / ``open.levers``)
-that mention the factor (a case-insensitive match on the factor's lexicon),
-only from staff teams with at least the study's anonymity threshold of
-respondents, and up to three customer suggestions (``open.improve``).
+and up to three customer suggestions (``open.improve``), each tagged with the
+action's factor and with its touchpoint (or with no other touchpoint), those
+naming the touchpoint first, then the most negative
+(:func:`cxgap.analysis.voice.evidence.rank_evidence`); staff quotes only from
+teams with at least the study's anonymity threshold of respondents.
 
 :func:`action_progress` re-measures an action's leadership–customer gap in a
 later wave and says whether it closed.
@@ -52,6 +54,9 @@ from cxgap.analysis.drivers.priorities import (
     select_wave,
 )
 from cxgap.analysis.perception.means import MeanEstimate, WelchComparison, mean_estimate, welch
+from cxgap.analysis.voice.evidence import Tagged, rank_evidence
+from cxgap.analysis.voice.sentiment import SentimentCache
+from cxgap.analysis.voice.tagging import build_lexicon
 from cxgap.analysis.voice.text import quote_text
 from cxgap.contracts.disclosure import counted_rows
 from cxgap.errors import AnalysisError
@@ -262,16 +267,6 @@ def priority_score(importance: float, shortfall: float, blind_spot: float) -> fl
     return 100.0 * clip(importance) * clip(shortfall) * (1.0 + clip(blind_spot)) / 2.0
 
 
-def _mentions(text: str, words: list[str]) -> bool:
-    low = text.lower()
-    return any(w.lower() in low for w in words if w.strip())
-
-
-def _mentioning(texts: list[str], words: list[str]) -> dict[str, bool]:
-    """:func:`_mentions` of each distinct text (answers repeat)."""
-    return {t: _mentions(t, words) for t in set(texts)}
-
-
 def _texts(rows: pd.DataFrame, column: str) -> list[tuple[int, str]]:
     if column not in rows.columns:
         return []
@@ -423,22 +418,29 @@ def candidate_actions(
     if leaders.empty:
         notes.append(f"no leadership answers in wave {wave_key!r}: blind spot taken as 0")
 
+    lexicon = build_lexicon(study)
+    cache = SentimentCache()
+    customer_tagged = Tagged([t for _, t in customer_texts], lexicon, cache)
+    staff_tagged = Tagged([t for _, _, t in staff_texts], lexicon, cache)
     actions: list[CandidateAction] = []
     for f in study.factors:
         f_lo, f_hi = scale_of(study, f"perf.{f.key}", (1.0, 5.0))
         cust_f = mean_estimate(column_values(customers, f"perf.{f.key}"), confidence)
         lead_f = mean_estimate(column_values(leaders, f"perf.{f.key}"), confidence)
-        mentions = _mentioning(
-            [t for _, _, t in staff_texts] + [t for _, t in customer_texts], f.lexicon
-        )
-        matching_staff = [(q, pos, t) for q, pos, t in staff_texts if mentions[t]]
-        cust_quotes = [
-            Quote(
-                text=quote_text(t), question="improve", audience="customer", segment=segments[pos]
-            )
-            for pos, t in [(pos, t) for pos, t in customer_texts if mentions[t]][:MAX_QUOTES]
-        ]
         for tp in study.touchpoints:
+            # Quotes tagged with this factor at this touchpoint, complaints first.
+            picked = rank_evidence(
+                customer_tagged, factor=f.key, touchpoint=tp.key, limit=MAX_QUOTES
+            )
+            cust_quotes = [
+                Quote(
+                    text=quote_text(customer_texts[i][1]),
+                    question="improve",
+                    audience="customer",
+                    segment=segments[customer_texts[i][0]],
+                )
+                for i in picked
+            ]
             t_lo, t_hi = scale_of(study, f"tp.{tp.key}", (f_lo, f_hi))
             cust_t = mean_estimate(column_values(customers, f"tp.{tp.key}"), confidence)
             lead_t = mean_estimate(column_values(leaders, f"tp.{tp.key}"), confidence)
@@ -461,8 +463,13 @@ def candidate_actions(
                 if i_score is None or shortfall is None
                 else priority_score(i_score, shortfall, blind)
             )
-            # Quotes from the touchpoint's own team first.
-            ordered = sorted(matching_staff, key=lambda x: staff_team[x[1]] != tp.key)
+            # Staff quotes the same way, the touchpoint's own team first.
+            chosen = rank_evidence(
+                staff_tagged, factor=f.key, touchpoint=tp.key, limit=len(staff_texts)
+            )
+            ordered = sorted(
+                (staff_texts[i] for i in chosen), key=lambda x: staff_team[x[1]] != tp.key
+            )
             staff_quotes = [
                 Quote(
                     text=quote_text(t), question=q, audience="staff", team=staff_team[pos] or None

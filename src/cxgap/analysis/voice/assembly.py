@@ -5,7 +5,7 @@ For each open question of the study (``open.<name>`` columns of the wide
 frame) :func:`analyze_voice` gives the themes with their share per audience,
 the divergence between the audiences' theme distributions and the themes one
 audience raises more than another (:mod:`cxgap.analysis.voice.themes`,
-:mod:`cxgap.analysis.voice.disparity`), VADER sentiment per audience (and per
+:mod:`cxgap.analysis.voice.disparity`), sentiment per audience (and per
 customer segment), the factor/touchpoint/moment tags per audience
 (:mod:`cxgap.analysis.voice.tagging`), and for the competitors question the
 competitors named and how they are judged (:mod:`cxgap.analysis.voice.competitors`).
@@ -32,8 +32,8 @@ from cxgap.analysis.voice.search import small_team_mask
 from cxgap.analysis.voice.sentiment import (
     SentimentCache,
     SentimentSummary,
+    sentiment_scores,
     summarise_sentiment,
-    vader_compound,
 )
 from cxgap.analysis.voice.tagging import TagSummary, build_lexicon, tag_summary, tag_text
 from cxgap.analysis.voice.text import analysis_text
@@ -157,10 +157,10 @@ def _interviews(
                 date=_str_or_none(row["date"]),
                 passages=len(parts),
                 tags=tag_text(" ".join(parts), lexicon),
-                sentiment=summarise_sentiment(vader_compound(parts, cache=cache)),
+                sentiment=summarise_sentiment(sentiment_scores(parts, cache=cache)),
             )
         )
-    compound = vader_compound(passages, cache=cache)
+    compound = sentiment_scores(passages, cache=cache)
     themes = None
     note = None
     if len(passages) >= MIN_ANSWERS:
@@ -218,7 +218,7 @@ def analyze_voice(
     permutations
         Permutations of the divergence tests.
     sentiment_cache
-        VADER scores shared with the rest of one analysis: each distinct text
+        Sentiment scores shared with the rest of one analysis: each distinct text
         is scored once (:class:`cxgap.analysis.voice.sentiment.SentimentCache`).
 
     Returns
@@ -229,7 +229,7 @@ def analyze_voice(
     ----------
     See :func:`cxgap.analysis.voice.themes.find_themes` (Lee & Seung 1999; Greene et
     al. 2014), :func:`cxgap.analysis.voice.disparity.theme_divergence` (Lin 1991;
-    Monroe, Colaresi & Quinn 2008), :func:`cxgap.analysis.voice.sentiment.vader_scores`
+    Monroe, Colaresi & Quinn 2008), :func:`cxgap.analysis.voice.sentiment.sentiment_scores`
     (Hutto & Gilbert 2014).
 
     Examples
@@ -318,7 +318,7 @@ def analyze_voice(
         texts = data[q.key].tolist()
         present = np.array([bool(analysis_text(t)) for t in texts], dtype=bool)
         n = int(present.sum())
-        compound = vader_compound(texts, cache=cache)
+        compound = sentiment_scores(texts, cache=cache)
         n_by_audience = {
             str(a): int(present[np.asarray([g == a for g in groups])].sum())
             for a in sorted({g for g in groups if g is not None})

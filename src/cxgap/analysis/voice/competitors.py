@@ -36,7 +36,14 @@ from cxgap.analysis._base import Result
 from cxgap.analysis.voice.text import analysis_text, mask_pii, quote_text
 from cxgap.errors import AnalysisError
 
-__all__ = ["CompetitorAnalysis", "CompetitorView", "Judgement", "competitor_views", "judge"]
+__all__ = [
+    "CompetitorAnalysis",
+    "CompetitorView",
+    "Judgement",
+    "by_sentiment",
+    "competitor_views",
+    "judge",
+]
 
 Judgement = Literal["better", "worse", "mixed", "unclear"]
 
@@ -150,6 +157,34 @@ def judge(sentence: str, name: str) -> Judgement:
     return "unclear"
 
 
+_US = re.compile(r"\b(?:you|your|yours|yourselves)\b", re.IGNORECASE)
+
+
+def by_sentiment(sentence: str) -> Judgement:
+    """The judgement of a sentence naming a competitor with no comparative cue,
+    from its sentiment (:func:`cxgap.analysis.voice.sentiment.sentiment_scores`):
+    a positive sentence praises the competitor and a negative one faults it,
+    unless the sentence also speaks of us ("you", "your"): then its sentiment
+    is about us and the competitor is judged the other way.
+
+    Examples
+    --------
+    >>> by_sentiment("Globex keeps crashing and their support is rude")
+    'worse'
+    >>> by_sentiment("Northwind's account team is brilliant and really helpful")
+    'better'
+    """
+    from cxgap.analysis.voice.sentiment import sentiment_labels, sentiment_scores
+
+    label = sentiment_labels(sentiment_scores([sentence]))[0]
+    if label not in ("positive", "negative"):
+        return "unclear"
+    good = label == "positive"
+    if _US.search(sentence):
+        good = not good
+    return "better" if good else "worse"
+
+
 class CompetitorView(Result):
     """How the answers see one competitor.
 
@@ -235,7 +270,8 @@ def _verdict(doc: str, pattern: re.Pattern[str]) -> Judgement | None:
     for sentence in _SENTENCE.split(doc):
         m = pattern.search(sentence)
         if m:
-            verdicts.append(judge(sentence, m.group(0)))
+            verdict = judge(sentence, m.group(0))
+            verdicts.append(verdict if verdict != "unclear" else by_sentiment(sentence))
     decided = {v for v in verdicts if v != "unclear"}
     return "unclear" if not decided else decided.pop() if len(decided) == 1 else "mixed"
 

@@ -1,14 +1,22 @@
-"""Sentiment of open answers with VADER, and its summaries per group.
+"""Sentiment of open answers, and its summaries per group.
 
-VADER (Hutto & Gilbert 2014) scores a text from a human-rated lexicon and a
-few grammatical rules (negation, intensifiers, "but", capitals, punctuation).
-Its ``compound`` score runs from -1 (most negative) to +1 (most positive); the
-authors' thresholds call a text positive at ``compound >= 0.05`` and negative
-at ``compound <= -0.05``. The lexicon ships inside the ``vaderSentiment``
-package, so nothing is downloaded.
+cxgap scores a text with its own model (:mod:`cxgap.analysis.voice.sentiment_model`:
+a multinomial logistic regression over words, word pairs with negation
+marking and the contrast rule, customer-service cues and VADER's scores,
+trained on human-labelled public data). Its score runs from -1 (most
+negative) to +1 (most positive), ``P(positive) - P(negative)``; the label is
+positive at ``score >= threshold``, negative at ``score <= -threshold``
+(the model's threshold). :func:`sentiment_scores` gives the score, and
+:func:`sentiment_labels` the label.
 
-Summaries give, for each group, the number of answers, the mean compound score
-with its t-interval, and the shares of positive, neutral and negative answers.
+VADER itself (Hutto & Gilbert 2014: a human-rated lexicon and a few
+grammatical rules, ``compound`` from -1 to +1, positive at ``>= 0.05``) stays
+available as :func:`vader_scores` and :func:`vader_compound`, the baseline the
+model is compared with (docs/VOICE.md). Both ship inside packages, so nothing
+is downloaded.
+
+Summaries give, for each group, the number of answers, the mean score with
+its t-interval, and the shares of positive, neutral and negative answers.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ __all__ = [
     "SentimentSummary",
     "SentimentTable",
     "sentiment_by",
+    "sentiment_labels",
+    "sentiment_scores",
     "summarise_sentiment",
     "vader_compound",
     "vader_scores",
@@ -71,6 +81,7 @@ class SentimentCache:
 
     def __init__(self) -> None:
         self.scores: dict[str, tuple[float, float, float, float]] = {}
+        self.model: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -139,12 +150,68 @@ def vader_compound(texts: Iterable[object], *, cache: SentimentCache | None = No
     return np.ascontiguousarray(_vader_rows(texts, cache)[:, 3])
 
 
+def sentiment_scores(texts: Iterable[object], *, cache: SentimentCache | None = None) -> np.ndarray:
+    """cxgap's sentiment score per text, -1..+1 (``NaN`` for missing or empty texts).
+
+    ``P(positive) - P(negative)`` under the shipped model
+    (:mod:`cxgap.analysis.voice.sentiment_model`); HTML tags are removed
+    first; each distinct text is scored once (across calls sharing ``cache``).
+
+    References
+    ----------
+    Pang, Lee & Vaithyanathan (2002), Hutto & Gilbert (2014), Bishop (2006):
+    see :mod:`cxgap.analysis.voice.sentiment_model`; docs/VOICE.md for the
+    training data and the held-out evaluation.
+
+    Examples
+    --------
+    >>> s = sentiment_scores(["Support is slow, we wait 2 days for a response to a ticket",
+    ...                       "Our account manager is proactive and really helpful", None])
+    >>> bool(s[0] < 0 < s[1]), bool(np.isnan(s[2]))
+    (True, True)
+    """
+    from cxgap.analysis.voice.sentiment_model import load_model
+
+    model = load_model()
+    seen = cache.model if cache is not None else {}
+    out: list[float] = []
+    for raw in texts:
+        text = analysis_text(raw)
+        if not text:
+            out.append(math.nan)
+            continue
+        if text not in seen:
+            seen[text] = model.score(text)
+        out.append(seen[text])
+    return np.array(out, dtype=float)
+
+
+def sentiment_labels(scores: Sequence[float] | np.ndarray) -> list[str | None]:
+    """The label of each score (``None`` for ``NaN``): negative, neutral or positive.
+
+    Examples
+    --------
+    >>> sentiment_labels([0.8, -0.8, 0.0, float("nan")])
+    ['positive', 'negative', 'neutral', None]
+    """
+    from cxgap.analysis.voice.sentiment_model import load_model
+
+    model = load_model()
+    return [None if not math.isfinite(float(v)) else model.label(float(v)) for v in scores]
+
+
+def _threshold() -> float:
+    from cxgap.analysis.voice.sentiment_model import load_model
+
+    return load_model().threshold
+
+
 class SentimentSummary(Result):
     """Sentiment of a set of answers.
 
-    ``mean`` is the mean compound score with its 95% t-interval
-    (``ci_low``/``ci_high``, ``None`` below two answers); the shares use VADER's
-    thresholds (positive ``>= 0.05``, negative ``<= -0.05``).
+    ``mean`` is the mean score with its 95% t-interval (``ci_low``/``ci_high``,
+    ``None`` below two answers); the shares are those of the labels (the
+    model's threshold, :func:`sentiment_labels`).
     """
 
     n: int
@@ -156,15 +223,20 @@ class SentimentSummary(Result):
     share_negative: float | None
 
 
-def summarise_sentiment(compound: Sequence[float] | np.ndarray) -> SentimentSummary:
-    """Summarise compound scores: n, mean with 95% t-interval, shares.
+def summarise_sentiment(
+    compound: Sequence[float] | np.ndarray, *, threshold: float | None = None
+) -> SentimentSummary:
+    """Summarise sentiment scores: n, mean with 95% t-interval, shares.
 
     ``NaN`` scores (no answer) are left out.
 
     Parameters
     ----------
     compound
-        VADER compound scores.
+        Sentiment scores (:func:`sentiment_scores`).
+    threshold
+        A score at or above it is positive, at or below its negative is
+        negative; the model's threshold by default (VADER's is 0.05).
 
     Returns
     -------
@@ -172,8 +244,9 @@ def summarise_sentiment(compound: Sequence[float] | np.ndarray) -> SentimentSumm
 
     References
     ----------
-    Hutto & Gilbert (2014), see :func:`vader_scores`, for the thresholds; the
-    interval is Student's t interval for a mean.
+    The interval is Student's t interval for a mean (e.g. Wasserman, L.
+    (2004). *All of Statistics*, 6.3.2 and 10.7); the labels are those of
+    :func:`sentiment_labels`.
 
     Examples
     --------
@@ -200,8 +273,9 @@ def summarise_sentiment(compound: Sequence[float] | np.ndarray) -> SentimentSumm
         sd = float(x.std(ddof=1))
         half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
         lo, hi = mean - half, mean + half
-    pos = float(np.mean(x >= POSITIVE))
-    neg = float(np.mean(x <= NEGATIVE))
+    t = _threshold() if threshold is None else threshold
+    pos = float(np.mean(x >= t))
+    neg = float(np.mean(x <= -t))
     return SentimentSummary(
         n=n,
         mean=finite(mean),
@@ -244,9 +318,9 @@ def sentiment_by(
         Grouping columns (e.g. ``["audience"]`` or ``["theme"]``); rows with a
         missing key form their own group (shown as ``None``).
     text_column
-        Column of texts to score with VADER; or
+        Column of texts to score (:func:`sentiment_scores`); or
     compound_column
-        a column of compound scores already computed.
+        a column of scores already computed.
 
     Returns
     -------
@@ -255,7 +329,7 @@ def sentiment_by(
 
     References
     ----------
-    Hutto & Gilbert (2014), see :func:`vader_scores`.
+    See :func:`sentiment_scores` and :func:`summarise_sentiment`.
 
     Examples
     --------
@@ -271,7 +345,7 @@ def sentiment_by(
     if missing:
         raise AnalysisError(f"columns not in the data: {', '.join(map(str, missing))}")
     if text_column is not None:
-        scores = vader_compound(frame[text_column].tolist())
+        scores = sentiment_scores(frame[text_column].tolist())
     else:
         scores = pd.to_numeric(frame[str(compound_column)], errors="coerce").to_numpy(float)
     keys = frame[list(by)].astype(object).where(frame[list(by)].notna(), None)

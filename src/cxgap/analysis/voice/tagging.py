@@ -15,7 +15,7 @@ or verb ending (``fix`` matches "fix", "fixes", "fixed", not "fixture").
 Multi-word terms match as phrases.
 
 The tag summary counts, for each key and group, how many answers mention it
-(with a Wilson interval on the share) and their mean VADER sentiment, which is
+(with a Wilson interval on the share) and their mean sentiment, which is
 how open text feeds the factor views and the hot spots.
 """
 
@@ -310,7 +310,7 @@ def tag_summary(
     groups
         The group of each answer (e.g. audience); ``None`` for one overall group.
     compound
-        VADER compound score of each answer, for the mean sentiment per key.
+        Sentiment score of each answer, for the mean sentiment per key.
 
     Returns
     -------

@@ -19,7 +19,7 @@ The default engine (``"tfidf-nmf"``) needs no deep-learning stack:
    by the Hungarian algorithm; and (b) the assignment agreement: the adjusted
    Rand index of the answers' themes (Lange et al. 2004). ``stability(k)`` is
    mean (a) times mean (b); the smallest ``k`` whose stability is within
-   0.02 of the highest is chosen. ``k`` is at most one theme per 15 answers.
+   0.02 of the highest is chosen. ``k`` is at most one theme per 12 answers.
    On large inputs the stability runs on a seeded random sample of
    ``stability_sample`` answers.
 3b. **Fit on a sample, assign every answer.** With more than ``fit_sample``
@@ -34,9 +34,17 @@ The default engine (``"tfidf-nmf"``) needs no deep-learning stack:
    against the full fit), and the time no longer grows with the number of
    answers beyond the linear assignment. Sizes, shares, quotes and
    sentiment count every answer.
-4. **Describe each theme**: its label (its top key phrases, with words already
-   covered by a heavier phrase dropped), its keywords, its size and share (with
-   a Wilson interval), its share in each group, the mean VADER sentiment of
+3c. **Complaints apart from praise.** Each theme holding both negative and
+   positive answers (at least 3 and 10% of it each) is split in two, its complaints
+   and the rest (:mod:`cxgap.analysis.voice.split`), so a complaint never
+   hides in a theme of praise; themes are then ordered by size. ``k`` stays
+   the number of topics (chosen or given); a note says how many were split,
+   so there may be more themes than ``k``.
+4. **Describe each theme**: its label (the key phrase most over-represented
+   in its answers; for a theme of complaints, with the complaint word its
+   answers use most in front: "slow support tickets"), its polarity (the
+   most common sentiment label of its answers), its keywords, its size and share (with
+   a Wilson interval), its share in each group, the mean sentiment of
    its answers, and two or three representative quotes: answers closest to the
    theme's centroid (typical), skipping any whose TF-IDF cosine similarity to a
    quote already chosen is above ``0.6`` (not near-duplicates). Quotes are
@@ -49,7 +57,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from pydantic import Field
@@ -73,9 +81,11 @@ from cxgap.analysis.voice.disparity import Divergence, theme_divergence
 from cxgap.analysis.voice.sentiment import (
     SentimentCache,
     SentimentSummary,
+    sentiment_labels,
+    sentiment_scores,
     summarise_sentiment,
-    vader_compound,
 )
+from cxgap.analysis.voice.split import complaint_label, split_by_polarity, word_sets
 from cxgap.analysis.voice.text import MAX_CHARS, analysis_text, cut, looks_english, quote_text
 from cxgap.contracts.choices import ENGINES, Engine
 from cxgap.errors import AnalysisError
@@ -92,7 +102,8 @@ __all__ = [
 
 
 MIN_ANSWERS = 10
-_ANSWERS_PER_THEME = 15
+Polarity = Literal["negative", "neutral", "positive"]
+_ANSWERS_PER_THEME = 12
 _STABILITY_TOLERANCE = 0.02
 _LABEL_SAMPLE = 5000
 _DUPLICATE_COSINE = 0.6
@@ -124,6 +135,7 @@ class Theme(Result):
 
     id: str
     label: str
+    polarity: Polarity | None = None
     keywords: list[str]
     size: int
     share: GroupShare
@@ -202,27 +214,20 @@ def _phrases(docs: list[str], assign: np.ndarray, k: int, seed: int) -> list[lis
 
 
 def _label(phrases: list[str], terms: list[str]) -> str:
-    """Up to two key phrases (one with the top keyword first), then keywords,
-    without repeating covered words."""
-    chosen: list[str] = []
-    covered: set[str] = set()
+    """The theme's key phrase a person would write: the most over-represented
+    phrase among the first four, the one holding the top keyword first; the
+    top keyword when there is no phrase."""
     if terms:
         phrases = sorted(phrases[:4], key=lambda p: terms[0] not in p.split())
-    for term in phrases[:4]:
-        words = set(term.split())
-        if words & covered:
-            continue
-        chosen.append(term)
-        covered |= words
-        if len(chosen) == 2:
-            break
-    for term in terms:
-        if len(chosen) >= 2 or (chosen and len(" ".join(chosen)) > 30):
-            break
-        if term not in covered:
-            chosen.append(term)
-            covered.add(term)
-    return " / ".join(chosen)
+    if phrases:
+        return phrases[0]
+    return terms[0] if terms else ""
+
+
+def _by_size(assign: np.ndarray, k: int) -> np.ndarray:
+    """The themes ordered by size, largest first (ties by index)."""
+    sizes = np.bincount(assign[assign >= 0], minlength=k)
+    return np.argsort(-sizes, kind="stable")
 
 
 def _quotes(
@@ -310,7 +315,7 @@ def _tfidf_nmf(
     k_scores: list[KScore] = []
     references: dict[int, tuple[np.ndarray, bool]] = {}
     rows_with_terms = np.flatnonzero(has_terms)
-    # at most one theme per 15 answers on average: smaller themes are noise
+    # at most one theme per 12 answers on average: smaller themes are noise
     per_theme = max(2, int(has_terms.sum()) // _ANSWERS_PER_THEME)
     upper = max(1, min(max_themes, n_terms - 1, per_theme))
     if n_themes is not None:
@@ -345,8 +350,9 @@ def _tfidf_nmf(
             _, h, converged = fit_nmf(x[sample(rows_with_terms, fit_sample, seed)], k, seed)
         w = assign_weights(x, h, seed)
         notes.append(
-            f"themes fitted on a random sample of {fit_sample} of the {rows_with_terms.size} "
-            "answers; every answer is then assigned to its heaviest theme"
+            f"themes fitted on a random sample of {fit_sample} answers (of the "
+            f"{rows_with_terms.size} sharing a word with others); every answer is then "
+            "assigned to its heaviest theme, and every figure counts every answer"
         )
     else:
         w, h, converged = fit_nmf(x, k, seed)
@@ -386,6 +392,7 @@ def find_themes(
     fit_sample: int | None = 3000,
     engine: Engine = "tfidf-nmf",
     sentiment_cache: SentimentCache | None = None,
+    split_polarity: bool = True,
 ) -> ThemeAnalysis:
     """Find the themes of a set of open answers.
 
@@ -410,7 +417,7 @@ def find_themes(
     quote_notes
         Per answer, a note shown with its quote (e.g. "workshop group answer").
     sentiment
-        Whether to score each answer with VADER and summarise per theme.
+        Whether to score each answer (cxgap's sentiment model) and summarise per theme.
     divergence
         Whether to compare the groups' theme distributions
         (:func:`cxgap.analysis.voice.disparity.theme_divergence`).
@@ -429,8 +436,12 @@ def find_themes(
         ``"tfidf-nmf"`` (the default) or ``"embeddings"``: sentence embeddings
         clustered by k-means (:mod:`cxgap.analysis.voice.embeddings`; needs the
         optional extra ``pip install 'cxgap[embeddings]'``).
+    split_polarity
+        Whether to split each theme into its complaints and the rest
+        (:func:`cxgap.analysis.voice.split.split_by_polarity`; needs
+        ``sentiment``).
     sentiment_cache
-        VADER scores shared with the other parts of one analysis
+        Sentiment scores shared with the other parts of one analysis
         (:class:`cxgap.analysis.voice.sentiment.SentimentCache`).
 
     Returns
@@ -458,7 +469,7 @@ def find_themes(
     >>> answers = ["support tickets are slow to resolve"] * 6 + ["pricing is too high"] * 6
     >>> result = find_themes(answers, n_themes=2, sentiment=False)
     >>> sorted(t.label for t in result.themes)
-    ['high / pricing', 'slow to resolve / support tickets']
+    ['high', 'slow to resolve']
     >>> [t.size for t in result.themes]
     [6, 6]
     """
@@ -524,7 +535,7 @@ def find_themes(
     # per-answer extras over all input rows
     full_assign = np.full(n_rows, -1, dtype=np.int64)
     full_assign[idx] = assign
-    compound = vader_compound(docs, cache=sentiment_cache) if sentiment else None
+    compound = sentiment_scores(docs, cache=sentiment_cache) if sentiment else None
     quote_ok = np.ones(n, dtype=bool) if quotable is None else np.asarray(quotable, bool)[idx]
     positions = [int(i) for i in idx]
     doc_groups = None if groups is None else [groups[i] for i in positions]
@@ -537,11 +548,42 @@ def find_themes(
         [None if g is None else str(g) for g in doc_groups] if doc_groups else [], dtype=object
     )
 
+    labels_of = None
+    n_topics = k
+    is_negative = [False] * k
+    if compound is not None:
+        labels_of = np.array(sentiment_labels(compound), dtype=object)
+        if split_polarity:
+            assign, parents, is_negative = split_by_polarity(assign, labels_of, k)
+            keywords = [keywords[p] for p in parents]
+            if len(parents) > k:
+                notes.append(
+                    f"{len(parents) - k} of the {k} themes held both complaints and praise: "
+                    "each was split into its complaints and the rest"
+                )
+            k = len(parents)
+        order = _by_size(assign, k)
+        remap = np.empty(k, dtype=np.int64)
+        remap[order] = np.arange(k)
+        assign = np.where(assign >= 0, remap[np.maximum(assign, 0)], -1)
+        keywords = [keywords[i] for i in order]
+        is_negative = [is_negative[i] for i in order]
+        full_assign[idx] = assign
+
     phrases = _phrases(docs, assign, k, seed)
+    label_rows = np.arange(min(n, _LABEL_SAMPLE))
+    words_of = word_sets([docs[i] for i in label_rows]) if compound is not None else []
     themes: list[Theme] = []
     for j in range(k):
         members = np.flatnonzero(assign == j)
         top = keywords[j]
+        label = _label(phrases[j], top) if top else f"theme {j + 1}"
+        polarity: Polarity | None = None
+        if labels_of is not None and members.size:
+            values, counts = np.unique(labels_of[members], return_counts=True)
+            polarity = cast(Polarity, str(values[int(np.argmax(counts))]))
+        if is_negative[j] or polarity == "negative":
+            label = complaint_label(label, words_of, assign[label_rows] == j)
         by_group: dict[str, GroupShare] = {}
         for gname in group_names:
             in_group = group_arr == gname
@@ -549,7 +591,8 @@ def find_themes(
         themes.append(
             Theme(
                 id=f"t{j + 1}",
-                label=_label(phrases[j], top) if top else f"theme {j + 1}",
+                label=label,
+                polarity=polarity,
                 keywords=top,
                 size=int(members.size),
                 share=_wilson(int(members.size), n),
@@ -602,7 +645,7 @@ def find_themes(
         n_not_english=n_not_english,
         engine=engine,
         seed=seed,
-        k=k,
+        k=n_topics,
         k_chosen_by=chosen_by,
         k_scores=k_scores,
         themes=themes,
