@@ -49,6 +49,26 @@ NOT_COPIED = {
 }
 
 
+#: The 14 service items of the airline passenger satisfaction survey, each
+#: rated 1-5 with 0 = "not applicable", as its header names them.
+AIRLINE_RATINGS = [
+    "Inflight wifi service",
+    "Departure/Arrival time convenient",
+    "Ease of Online booking",
+    "Gate location",
+    "Food and drink",
+    "Online boarding",
+    "Seat comfort",
+    "Inflight entertainment",
+    "On-board service",
+    "Leg room service",
+    "Baggage handling",
+    "Checkin service",
+    "Inflight service",
+    "Cleanliness",
+]
+
+
 def real_data_path(name: str) -> Path:
     """The path of the real data set ``name``; skips the test where it is not here."""
     for folder in (IN_REPOSITORY, SHARED):

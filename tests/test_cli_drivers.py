@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cxgap.cli import app
-from tests.realdata import real_data_path
+from tests.realdata import AIRLINE_RATINGS, real_data_path
 
 runner = CliRunner()
 
@@ -120,22 +120,6 @@ def test_text_outcome_of_more_than_two_values_is_one_clear_error(tmp_path: Path)
 
 
 AIRLINE = "airline_passenger_satisfaction_test.csv"
-RATINGS = [
-    "Inflight wifi service",
-    "Departure/Arrival time convenient",
-    "Ease of Online booking",
-    "Gate location",
-    "Food and drink",
-    "Online boarding",
-    "Seat comfort",
-    "Inflight entertainment",
-    "On-board service",
-    "Leg room service",
-    "Baggage handling",
-    "Checkin service",
-    "Inflight service",
-    "Cleanliness",
-]
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +146,7 @@ def test_airline_id_and_index_are_never_drivers_and_the_two_level_outcome_is_cod
     assert code == 0, err
     data = json.loads(out)
     factors = {d["factor"] for d in data["drivers"]}
-    numeric = set(RATINGS) | {"Age", "Flight Distance"}
+    numeric = set(AIRLINE_RATINGS) | {"Age", "Flight Distance"}
     numeric |= {"Departure Delay in Minutes", "Arrival Delay in Minutes"}
     assert factors == numeric
     left = {x["column"]: x["reason"] for x in data["left_out"]}
@@ -234,12 +218,12 @@ def test_airline_relative_weights_match_johnsons_formula_by_svd(
     share each Z's R² back by the squared loadings of X on Z."""
     path, df = airline
     code, out, err = _run(
-        str(path), "-o", "satisfaction", "-f", ",".join(RATINGS), "-m", "relative-weights",
+        str(path), "-o", "satisfaction", "-f", ",".join(AIRLINE_RATINGS), "-m", "relative-weights",
         "-b", "0", "--json",
     )  # fmt: skip
     assert code == 0, err
     got = {d["factor"]: d["importance"] for d in json.loads(out)["drivers"]}
-    x = df[RATINGS].to_numpy(float)
+    x = df[AIRLINE_RATINGS].to_numpy(float)
     x = (x - x.mean(0)) / x.std(0)
     y = (df["y"] - df["y"].mean()) / df["y"].std(ddof=0)
     u, s, vt = np.linalg.svd(x, full_matrices=False)
@@ -247,7 +231,7 @@ def test_airline_relative_weights_match_johnsons_formula_by_svd(
     beta = z.T @ y.to_numpy() / len(y)
     lam = (vt.T * s) @ vt / np.sqrt(len(y))  # loadings of X on Z
     eps = (lam**2) @ (beta**2)
-    for j, f in enumerate(RATINGS):
+    for j, f in enumerate(AIRLINE_RATINGS):
         assert got[f] == pytest.approx(eps[j], abs=1e-9)
 
 

@@ -20,25 +20,7 @@ from cxgap.analysis.drivers.keydrivers import (
     relative_weights,
 )
 from cxgap.errors import AnalysisError
-from tests.realdata import real_data_path
-
-AIRLINE_RATINGS = [
-    "Inflight wifi service",
-    "Departure/Arrival time convenient",
-    "Ease of Online booking",
-    "Gate location",
-    "Food and drink",
-    "Online boarding",
-    "Seat comfort",
-    "Inflight entertainment",
-    "On-board service",
-    "Leg room service",
-    "Baggage handling",
-    "Checkin service",
-    "Inflight service",
-    "Cleanliness",
-]
-
+from tests.realdata import AIRLINE_RATINGS, real_data_path
 
 # --------------------------------------------------------------------------
 # Independent references: refit OLS with statsmodels on every subset

@@ -22,28 +22,11 @@ from cxgap.errors import InputError
 from cxgap.ingest.formats import read_export
 from cxgap.ingest.infer import ColumnPlan, _scale_of, classify_columns, infer_study, slug_key
 from cxgap.ingest.mapping import load_response_mapping
-from tests.realdata import real_data_path
+from tests.realdata import AIRLINE_RATINGS, real_data_path
 
 runner = CliRunner()
 AIRLINE = "airline_passenger_satisfaction_test.csv"
 
-# The airline survey's 14 service items, each 1-5 with 0 = "not applicable".
-AIR_ITEMS = [
-    "Inflight wifi service",
-    "Departure/Arrival time convenient",
-    "Ease of Online booking",
-    "Gate location",
-    "Food and drink",
-    "Online boarding",
-    "Seat comfort",
-    "Inflight entertainment",
-    "On-board service",
-    "Leg room service",
-    "Baggage handling",
-    "Checkin service",
-    "Inflight service",
-    "Cleanliness",
-]
 # How many 0s each item holds (pandas value_counts of the raw file); four items have none.
 AIR_ZEROS = {
     "Inflight wifi service": 813,
@@ -66,7 +49,7 @@ AIR_ROLES = {
     "Type of Travel": "attribute",
     "Class": "attribute",
     "Flight Distance": "ignored",
-    **dict.fromkeys(AIR_ITEMS, "rating"),
+    **dict.fromkeys(AIRLINE_RATINGS, "rating"),
     "Departure Delay in Minutes": "ignored",
     "Arrival Delay in Minutes": "ignored",
     "satisfaction": "outcome",
@@ -105,7 +88,7 @@ def test_airline_every_column_gets_the_role_read_off_the_file(
 def test_airline_ratings_keep_their_names_and_declare_zero_missing(
     airline_plan: dict[str, object],
 ) -> None:
-    for item in AIR_ITEMS:
+    for item in AIRLINE_RATINGS:
         p = airline_plan[item]
         assert p.target == "perf." + slug_key(item)  # type: ignore[attr-defined]
         assert p.scale == "1-5"  # type: ignore[attr-defined]
@@ -128,7 +111,7 @@ def test_airline_outcome_is_coded_one_for_satisfied(airline_plan: dict[str, obje
 def test_airline_study_has_the_items_as_factors_and_the_attributes(airline: Path) -> None:
     inferred = infer_study(read_export(airline), "air", organisation="Air Co")
     study = inferred.study
-    assert [f.label for f in study.factors] == AIR_ITEMS
+    assert [f.label for f in study.factors] == AIRLINE_RATINGS
     assert [a.key for a in study.attributes] == [
         "gender",
         "customer_type",
@@ -140,7 +123,7 @@ def test_airline_study_has_the_items_as_factors_and_the_attributes(airline: Path
     assert (outcome.kind, outcome.scale_min, outcome.scale_max) == ("rating", 0, 1)
     assert "1 = satisfied, 0 = neutral or dissatisfied" in outcome.text
     assert {q.key for q in study.questions} == {
-        *("perf." + slug_key(i) for i in AIR_ITEMS),
+        *("perf." + slug_key(i) for i in AIRLINE_RATINGS),
         "outcome.satisfaction",
     }
     # The mapping file says the same, and reads back as a mapping.
