@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +188,34 @@ def test_too_large_a_file_is_refused_and_nothing_is_stored(hotdog: tuple[Databas
     assert "big.csv: Expected at most 10 MB." in r.text
     client.__exit__(None, None, None)
     assert _responses(db) == 0
+
+
+def test_invalid_rows_are_skipped_when_asked_and_their_problems_listed_by_kind(
+    hotdog: tuple[Database, str], owner: TestClient
+) -> None:
+    db, _ = hotdog
+    # Two answers the study does not know: a third level of its enrolment attribute.
+    with EXPORT.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for i in (2, 5):  # the 2nd and 5th responses, rows 3 and 6 of the file
+        assert rows[i][3] in ("Undergraduate", "Graduate")
+        rows[i][3] = "Postdoc"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    body = out.getvalue().encode("utf-8")
+    plan = infer_study(read_export(EXPORT), "hotdog", organisation="Acme").plan
+    fields: dict[str, str | list[str]] = {
+        "step": "import",
+        "column": [p.column for p in plan],
+        "role": ["keep"] * len(plan),
+    }
+    refused = _post(owner, body, "later.csv", **fields)
+    assert "Nothing was imported" in refused.text and _responses(db) == 0
+    r = _post(owner, body, "later.csv", skip="1", **fields)
+    assert "<dt>Skipped (invalid)</dt><dd>2</dd>" in r.text
+    assert "<dt>New responses stored</dt><dd>89</dd>" in r.text
+    assert _responses(db) == 89
+    assert "<strong>2 × expected" in r.text
+    column = "Are you currently enrolled as an undergraduate or graduate student"
+    assert r.text.count(f"later.csv, row 3, column &#39;{column}") == 1, r.text[-3000:]
+    assert "later.csv, row 6, column" in r.text
