@@ -169,9 +169,10 @@ def _page(
             "chosen": chosen or {},
             "result": result,
             "kinds": _by_kind(result.problems) if result else [],
-            # the route's own bound, or the app's bound on a request body if smaller
+            # the route's own bound, or the app's bound on this route's request
+            # body (max_batch_bytes, web/app.py) if smaller
             "max_size": human_bytes(
-                min(MAX_UPLOAD_BYTES, request.app.state.settings.max_body_bytes)
+                min(MAX_UPLOAD_BYTES, request.app.state.settings.max_batch_bytes)
             ),
         },
     )
