@@ -178,7 +178,8 @@ class Settings(BaseModel):
     max_batch_bytes: int = Field(
         default=16_777_216,
         ge=1024,
-        description="Largest body of POST /api/v1/events (up to 10,000 events), in bytes.",
+        description="Largest body of POST /api/v1/events (up to 10,000 events) and of a survey "
+        "export uploaded on the dashboard's import page, in bytes.",
         json_schema_extra={"env": "CXGAP_MAX_BATCH_BYTES", "expected": "a whole number of bytes"},
     )
 

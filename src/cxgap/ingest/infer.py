@@ -62,8 +62,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import yaml
@@ -88,6 +88,7 @@ __all__ = [
     "InferredStudy",
     "Role",
     "classify_columns",
+    "ignoring",
     "infer_study",
     "slug_key",
 ]
@@ -997,6 +998,30 @@ def infer_study(
     # Validate the whole definition as a user's file would be.
     study = StudyDefinition.model_validate(study.model_dump())
     return InferredStudy(export.file, export.format, plan, study, mapping)
+
+
+def ignoring(inferred: InferredStudy, columns: Collection[str]) -> InferredStudy:
+    """``inferred`` with ``columns`` left out of its mapping (``null``) and
+    shown as ``ignored`` in its plan, the reason saying the user chose so;
+    the study definition is unchanged (a question nobody maps stays empty).
+    Used by the dashboard's import page, where the user may set a column of
+    the inferred plan to "ignore" (:func:`infer_study` itself is unchanged).
+    """
+    left = set(columns)
+    mapping = inferred.mapping.model_copy(deep=True)
+    plan: list[ColumnPlan] = []
+    for p in inferred.plan:
+        if p.column not in left or p.target is None:
+            plan.append(p)
+            continue
+        mapping.columns[p.column] = None
+        still = {t for t in mapping.columns.values() if t is not None}
+        for table in (mapping.missing, mapping.values):
+            if p.target not in still:
+                table.pop(p.target, None)
+        reason = f"left out on the import page (inferred: {p.role}, {p.reason})"
+        plan.append(replace(p, role="ignored", target=None, reason=reason))
+    return replace(inferred, plan=plan, mapping=mapping)
 
 
 def _placeholder() -> Question:

@@ -82,7 +82,8 @@ def create_app(
         BodyLimit,
         default=settings.max_body_bytes,
         batch=settings.max_batch_bytes,
-        batch_paths=[events_api.EVENTS_PATH],
+        # a survey export uploaded on the import page is larger than a form
+        batch_paths=[events_api.EVENTS_PATH, "/dashboard/studies/{slug}/import"],
     )
 
     app.add_middleware(SecurityHeaders)

@@ -8,11 +8,14 @@ it. Refused requests get 413 with a message that says the limit: JSON under
 
 The limit is ``max_body_bytes`` (default 1 MiB), and ``max_batch_bytes``
 (default 16 MiB) for the paths given as batch paths (the events API, which
-takes up to 10,000 events at once).
+takes up to 10,000 events at once, and the dashboard's import page, which
+takes a survey export). A batch path may hold ``{name}`` parts, each
+matching one path segment (``/dashboard/studies/{slug}/import``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from starlette.requests import Request
@@ -44,9 +47,19 @@ class BodyLimit:
         self.default = default
         self.batch = batch
         self.batch_paths = tuple(batch_paths)
+        self._batch = [
+            re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(p)) + "$")
+            for p in self.batch_paths
+        ]
 
     def limit_for(self, path: str) -> int:
-        return self.batch if path in self.batch_paths else self.default
+        """The bound on the body of a request to ``path``.
+
+        >>> b = BodyLimit(None, default=1, batch=9, batch_paths=["/s/{slug}/import"])
+        >>> b.limit_for("/s/acme/import"), b.limit_for("/s/a/b/import"), b.limit_for("/s")
+        (9, 1, 1)
+        """
+        return self.batch if any(r.match(path) for r in self._batch) else self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -8,7 +8,8 @@ module per resource: :mod:`.overview` (the studies and the overview, computed
 in the background by :mod:`.jobs`),
 :mod:`.accounts`, :mod:`.actions`, :mod:`.study_setup` (and its
 :mod:`.setup_questions`), :mod:`.invitations`
-(and response rates), :mod:`.workshops`; shared helpers in :mod:`._common`.
+(and response rates), :mod:`.import_page` (a survey export imported with its
+inferred plan), :mod:`.workshops`; shared helpers in :mod:`._common`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cxgap.web import auth
 from cxgap.web.dashboard import (
     accounts,
     actions,
+    import_page,
     invitations,
     overview,
     setup_questions,
@@ -45,5 +47,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(include_in_schema=False, lifespan=_lifespan)
 router.include_router(auth.router)
-for _module in (overview, accounts, actions, study_setup, setup_questions, invitations, workshops):
+for _module in (
+    overview,
+    accounts,
+    actions,
+    study_setup,
+    setup_questions,
+    invitations,
+    import_page,
+    workshops,
+):
     router.include_router(_module.router)
