@@ -30,7 +30,7 @@ ROWS = 1_500
 FACTORS = ["personalisation", "integrity", "expectations", "resolution", "time_effort", "empathy"]
 ANSWERS_PER_ROW = 1 + len(FACTORS) + 1  # ltr, the six ratings, one open answer
 
-# The real import pipeline (read, map, validate, write_frame in one transaction),
+# The real import pipeline (read, map, validate, write_responses in one transaction),
 # with smaller chunks so that rows are written, uncommitted, long before the end.
 # It prints a line after each chunk; the test kills it after the first.
 RESPONSES_SCRIPT = """
@@ -45,6 +45,7 @@ from cxgap.settings import Settings
 from cxgap.store.db import Database
 
 frames.write_frame = partial(frames.write_frame, chunk=100)
+frames.write_responses = partial(frames.write_responses, chunk=100)  # what import_responses calls
 db = Database.open(Settings.load(database_url=sys.argv[1]))
 result = import_responses(db, "acme", sys.argv[2], progress=lambda n: print("wrote", n, flush=True))
 print("done", result.written, flush=True)
