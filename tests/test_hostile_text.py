@@ -458,6 +458,7 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                 "/dashboard/studies/{slug}/actions/{action_id}/edit": ["study", "action"],
                 "/dashboard/studies/{slug}/setup/new-question": ["study"],
                 "/dashboard/studies/{slug}/setup/questions/{key}": ["study"],
+                "/dashboard/studies/{slug}/import": ["study"],
             }
             pages = 0
             for route in iter_routes(app):
