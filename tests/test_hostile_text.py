@@ -459,6 +459,7 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                 "/dashboard/studies/{slug}/setup/new-question": ["study"],
                 "/dashboard/studies/{slug}/setup/questions/{key}": ["study"],
                 "/dashboard/studies/{slug}/import": ["study"],
+                "/dashboard/import": ["org"],
             }
             pages = 0
             for route in iter_routes(app):

@@ -510,3 +510,94 @@ def test_cxgap_own_format_needs_no_inference() -> None:
     with pytest.raises(InputError) as err:
         infer_study(read_export(FIXTURES / "cxgap_mixed.csv"), "x", organisation="X")
     assert "cxgap's own format" in str(err.value) and "cxgap_mixed.csv" in str(err.value)
+
+
+# Each real export of the corpus with every column given another role it may take.
+CORPUS = sorted(
+    p
+    for p in (Path(__file__).parent / "data" / "real-exports").iterdir()
+    if p.suffix in (".csv", ".xlsx", ".txt") and not p.name.startswith("events-")
+)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_every_role_a_column_is_offered_is_honoured(path: Path) -> None:
+    """For each column the last role offered other than ``ignored`` (or the
+    inferred one), all at once: the plan takes it, the study validates, and
+    the mapping sends each such column where its role says."""
+    export = read_export(path)
+    inferred = classify_columns(export)
+    roles = {}
+    for p in inferred:
+        assert p.choices[0] == p.role and "ignored" in p.choices
+        other = [r for r in p.choices if r not in (p.role, "ignored")]
+        if other:
+            roles[p.column] = other[-1]
+    if not any(r != "ignored" for r in roles.values()):
+        pytest.skip(f"{path.name}: no column may take another role than its own")
+    study = infer_study(export, "x", organisation="x", roles=roles)
+    prefix = {"rating": "perf.", "outcome": "outcome.", "yes_no": "yes.", "attribute": "attr.",
+              "text": "open.", "nps": "ltr"}  # fmt: skip
+    nps = [c for c, r in roles.items() if r == "nps"]
+    for p in study.plan:
+        if p.column in roles:
+            assert p.role == roles[p.column], p.column
+            if p.role == "nps" and p.column != nps[0]:
+                assert p.target is None or p.target.startswith("perf.")  # one 0-10 score
+            else:
+                assert (p.target or "").startswith(prefix[p.role]), (p.column, p.target)
+            assert study.mapping.columns[p.column] == p.target
+
+
+def test_a_role_the_answers_do_not_fit_and_an_unknown_column_are_named() -> None:
+    export = read_export(real_data_path("telco_customer_churn.csv"))
+    with pytest.raises(InputError) as err:
+        infer_study(export, "x", organisation="x", roles={"tenure": "rating"})
+    # tenure runs 0..72 (73 values): no rating scale, no attribute (over 20 levels)
+    assert "column 'tenure': got 'rating', expected a role the column's answers fit: ignored" in (
+        str(err.value)
+    )
+    with pytest.raises(
+        InputError, match="column 'Tenure': got 'text', expected a column of the file"
+    ):
+        infer_study(export, "x", organisation="x", roles={"Tenure": "text"})
+
+
+def test_a_column_chosen_as_the_0_to_10_score_makes_the_inferred_one_a_rating(
+    tmp_path: Path,
+) -> None:
+    rows = [("How likely are you to recommend us?", "Support score 0-10", "Region")]
+    rows += [(str(i % 11), str((i * 7) % 11), "North" if i % 2 else "South") for i in range(40)]
+    path = tmp_path / "two-scores.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    plan = {p.column: p for p in classify_columns(read_export(path))}
+    assert plan[rows[0][0]].role == "nps" and plan[rows[0][1]].role == "rating"
+    assert "nps" in plan[rows[0][1]].choices
+    study = infer_study(read_export(path), "x", organisation="x", roles={rows[0][1]: "nps"})
+    chosen = {p.column: p for p in study.plan}
+    assert chosen[rows[0][1]].target == "ltr" and chosen[rows[0][1]].scale == "0-10"
+    assert chosen[rows[0][0]].role == "rating" and chosen[rows[0][0]].target.startswith("perf.")
+    assert [q.key for q in study.study.questions if q.kind == "nps"] == ["ltr"]
+
+
+def test_init_from_takes_roles_from_the_command_line(airline_slice: Path, db_url: str) -> None:
+    code, stdout, err = _run(
+        "init", "air", "--from", str(airline_slice), "--org", "Air Co", "--db", db_url,
+        "--role", "Class=ignored", "--role", "satisfaction=text",
+        "--role", "Seat comfort=attribute",
+        "--mapping-out", str(airline_slice.parent / "air.yaml"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "chosen (inferred: attribute" in stdout
+    mapping = yaml.safe_load((airline_slice.parent / "air.yaml").read_text(encoding="utf-8"))
+    assert mapping["columns"]["Class"] is None
+    assert mapping["columns"]["satisfaction"] == "open.satisfaction"
+    assert mapping["columns"]["Seat comfort"] == "attr.seat_comfort"
+    code, _, err = _run(
+        "init", "air2", "--from", str(airline_slice), "--org", "Air Co", "--db", db_url,
+        "--role", "Class",
+    )  # fmt: skip
+    assert code != 0 and "--role: got 'Class', expected COLUMN=ROLE" in err
+    code, _, err = _run("init", "air3", "--org", "Air Co", "--db", db_url, "--role", "Class=text")
+    assert code != 0 and "expected --from FILE with --role" in err

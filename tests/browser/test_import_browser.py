@@ -106,3 +106,46 @@ def test_an_export_is_planned_and_imported_in_the_browser(
     assert len(frame) == 91
     target = "open.what_is_the_rationale_behind_your"
     assert target not in frame.columns or frame[target].isna().all()
+
+
+BORN = "What state or country were you born in?"
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_new_study_is_made_from_an_export_with_a_role_changed_in_the_browser(
+    hotdog_server: Server, open_page: Any, size: str
+) -> None:
+    base, db = hotdog_server.base_url, hotdog_server.db
+    width, height, mobile = SIZES[size]
+    w = open_page(width, height, mobile=mobile)
+    page = w.page
+    page.goto(f"{base}/dashboard")
+    page.get_by_label("E-mail address").fill("ann@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/dashboard")
+    page.get_by_role("link", name="New study from a survey export").click()
+    page.wait_for_url(f"{base}/dashboard/import")
+    page.get_by_label("Short name").fill(f"hotdog-{size}")
+    page.get_by_label("Title (optional)").fill("Hot dogs, again")
+    page.get_by_label("Survey export").set_input_files(str(EXPORT))
+    page.get_by_role("button", name="See the plan").click()
+    page.wait_for_selector("tr.plan-row")
+    assert page.locator("tr.plan-row").count() == 7
+    _no_sideways_scroll(page)
+    # Inferred "ignored" (short answers, many places); the user keeps it as open text.
+    select = page.get_by_label(f"Role of {BORN}")
+    assert select.input_value() == "ignored"
+    select.select_option("text")
+    w.shot(f"new-study-{size}-plan")
+    page.get_by_label("Choose the same file again").set_input_files(str(EXPORT))
+    page.get_by_role("button", name="Create the study and import", exact=True).click()
+    page.wait_for_selector("#result")
+    result = page.inner_text("#result")
+    assert "Created study Hot dogs, again" in result, result
+    assert "New responses stored\n91" in result or "New responses stored\t91" in result, result
+    _no_sideways_scroll(page)
+    w.shot(f"new-study-{size}-result")
+    frame = load_frame(db, f"hotdog-{size}")
+    assert len(frame) == 91
+    assert frame["open.what_state_or_country_were_you_born_in"].notna().sum() == 86

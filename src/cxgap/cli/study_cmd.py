@@ -56,6 +56,15 @@ def init(
         bool,
         typer.Option("--dry-run", help="With --from: show the plan; write and save nothing."),
     ] = False,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            help="With --from: give a column another role than the inferred one, as "
+            "'COLUMN=ROLE' (rating, nps, outcome, yes_no, attribute, text or ignored, as "
+            "the column's answers fit; repeat for several columns).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Create a new study from the defaults (six pillars, touchpoints, moments,
@@ -69,8 +78,12 @@ def init(
     from cxgap.study.defaults import default_study
 
     if from_file is not None:
-        _init_from(slug, org, name, from_file, audience, mapping_out, dry_run, db)
+        _init_from(slug, org, name, from_file, audience, mapping_out, dry_run, db, role or [])
         return
+    if role:
+        from cxgap.errors import InputError, Problem
+
+        raise InputError([Problem("--role", None, None, role[0], "--from FILE with --role")])
     definition = default_study(slug, organisation=org, name=name)
     with Database.open(settings_from(db)) as database:
         ensure_schema(database)
@@ -92,12 +105,14 @@ def _init_from(
     mapping_out: Path | None,
     dry_run: bool,
     db: str | None,
+    role: list[str],
 ) -> None:
-    """``cxgap init SLUG --from FILE``: infer, show the plan, write the mapping,
-    save the study and its mapping."""
+    """``cxgap init SLUG --from FILE``: infer (with the roles chosen by
+    ``--role``), show the plan, write the mapping, save the study and its
+    mapping."""
     from cxgap.errors import InputError, Problem
     from cxgap.ingest.formats import read_export
-    from cxgap.ingest.infer import infer_study
+    from cxgap.ingest.infer import CHOOSABLE, infer_study
     from cxgap.store.db import Database
     from cxgap.store.mappings import save_mapping_text
     from cxgap.store.migrate import ensure_schema
@@ -107,18 +122,36 @@ def _init_from(
         raise InputError(
             [Problem("--audience", None, None, audience, "customer, staff or leadership")]
         )
+    roles: dict[str, str] = {}
+    for item in role:
+        column, sep, chosen = item.rpartition("=")
+        if not sep or not column or chosen.strip() not in CHOOSABLE:
+            raise InputError(
+                [
+                    Problem(
+                        "--role",
+                        None,
+                        None,
+                        item,
+                        "COLUMN=ROLE, ROLE one of " + ", ".join(CHOOSABLE),
+                    )
+                ]
+            )
+        roles[column] = chosen.strip()
     inferred = infer_study(
         read_export(file),
         slug,
         organisation=org,
         name=name,
         audience=audience,  # type: ignore[arg-type]
+        roles=roles,
     )
     _plan_table(inferred)
     out = mapping_out or Path(f"{slug}.mapping.yaml")
     study = inferred.study
     summary = (
-        f"{len(study.factors)} rating factor(s), {len(study.questions)} question(s), "
+        f"{sum(p.role == 'rating' for p in inferred.plan)} rating item(s), "
+        f"{len(study.questions)} question(s), "
         f"{len(study.attributes)} attribute(s)"
     )
     if dry_run:

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -215,6 +215,9 @@ class ColumnPlan:
     low: int | None = None
     high: int | None = None
     stem: str = ""  # an option column's question (``Question - Option``)
+    #: The roles a user may give the column instead (``cxgap init --role``,
+    #: the dashboard's plan); the inferred role first.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass
@@ -579,16 +582,26 @@ def _classify_text(
     )
 
 
-def _classify(export: Export, col: str) -> ColumnPlan:
-    header = export.header(col)
-    name = normalise(header if header != col else col)
+def _counts(export: Export, col: str) -> tuple[Counter[str], int]:
+    """Each answer of the column with its count, and the number of rows."""
     text = cell_text(export.frame[col])
     filled = text.dropna()
-    rows = len(text)
-    n = len(filled)
     counts: Counter[str] = Counter(
         {str(k): int(v) for k, v in filled.value_counts(sort=False).items()}
     )
+    return counts, len(text)
+
+
+def _classify(export: Export, col: str) -> ColumnPlan:
+    counts, rows = _counts(export, col)
+    p = _classify_counts(export, col, counts, rows)
+    return replace(p, choices=_choices(p, counts))
+
+
+def _classify_counts(export: Export, col: str, counts: Counter[str], rows: int) -> ColumnPlan:
+    header = export.header(col)
+    name = normalise(header if header != col else col)
+    n = sum(counts.values())
     if col == export.id_column:
         return _plan(
             col,
@@ -634,6 +647,102 @@ def _classify(export: Export, col: str) -> ColumnPlan:
     if numeric:
         return _classify_numeric(col, header, name, counts, n, rows)
     return _classify_text(col, header, name, counts, n, rows)
+
+
+#: The roles a user may choose for a column in place of the inferred one.
+CHOOSABLE: tuple[str, ...] = ("rating", "nps", "outcome", "yes_no", "attribute", "text", "ignored")
+
+
+def _whole_numbers(counts: Counter[str]) -> set[int] | None:
+    """The answers as whole numbers, or None when any is not one."""
+    if not counts or not all(_NUMBER.match(v) for v in counts):
+        return None
+    numbers = {float(v) for v in counts}
+    return {int(x) for x in numbers} if all(x == int(x) for x in numbers) else None
+
+
+def _zero_to_ten(ints: set[int]) -> list[int] | None:
+    """The codes outside 0-10 when ``ints`` is a 0-10 item once they are set aside."""
+    codes = {98, 99, 999, -1, -9, -99}
+    inside = {v for v in ints if 0 <= v <= 10}
+    outside = ints - inside
+    fits = len(inside) >= 3 and max(inside) > 5 and outside <= codes
+    return sorted(outside) if fits else None
+
+
+def _choices(p: ColumnPlan, counts: Counter[str]) -> tuple[str, ...]:
+    """The roles ``p``'s column may be given (its inferred role first): one
+    the answers fit (a rating needs a scale, an attribute at most
+    :data:`MAX_LEVELS` levels, a 0-10 score whole numbers 0 to 10), or
+    ``ignored``. Ids, multi-select options and shares keep their role or
+    are ignored."""
+    out = [p.role]
+    if p.role in ("rating", "nps", "outcome", "yes_no", "attribute", "text", "ignored", "metadata"):
+        ints = _whole_numbers(counts)
+        if p.role in ("outcome", "yes_no"):
+            out.append("yes_no" if p.role == "outcome" else "outcome")
+        if ints is not None and (_stated_scale(p.header, ints) or _scale_of(ints)):
+            out.append("rating")
+        if ints is not None and _zero_to_ten(ints) is not None:
+            out.append("nps")
+        if 2 <= len(counts) <= MAX_LEVELS:
+            out.append("attribute")
+        if counts and not all(_NUMBER.match(v) for v in counts):
+            out.append("text")
+    out.append("ignored")
+    return tuple(dict.fromkeys(out))
+
+
+def _with_role(export: Export, p: ColumnPlan, role: str) -> ColumnPlan:
+    """``p`` given the role the user chose (one of ``p.choices``), its scale,
+    levels and missing codes read off the column again; keys and targets are
+    filled in by :func:`classify_columns` as for an inferred role."""
+    if role == p.role:
+        return p
+    if role not in p.choices:
+        raise InputError(
+            [
+                Problem(
+                    export.file,
+                    None,
+                    p.column,
+                    role,
+                    f"a role the column's answers fit: {', '.join(p.choices)}",
+                )
+            ]
+        )
+    counts, _ = _counts(export, p.column)
+    ints = _whole_numbers(counts)
+    why = f"chosen (inferred: {p.role}, {p.reason})"
+    plain = replace(p, role=role, key=None, target=None, reason=why, missing=(),  # type: ignore[arg-type]
+                    values={}, levels=(), low=None, high=None, scale="", suggestion="")  # fmt: skip
+    if role == "ignored":
+        return plain
+    if role in ("outcome", "yes_no"):
+        return replace(p, role=role, key=None, target=None, reason=why)  # type: ignore[arg-type]
+    if role == "text":
+        return plain
+    if role == "attribute":
+        levels = sorted(counts, key=lambda v: (float(v), v)) if ints is not None else sorted(counts)
+        return replace(plain, levels=tuple(levels))
+    if role == "nps":
+        assert ints is not None
+        codes = _zero_to_ten(ints) or []
+        n_codes = sum(c for v, c in counts.items() if int(float(v)) in codes)
+        return replace(plain, key="ltr", target="ltr", scale="0-10", low=0, high=10,
+                       missing=tuple(str(c) for c in codes),
+                       n_valid=sum(counts.values()) - n_codes)  # fmt: skip
+    # a rating: the stated or the smallest standard scale, the codes outside missing
+    if p.role == "rating":
+        return p
+    assert ints is not None
+    scale = _stated_scale(p.header, ints) or _scale_of(ints)
+    assert scale is not None
+    low, high, codes = scale
+    n_codes = sum(c for v, c in counts.items() if int(float(v)) in codes)
+    return replace(plain, scale=f"{low}-{high}", low=low, high=high,
+                   missing=tuple(str(c) for c in codes), n_valid=sum(counts.values()) - n_codes,
+                   suggestion=_suggest_pillar(p.header))  # fmt: skip
 
 
 _TICKED = frozenset({"1", "x", "yes", "y", "true", "selected", "checked"})
@@ -737,12 +846,32 @@ def _options(plans: list[ColumnPlan], used: dict[str, set[str]], seen: set[str])
         i = j
 
 
-def classify_columns(export: Export) -> list[ColumnPlan]:
+def classify_columns(export: Export, roles: Mapping[str, str] | None = None) -> list[ColumnPlan]:
     """The role of every column of ``export``, in the file's order, with keys
-    (unique within each kind) and mapping targets filled in."""
+    (unique within each kind) and mapping targets filled in.
+
+    ``roles`` gives columns (by header) the role the user chose instead of
+    the inferred one: one of the column's :attr:`ColumnPlan.choices`, else
+    :class:`InputError` naming the column. A column chosen as the 0-10
+    score (``nps``) makes an inferred one a rating.
+    """
     if len(export.frame) == 0:
         raise InputError([Problem(export.file, None, None, None, "at least one data row")])
     plans = [_classify(export, col) for col in export.frame.columns]
+    chosen = dict(roles or {})
+    unknown = [c for c in chosen if c not in export.frame.columns]
+    if unknown:
+        raise InputError(
+            [Problem(export.file, None, c, chosen[c], "a column of the file") for c in unknown]
+        )
+    if chosen:
+        nps_chosen = any(r == "nps" for r in chosen.values())
+        for i, p in enumerate(plans):
+            role = chosen.get(p.column)
+            if role is None and nps_chosen and p.role == "nps":
+                role = "rating" if "rating" in p.choices else "ignored"
+            if role is not None:
+                plans[i] = _with_role(export, p, role)
     used: dict[str, set[str]] = {}
     seen: set[str] = set()
     _options(plans, used, seen)
@@ -780,6 +909,9 @@ def classify_columns(export: Export) -> list[ColumnPlan]:
             p = ColumnPlan(**{**p.__dict__, "key": key, "target": target})
         if p.target is not None:
             seen.add(p.target)
+        if p.choices[:1] != (p.role,):  # a role changed after classifying (a lone option...)
+            others = [c for c in p.choices if c in CHOOSABLE]
+            p = replace(p, choices=tuple(dict.fromkeys((p.role, *others, "ignored"))))
         out.append(p)
     return out
 
@@ -816,6 +948,7 @@ def infer_study(
     organisation: str,
     name: str | None = None,
     audience: Audience = "customer",
+    roles: Mapping[str, str] | None = None,
 ) -> InferredStudy:
     """A study whose instrument is the export's own questions, and the
     mapping that imports the export into it.
@@ -824,8 +957,9 @@ def infer_study(
     the touchpoints, moments, segments and one wave ``w1``. Rating, outcome,
     yes/no and open questions are asked of every audience (so leadership and
     staff can answer the same items later); ``ltr`` of customers, as in the
-    default instrument. Raises :class:`InputError` when no column of the file
-    can be a question.
+    default instrument. ``roles`` overrides the inferred role of columns
+    (:func:`classify_columns`). Raises :class:`InputError` when no column of
+    the file can be a question.
     """
     if export.format == "cxgap":
         raise InputError(
@@ -841,7 +975,7 @@ def infer_study(
                 )
             ]
         )
-    plan = classify_columns(export)
+    plan = classify_columns(export, roles)
     base = default_study(slug, organisation=organisation, name=name)
     everyone: list[Audience] = list(AUDIENCES) if audience == "customer" else [audience]
     factors: list[Factor] = []

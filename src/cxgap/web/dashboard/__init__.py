@@ -9,7 +9,8 @@ in the background by :mod:`.jobs`),
 :mod:`.accounts`, :mod:`.actions`, :mod:`.study_setup` (and its
 :mod:`.setup_questions`), :mod:`.invitations`
 (and response rates), :mod:`.import_page` (a survey export imported with its
-inferred plan), :mod:`.workshops`; shared helpers in :mod:`._common`.
+inferred plan), :mod:`.new_study` (a study made from an export),
+:mod:`.workshops`; shared helpers in :mod:`._common`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cxgap.web.dashboard import (
     actions,
     import_page,
     invitations,
+    new_study,
     overview,
     setup_questions,
     study_setup,
@@ -55,6 +57,7 @@ for _module in (
     setup_questions,
     invitations,
     import_page,
+    new_study,
     workshops,
 ):
     router.include_router(_module.router)

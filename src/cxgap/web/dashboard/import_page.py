@@ -45,7 +45,7 @@ from cxgap.web.dashboard._common import (
 from cxgap.web.dashboard.invitations import problem_line
 from cxgap.web.deps import DbDep, TemplatesDep
 
-__all__ = ["router"]
+__all__ = ["error_lines", "named_problems", "problems_by_kind", "router", "saved_export"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,7 +67,7 @@ def _name(filename: str | None) -> str:
 
 
 @contextmanager
-def _saved(upload: UploadFile | None) -> Iterator[tuple[str, Path]]:
+def saved_export(upload: UploadFile | None) -> Iterator[tuple[str, Path]]:
     """The upload written to a private temporary folder (removed on exit),
     checked as the contacts upload is: a known suffix, not empty, within the
     size limit. Problems name the file as the user called it."""
@@ -92,7 +92,7 @@ def _saved(upload: UploadFile | None) -> Iterator[tuple[str, Path]]:
         yield name, path
 
 
-def _named(exc: InputError, name: str, path: Path) -> InputError:
+def named_problems(exc: InputError, name: str, path: Path) -> InputError:
     """``exc`` with the temporary path replaced by the user's file name."""
     return InputError(
         [replace(p, file=name) if p.file in (str(path), path.name) else p for p in exc.problems]
@@ -109,11 +109,11 @@ def _infer(ref: StudyRef, name: str, path: Path, audience: str) -> InferredStudy
             audience=audience,  # type: ignore[arg-type]
         )
     except InputError as exc:
-        raise _named(exc, name, path) from None
+        raise named_problems(exc, name, path) from None
     return replace(inferred, file=name)
 
 
-def _by_kind(problems: list[ProblemRecord]) -> list[dict[str, Any]]:
+def problems_by_kind(problems: list[ProblemRecord]) -> list[dict[str, Any]]:
     """The problems grouped by what was expected, each kind with its count
     and its first five places (file, row, column)."""
     kinds: dict[str, list[ProblemRecord]] = {}
@@ -168,7 +168,7 @@ def _page(
             "inferred": inferred,
             "chosen": chosen or {},
             "result": result,
-            "kinds": _by_kind(result.problems) if result else [],
+            "kinds": problems_by_kind(result.problems) if result else [],
             # the route's own bound, or the app's bound on this route's request
             # body (max_batch_bytes, web/app.py) if smaller
             "max_size": human_bytes(
@@ -178,7 +178,7 @@ def _page(
     )
 
 
-def _lines(exc: InputError) -> list[str]:
+def error_lines(exc: InputError) -> list[str]:
     errors = [problem_line(p) for p in exc.problems[:50]]
     if len(exc.problems) > 50:
         errors.append(f"… and {len(exc.problems) - 50} more problems.")
@@ -225,7 +225,7 @@ def import_export(
             raise InputError(
                 [Problem("form", None, None, None, "an audience and a wave of the study")]
             )
-        with _saved(export) as (name, path):
+        with saved_export(export) as (name, path):
             inferred = _infer(ref, name, path, who)
             if step != "import":
                 return _page(request, db, templates, user, ref, values=values, inferred=inferred)
@@ -255,7 +255,7 @@ def import_export(
                     skip_invalid=bool(skip),
                 )
             except InputError as exc:
-                raise _named(exc, name, path) from None
+                raise named_problems(exc, name, path) from None
             save_mapping_text(db, slug, inferred.mapping_yaml(), source=name)
             result = result.model_copy(
                 update={
@@ -276,7 +276,7 @@ def import_export(
             user,
             ref,
             values=values,
-            errors=_lines(exc),
+            errors=error_lines(exc),
             inferred=inferred,
             chosen=chosen,
         )
