@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from cxgap.cli import app
 from cxgap.errors import InputError
 from cxgap.ingest.formats import read_export
-from cxgap.ingest.infer import ColumnPlan, _scale_of, classify_columns, infer_study, slug_key
+from cxgap.ingest.infer import ColumnPlan, classify_columns, infer_study, slug_key
+from cxgap.ingest.infer.rules import _scale_of
 from cxgap.ingest.mapping import load_response_mapping
 from tests.realdata import AIRLINE_RATINGS, real_data_path
 
