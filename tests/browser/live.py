@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 from cxgap.store.db import Database
+
+#: The password every browser test's users are given.
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -21,3 +25,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def sign_in(page: Any, base: str, email: str = "ann@example.com") -> None:
+    """Sign in on the dashboard's form, as a person does, and land on the studies."""
+    page.goto(f"{base}/dashboard")
+    assert "/login" in page.url
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/dashboard")

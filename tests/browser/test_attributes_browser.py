@@ -24,11 +24,10 @@ from cxgap.store.users import add_user
 from cxgap.study.model import Attribute
 
 from .conftest import ARTIFACTS
-from .live import Server, free_port
+from .live import PASSWORD, Server, free_port, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 SIZES = {"desktop": (1280, 900, False), "phone": (390, 844, True)}
 PLAN = Attribute(key="plan", label="Plan", values=["Gold", "Basic", "Trial"])
 
@@ -100,14 +99,6 @@ def planned_demo(demo_db_url: str, tmp_path: Path) -> Iterator[tuple[Server, dic
         db.close()
 
 
-def _sign_in(page: Any, base: str) -> None:
-    page.goto(f"{base}/dashboard")
-    page.get_by_label("E-mail address").fill("ann@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/dashboard")
-
-
 def _no_sideways_scroll(page: Any) -> None:
     width = page.evaluate("() => document.documentElement.scrollWidth")
     viewport = page.evaluate("() => window.innerWidth")
@@ -124,7 +115,7 @@ def test_the_plan_filter_on_laptop_and_phone(
     for size, (width, height, mobile) in SIZES.items():
         w = open_page(width, height, mobile=mobile)
         page = w.page
-        _sign_in(page, base)
+        sign_in(page, base)
         page.goto(f"{base}/dashboard/studies/demo")
         page.wait_for_selector("section#headline", timeout=300_000)
         section = page.locator("#attr-plan")

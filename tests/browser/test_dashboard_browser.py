@@ -19,11 +19,10 @@ from cxgap.store.actions import list_actions
 from cxgap.store.db import Database
 from cxgap.store.users import add_user
 
-from .live import Server, free_port
+from .live import PASSWORD, Server, free_port, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 SIZES = {"desktop": (1280, 900, False), "phone": (390, 844, True)}
 
 
@@ -66,15 +65,6 @@ def demo_server(demo_db_url: str, tmp_path: Path) -> Iterator[Server]:
         db.close()
 
 
-def _sign_in(page: Any, base: str) -> None:
-    page.goto(f"{base}/dashboard")
-    assert "/login" in page.url
-    page.get_by_label("E-mail address").fill("ann@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/dashboard")
-
-
 def _no_sideways_scroll(page: Any) -> None:
     """The page itself never scrolls sideways (wide tables and charts scroll in their frame)."""
     width = page.evaluate("() => document.documentElement.scrollWidth")
@@ -97,7 +87,7 @@ def test_every_dashboard_page_works_on_laptop_and_phone(
                 failed.append(f"{r.status} {r.url}") if r.status >= 400 else None
             ),
         )
-        _sign_in(page, base)
+        sign_in(page, base)
         assert page.get_by_role("link", name="Brightwell customer experience study").is_visible()
         w.shot(f"dashboard-{size}-studies")
 
@@ -130,7 +120,7 @@ def test_an_action_is_edited_in_the_browser(demo_server: Server, open_page: Any)
     base = demo_server.base_url
     w = open_page(1280, 900)
     page = w.page
-    _sign_in(page, base)
+    sign_in(page, base)
     page.goto(f"{base}/dashboard/studies/demo/actions")
     first = page.locator("li.dash-card").first
     action_id = int((first.get_attribute("id") or "").removeprefix("action-"))

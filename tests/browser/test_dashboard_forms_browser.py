@@ -19,8 +19,8 @@ from cxgap.store.actions import list_actions
 from cxgap.store.studies import load_study
 from cxgap.store.survey import open_survey
 
-from .live import Server
-from .test_dashboard_browser import SIZES, _no_sideways_scroll, _sign_in, demo_server  # noqa: F401
+from .live import Server, sign_in
+from .test_dashboard_browser import SIZES, _no_sideways_scroll, demo_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def _open(open_page: Any, size: str, base: str) -> tuple[Any, Any, Failures]:
     width, height, mobile = SIZES[size]
     w = open_page(width, height, mobile=mobile)
     failures = Failures(w.page)
-    _sign_in(w.page, base)
+    sign_in(w.page, base)
     return w, w.page, failures
 
 

@@ -24,8 +24,8 @@ from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 
-from .live import Server, free_port
-from .test_dashboard_browser import PASSWORD, SIZES, _no_sideways_scroll
+from .live import PASSWORD, Server, free_port, sign_in
+from .test_dashboard_browser import SIZES, _no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -80,11 +80,7 @@ def test_an_export_is_planned_and_imported_in_the_browser(
     width, height, mobile = SIZES[size]
     w = open_page(width, height, mobile=mobile)
     page = w.page
-    page.goto(f"{base}/dashboard")
-    page.get_by_label("E-mail address").fill("ann@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/dashboard")
+    sign_in(page, base)
     page.goto(f"{base}/dashboard/studies/hotdog/responses")
     page.get_by_role("link", name="Import a survey export").click()
     page.wait_for_url(f"{base}/dashboard/studies/hotdog/import")
@@ -119,11 +115,7 @@ def test_a_new_study_is_made_from_an_export_with_a_role_changed_in_the_browser(
     width, height, mobile = SIZES[size]
     w = open_page(width, height, mobile=mobile)
     page = w.page
-    page.goto(f"{base}/dashboard")
-    page.get_by_label("E-mail address").fill("ann@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/dashboard")
+    sign_in(page, base)
     page.get_by_role("link", name="New study from a survey export").click()
     page.wait_for_url(f"{base}/dashboard/import")
     page.get_by_label("Short name").fill(f"hotdog-{size}")
