@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = (
     *("statsmodels", "scipy", "sklearn", "pandas", "sqlalchemy", "alembic", "numpy"),
     *("cxgap.settings", "pydantic_settings"),
+    # Rich's tables and progress bars: imported by the functions that draw them.
+    *("rich.table", "rich.progress"),
 )
 
 _PROBE = """

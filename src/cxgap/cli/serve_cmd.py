@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from typing import Annotated
 
 import typer
@@ -56,6 +55,8 @@ def serve(
     ] = False,
 ) -> None:
     """``cxgap serve`` (its help, which names settings, is ``_HELP``)."""
+    import secrets
+
     from cxgap.settings import pool_connections
     from cxgap.store.db import Database
     from cxgap.store.migrate import ensure_schema
