@@ -341,3 +341,68 @@ def test_a_blank_cell_of_a_two_value_outcome_is_a_dropped_row(tmp_path: Path) ->
     assert (data["n"], data["dropped"]) == (39, 1)
     assert data["outcome_coding"] == {"1": "Yes", "0": "No", "rule": "'No' reads as no"}
     assert "coded 1 = 'Yes' (23 rows), 0 = 'No' (16 rows)" in err
+
+
+def _drivers_process(args: list[str], *, stderr_terminal: bool) -> tuple[int, str, str]:
+    """``cxgap drivers ARGS`` in a fresh interpreter: (exit code, stdout, stderr),
+    with stderr a pseudo-terminal (as in a user's shell) or a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FORCE_", "TTY_", "NO_"))}
+    env.update(TERM="xterm-256color", COLUMNS="100", PYTHONPATH=str(root / "src"))
+    command = [sys.executable, "-c", "from cxgap.cli import main; main()", "drivers", *args]
+    if not stderr_terminal:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # so the terminal's buffer never fills and blocks the command
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the command closed its end
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env
+        ) as proc:
+            os.close(slave)
+            out, _ = proc.communicate(timeout=120)
+        reader.join(timeout=10)
+    finally:
+        os.close(master)
+    return proc.returncode, out.decode(), b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a pseudo-terminal")
+def test_bootstrap_progress_shows_on_a_terminal_and_leaves_the_json_unchanged() -> None:
+    # Issue 19: the bootstrap shows a Rich progress bar on stderr when it is a
+    # terminal (updated once per batch of resamples, not per resample); stdout
+    # holds only the JSON, byte for byte what it is without a terminal.
+    args = [str(real_data_path("swiss.csv")), "-o", "Fertility", "-b", "400", "--seed", "3"]
+    code, plain_out, plain_err = _drivers_process([*args, "--json"], stderr_terminal=False)
+    assert code == 0, plain_err
+    # No bar (nor its escape codes) when stderr is not a terminal: only the notes.
+    assert "Bootstrap" not in plain_err and "\x1b" not in plain_err
+    code, out, err = _drivers_process([*args, "--json"], stderr_terminal=True)
+    assert code == 0, err
+    assert out == plain_out
+    assert json.loads(out)["bootstrap"] == 400
+    assert "Bootstrap" in err and "400/400" in err
+    # The table output is the same with the bar on the terminal too.
+    code, table_out, err = _drivers_process(args, stderr_terminal=True)
+    assert code == 0, err
+    assert "Drivers of Fertility" in table_out and "400 bootstrap resamples" in table_out
+    assert "Bootstrap" in err

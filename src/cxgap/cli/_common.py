@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from cxgap.cli._settings_text import DB_OPTION_HELP
 from cxgap.contracts.numbers import num
-from cxgap.settings import Settings, option_help
+
+if TYPE_CHECKING:
+    from cxgap.settings import Settings
 
 # Output is never read as Rich markup: cells, names and labels come from users' files,
 # and text such as "[/]" would raise MarkupError (or "[bold]" restyle the line).
@@ -21,7 +24,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help=option_help("database_url"),
+        help=DB_OPTION_HELP,
         show_default=False,
     ),
 ]
@@ -94,7 +97,12 @@ def mask_na(frame: Any, columns: list[str], values: list[str] | None) -> Any:
 
 
 def settings_from(db: str | None) -> Settings:
-    """The settings for one command run: ``--db`` wins over the environment."""
+    """The settings for one command run: ``--db`` wins over the environment.
+
+    Imported here, not at the top: building the model is a third of
+    ``cxgap --help`` (:mod:`cxgap.cli._settings_text`)."""
+    from cxgap.settings import Settings
+
     return Settings.load(database_url=db)
 
 

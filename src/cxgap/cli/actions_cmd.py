@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
@@ -23,6 +22,8 @@ StatusHelp = f"One of: {', '.join(STATUSES)}."
 
 
 def _table(items: list[ActionItem]) -> None:
+    from rich.table import Table
+
     t = Table("id", "title", "factor", "touchpoint", "priority", "owner", "due", "status")
     for a in items:
         t.add_row(

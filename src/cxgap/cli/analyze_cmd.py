@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from cxgap.cli._app import app
@@ -39,6 +37,8 @@ def print_headline(a: StudyAnalysis) -> None:
     groups say why instead. Without excellent answers, the analysis's
     ``headline`` (its outcome, the gap it lacks, its top drivers) leads.
     """
+    from rich.table import Table
+
     from cxgap.analysis.perception.excellent import SuppressedShare
 
     if not any(getattr(getattr(s, "estimate", None), "n", 0) for s in a.excellent.shares):
@@ -94,6 +94,8 @@ def _print_nps(a: StudyAnalysis) -> None:
 
 
 def _summary(a: StudyAnalysis, labels: dict[str, str]) -> None:
+    from rich.table import Table
+
     from cxgap.analysis.perception.gaps import GapComparison, SuppressedCell
 
     info = a.study
@@ -185,6 +187,8 @@ def print_breakdown(a: StudyAnalysis, key: str, labels: dict[str, str]) -> None:
     """The customers broken down by attribute ``key``: mean (n) per level and
     item, each level's difference from the first, and NPS; withheld levels
     say so."""
+    from rich.table import Table
+
     from cxgap.analysis.perception.attributes import SuppressedNpsGroup
     from cxgap.analysis.perception.gaps import GapComparison, SuppressedCell
 
@@ -272,6 +276,8 @@ def analyze(
     waves, importance, drivers, priorities, defection risks, actions and the
     ledger. JSON numbers are rounded to display precision (means 2 decimals,
     NPS 1, p-values 2 significant digits) unless --precise."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from cxgap.service.studies import analyze as run_analysis
     from cxgap.store.db import Database
     from cxgap.store.studies import load_study

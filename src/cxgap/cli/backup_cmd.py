@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -26,6 +25,8 @@ from cxgap.contracts.limits import MAX_ARCHIVE_BYTES
 @contextmanager
 def _working(what: str, *, show: bool) -> Iterator[None]:
     """A Rich progress spinner with the elapsed time (nothing with --json)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn(what),

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -34,6 +33,8 @@ def _p(p: float | None, adjusted: float | None) -> str:
 
 
 def _render(m: GapMatrix, dropped: dict[str, int]) -> None:
+    from rich.table import Table
+
     from cxgap.analysis.perception.gaps import GapComparison, GroupCell
 
     level = f"{100 * m.confidence:g}%"

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
@@ -26,6 +24,9 @@ def demo(
 ) -> None:
     """Create the demo company Brightwell Systems (study slug `demo`) and
     summarise what was created."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
     from cxgap.demo.install import install_demo
     from cxgap.store.db import Database
 

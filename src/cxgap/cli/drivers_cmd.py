@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -24,6 +22,7 @@ from cxgap.errors import AnalysisError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.table import Table
 
     from cxgap.analysis.drivers.keydrivers import DriversResult
     from cxgap.ingest.driver_columns import LeftOut, TwoLevels
@@ -136,6 +135,8 @@ def _coding_line(outcome: str, c: TwoLevels) -> str:
 
 
 def _table(res: DriversResult) -> Table:
+    from rich.table import Table
+
     r2 = fmt(res.r2, 3)
     if res.r2_ci_low is not None:
         r2 += f" [{fmt(res.r2_ci_low, 3)}, {fmt(res.r2_ci_high, 3)}]"
@@ -192,6 +193,8 @@ def drivers(
     identifiers, row counters, dates, text and survey-tool columns are left
     out and listed. A text outcome with two values is coded 1/0.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from cxgap.analysis.drivers.keydrivers import key_drivers
 
     names = None if factors is None else [c.strip() for c in factors.split(",") if c.strip()]

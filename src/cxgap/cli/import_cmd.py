@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -74,6 +72,8 @@ def _bar(
     what: str, *, show: bool = True
 ) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
     """A Rich progress bar: (start(total), advance(n)); silent when not ``show``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     if not show:
         yield (lambda _n: None), (lambda _n: None)
         return
@@ -103,6 +103,8 @@ _LIST_UP_TO = 20
 def _problems_table(problems: list[Any], *, all_problems: bool = False) -> None:
     """The problems, one per line when few (or with ``all_problems``); else
     grouped by kind with their counts and first rows."""
+    from rich.table import Table
+
     from cxgap.ingest.problem_summary import summarise_problems
 
     if not problems:
@@ -198,6 +200,8 @@ def _rows_done(result: RowsImport, what: str, study: str) -> str:
 
 
 def _mapping_table(result: ResponsesImport) -> None:
+    from rich.table import Table
+
     if result.mapping is not None:
         console.print(f"Mapping: {result.mapping}.")
     file = Path(result.file).name

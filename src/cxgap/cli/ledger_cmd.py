@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 if TYPE_CHECKING:
     import pandas as pd
 import typer
-from rich import box
-from rich.table import Table
 
 from cxgap.cli._app import DefaultCommandGroup, app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
@@ -39,6 +37,8 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
 
 
 def _report_table(report: LedgerReport, limit: int) -> None:
+    from rich.table import Table
+
     t = report.threshold_detail
     auc = (
         f"AUC {fmt(t.auc)} [{fmt(t.auc_ci_low)}, {fmt(t.auc_ci_high)}]"
@@ -132,6 +132,8 @@ def _report_table(report: LedgerReport, limit: int) -> None:
 
 
 def _detail_table(d: AccountDetail) -> None:
+    from rich.table import Table
+
     console.print(
         f"{d.account}: balance {fmt(d.balance, 2)}, threshold {fmt(d.threshold, 2)}, "
         f"distance {fmt(d.distance, 2)}{' (below)' if d.below_threshold else ''}."
@@ -270,6 +272,9 @@ def ledger_account(
 
 
 def _history_table(runs: list[AlertRun]) -> None:
+    from rich import box
+    from rich.table import Table
+
     table = Table(
         title="Alert runs, most recent first",
         caption="Down: accounts that crossed below the threshold; up: that recovered.",

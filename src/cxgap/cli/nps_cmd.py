@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -90,6 +89,8 @@ def nps(
     read as `cxgap import responses` reads it (Qualtrics, SurveyMonkey, ...
     header rows are headers); a column is named by its export name (Q1) or
     its header text."""
+    from rich.table import Table
+
     from cxgap.analysis.perception.nps import (
         NPS_METHODS,
         NpsGroup,

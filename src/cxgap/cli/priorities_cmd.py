@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import typer
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, fmt, print_json, settings_from
@@ -32,6 +31,8 @@ def priorities(
 ) -> None:
     """The importance–performance map (Martilla and James 1977): what to fix first,
     with stated vs derived importance and the hidden drivers."""
+    from rich.table import Table
+
     from cxgap.service.studies import priorities as run_priorities
     from cxgap.store.db import Database
 

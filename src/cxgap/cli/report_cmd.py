@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, err_console, settings_from
@@ -71,6 +70,8 @@ def _build(
     team: str | None,
     bootstrap: int,
 ) -> ReportData:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from cxgap.report import load_report_data, write_report
 
     with (

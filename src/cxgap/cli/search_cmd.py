@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from cxgap.cli._app import app
@@ -43,6 +42,8 @@ def _context(h: Hit, window: int) -> Text:
 
 
 def _print(slug: str, r: SearchResult, window: int) -> None:
+    from rich.table import Table
+
     console.print(
         f"{', '.join(r.terms)} in {slug}: {r.n_hits:,} hit(s) in {r.n_answers_matched:,} of "
         f"{r.n_answers_searched:,} answer(s) searched."

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, fmt, print_json
@@ -22,6 +21,8 @@ def _pct(share: float | None) -> str:
 
 
 def _print_groups(groups: list[GroupSentiment], group: str | None, rows: int) -> None:
+    from rich.table import Table
+
     title = f"Sentiment of {sum(g.n for g in groups)} answers"
     if rows:
         title += f" ({rows} empty left out)"
@@ -67,6 +68,7 @@ def sentiment(
     each sentence and each aspect (factor, touchpoint, moment, competitor), and
     summarise by group with intervals."""
     import pandas as pd
+    from rich.table import Table
 
     from cxgap.analysis.voice.aspects import answer_sentiment, group_sentiment
     from cxgap.analysis.voice.tagging import build_lexicon

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from typing import Annotated
 
 import typer
@@ -11,8 +10,8 @@ from rich.text import Text
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
+from cxgap.cli._settings_text import env_var
 from cxgap.errors import ConfigError, CxgapError
-from cxgap.settings import env_var, pool_connections
 
 #: The variables that size each worker's pool of database connections.
 _POOL = (env_var("db_pool_size"), env_var("db_max_overflow"))
@@ -56,6 +55,9 @@ def serve(
     ] = False,
 ) -> None:
     """``cxgap serve`` (its help, which names settings, is ``_HELP``)."""
+    import secrets
+
+    from cxgap.settings import pool_connections
     from cxgap.store.db import Database
     from cxgap.store.migrate import ensure_schema
     from cxgap.web import server

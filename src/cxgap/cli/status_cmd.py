@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
@@ -21,6 +20,8 @@ def status(
     """Response rates per audience, customer segment and staff/leadership team.
     Teams with fewer answers than the study's anonymity threshold are shown as
     suppressed, never with their counts."""
+    from rich.table import Table
+
     from cxgap.store.db import Database
     from cxgap.store.invitations import response_status
     from cxgap.store.migrate import ensure_schema

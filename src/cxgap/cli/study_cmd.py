@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from cxgap.cli._app import app
@@ -173,6 +172,8 @@ def _init_from(
 
 
 def _plan_table(inferred: Any) -> None:
+    from rich.table import Table
+
     table = Table(
         title=f"{Path(inferred.file).name}: {inferred.format} export, {len(inferred.plan)} columns",
     )
@@ -202,6 +203,8 @@ def _plan_table(inferred: Any) -> None:
 @studies_app.command("list")
 def studies_list(db: DbOption = None, json: JsonOption = False) -> None:
     """List every study with its organisation, waves and response count."""
+    from rich.table import Table
+
     from cxgap.store.db import Database
     from cxgap.store.migrate import ensure_schema
     from cxgap.store.studies import list_studies

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import JsonOption, console, err_console, fmt, print_json
@@ -71,6 +69,8 @@ def _write_assignments(path: Path, frame: pd.DataFrame, result: ThemeAnalysis) -
 
 
 def _print_table(result: ThemeAnalysis, group: str | None) -> None:
+    from rich.table import Table
+
     title = f"Themes of {result.n} answers (k = {result.k} topics, {result.k_chosen_by}"
     if len(result.themes) > result.k:
         title += f"; {len(result.themes) - result.k} split into complaints and the rest"
@@ -144,6 +144,7 @@ def themes(
     """Find the themes of a column of open answers: labels, sizes, sentiment,
     representative quotes, and how groups differ."""
     import pandas as pd
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cxgap.analysis.voice.themes import find_themes
     from cxgap.ingest.quick import read_quick_table, resolve_columns

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
@@ -35,6 +34,8 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Every token: its id, user, name and last use (never the secret)."""
+    from rich.table import Table
+
     from cxgap.store.api_tokens import list_tokens
     from cxgap.store.db import Database
     from cxgap.store.migrate import ensure_schema

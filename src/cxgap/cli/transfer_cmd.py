@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import (
@@ -24,10 +22,15 @@ from cxgap.cli.import_cmd import import_app
 from cxgap.contracts.limits import MAX_ARCHIVE_BYTES
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
+
     from cxgap.operations.transfer import Manifest
 
 
 def _progress(show: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -40,6 +43,8 @@ def _progress(show: bool) -> Progress:
 
 
 def _counts_table(title: str, counts: dict[str, int], kept: dict[str, int] | None = None) -> Table:
+    from rich.table import Table
+
     table = Table("table", "rows", *(["kept as stored"] if kept is not None else []), title=title)
     for name, n in counts.items():
         extra = [str(kept.get(name, ""))] if kept is not None else []

@@ -6,7 +6,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
@@ -67,6 +66,8 @@ def users_add(
 @users_app.command("list")
 def users_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Every user with their organisations and roles (never a password hash)."""
+    from rich.table import Table
+
     from cxgap.store.db import Database
     from cxgap.store.migrate import ensure_schema
     from cxgap.store.users import list_users
