@@ -191,6 +191,7 @@ def test_a_role_the_answers_do_not_fit_is_refused_naming_the_column(
     assert said.replace("'", "&#39;") in r.text
     assert _studies(db) == ["acme-old", "beta"] and _responses(db) == 0
     assert _selects(r.text)[FIELD] == ("text", ["text", "ignored"])  # the plan shown again
+    assert f"Plan: {EXPORT.name} (google_forms export" in r.text  # named as uploaded
 
 
 def test_a_failed_import_leaves_no_study_behind(

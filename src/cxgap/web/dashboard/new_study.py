@@ -201,6 +201,7 @@ def new_study_import(
                 inferred = infer_study(
                     read, slug, organisation=org, name=name.strip() or None, audience=who
                 )
+                inferred = replace(inferred, file=file_name)
                 if step == "import":
                     if set(chosen) != {p.column for p in inferred.plan}:
                         raise InputError(
@@ -224,9 +225,9 @@ def new_study_import(
                         audience=who,
                         roles=changed,
                     )
+                    inferred = replace(inferred, file=file_name)
             except InputError as exc:
                 raise named_problems(exc, file_name, path) from None
-            inferred = replace(inferred, file=file_name)
             if step != "import":
                 return _page(request, templates, user, values=values, inferred=inferred)
             result = _create_and_import(db, inferred, path, file_name, who, bool(skip))
