@@ -20,6 +20,7 @@ from cxgap.analysis.plan.actions import (
 from cxgap.errors import AnalysisError
 from cxgap.study import StudyDefinition, default_study
 from cxgap.study.model import Wave
+from tests.bounded import mover_reference, reference
 
 FACTORS = ["personalisation", "integrity", "expectations", "resolution", "time_effort", "empathy"]
 TOUCHPOINTS = ["sales", "implementation", "support", "billing", "account_management", "product"]
@@ -116,7 +117,7 @@ def test_every_action_scores_importance_times_shortfall_times_blind_spot(
     assert prios == sorted(prios, reverse=True)  # type: ignore[type-var]
 
 
-def test_leadership_customer_gap_is_welchs_difference(
+def test_leadership_customer_gap_is_welchs_test_with_a_bounded_interval(
     study: StudyDefinition, frame: pd.DataFrame
 ) -> None:
     plan = candidate_actions(study, frame)
@@ -124,12 +125,16 @@ def test_leadership_customer_gap_is_welchs_difference(
     items = ["perf.resolution", "tp.support"]
     lead = frame[frame["audience"] == "leadership"][items].mean(axis=1)
     cust = frame[frame["audience"] == "customer"][items].mean(axis=1)
-    # Reference: SciPy's Welch t test on the per-respondent composite.
+    # Reference: SciPy's Welch t test on the per-respondent composite; the
+    # interval, on the items' 1-5 scale, MOVER over statsmodels' Wilson
+    # intervals at the effective n (tests/bounded.py).
     ref = stats.ttest_ind(lead, cust, equal_var=False)
-    ci = ref.confidence_interval(0.95)
+    low, high = mover_reference(lead, cust, 1, 5)
     assert gap.items == items
     assert gap.difference == pytest.approx(lead.mean() - cust.mean())
-    assert (gap.ci_low, gap.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert (gap.ci_low, gap.ci_high) == (pytest.approx(low), pytest.approx(high))
+    assert gap.ci_method == "mover-wilson-effective-n"
+    assert gap.leadership.ci_low == pytest.approx(reference(lead, 1, 5)[0])
     assert gap.p_value == pytest.approx(ref.pvalue)
     assert (gap.leadership.n, gap.customers.n) == (8, 80)
 
@@ -217,11 +222,44 @@ def test_action_progress_reports_whether_the_gap_closed(
     assert prog.explanation
 
 
-def test_gap_change_interval_is_the_normal_interval_of_a_difference(
+def test_gap_change_interval_is_mover_of_the_two_waves_gaps(
     study: StudyDefinition,
 ) -> None:
     frame = _two_waves(study, (4.5, 4.5), (2.0, 3.3))
     prog = action_progress(study, frame, "resolution", "support", "w1", "w2")
+    items = ["perf.resolution", "tp.support"]
+
+    def gap(wave: str) -> tuple[float, float, float]:
+        rows = frame[frame["wave"] == wave]
+        lead = rows[rows["audience"] == "leadership"][items].mean(axis=1)
+        cust = rows[rows["audience"] == "customer"][items].mean(axis=1)
+        return (lead.mean() - cust.mean(), *mover_reference(lead, cust, 1, 5))
+
+    (d1, l1, u1), (d2, l2, u2) = gap("w1"), gap("w2")
+    # Zou & Donner (2008): MOVER for the difference of two independent estimates.
+    assert prog.gap_change == pytest.approx(d2 - d1)
+    assert prog.gap_change_ci_low == pytest.approx(d2 - d1 - math.hypot(d2 - l2, u1 - d1))
+    assert prog.gap_change_ci_high == pytest.approx(d2 - d1 + math.hypot(u2 - d2, d1 - l1))
+    assert -8 <= prog.gap_change_ci_low < prog.gap_change_ci_high <= 8  # type: ignore[operator]
+    assert (prog.customer_change.difference or 0) > 0.8
+    assert prog.customer_change.ci_method == "mover-wilson-effective-n"
+
+
+def test_gap_change_without_a_stated_scale_is_the_normal_interval_of_a_difference(
+    study: StudyDefinition,
+) -> None:
+    unscaled = study.model_copy(
+        update={
+            "questions": [
+                q.model_copy(update={"scale_min": None, "scale_max": None})
+                if q.key in ("perf.resolution", "tp.support")
+                else q
+                for q in study.questions
+            ]
+        }
+    )
+    frame = _two_waves(study, (4.5, 4.5), (2.0, 3.3))
+    prog = action_progress(unscaled, frame, "resolution", "support", "w1", "w2")
     items = ["perf.resolution", "tp.support"]
 
     def gap_and_se(wave: str) -> tuple[float, float]:
@@ -234,10 +272,9 @@ def test_gap_change_interval_is_the_normal_interval_of_a_difference(
     (d1, v1), (d2, v2) = gap_and_se("w1"), gap_and_se("w2")
     # Altman & Bland (2003): difference of two independent estimates.
     half = 1.959964 * math.sqrt(v1 + v2)
-    assert prog.gap_change == pytest.approx(d2 - d1)
     assert prog.gap_change_ci_low == pytest.approx(d2 - d1 - half, rel=1e-5)
     assert prog.gap_change_ci_high == pytest.approx(d2 - d1 + half, rel=1e-5)
-    assert (prog.customer_change.difference or 0) > 0.8
+    assert prog.baseline.ci_method == "welch"
 
 
 def test_action_progress_with_too_few_leaders_is_insufficient_data(

@@ -19,22 +19,8 @@ from cxgap.analysis.perception.means import (
     mover_difference,
 )
 from cxgap.errors import AnalysisError
+from tests.bounded import reference
 from tests.realdata import real_data_path
-
-Z = stats.norm.ppf(0.975)
-
-
-def reference(x: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """Wilson at the Korn-Graubard effective n, through statsmodels."""
-    y = (np.asarray(x, dtype=float) - low) / (high - low)
-    n = len(y)
-    p = y.mean()
-    s2 = y.var(ddof=1)
-    n_eff = float(n)
-    if s2 > 0:
-        n_eff = n * p * (1 - p) / s2 * (Z / stats.t.ppf(0.975, n - 1)) ** 2
-    lo, hi = proportion_confint(p * n_eff, n_eff, alpha=0.05, method="wilson")
-    return low + (high - low) * lo, low + (high - low) * hi
 
 
 def test_by_hand_for_one_to_five() -> None:

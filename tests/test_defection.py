@@ -11,6 +11,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from cxgap.analysis.drivers.defection import analyze_defection_risks, hedges_g_interval
 from cxgap.errors import AnalysisError
 from cxgap.study import StudyDefinition, default_study
+from tests.bounded import mover_reference, reference
 
 FACTORS = ["personalisation", "integrity", "expectations", "resolution", "time_effort", "empathy"]
 TOUCHPOINTS = ["sales", "implementation", "support", "billing", "account_management", "product"]
@@ -111,12 +112,17 @@ def test_ratings_separate_defected_from_top_with_welch_and_hedges_g(
     by = {r.key: r for r in prof.factors}
     d = frame[frame["segment"] == "defected"]["perf.resolution"]
     t = frame[(frame["segment"] == "top") & (frame["audience"] == "customer")]["perf.resolution"]
-    # Reference: SciPy's Welch t test and its interval.
+    # Reference: SciPy's Welch t test; the interval, on the item's 1-5
+    # scale, is MOVER (Zou & Donner 2008) over each group's Wilson interval
+    # at the Korn-Graubard effective n, computed here with statsmodels.
     ref = stats.ttest_ind(d, t, equal_var=False)
-    ci = ref.confidence_interval(0.95)
     r = by["resolution"]
     assert r.difference == pytest.approx(d.mean() - t.mean())
-    assert (r.ci_low, r.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    low, high = mover_reference(d, t, 1, 5)
+    assert (r.ci_low, r.ci_high) == (pytest.approx(low), pytest.approx(high))
+    assert r.ci_method == "mover-wilson-effective-n"
+    assert -4 <= r.ci_low < r.ci_high <= 4  # type: ignore[operator]
+    assert r.group.ci_low == pytest.approx(reference(d, 1, 5)[0])
     assert r.p_value == pytest.approx(ref.pvalue)
     # Hedges' g with the usual approximate correction 1 - 3/(4 df - 1).
     df = len(d) + len(t) - 2

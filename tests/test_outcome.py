@@ -18,6 +18,7 @@ from cxgap.analysis.drivers.outcome import (
 )
 from cxgap.study import default_study
 from cxgap.study.model import Question, StudyDefinition
+from tests.bounded import reference
 
 
 def _with(study: StudyDefinition, *extra: Question) -> StudyDefinition:
@@ -110,9 +111,7 @@ def test_a_two_option_outcome_is_coded_and_stated_with_its_wilson_interval() -> 
     )
 
 
-def test_a_rating_outcome_is_stated_as_a_mean_with_its_t_interval() -> None:
-    from scipy import stats
-
+def test_a_rating_outcome_is_stated_as_a_mean_with_its_bounded_interval() -> None:
     study = _with(default_study("x", organisation="X"), OVERALL)
     values = [4.0, 5.0, 3.0, 4.0, 2.0, 5.0, 4.0, np.nan]
     frame = pd.DataFrame({"overall": values})
@@ -120,10 +119,28 @@ def test_a_rating_outcome_is_stated_as_a_mean_with_its_t_interval() -> None:
     assert choice is not None and choice.kind == "rating"
     s = outcome_summary(frame, choice)
     x = np.array(values[:-1])
+    assert s.mean is not None
+    # statsmodels' Wilson interval at the effective n on the 1-5 scale
+    assert (s.mean.ci_low, s.mean.ci_high) == pytest.approx(reference(x, 1, 5))
+    assert 1 <= s.mean.ci_low < s.mean.ci_high <= 5  # type: ignore[operator]
+    assert s.sentence.startswith(f"Customers answer “Overall rating” {x.mean():.2f} on a 1-5 scale")
+    assert "bounded (Wilson, effective n) 95% interval" in s.sentence
+
+
+def test_a_rating_outcome_with_answers_off_its_scale_keeps_the_t_interval() -> None:
+    from scipy import stats
+
+    study = _with(default_study("x", organisation="X"), OVERALL)
+    values = [4.0, 5.0, 3.0, 7.0, 2.0]
+    frame = pd.DataFrame({"overall": values})
+    choice = choose_outcome(study, frame)
+    assert choice is not None
+    s = outcome_summary(frame, choice)
+    x = np.array(values)
     half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
     assert s.mean is not None
     assert (s.mean.ci_low, s.mean.ci_high) == pytest.approx((x.mean() - half, x.mean() + half))
-    assert s.sentence.startswith(f"Customers answer “Overall rating” {x.mean():.2f} on a 1-5 scale")
+    assert "t 95% interval" in s.sentence
 
 
 def test_headline_keeps_the_gap_sentence_when_leadership_answered() -> None:

@@ -12,6 +12,7 @@ from scipy import stats
 
 from cxgap.analysis.voice.sentiment import sentiment_by, summarise_sentiment, vader_scores
 from cxgap.errors import AnalysisError
+from tests.bounded import reference
 from tests.realdata import real_data_path
 
 # Compound scores printed in the vaderSentiment README (cjhutto/vaderSentiment,
@@ -68,14 +69,23 @@ def test_vader_agrees_with_human_raters_on_amazon_snippets() -> None:
     assert r == pytest.approx(0.590, abs=0.005)
 
 
-def test_summary_interval_is_students_t_interval() -> None:
+def test_summary_interval_is_the_bounded_interval_on_minus_one_to_one() -> None:
     x = np.array([0.5, -0.2, 0.0, 0.9, 0.3])
     s = summarise_sentiment(x, threshold=0.05)
-    lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    lo, hi = reference(x, -1, 1)  # statsmodels' Wilson at the effective n
     assert (s.n, s.mean) == (5, pytest.approx(x.mean()))
     assert (s.ci_low, s.ci_high) == (pytest.approx(lo), pytest.approx(hi))
     # VADER's thresholds: >= 0.05 positive, <= -0.05 negative
     assert (s.share_positive, s.share_neutral, s.share_negative) == pytest.approx((0.6, 0.2, 0.2))
+    # at n = 200 it is close to Student's t interval
+    big = np.random.default_rng(3).uniform(-0.6, 0.8, 200)
+    t_lo, t_hi = stats.t.interval(0.95, 199, loc=big.mean(), scale=stats.sem(big))
+    b = summarise_sentiment(big)
+    assert (b.ci_low, b.ci_high) == (pytest.approx(t_lo, abs=0.01), pytest.approx(t_hi, abs=0.01))
+    # never off the scale, and a width when every answer is at the top
+    top = summarise_sentiment([1.0, 1.0, 1.0])
+    assert -1 <= top.ci_low < top.mean <= top.ci_high <= 1  # type: ignore[operator]
+    assert top.ci_high - top.ci_low > 0.1  # type: ignore[operator]
 
 
 def test_summary_of_nothing_and_of_one_answer_has_no_interval() -> None:

@@ -29,8 +29,18 @@ import pandas as pd
 from scipy import special, stats
 
 from cxgap.analysis._base import Result, finite
-from cxgap.analysis.drivers.priorities import audience_rows, column_values, select_wave
-from cxgap.analysis.perception.means import MeanEstimate, hedges_g, mean_estimate, welch
+from cxgap.analysis.drivers.priorities import (
+    audience_rows,
+    column_values,
+    item_scale,
+    select_wave,
+)
+from cxgap.analysis.perception.means import (
+    MeanEstimate,
+    bounded_welch,
+    hedges_g,
+    mean_estimate,
+)
 from cxgap.analysis.perception.proportions import newcombe_difference
 from cxgap.errors import AnalysisError
 from cxgap.study.model import StudyDefinition
@@ -67,6 +77,7 @@ class RatingContrast(Result):
     g_ci_low: float | None
     g_ci_high: float | None
     separates: bool
+    ci_method: str = "welch"
 
 
 class ReasonContrast(Result):
@@ -167,13 +178,18 @@ def _rating(
     group: pd.DataFrame,
     top: pd.DataFrame,
     confidence: float,
+    scale: tuple[float, float] | None = None,
 ) -> RatingContrast:
+    """One item's contrast; on a known ``scale`` the means get the bounded
+    interval and the difference the MOVER interval built from them (Zou &
+    Donner 2008), so no interval leaves the scale; the test stays Welch's."""
     a, b = column_values(group, item), column_values(top, item)
-    w = welch(a, b, confidence)
+    w = bounded_welch(a, b, scale, confidence)
+    low, high = finite(w.ci_low), finite(w.ci_high)
     g = hedges_g(a, b)
-    ea, eb = mean_estimate(a, confidence), mean_estimate(b, confidence)
+    ea, eb = mean_estimate(a, confidence, scale=scale), mean_estimate(b, confidence, scale=scale)
     interval = None if g is None else hedges_g_interval(g, ea.n, eb.n, confidence)
-    separates = w.ci_low is not None and w.ci_high is not None and (w.ci_low > 0 or w.ci_high < 0)
+    separates = low is not None and high is not None and (low > 0 or high < 0)
     return RatingContrast(
         item=item,
         kind=kind,
@@ -182,13 +198,14 @@ def _rating(
         group=ea,
         top=eb,
         difference=w.difference,
-        ci_low=w.ci_low,
-        ci_high=w.ci_high,
+        ci_low=low,
+        ci_high=high,
         p_value=w.p_value,
         hedges_g=g,
         g_ci_low=None if interval is None else finite(interval[0]),
         g_ci_high=None if interval is None else finite(interval[1]),
         separates=bool(separates),
+        ci_method=w.ci_method,
     )
 
 
@@ -243,15 +260,33 @@ def _profile(
     confidence: float,
 ) -> GroupProfile:
     factors = [
-        _rating(f"perf.{f.key}", "factor", f.key, f.label, group, top, confidence)
+        _rating(
+            f"perf.{f.key}",
+            "factor",
+            f.key,
+            f.label,
+            group,
+            top,
+            confidence,
+            item_scale(study, f"perf.{f.key}"),
+        )
         for f in study.factors
     ]
     touchpoints = [
-        _rating(f"tp.{t.key}", "touchpoint", t.key, t.label, group, top, confidence)
+        _rating(
+            f"tp.{t.key}",
+            "touchpoint",
+            t.key,
+            t.label,
+            group,
+            top,
+            confidence,
+            item_scale(study, f"tp.{t.key}"),
+        )
         for t in study.touchpoints
     ]
     overall = [
-        _rating(key, "overall", key, label, group, top, confidence)
+        _rating(key, "overall", key, label, group, top, confidence, item_scale(study, key))
         for key, label in (("ltr", "Likelihood to recommend"), ("excellent", "Excellent service"))
         if key in group.columns
     ]

@@ -217,7 +217,8 @@ def outcome_summary(
 
     A two-option outcome: the share coded 1, Wilson interval
     (:func:`cxgap.analysis.perception.proportions.proportion_estimate`); a
-    rating, share or NPS question: the mean, t interval
+    rating, share or NPS question: the mean, with the bounded interval when
+    every answer lies on its stated scale, else the t interval
     (:func:`cxgap.analysis.perception.means.mean_estimate`).
 
     Examples
@@ -238,17 +239,22 @@ def outcome_summary(
             f"[{_pct(est.ci_low)}, {_pct(est.ci_high)}] (n = {est.n:,}, Wilson {level} interval)."
         )
         return OutcomeSummary(outcome=choice, share=est, sentence=sentence)
-    m = mean_estimate(values, confidence)
     scale = ""
+    bounds: tuple[float, float] | None = None
     if choice.scale_min is not None and choice.scale_max is not None:
         scale = f" on a {choice.scale_min:g}-{choice.scale_max:g} scale"
+        ok = values[np.isfinite(values)]
+        if not ((ok < choice.scale_min) | (ok > choice.scale_max)).any():
+            bounds = (float(choice.scale_min), float(choice.scale_max))
+    m = mean_estimate(values, confidence, scale=bounds)
+    method = "t" if bounds is None else "bounded (Wilson, effective n)"
 
     def f2(x: float | None) -> str:
         return "–" if x is None else f"{(round(x, 2) or 0.0):.2f}"
 
     sentence = (
         f"Customers answer “{choice.label}” {f2(m.mean)}{scale} on average "
-        f"[{f2(m.ci_low)}, {f2(m.ci_high)}] (n = {m.n:,}, t {level} interval)."
+        f"[{f2(m.ci_low)}, {f2(m.ci_high)}] (n = {m.n:,}, {method} {level} interval)."
     )
     return OutcomeSummary(outcome=choice, mean=m, sentence=sentence)
 

@@ -92,15 +92,21 @@ def column_values(rows: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
     return pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
 
 
-def scale_of(study: StudyDefinition, key: str, default: tuple[float, float]) -> tuple[float, float]:
-    """The (min, max) of a rating question's scale."""
+def item_scale(study: StudyDefinition, key: str) -> tuple[float, float] | None:
+    """The (min, max) of a rating question's scale; ``None`` when it has none."""
     try:
         q = study.question(key)
     except KeyError:
-        return default
+        return None
     if q.scale_min is None or q.scale_max is None:
-        return default
+        return None
     return float(q.scale_min), float(q.scale_max)
+
+
+def scale_of(study: StudyDefinition, key: str, default: tuple[float, float]) -> tuple[float, float]:
+    """The (min, max) of a rating question's scale, ``default`` when it has none."""
+    scale = item_scale(study, key)
+    return default if scale is None else scale
 
 
 # --------------------------------------------------------------------------

@@ -34,6 +34,7 @@ __all__ = [
     "WelchComparison",
     "bounded_mean_from_stats",
     "bounded_mean_interval",
+    "bounded_welch",
     "clean",
     "cliffs_delta",
     "hedges_g",
@@ -345,7 +346,12 @@ def mover_combination(
 
 
 class WelchComparison(Result):
-    """``mean_a - mean_b`` with Welch's interval and test."""
+    """``mean_a - mean_b`` with Welch's interval and test.
+
+    ``ci_method`` is ``welch``, or ``mover-wilson-effective-n`` where a caller
+    replaced the interval by the bounded one of :func:`mover_difference`
+    (the test stays Welch's).
+    """
 
     difference: float | None
     ci_low: float | None
@@ -353,6 +359,7 @@ class WelchComparison(Result):
     t: float | None
     df: float | None
     p_value: float | None
+    ci_method: str = "welch"
 
 
 def welch_from_stats(
@@ -435,6 +442,35 @@ def welch(a: ArrayLike, b: ArrayLike, confidence: float = 0.95) -> WelchComparis
         float(y.var(ddof=1)) if len(y) > 1 else math.nan,
         len(y),
         confidence,
+    )
+
+
+def bounded_welch(
+    a: ArrayLike,
+    b: ArrayLike,
+    scale: tuple[float, float] | None,
+    confidence: float = 0.95,
+) -> WelchComparison:
+    """:func:`welch`, with the interval of :func:`mover_difference` on a known ``scale``.
+
+    The difference, t, df and p-value are Welch's; on a bounded scale the
+    interval is the MOVER one, which never leaves ``±(high - low)`` and is
+    not zero-width when both groups gave one answer each. Without a scale it
+    is :func:`welch` unchanged.
+
+    Examples
+    --------
+    >>> w = bounded_welch([5, 5, 5], [1, 1, 1], (1, 5))
+    >>> w.difference, round(w.ci_low, 3), w.ci_high, w.ci_method
+    (4.0, 0.824, 4.0, 'mover-wilson-effective-n')
+    """
+    w = welch(a, b, confidence)
+    if scale is None:
+        return w
+    mover = mover_difference(a, b, scale, confidence)
+    low, high = (None, None) if mover is None else mover
+    return w.model_copy(
+        update={"ci_low": low, "ci_high": high, "ci_method": MOVER_DIFFERENCE_METHOD}
     )
 
 

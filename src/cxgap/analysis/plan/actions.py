@@ -50,10 +50,17 @@ from cxgap.analysis.drivers.priorities import (
     audience_rows,
     column_values,
     derived_importance,
+    item_scale,
     scale_of,
     select_wave,
 )
-from cxgap.analysis.perception.means import MeanEstimate, WelchComparison, mean_estimate, welch
+from cxgap.analysis.perception.means import (
+    MeanEstimate,
+    WelchComparison,
+    bounded_welch,
+    mean_estimate,
+    mover_combination,
+)
 from cxgap.analysis.voice.evidence import Tagged, rank_evidence
 from cxgap.analysis.voice.sentiment import SentimentCache
 from cxgap.analysis.voice.tagging import build_lexicon
@@ -96,6 +103,7 @@ class AudienceGap(Result):
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
+    ci_method: str = "welch"
 
 
 class Quote(Result):
@@ -198,6 +206,8 @@ def leadership_customer_gap(
     customers: pd.DataFrame,
     items: list[str],
     confidence: float = 0.95,
+    *,
+    scale: tuple[float, float] | None = None,
 ) -> AudienceGap:
     """Leadership minus customers on the per-respondent mean of ``items``.
 
@@ -209,17 +219,23 @@ def leadership_customer_gap(
         Rating columns on one scale (e.g. ``["perf.resolution",
         "tp.support"]``); a respondent counts when they answered all of them.
     confidence : float
-        Level of the Welch interval.
+        Level of the intervals.
+    scale : (float, float), optional
+        The lowest and highest possible value of the per-respondent mean.
+        With it the means get the bounded interval and the difference the
+        MOVER interval (method ``mover-wilson-effective-n``), which never
+        leave the scale; without it, Student's t and Welch's intervals.
 
     Returns
     -------
     AudienceGap
         Both means with their n and intervals, and the difference with its
-        Welch interval and p-value.
+        interval (``ci_method``) and Welch's p-value.
 
     References
     ----------
-    Welch, B. L. (1947). *Biometrika* 34, 28-35. Parasuraman, A., Zeithaml,
+    Welch, B. L. (1947). *Biometrika* 34, 28-35. Zou, G. Y. and Donner, A.
+    (2008). *Statistics in Medicine* 27(10), 1693-1702 (MOVER). Parasuraman, A., Zeithaml,
     V. A. and Berry, L. L. (1985). A conceptual model of service quality.
     *Journal of Marketing* 49(4), 41-50 (gap 1).
 
@@ -233,16 +249,29 @@ def leadership_customer_gap(
     (2.1, 4, 5)
     """
     a, b = _composite(leadership, items), _composite(customers, items)
-    w = welch(a, b, confidence)
+    w = bounded_welch(a, b, scale, confidence)
     return AudienceGap(
         items=items,
-        leadership=mean_estimate(a, confidence),
-        customers=mean_estimate(b, confidence),
+        leadership=mean_estimate(a, confidence, scale=scale),
+        customers=mean_estimate(b, confidence, scale=scale),
         difference=w.difference,
         ci_low=w.ci_low,
         ci_high=w.ci_high,
         p_value=w.p_value,
+        ci_method=w.ci_method,
     )
+
+
+def composite_scale(study: StudyDefinition, items: list[str]) -> tuple[float, float] | None:
+    """Bounds of the per-respondent mean of ``items``: the means of their scales' ends.
+
+    ``None`` when an item has no stated scale.
+    """
+    scales = [item_scale(study, i) for i in items]
+    if not scales or any(s is None for s in scales):
+        return None
+    known = [s for s in scales if s is not None]
+    return float(np.mean([s[0] for s in known])), float(np.mean([s[1] for s in known]))
 
 
 def priority_score(importance: float, shortfall: float, blind_spot: float) -> float:
@@ -368,7 +397,9 @@ def candidate_actions(
     if importance == "stated":
         for f in study.factors:
             lo, hi = scale_of(study, f"imp.{f.key}", (1.0, 5.0))
-            est = mean_estimate(column_values(customers, f"imp.{f.key}"), confidence)
+            est = mean_estimate(
+                column_values(customers, f"imp.{f.key}"), confidence, scale=(lo, hi)
+            )
             imp_value[f.key] = est.mean
             imp_n[f.key] = est.n
             imp_score[f.key] = None if est.mean is None else (est.mean - lo) / (hi - lo)
@@ -425,8 +456,9 @@ def candidate_actions(
     actions: list[CandidateAction] = []
     for f in study.factors:
         f_lo, f_hi = scale_of(study, f"perf.{f.key}", (1.0, 5.0))
-        cust_f = mean_estimate(column_values(customers, f"perf.{f.key}"), confidence)
-        lead_f = mean_estimate(column_values(leaders, f"perf.{f.key}"), confidence)
+        f_scale = (f_lo, f_hi)
+        cust_f = mean_estimate(column_values(customers, f"perf.{f.key}"), confidence, scale=f_scale)
+        lead_f = mean_estimate(column_values(leaders, f"perf.{f.key}"), confidence, scale=f_scale)
         for tp in study.touchpoints:
             # Quotes tagged with this factor at this touchpoint, complaints first.
             picked = rank_evidence(
@@ -442,8 +474,13 @@ def candidate_actions(
                 for i in picked
             ]
             t_lo, t_hi = scale_of(study, f"tp.{tp.key}", (f_lo, f_hi))
-            cust_t = mean_estimate(column_values(customers, f"tp.{tp.key}"), confidence)
-            lead_t = mean_estimate(column_values(leaders, f"tp.{tp.key}"), confidence)
+            t_scale = (t_lo, t_hi)
+            cust_t = mean_estimate(
+                column_values(customers, f"tp.{tp.key}"), confidence, scale=t_scale
+            )
+            lead_t = mean_estimate(
+                column_values(leaders, f"tp.{tp.key}"), confidence, scale=t_scale
+            )
             shortfalls = [
                 (hi - e.mean) / (hi - lo)
                 for e, lo, hi in ((cust_f, f_lo, f_hi), (cust_t, t_lo, t_hi))
@@ -453,7 +490,17 @@ def candidate_actions(
             items = [f"perf.{f.key}", f"tp.{tp.key}"]
             if cust_t.n == 0 and lead_t.n == 0:
                 items = [f"perf.{f.key}"]
-            gap = leadership_customer_gap(leaders, customers, items, confidence)
+            bounds = (f_scale, t_scale)[: len(items)]
+            gap = leadership_customer_gap(
+                leaders,
+                customers,
+                items,
+                confidence,
+                scale=(
+                    float(np.mean([b[0] for b in bounds])),
+                    float(np.mean([b[1] for b in bounds])),
+                ),
+            )
             blind = 0.0
             if gap.difference is not None:
                 blind = min(1.0, max(0.0, gap.difference / (f_hi - f_lo)))
@@ -565,12 +612,15 @@ def action_progress(
     Returns
     -------
     ActionProgress
-        Both waves' gaps, the change with its interval, the customers' own
+        Both waves' gaps, the change with its interval (on items with a
+        stated scale, MOVER over the two waves' bounded gap intervals, so it
+        stays within the scale's range; otherwise normal), the customers' own
         change (Welch), the status and a one-line explanation.
 
     References
     ----------
-    Welch, B. L. (1947). *Biometrika* 34, 28-35. Altman, D. G. and Bland,
+    Welch, B. L. (1947). *Biometrika* 34, 28-35. Zou, G. Y. and Donner, A.
+    (2008). *Statistics in Medicine* 27(10), 1693-1702. Altman, D. G. and Bland,
     J. M. (2003). Interaction revisited: the difference between two
     estimates. *BMJ* 326, 219.
 
@@ -582,10 +632,9 @@ def action_progress(
     >>> study = default_study("demo", organisation="Acme").model_copy(
     ...     update={"waves": [Wave(key="w1", label="1"), Wave(key="w2", label="2")]})
     >>> frame = pd.DataFrame({
-    ...     "audience": ["leadership"] * 3 + ["customer"] * 3 + ["leadership"] * 3
-    ...     + ["customer"] * 3,
-    ...     "wave": ["w1"] * 6 + ["w2"] * 6,
-    ...     "perf.resolution": [5.0, 4, 5, 2, 1, 2, 4, 4, 3, 4, 3, 4],
+    ...     "audience": (["leadership"] * 5 + ["customer"] * 5) * 2,
+    ...     "wave": ["w1"] * 10 + ["w2"] * 10,
+    ...     "perf.resolution": [5.0, 4, 5, 5, 4, 2, 1, 2, 1, 2, 4, 4, 3, 4, 3, 4, 3, 4, 3, 4],
     ... })
     >>> action_progress(study, frame, "resolution", None, "w1", "w2").status
     'closed'
@@ -600,6 +649,7 @@ def action_progress(
     for w in (baseline_wave, followup_wave):
         select_wave(study, frame, w)
     items = [f"perf.{factor}"] + ([f"tp.{touchpoint}"] if touchpoint else [])
+    scale = composite_scale(study, items)
 
     def gap_in(wave: str) -> AudienceGap:
         return leadership_customer_gap(
@@ -607,12 +657,14 @@ def action_progress(
             audience_rows(frame, "customer", wave),
             items,
             confidence,
+            scale=scale,
         )
 
     base, follow = gap_in(baseline_wave), gap_in(followup_wave)
-    cust_change = welch(
+    cust_change = bounded_welch(
         _composite(audience_rows(frame, "customer", followup_wave), items),
         _composite(audience_rows(frame, "customer", baseline_wave), items),
+        scale,
         confidence,
     )
 
@@ -626,8 +678,22 @@ def action_progress(
     if base.difference is not None and follow.difference is not None:
         change = follow.difference - base.difference
         if s1 is not None and s2 is not None:
-            half = float(stats.norm.ppf(0.5 + confidence / 2)) * math.sqrt(s1**2 + s2**2)
-            change_lo, change_hi = change - half, change + half
+            if scale is not None and None not in (
+                base.ci_low,
+                base.ci_high,
+                follow.ci_low,
+                follow.ci_high,
+            ):
+                # MOVER over the two waves' bounded gap intervals (Zou & Donner 2008).
+                change_lo, change_hi = mover_combination(
+                    [
+                        (1, follow.difference, follow.ci_low, follow.ci_high),  # type: ignore[list-item]
+                        (-1, base.difference, base.ci_low, base.ci_high),  # type: ignore[list-item]
+                    ]
+                )
+            else:
+                half = float(stats.norm.ppf(0.5 + confidence / 2)) * math.sqrt(s1**2 + s2**2)
+                change_lo, change_hi = change - half, change + half
 
     status: Status
     if s1 is None or s2 is None or base.ci_low is None or follow.ci_low is None:

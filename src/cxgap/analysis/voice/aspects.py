@@ -11,7 +11,7 @@ sentiment of an aspect in an answer is the mean score of the clauses that
 mention it: the sentence-level reading of aspect-based sentiment of Hu & Liu
 (2004), one clause at a time.
 
-The summary per group gives n, the mean score with its 95% t-interval and the
+The summary per group gives n, the mean score with its bounded 95% interval and the
 shares of the three labels with 95% Wilson intervals (Wilson 1927).
 
 References

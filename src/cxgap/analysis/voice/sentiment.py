@@ -16,7 +16,7 @@ model is compared with (docs/VOICE.md). Both ship inside packages, so nothing
 is downloaded.
 
 Summaries give, for each group, the number of answers, the mean score with
-its t-interval, and the shares of positive, neutral and negative answers.
+its bounded 95% interval, and the shares of positive, neutral and negative answers.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cxgap.analysis._base import Result, finite
+from cxgap.analysis.perception.means import bounded_mean_interval
 from cxgap.analysis.voice.text import analysis_text
 from cxgap.errors import AnalysisError
 
@@ -206,10 +206,14 @@ def _threshold() -> float:
     return load_model().threshold
 
 
+#: Every sentiment score (the model's and VADER's compound) lies on -1..1.
+SCORE_SCALE = (-1.0, 1.0)
+
+
 class SentimentSummary(Result):
     """Sentiment of a set of answers.
 
-    ``mean`` is the mean score with its 95% t-interval (``ci_low``/``ci_high``,
+    ``mean`` is the mean score with its bounded 95% interval (``ci_low``/``ci_high``,
     ``None`` below two answers); the shares are those of the labels (the
     model's threshold, :func:`sentiment_labels`).
     """
@@ -226,7 +230,7 @@ class SentimentSummary(Result):
 def summarise_sentiment(
     compound: Sequence[float] | np.ndarray, *, threshold: float | None = None
 ) -> SentimentSummary:
-    """Summarise sentiment scores: n, mean with 95% t-interval, shares.
+    """Summarise sentiment scores: n, mean with its 95% interval, shares.
 
     ``NaN`` scores (no answer) are left out.
 
@@ -244,9 +248,11 @@ def summarise_sentiment(
 
     References
     ----------
-    The interval is Student's t interval for a mean (e.g. Wasserman, L.
-    (2004). *All of Statistics*, 6.3.2 and 10.7); the labels are those of
-    :func:`sentiment_labels`.
+    Scores lie on -1..1, so the interval is the bounded interval of a mean
+    (:func:`cxgap.analysis.perception.means.bounded_mean_interval`: Wilson's
+    interval at the effective sample size, Korn & Graubard 1998), which
+    never leaves -1..1 and keeps a width when every answer scored the same;
+    the labels are those of :func:`sentiment_labels`.
 
     Examples
     --------
@@ -270,9 +276,9 @@ def summarise_sentiment(
     mean = float(x.mean())
     lo = hi = None
     if n >= 2:
-        sd = float(x.std(ddof=1))
-        half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        lo, hi = mean - half, mean + half
+        bounds = bounded_mean_interval(np.clip(x, -1.0, 1.0), SCORE_SCALE)
+        assert bounds is not None  # n >= 2
+        lo, hi = bounds
     t = _threshold() if threshold is None else threshold
     pos = float(np.mean(x >= t))
     neg = float(np.mean(x <= -t))
