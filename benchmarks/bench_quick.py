@@ -125,7 +125,10 @@ def main() -> None:
             return json.loads(res.stdout)
 
         t_nps, ours = timed(
-            lambda: cli("nps", str(path), "-c", "ltr", "--by", "region"), args.repeat
+            lambda: cli(
+                "nps", str(path), "-c", "ltr", "--by", "region", "--method", "adjusted-wald"
+            ),
+            args.repeat,
         )
         t_nps_base, base = timed(lambda: baseline_nps(path), args.repeat)
         for g in ours["groups"]:

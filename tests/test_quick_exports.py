@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -102,6 +103,22 @@ def test_missing_tokens_are_only_the_documented_ones() -> None:
     kept = without_missing_tokens(cells).dropna().tolist()
     assert kept == ["None", "null", ".", "-99", "NAB"]
     assert "None" not in MISSING_TOKENS and "." not in MISSING_TOKENS
+
+
+def test_numeric_column_cell_by_cell() -> None:
+    # Each cell's fate by hand: a number, empty (blank or a missing token,
+    # spaces aside) or invalid (named in the error with its row).
+    cells = ["4", " NA ", "N/A", None, "nan", "NaN", " ", "5 ", "ten", "11", "3.5", "#N/A", "None"]
+    frame = pd.DataFrame({"x": cells})
+    frame.attrs["source"] = "t.csv"
+    values, dropped = numeric_column(frame, "x", low=0, high=10, drop_invalid=True)
+    expected = [4.0, None, None, None, None, None, None, 5.0, None, None, 3.5, None, None]
+    assert [None if np.isnan(v) else v for v in values] == expected
+    assert dropped == 3  # "ten", "11", "None"
+    with pytest.raises(InputError) as err:
+        numeric_column(frame, "x", low=0, high=10, integer=True)
+    rows = [(p.row, p.value) for p in err.value.problems]
+    assert rows == [(10, "ten"), (11, "11"), (12, "3.5"), (14, "None")]
 
 
 def test_themes_leave_na_answers_out(tmp_path: Path) -> None:

@@ -388,13 +388,18 @@ def numeric_column(
     """
     require_columns(frame, [column])
     source = frame.attrs.get("source", "<data>")
-    raw = without_missing_tokens(frame[column])
+    raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").astype(float)
-    bad = raw.notna() & values.isna()
-    if bad.any():
-        # Only the cells that did not parse are checked for being blank.
-        blank = raw[bad].astype(str).str.strip() == ""
-        bad[blank[blank].index] = False
+    unparsed = (raw.notna() & values.isna()).to_numpy().copy()
+    if unparsed.any():
+        # Only the cells that did not parse (a few, in a clean export) are
+        # stripped and checked for being blank or a missing-value token;
+        # "NaN" and "nan" parse as NaN and are caught here too.
+        at = np.flatnonzero(unparsed)
+        text = raw.iloc[at].astype("string").str.strip()
+        empty = (text.isin(MISSING_TOKENS) | (text == "")).fillna(True).to_numpy(dtype=bool)
+        unparsed[at[empty]] = False
+    bad = pd.Series(unparsed, index=values.index)
     if low is not None:
         bad |= values < low
     if high is not None:
