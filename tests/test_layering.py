@@ -45,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
 ANALYSIS_ALLOWED: dict[str, set[str]] = {
     "perception": set(),
     "drivers": {"perception"},
-    "voice": set(),
+    "voice": {"perception"},
     "ledger": set(),
     "plan": {"perception", "drivers", "voice"},
     "study": {"perception", "drivers", "voice", "ledger", "plan"},
