@@ -26,6 +26,9 @@ KEPT = {
     "banking77_test_excerpt.csv": (
         "e22b897ffaab729f0738e941da773a9dd954bb5f15239e0b1a494ffba7290b89"
     ),
+    "banking77_test_heldout_excerpt.csv": (
+        "7cee9834d0665defb482c8c732a7e95dfc0670c53a18a2f17fef2f21159fa663"
+    ),
     "vader_tweets_ground_truth.tsv": (
         "dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f"
     ),
