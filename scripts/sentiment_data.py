@@ -10,6 +10,7 @@ rating as a float).
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 # Airline tweets (Figure Eight "Twitter US Airline Sentiment", 14,640 tweets,
@@ -23,6 +24,48 @@ HELD_OUT_AIRLINES = ("United", "US Airways", "American", "Southwest", "Delta", "
 # other two, nearest to customer-service text, are held out for evaluation.
 TRAIN_GOLD = ("nytEditorialSnippets", "movieReviewSnippets")
 HELD_OUT_GOLD = ("amazonReviewSnippets", "tweets")
+
+# GoEmotions (Demszky et al. 2020; Apache 2.0): Reddit comments labelled by
+# people with 27 emotions or neutral. The authors' own sentiment grouping
+# (google-research goemotions data/sentiment_dict.json) puts the emotions in
+# positive, negative and ambiguous; a comment is kept when all its labels fall
+# in one of positive, negative or neutral (ambiguous and mixed comments are
+# left out). Not read by scripts/train_sentiment.py: training with it made the
+# held-out figures worse (docs/VOICE.md, "Tried and not kept").
+GOEMOTIONS_SPLITS = ("train", "dev", "test")
+GOEMOTIONS_SENTIMENT = {
+    "positive": [
+        "admiration",
+        "amusement",
+        "approval",
+        "caring",
+        "desire",
+        "excitement",
+        "gratitude",
+        "joy",
+        "love",
+        "optimism",
+        "pride",
+        "relief",
+    ],
+    "negative": [
+        "anger",
+        "annoyance",
+        "disappointment",
+        "disapproval",
+        "disgust",
+        "embarrassment",
+        "fear",
+        "grief",
+        "nervousness",
+        "remorse",
+        "sadness",
+    ],
+    "ambiguous": ["confusion", "curiosity", "realization", "surprise"],
+    "neutral": ["neutral"],
+}
+# The masks the authors put in place of names ("[NAME]", "[RELIGION]").
+_GOEMOTIONS_MASK = re.compile(r"\[[A-Z]*\]")
 
 
 def airline_tweets(data: Path, airlines: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -63,6 +106,36 @@ def vader_gold(path: Path) -> tuple[list[str], list[float]]:
                 means.append(float(row[1]))
                 texts.append(row[2])
     return texts, means
+
+
+def goemotions(directory: Path) -> tuple[list[str], list[str]]:
+    """GoEmotions comments whose labels all map to one of positive / negative / neutral.
+
+    ``directory`` holds the authors' ``train.tsv``, ``dev.tsv``, ``test.tsv``
+    (``text<TAB>emotion ids<TAB>comment id``, no header) and the emotion names,
+    one a line, in id order (``emotions.txt``; some copies call it ``labels.txt``).
+    All three splits are read: none of them is used for evaluation here.
+    """
+    names_file = directory / "emotions.txt"
+    if not names_file.exists():
+        names_file = directory / "labels.txt"
+    emotions = names_file.read_text(encoding="utf-8").split()
+    group = {e: g for g, members in GOEMOTIONS_SENTIMENT.items() for e in members}
+    if sorted(emotions) != sorted(group):
+        raise ValueError(f"{names_file}: not the 28 GoEmotions labels")
+    texts: list[str] = []
+    labels: list[str] = []
+    for split in GOEMOTIONS_SPLITS:
+        with (directory / f"{split}.tsv").open(encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                groups = {group[emotions[int(i)]] for i in row[1].split(",")}
+                if len(groups) != 1 or "ambiguous" in groups:
+                    continue
+                text = " ".join(_GOEMOTIONS_MASK.sub(" ", row[0]).split())
+                if text:
+                    texts.append(text)
+                    labels.append(groups.pop())
+    return texts, labels
 
 
 def gold_class(mean: float) -> str:
