@@ -293,3 +293,32 @@ def test_ledger_separates_the_accounts_that_left(demo: DemoData, truth: dict[str
     rate = ordinary.groupby("segment")["outcome"].apply(lambda s: (s == "failed").mean())
     assert truth["ledger"]["experience_slope"] > 0
     assert rate["defected"] > rate["top"]
+
+
+def test_the_installed_demo_has_invitations_with_the_planted_response_rates(
+    demo_db_url: str, demo: DemoData, truth: dict[str, Any]
+) -> None:
+    from cxgap.settings import Settings
+    from cxgap.store.db import Database
+    from cxgap.store.invitations import response_status
+
+    with Database.open(Settings.load(database_url=demo_db_url)) as db:
+        for wave in truth["waves"]:
+            rows = {
+                (r.audience, r.group, r.value): r
+                for r in response_status(db, "demo", wave=wave).rows
+            }
+            customers = rows[("customer", None, None)]
+            planted = truth["response_rates"][wave]["customer"]
+            assert customers.invited == planted["invited"]
+            assert customers.answered_invited == planted["answered"]
+            assert customers.rate is not None and 0.2 <= customers.rate <= 0.4
+            # nobody is invited to a wave that opens after their account left
+            opens = pd.Timestamp(next(w.opens for w in demo.study.waves if w.key == wave))
+            left = demo.accounts.set_index("account_id")["defected_at"]
+            people = demo.people[demo.people["segment"] == "defected"]
+            still_customers = (people["account_id"].map(left) > opens).sum()
+            gone = rows[("customer", "segment", "defected")]
+            assert gone.invited == still_customers
+            assert gone.rate is not None and gone.rate < customers.rate
+            assert gone.rate is not None and gone.rate < customers.rate

@@ -118,6 +118,15 @@ class DemoData:
     #: :mod:`cxgap.demo.truth`)
     expected: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def invited(self) -> pd.DataFrame:
+        """The people invited to each wave (rows of :attr:`expected`):
+        everyone but the contacts of an account that had left before the wave
+        opened."""
+        e = self.expected
+        if e.empty:
+            return e
+        return e[(e["audience"] != "customer") | (e["p_response"] > 0)]
+
     def counts(self) -> dict[str, int]:
         """How many of each thing the demo created (people invited, whether or
         not they answered)."""
@@ -127,6 +136,7 @@ class DemoData:
             "staff": int((audience == "staff").sum()),
             "customer contacts": int((audience == "customer").sum()),
             "accounts": len(self.accounts),
+            "invitations": len(self.invited()),
             "responses": len(self.frame),
             "workshop sheets": int((self.frame["source"] == "workshop").sum()),
             "interview notes": len(self.interviews),

@@ -79,8 +79,9 @@ def planted_truth(demo: DemoData) -> dict[str, Any]:
     }
 
     rates: dict[str, Any] = {}
+    invited = demo.invited()  # not the contacts of accounts that had left
     for w in waves:
-        ew = e[e["wave"] == w]
+        ew = invited[invited["wave"] == w]
         per: dict[str, Any] = {}
         for a, g in ew.groupby("audience"):
             per[str(a)] = {
