@@ -221,3 +221,22 @@ def test_scale_multiplies_people_accounts_and_events() -> None:
     assert three.counts()["accounts"] == 3 * one.counts()["accounts"]
     assert three.counts()["leaders"] == 3 * one.counts()["leaders"]
     assert 2.5 < len(three.events) / len(one.events) < 3.5
+
+
+def test_some_helpdesk_events_arrive_raw_and_are_read_by_the_zendesk_preset(
+    demo: DemoData,
+) -> None:
+    from cxgap.demo.tickets import RAW_SHARE
+
+    ev = demo.events
+    raw = ev[ev["source_system"] == "Zendesk"]
+    desk = ev[ev["touchpoint"].isin(["support", "implementation"])]
+    assert 0.6 * RAW_SHARE < len(raw) / len(desk) < 1.2 * RAW_SHARE
+    assert raw["source_id"].str.startswith("zendesk:").all()
+    # the preset's reading, not the generator's labels: a failure is a breached
+    # SLA or a bad rating (severity 2) or an escalation (3), never severity 1
+    failed = raw["outcome"] == "failed"
+    assert set(raw.loc[failed, "severity"]) == {2.0, 3.0}
+    assert raw.loc[~failed, "severity"].isna().all()
+    assert set(raw["moment"]) == {"problem_resolution", "routine", "implementation"}
+    assert ev["timestamp"].is_monotonic_increasing

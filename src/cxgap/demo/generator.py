@@ -639,11 +639,12 @@ def generate_demo(seed: int = 7, scale: int = 1) -> DemoData:
     if scale < 1:
         raise ValueError("scale must be at least 1")
     from cxgap.demo.events import generate_events
+    from cxgap.demo.tickets import through_preset
 
     # one independent stream per part: changing one part (say the texts)
     # leaves the others' draws as they were
-    rng, text_rng, interview_rng, event_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    rng, text_rng, interview_rng, event_rng, ticket_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
     )
     study = demo_study()
     accounts, latent = _accounts(rng, scale)
@@ -660,6 +661,9 @@ def generate_demo(seed: int = 7, scale: int = 1) -> DemoData:
         improvement_from=ACTION_DATE,
         improvement=float(np.mean(list(fx.WAVE2_IMPROVEMENT.values()))),
     )
+    # a share of the help-desk events arrives as raw Zendesk tickets, read
+    # through the import preset rather than labelled by the generator
+    events = through_preset(ticket_rng, events, study, as_of=EVENTS_END + pd.Timedelta(days=1))
     return DemoData(
         study=study,
         accounts=accounts,
