@@ -10,7 +10,7 @@ import typer
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
 
-_STEPS = 8
+_STEPS = 9
 
 
 @app.command()
@@ -20,14 +20,18 @@ def demo(
     scale: Annotated[
         int, typer.Option(min=1, help="Multiply respondents, accounts and events by N.")
     ] = 1,
-    out: Annotated[Path, typer.Option(help="Folder for the demo report.")] = Path("cxgap-demo"),
+    out: Annotated[
+        Path, typer.Option(help="Folder for the demo report and its planted truth.")
+    ] = Path("cxgap-demo"),
 ) -> None:
     """Create the demo company Brightwell Systems (study slug `demo`) and
-    summarise what was created."""
+    summarise what was created. Writes the report and the planted truth
+    (`demo-truth.json`, docs/DEMO.md) to the `--out` folder."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from cxgap.demo.install import install_demo
+    from cxgap.demo.truth import TRUTH_FILE, write_truth
     from cxgap.store.db import Database
 
     settings = settings_from(db)
@@ -56,10 +60,11 @@ def demo(
         table.add_row(what, f"{n:,}")
     console.print(table)
     console.print(f"Database: {url}")
-    _after_demo(url, out)
+    truth = write_truth(data, out / TRUTH_FILE)
+    _after_demo(url, out, truth)
 
 
-def _after_demo(url: str, out: Path) -> None:
+def _after_demo(url: str, out: Path, truth: Path) -> None:
     """Write the demo report to ``<out>/report.html``, print its headline, say what next."""
     from cxgap.cli.analyze_cmd import print_headline
     from cxgap.cli.report_cmd import build
@@ -68,4 +73,5 @@ def _after_demo(url: str, out: Path) -> None:
     data = build(url, "demo", path)
     print_headline(data.analysis)
     console.print(f"Report: {path.resolve()}")
+    console.print(f"Planted truth: {truth.resolve()}")
     console.print("Next: cxgap studies list · cxgap study show demo · cxgap analyze demo")

@@ -13,7 +13,10 @@ with these **planted effects** that the analyses should recover:
    rest leave for reasons the ledger cannot see, e.g. price) get a cluster of
    Poisson(14) extra events in the 180 days before they leave, 80% of them
    failures with higher severities, in support, account management and
-   implementation; their ordinary failure rate is also 1.5 times higher. So
+   implementation. Their ordinary failure rate is higher too: 1.5 times, or,
+   when the demo passes each account's latent ``experience``, through the
+   account's experience (log-odds ``-EXPERIENCE_SLOPE`` per point), which is
+   what made them leave; support events improve after ``improvement_from``. So
    their balance 30 days before they leave sits below the learned threshold
    (most of them; the AUC of the balance is high but not 1).
 4. **At-risk retained accounts.** About 8% of the retained accounts get the
@@ -74,6 +77,9 @@ _NOTES_FAILED = (
 _NOTES_OK = ("Resolved first time", "Quarterly review held", "Routine request handled")
 _NOTES_EXCEEDED = ("Proactive fix before customer noticed", "Shared a useful benchmark")
 _DAY_NS = 86_400 * 10**9
+#: log-odds of an ordinary event failing per point of the account's
+#: (worse) latent experience
+EXPERIENCE_SLOPE = 1.6
 
 
 def _cells(study: StudyDefinition) -> tuple[list[tuple[str, str, float, float]], bool]:
@@ -93,6 +99,9 @@ def generate_events(
     *,
     start: pd.Timestamp,
     end: pd.Timestamp,
+    experience: np.ndarray | None = None,
+    improvement_from: pd.Timestamp | None = None,
+    improvement: float = 0.0,
 ) -> pd.DataFrame:
     """Interaction events of the demo accounts between ``start`` and ``end``.
 
@@ -107,6 +116,15 @@ def generate_events(
         Touchpoints and moments to use.
     start, end : pandas.Timestamp
         The period of the events.
+    experience : numpy.ndarray, optional
+        Each account's latent experience (deviation from the mean, 1-5
+        scale). When given, it drives the failure rate of its ordinary
+        events: log-odds ``- EXPERIENCE_SLOPE x experience`` (worse
+        experience, more failures), in place of the flat 1.5 x for defected
+        accounts.
+    improvement_from, improvement : optional
+        From this date the experience of support events improves by
+        ``improvement`` (the action plan took effect).
 
     Returns
     -------
@@ -165,7 +183,16 @@ def generate_events(
         impl = np.array([c[0] == "implementation" and c[1] == "implementation" for c in cells])
         new_impl = impl[cell_o] & (segment[acc_o] == "new")
         p_fail[new_impl] = _NEW_IMPLEMENTATION_FAILURE
-    p_fail = np.minimum(p_fail * np.where(is_defected[acc_o], 1.5, 1.0), 0.95)
+    if experience is None:
+        p_fail = np.minimum(p_fail * np.where(is_defected[acc_o], 1.5, 1.0), 0.95)
+    else:
+        dev = np.asarray(experience, dtype=float)[acc_o]
+        if improvement_from is not None and improvement:
+            from_ns = int(pd.Timestamp(improvement_from).as_unit("ns").value)
+            support = np.array([c[0] == "support" for c in cells])[cell_o]
+            dev = dev + improvement * (support & (t_o >= from_ns))
+        logit = np.log(p_fail / (1 - p_fail)) - EXPERIENCE_SLOPE * dev
+        p_fail = np.minimum(1 / (1 + np.exp(-logit)), 0.95)
     sev_o = rng.choice([1.0, 2.0, 3.0], size=len(acc_o), p=[0.5, 0.35, 0.15])
 
     # failure clusters

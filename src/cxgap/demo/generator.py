@@ -1,11 +1,26 @@
 """Generate the demo company: Brightwell Systems, a B2B software supplier.
 
-Everything is drawn from one ``numpy.random.Generator`` seeded by the caller,
-so the same seed gives the same company. The structure is realistic rather
-than uniform noise: people belong to teams and accounts, account-level
-effects make contacts of one account agree, the same people answer both waves,
-and the effects listed in :mod:`cxgap.demo.effects` are planted for the
-analyses to recover. ``scale`` multiplies respondents, accounts and events.
+Everything is drawn from ``numpy.random.Generator`` streams spawned from the
+caller's seed (one per part: numbers, texts, interviews, events), so the same
+seed gives the same company. The company is built from mechanisms
+(:mod:`cxgap.demo.effects`):
+
+* each account has a latent experience per factor (segment mean, a general
+  account effect, a factor-specific one); each contact adds a halo and a view
+  of their own. It drives the contact's ratings, an experience index behind
+  "excellent" (ordered probit) and likelihood to recommend (logistic link,
+  noise, a ceiling some contacts never pass), and the account's ledger
+  (failure rate) and defection (the pool's accounts with the worst experience
+  of resolution and time and effort are the ones that leave);
+* leadership and staff answer what they believe customers experience: the
+  customers' mean plus a bias per item (accurate, blind or more critical);
+* customers answer by satisfaction (detractors and accounts on their way out
+  answer less) and never in a wave that opens after their account left.
+
+:attr:`DemoData.expected` keeps, for every invited person and wave, whether
+they answered and the expected value of each answer: the planted truth that
+:mod:`cxgap.demo.truth` summarises. ``scale`` multiplies respondents,
+accounts and events.
 """
 
 from __future__ import annotations
@@ -15,6 +30,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from cxgap.contracts.records import INTERVIEW_COLUMNS
 from cxgap.demo import effects as fx
@@ -27,12 +43,13 @@ from cxgap.study.model import StudyDefinition, Wave
 ORGANISATION = "Brightwell Systems"
 SLUG = "demo"
 EVENTS_START = pd.Timestamp("2025-05-01")
-EVENTS_END = pd.Timestamp("2026-10-31")
+EVENTS_END = pd.Timestamp("2026-11-30")
 WAVES = [
     Wave(key="w1", label="Autumn 2025", opens=date(2025, 10, 6), closes=date(2025, 10, 31)),
     Wave(key="w2", label="Autumn 2026", opens=date(2026, 10, 5), closes=date(2026, 10, 30)),
 ]
-RESPONSE_RATES = {"leadership": 0.95, "staff": 0.85, "customer": 0.72}
+#: The first actions of the plan took effect here (support's failure rate falls).
+ACTION_DATE = pd.Timestamp("2026-04-01")
 
 _NAME_A = [
     "Alder",
@@ -96,6 +113,19 @@ class DemoData:
     events: pd.DataFrame
     people: pd.DataFrame
     actions: list[ActionItem] = field(default_factory=list)
+    #: every invited person x wave: responded, response probability and the
+    #: expected value of each answer given the latent experience (see
+    #: :mod:`cxgap.demo.truth`)
+    expected: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def invited(self) -> pd.DataFrame:
+        """The people invited to each wave (rows of :attr:`expected`):
+        everyone but the contacts of an account that had left before the wave
+        opened."""
+        e = self.expected
+        if e.empty:
+            return e
+        return e[(e["audience"] != "customer") | (e["p_response"] > 0)]
 
     def counts(self) -> dict[str, int]:
         """How many of each thing the demo created (people invited, whether or
@@ -106,6 +136,7 @@ class DemoData:
             "staff": int((audience == "staff").sum()),
             "customer contacts": int((audience == "customer").sum()),
             "accounts": len(self.accounts),
+            "invitations": len(self.invited()),
             "responses": len(self.frame),
             "workshop sheets": int((self.frame["source"] == "workshop").sum()),
             "interview notes": len(self.interviews),
@@ -134,11 +165,60 @@ def demo_study() -> StudyDefinition:
     )
 
 
-def _accounts(rng: np.random.Generator, scale: int) -> pd.DataFrame:
+@dataclass
+class Latent:
+    """The latent experience behind the demo: per account and per contact."""
+
+    #: account x factor experience (1-5 scale, wave 1), in ``factors`` order
+    account: np.ndarray
+    #: general account effect plus segment "*" offset, per account
+    general: np.ndarray
+    #: the account's mean deviation on the defection factors (drives events)
+    risk: np.ndarray
+    factors: list[str]
+
+
+def _segment_offsets(segment: np.ndarray, factors: list[str]) -> np.ndarray:
+    out = np.zeros((len(segment), len(factors)))
+    for s, off in fx.SEGMENT_OFFSETS.items():
+        rows = segment == s
+        for j, f in enumerate(factors):
+            out[rows, j] = off.get(f, off.get("*", 0.0))
+    return out
+
+
+def _accounts(rng: np.random.Generator, scale: int) -> tuple[pd.DataFrame, Latent]:
     segs = [s for s, n in fx.ACCOUNTS_PER_SEGMENT.items() for _ in range(n * scale)]
     n = len(segs)
     segment = np.array(segs, dtype=object)
     rng.shuffle(segment)
+    # Defected and other accounts are one pool until their experience decides
+    # which of them leave.
+    pool = (segment == "defected") | (segment == "other")
+    n_defected = int((segment == "defected").sum())
+    segment[pool] = "other"
+    factors = list(fx.CUSTOMER_FACTOR_MEANS)
+    mu = np.array([fx.CUSTOMER_FACTOR_MEANS[f] for f in factors])
+    sd = np.array([fx.ACCOUNT_FACTOR_SD[f] for f in factors])
+    general = rng.normal(0, fx.ACCOUNT_GENERAL_SD, n)
+    specific = rng.normal(0, 1, (n, len(factors))) * sd
+    # Accounts vary around their segment's mean, which is exactly as planted
+    # (top, new, and the pool that defected and other accounts come from):
+    # a null segment difference is null in this company, not only on average.
+    for group in (segment == "top", segment == "new", pool):
+        if group.any():
+            general[group] -= general[group].mean()
+            specific[group] -= specific[group].mean(axis=0)
+    offsets = _segment_offsets(segment, factors)
+    account = mu + offsets + general[:, None] + specific
+    cols = [factors.index(f) for f in fx.DEFECTION_FACTORS]
+    risk = (account[:, cols] - mu[cols]).mean(axis=1)
+    # Who leaves: Gumbel top-k over the log hazard (sampling without
+    # replacement with weights exp(hazard x deviation)).
+    keys = fx.DEFECTION_HAZARD * risk + rng.gumbel(size=n)
+    keys[~pool] = -np.inf
+    leavers = np.argsort(-keys, kind="stable")[:n_defected]
+    segment[leavers] = "defected"
     names = [
         f"{_NAME_A[i % len(_NAME_A)]} {_NAME_B[(i // len(_NAME_A)) % len(_NAME_B)]} "
         f"{_NAME_C[(i // (len(_NAME_A) * len(_NAME_B))) % len(_NAME_C)]}"
@@ -157,9 +237,14 @@ def _accounts(rng: np.random.Generator, scale: int) -> pd.DataFrame:
     acquired = pd.to_datetime("2018-01-01") + pd.to_timedelta(rng.integers(0, 6 * 365, n), unit="D")
     new_acq = pd.Timestamp("2025-06-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
     acquired_at = np.where(segment == "new", new_acq, acquired)
-    defected = pd.Timestamp("2025-09-01") + pd.to_timedelta(rng.integers(0, 390, n), unit="D")
-    defected_at = pd.Series(pd.to_datetime(defected)).where(segment == "defected")
-    return pd.DataFrame(
+    # When they left: before wave 1, between the waves, or in the month after
+    # wave 2 closed (those answered wave 2 while still customers).
+    timing = rng.choice(3, n, p=list(fx.DEFECTION_TIMING.values()))
+    starts = np.array(["2025-08-01", "2025-11-10", "2026-11-02"], dtype="datetime64[D]")
+    widths = np.array([60, 300, 26])
+    defected = pd.to_datetime(starts[timing] + rng.integers(0, widths[timing]))
+    defected_at = pd.Series(defected).where(segment == "defected")
+    accounts = pd.DataFrame(
         {
             "account_id": [f"ACC-{i + 1:05d}" for i in range(n)],
             "name": names,
@@ -170,6 +255,8 @@ def _accounts(rng: np.random.Generator, scale: int) -> pd.DataFrame:
             "defected_at": pd.to_datetime(defected_at),
         }
     )
+    star = np.array([fx.SEGMENT_OFFSETS[s].get("*", 0.0) for s in segment])
+    return accounts, Latent(account, general + star, risk, factors)
 
 
 def _people(rng: np.random.Generator, accounts: pd.DataFrame, scale: int) -> pd.DataFrame:
@@ -215,48 +302,117 @@ def _clip_round(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip(np.rint(x), low, high)
 
 
+def expected_rating(mean: np.ndarray, sd: float, low: int = 1, high: int = 5) -> np.ndarray:
+    """E[clip(round(mean + N(0, sd)), low, high)]: the expected answer of a
+    latent mean on a rounded, clipped scale (what a group's mean estimates)."""
+    mean = np.asarray(mean, dtype=float)
+    out = np.full(mean.shape, float(low))
+    for k in range(low, high):
+        out += special.ndtr((mean - k - 0.5) / sd)
+    return out
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return np.asarray(special.expit(x), dtype=float)
+
+
 def _responses(
-    rng: np.random.Generator, study: StudyDefinition, people: pd.DataFrame, accounts: pd.DataFrame
-) -> pd.DataFrame:
+    rng: np.random.Generator,
+    study: StudyDefinition,
+    people: pd.DataFrame,
+    accounts: pd.DataFrame,
+    latent: Latent,
+    text_rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The answers frame, and the latent expectation behind every invited
+    person's answers in each wave (the planted truth, row by row). Open
+    answers are drawn from ``text_rng``, so changing the texts leaves the
+    numbers alone."""
     n = len(people)
     aud = people["audience"].to_numpy()
     seg = people["segment"].to_numpy()
-    factors = [f.key for f in study.factors]
+    factors = latent.factors
+    nf = len(factors)
     tps = [t.key for t in study.touchpoints]
-    acc_index = {a: i for i, a in enumerate(accounts["account_id"])}
-    acc_effect = rng.normal(0, 0.35, len(accounts))
-    person_acc = np.array(
-        [acc_effect[acc_index[a]] if a is not None else 0.0 for a in people["account_id"]]
-    )
-    person_effect = rng.normal(0, 0.35, n) + person_acc
-    uplift = np.array([fx.AUDIENCE_UPLIFT[a] for a in aud])
+    mu = np.array([fx.CUSTOMER_FACTOR_MEANS[f] for f in factors])
     cust = aud == "customer"
+    internal = ~cust
+    acc_index = {a: i for i, a in enumerate(accounts["account_id"])}
+    acc_of = np.array([acc_index[a] if a is not None else -1 for a in people["account_id"]])
+    acc_safe = np.where(acc_of >= 0, acc_of, 0)
+    left_ns = pd.to_datetime(accounts["defected_at"]).dt.as_unit("ns").to_numpy().view(np.int64)
+    left_at = np.where(cust, left_ns[acc_safe], np.iinfo(np.int64).max)
+    left_at = np.where(left_at == np.iinfo(np.int64).min, np.iinfo(np.int64).max, left_at)
+    defected_acc = cust & (seg == "defected")
+
+    # persistent person-level draws (the same people in both waves)
+    halo = rng.normal(0, fx.CONTACT_HALO_SD, n) * cust
+    view = rng.normal(0, fx.CONTACT_FACTOR_SD, (n, nf)) * cust[:, None]
+    belief_person = rng.normal(0, fx.BELIEF_PERSON_SD, n) * internal
+    # centred, so each audience's mean belief is exactly the planted one
+    for a in ("leadership", "staff"):
+        rows = aud == a
+        if rows.any():
+            belief_person[rows] -= belief_person[rows].mean()
+    propensity = rng.normal(0, fx.RESPONSE_PERSON_SD, n)
+    capped = rng.random(n) < fx.LTR_CEILING_SHARE
+    experience0 = np.where(cust[:, None], latent.account[acc_safe] + view, mu)
+    general = np.where(cust, latent.general[acc_safe], 0.0)
+    weights = np.array([fx.LTR_WEIGHTS[f] for f in factors])
+    # What customers who answer experience in wave 1 (each contact weighted by
+    # their chance of answering): the anchor of leadership's and staff's
+    # beliefs, who hear from the same customers the survey hears from.
+    index0 = (experience0 - mu) @ weights + fx.INDEX_HALO * halo
+    heard = _expit(fx.RESPONSE_INTERCEPT + fx.RESPONSE_SLOPE * index0 + propensity)
+    heard = np.where(cust, heard * np.where(defected_acc, fx.RESPONSE_DEFECTED, 1.0), 0.0)
+    heard = heard / heard.sum()
+    perf_anchor = heard @ (experience0 + halo[:, None])
+    tp_anchor: dict[str, float] = {}
+    excellent_cuts = np.array(fx.EXCELLENT_CUTS)
+
+    def tp_mean(tkey: str, experience: np.ndarray) -> np.ndarray:
+        share = fx.TOUCHPOINT_FACTORS.get(tkey, {})
+        dev = experience - mu
+        m = fx.CUSTOMER_TOUCHPOINT_MEANS[tkey] + (1 - sum(share.values())) * general
+        for f, c in share.items():
+            m = m + c * dev[:, factors.index(f)]
+        return np.asarray(m + halo, dtype=float)
+
+    for tkey in tps:
+        tp_anchor[tkey] = float(heard @ tp_mean(tkey, experience0))
+
+    bias_lead = fx.BELIEF_BIAS["leadership"]
+    bias_staff = fx.BELIEF_BIAS["staff"]
+
+    def belief(item: str, anchor: float, staff_sees: float) -> np.ndarray:
+        bias = np.where(aud == "leadership", bias_lead[item], bias_staff[item])
+        seen = np.where(aud == "staff", staff_sees, 0.0)
+        return np.asarray(anchor + bias + seen + belief_person, dtype=float)
 
     rows = []
+    truth_rows = []
     for wave_no, wave in enumerate(study.wave_keys()[:2]):
-        responded = rng.random(n) < np.array([RESPONSE_RATES[a] for a in aud])
+        wave_obj = study.waves[wave_no]
+        opens_ns = int(pd.Timestamp(wave_obj.opens or date(2025 + wave_no, 10, 1)).value)
+        improve = np.array([fx.WAVE2_IMPROVEMENT.get(f, 0.0) * wave_no for f in factors])
+        experience = experience0 + improve * cust[:, None]
+        # the contact's experience index: the same for answers and outcomes
+        index = (experience - mu) @ weights + fx.INDEX_HALO * halo
         data: dict[str, np.ndarray] = {}
-        latent_perf = {}
-        for f in factors:
-            base = fx.CUSTOMER_FACTOR_MEANS[f] + uplift
-            seg_off = np.array(
-                [
-                    fx.SEGMENT_OFFSETS.get(s, {}).get(
-                        f, fx.SEGMENT_OFFSETS.get(s, {}).get("*", 0.0)
-                    )
-                    if s
-                    else 0.0
-                    for s in seg
-                ]
+        truth: dict[str, np.ndarray] = {}
+        for j, f in enumerate(factors):
+            item = f"perf.{f}"
+            m_cust = experience[:, j] + halo
+            m = np.where(cust, m_cust, belief(item, perf_anchor[j], improve[j] / 2))
+            sd = np.where(cust, fx.RATING_NOISE_SD, fx.BELIEF_NOISE_SD)
+            data[item] = _clip_round(m + rng.normal(0, 1, n) * sd, 1, 5)
+            truth[item] = np.where(
+                cust,
+                expected_rating(m, fx.RATING_NOISE_SD),
+                expected_rating(m, fx.BELIEF_NOISE_SD),
             )
-            improve = fx.WAVE2_IMPROVEMENT.get(f, 0.0) * wave_no
-            # Staff see part of the improvement; leadership believed it was fine already.
-            improve_by_aud = np.where(cust, improve, np.where(aud == "staff", improve / 2, 0.0))
-            latent = base + seg_off + improve_by_aud + person_effect + rng.normal(0, 0.55, n)
-            latent_perf[f] = latent
-            data[f"perf.{f}"] = _clip_round(latent, 1, 5)
         imp_mean = np.array([fx.CUSTOMER_STATED_IMPORTANCE[f] for f in factors])
-        imp_latent = imp_mean[None, :] + rng.normal(0, 0.6, (n, len(factors)))
+        imp_latent = imp_mean[None, :] + rng.normal(0, 0.6, (n, nf))
         for j, f in enumerate(factors):
             data[f"imp.{f}"] = _clip_round(imp_latent[:, j], 1, 5)
         order = (
@@ -269,28 +425,43 @@ def _responses(
         for j, f in enumerate(factors):
             data[f"rank.{f}"] = np.where(ranked, order[:, j], np.nan)
         for tkey in tps:
-            latent = (
-                fx.CUSTOMER_TOUCHPOINT_MEANS[tkey]
-                + uplift
-                + person_effect
-                + (0.3 * wave_no if tkey == "support" else 0.0) * cust
-                + rng.normal(0, 0.6, n)
+            item = f"tp.{tkey}"
+            m = np.where(cust, tp_mean(tkey, experience), belief(item, tp_anchor[tkey], 0.0))
+            sd = np.where(cust, fx.RATING_NOISE_SD, fx.BELIEF_NOISE_SD)
+            data[item] = _clip_round(m + rng.normal(0, 1, n) * sd, 1, 5)
+            truth[item] = np.where(
+                cust,
+                expected_rating(m, fx.RATING_NOISE_SD),
+                expected_rating(m, fx.BELIEF_NOISE_SD),
             )
-            if tkey in ("support", "implementation"):
-                latent = latent - 0.6 * (seg == "defected")
-            data[f"tp.{tkey}"] = _clip_round(latent, 1, 5)
-        # Excellent: the top-box share per audience is planted; lower boxes follow perf.
-        mean_perf = np.mean([latent_perf[f] for f in factors], axis=0)
-        p_top = np.array([fx.EXCELLENT_TOP_BOX[a] for a in aud])
-        p_top = np.where(seg == "top", p_top * 1.8, p_top)
-        p_top = np.where(seg == "defected", p_top * 0.2, p_top)
-        top = rng.random(n) < p_top
-        data["excellent"] = np.where(top, 5, _clip_round(np.minimum(mean_perf, 4.4), 1, 4))
-        # Likelihood to recommend (customers only): empathy is the hidden driver.
-        ltr = 6.6 + rng.normal(0, 1.0, n)
-        for f, w in fx.LTR_WEIGHTS.items():
-            ltr = ltr + w * (latent_perf[f] - fx.CUSTOMER_FACTOR_MEANS[f] - uplift)
-        data["ltr"] = np.where(cust, _clip_round(ltr, 0, 10), np.nan)
+        # Excellent: an ordered-probit reading of the experience index
+        # (customers) or of the belief (leadership, staff: their mean bias
+        # and their own optimism).
+        bias_mean = {
+            a: float(np.mean([fx.BELIEF_BIAS[a][f"perf.{f}"] for f in factors]))
+            for a in ("leadership", "staff")
+        }
+        believed = np.where(
+            aud == "leadership",
+            bias_mean["leadership"],
+            np.where(aud == "staff", bias_mean["staff"], 0.0),
+        ) + np.where(
+            internal, belief_person + np.array([fx.EXCELLENT_PRIDE.get(a, 0.0) for a in aud]), 0.0
+        )
+        z_mean = np.where(cust, index, believed) / fx.EXCELLENT_SCALE
+        z = z_mean + rng.normal(0, 1, n)
+        data["excellent"] = 1.0 + (z[:, None] > excellent_cuts[None, :]).sum(axis=1)
+        truth["excellent_top"] = 1 - special.ndtr(excellent_cuts[-1] - z_mean)
+        # Likelihood to recommend (customers): a logistic link of the same
+        # index, with noise and a ceiling some contacts never pass.
+        ltr_mean = 10 * _expit(fx.LTR_INTERCEPT + fx.LTR_SLOPE * index)
+        cap = np.where(capped, fx.LTR_CEILING, 10)
+        ltr = np.minimum(_clip_round(ltr_mean + rng.normal(0, fx.LTR_NOISE_SD, n), 0, 10), cap)
+        data["ltr"] = np.where(cust, ltr, np.nan)
+        p_promoter = np.where(cap >= 9, 1 - special.ndtr((8.5 - ltr_mean) / fx.LTR_NOISE_SD), 0)
+        p_detractor = special.ndtr((6.5 - ltr_mean) / fx.LTR_NOISE_SD)
+        truth["p_promoter"] = np.where(cust, p_promoter, np.nan)
+        truth["p_detractor"] = np.where(cust, np.minimum(p_detractor, 1.0), np.nan)
         for a, (prom, det) in fx.EXPECTED_NPS_SHARES.items():
             mask = aud == a
             data.setdefault("expected_promoters", np.full(n, np.nan))
@@ -305,6 +476,15 @@ def _responses(
         for r in study.defection_reasons:
             p = np.array([fx.LEAVE_PROBABILITIES[g].get(r.key, 0.04) for g in group])
             data[f"leave.{r.key}"] = (rng.random(n) < p).astype(float)
+        # Who answers: customers by satisfaction (detractors and accounts on
+        # their way out answer less), never after their account left.
+        p_cust = _expit(fx.RESPONSE_INTERCEPT + fx.RESPONSE_SLOPE * index + propensity)
+        p_cust = p_cust * np.where(defected_acc, fx.RESPONSE_DEFECTED, 1.0)
+        p_cust = np.where(left_at > opens_ns, p_cust, 0.0)
+        p_resp = np.where(
+            cust, p_cust, np.array([fx.RESPONSE_RATES_INTERNAL.get(a, 0.0) for a in aud])
+        )
+        responded = rng.random(n) < p_resp
         frame = people.copy()
         frame["wave"] = wave
         frame["source"] = "individual"
@@ -327,11 +507,19 @@ def _responses(
                     answers.append(None)
                     continue
                 text, _theme = texts.open_answer(
-                    rng, question=q, audience=a, segment=s, team=tm, wave=wave
+                    text_rng, question=q, audience=a, segment=s, team=tm, wave=wave
                 )
                 answers.append(text)
             frame[col] = answers
         rows.append(frame[responded])
+        expected = people[["respondent_id", "audience", "segment", "team", "account_id"]].copy()
+        expected["wave"] = wave
+        expected["responded"] = responded
+        expected["p_response"] = p_resp
+        expected["index"] = np.where(cust, index, np.nan)
+        for k, v in truth.items():
+            expected[k] = v
+        truth_rows.append(expected)
         # Leadership workshops: group sheets answering the four open questions.
         sheets = []
         for g in range(2):
@@ -345,7 +533,7 @@ def _responses(
                 "source": "workshop",
             }
             for q in ("well", "improve", "competitors", "continue_start"):
-                sheet[f"open.{q}"] = texts.workshop_sheet(rng, question=q)
+                sheet[f"open.{q}"] = texts.workshop_sheet(text_rng, question=q)
             sheets.append(sheet)
         rows.append(pd.DataFrame(sheets))
     frame = pd.concat(rows, ignore_index=True)
@@ -357,7 +545,7 @@ def _responses(
     frame = frame[meta + cols]
     for c in ("segment", "team", "account_id"):
         frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-    return frame
+    return frame, pd.concat(truth_rows, ignore_index=True)
 
 
 def _interviews(rng: np.random.Generator, accounts: pd.DataFrame, scale: int) -> pd.DataFrame:
@@ -451,14 +639,31 @@ def generate_demo(seed: int = 7, scale: int = 1) -> DemoData:
     if scale < 1:
         raise ValueError("scale must be at least 1")
     from cxgap.demo.events import generate_events
+    from cxgap.demo.tickets import through_preset
 
-    rng = np.random.default_rng(seed)
+    # one independent stream per part: changing one part (say the texts)
+    # leaves the others' draws as they were
+    rng, text_rng, interview_rng, event_rng, ticket_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
+    )
     study = demo_study()
-    accounts = _accounts(rng, scale)
+    accounts, latent = _accounts(rng, scale)
     people = _people(rng, accounts, scale)
-    frame = _responses(rng, study, people, accounts)
-    interviews = _interviews(rng, accounts, scale)
-    events = generate_events(rng, accounts, study, start=EVENTS_START, end=EVENTS_END)
+    frame, expected = _responses(rng, study, people, accounts, latent, text_rng)
+    interviews = _interviews(interview_rng, accounts, scale)
+    events = generate_events(
+        event_rng,
+        accounts,
+        study,
+        start=EVENTS_START,
+        end=EVENTS_END,
+        experience=latent.risk,
+        improvement_from=ACTION_DATE,
+        improvement=float(np.mean(list(fx.WAVE2_IMPROVEMENT.values()))),
+    )
+    # a share of the help-desk events arrives as raw Zendesk tickets, read
+    # through the import preset rather than labelled by the generator
+    events = through_preset(ticket_rng, events, study, as_of=EVENTS_END + pd.Timedelta(days=1))
     return DemoData(
         study=study,
         accounts=accounts,
@@ -467,4 +672,5 @@ def generate_demo(seed: int = 7, scale: int = 1) -> DemoData:
         events=events,
         people=people,
         actions=_actions(),
+        expected=expected,
     )

@@ -12,6 +12,7 @@ from cxgap.store.accounts import write_accounts, write_events, write_interviews
 from cxgap.store.actions import add_action
 from cxgap.store.db import Database
 from cxgap.store.frames import write_frame
+from cxgap.store.invitations import Contact, create_invitations
 from cxgap.store.migrate import ensure_schema
 from cxgap.store.studies import delete_study, save_study
 
@@ -52,6 +53,8 @@ def install_demo(
         progress=lambda n: report("Survey responses", 0),
     )
     report("Survey responses")
+    _invite(db, demo)
+    report("Invitations")
     write_interviews(db, SLUG, demo.interviews)
     report("Interview notes")
     write_events(db, SLUG, demo.events, file="demo events")
@@ -60,3 +63,30 @@ def install_demo(
         add_action(db, SLUG, item)
     report("Action plan")
     return demo
+
+
+def _email(rid: str, account: object) -> str:
+    domain = f"{str(account).lower()}.example" if account else "brightwell.example"
+    return f"{rid.lower()}@{domain}"
+
+
+def _invite(db: Database, demo: DemoData) -> None:
+    """One personal link per invited person and wave, so the response rates
+    are the demo's own: everyone the generator invited (customers of an
+    account that had left before the wave opened are not invited), answered
+    or not. The links' tokens are not kept (the demo sends no mail)."""
+    invited = demo.invited()
+    for (wave, audience), rows in invited.groupby(["wave", "audience"], sort=False):
+        contacts = [
+            Contact(
+                email=_email(str(r.respondent_id), r.account_id),
+                respondent_id=str(r.respondent_id),
+                segment=r.segment if isinstance(r.segment, str) else None,
+                team=r.team if isinstance(r.team, str) else None,
+                account_id=r.account_id if isinstance(r.account_id, str) else None,
+            )
+            for r in rows.itertuples(index=False)
+        ]
+        create_invitations(
+            db, SLUG, audience=str(audience), wave=str(wave), contacts=contacts, file="demo"
+        )
