@@ -27,14 +27,15 @@ def test_judgement_of_one_sentence(sentence: str, name: str, expected: str) -> N
 
 def test_demo_answers_give_the_planted_judgements() -> None:
     rng = np.random.default_rng(2)
-    texts, groups = [], []
+    texts, groups, planted = [], [], []
     for audience in PLANTED_THEMES["competitors"]:
         for _ in range(150):
-            text, _ = open_answer(
+            text, theme = open_answer(
                 rng, question="competitors", audience=audience, segment="top", team=None, wave="w1"
             )
             texts.append(text)
             groups.append(audience)
+            planted.append(theme)
     result = competitor_views(texts, competitors=COMPETITORS, groups=groups, own_names=["Acme"])
     views = {v.name: v for v in result.competitors}
     assert views["Northwind Systems"].share_better == 1.0
@@ -44,7 +45,8 @@ def test_demo_answers_give_the_planted_judgements() -> None:
     assert "leadership" not in views["Northwind Systems"].by_group
     # names of people in the answers are not reported as competitors
     assert all(v.known for v in result.competitors)
-    assert result.n_naming == sum(bool(t) for t in texts)
+    # every answer with a planted theme names a competitor; off-topic ones do not
+    assert result.n_naming == sum(theme is not None for theme in planted)
 
 
 def test_first_word_of_a_competitor_name_is_enough() -> None:

@@ -53,6 +53,22 @@ def _matched(planted: list[str], found: list[str | None]) -> dict[str, bool]:
     return out
 
 
+def _found(assignments: list[str | None], keep: list[int]) -> list[str]:
+    """The found theme of each kept answer, an answer left without a theme
+    counted as a cluster of its own."""
+    return [assignments[i] or "(no theme)" for i in keep]
+
+
+def _purity(truth: list[str], found: list[str]) -> dict[str, float]:
+    """Per found theme, the share of its answers that are its commonest
+    planted theme: 1.0 when no two planted topics are pooled."""
+    out = {}
+    for f in set(found) - {"(no theme)"}:
+        mine = [t for t, g in zip(truth, found, strict=True) if g == f]
+        out[f] = Counter(mine).most_common(1)[0][1] / len(mine)
+    return out
+
+
 @pytest.fixture(scope="module")
 def improve() -> tuple[list, list, list]:
     return _demo("improve")
@@ -64,12 +80,27 @@ def test_planted_demo_themes_are_recovered(question: str) -> None:
     result = find_themes(texts, groups=groups, permutations=0, sentiment=False)
     keep = [i for i, p in enumerate(planted) if p is not None]
     truth = [planted[i] for i in keep]
-    found = [result.assignments[i] for i in keep]
-    # measured ARIs (seed 7): 1.00 for all four questions
+    found = _found(result.assignments, keep)
+    assert result.k_chosen_by == "stability"
+    # no found theme pools two planted topics (measured: every theme 100% one)
+    assert min(_purity(truth, found).values()) >= 0.95
+    # off-topic answers ("Happy new year to the whole team!") are left out
+    # rather than joined to a theme through one stray word (measured: 0-2 of
+    # 7-22 off-topic answers per question get a theme)
+    off = [result.assignments[i] for i, p in enumerate(planted) if p is None and texts[i]]
+    assert sum(a is not None for a in off) <= 0.25 * len(off)
+    if question == "competitors":
+        # measured ARI 0.82, k = 4: the "cheaper" answers split by their two
+        # phrasings ("is cheaper and their pricing is better" / "offers a lower
+        # price, better value"), which share no word but the names; a split,
+        # never a merge, is the bag-of-words engine's known limit (docs/VOICE.md)
+        assert adjusted_rand_score(truth, found) >= 0.75
+        assert result.k in (3, 4)
+        return
+    # measured ARIs (seed 7): 1.00 for barriers, levers and future needs
     assert adjusted_rand_score(truth, found) >= 0.9
     assert all(_matched(truth, found).values())
     assert result.k == len(set(truth))
-    assert result.k_chosen_by == "stability"
 
 
 def test_slow_resolution_is_found_among_the_improvement_themes(improve: tuple) -> None:
@@ -77,9 +108,9 @@ def test_slow_resolution_is_found_among_the_improvement_themes(improve: tuple) -
     result = find_themes(texts, groups=groups, permutations=199, sentiment=False)
     keep = [i for i, p in enumerate(planted) if p is not None]
     truth = [planted[i] for i in keep]
-    found = [result.assignments[i] for i in keep]
-    # measured ARI 0.83 (k = 5 for 7 planted themes: chasing updates and generic
-    # service merge into neighbours); the themes that matter for the gap stand alone
+    found = _found(result.assignments, keep)
+    # measured ARI 0.87 (k = 6 for 7 planted themes: generic service merges into
+    # a neighbour); the themes that matter for the gap stand alone
     assert adjusted_rand_score(truth, found) >= 0.7
     matched = _matched(truth, found)
     for theme in ("slow_resolution", "pricing_packaging", "handoffs", "tooling"):
@@ -100,12 +131,12 @@ def test_themes_fitted_on_a_sample_match_the_full_fit_and_count_every_answer(
     assert not any("random sample" in note for note in full.notes)
     keep = [i for i, p in enumerate(planted) if p is not None]
     truth = [planted[i] for i in keep]
-    found = [sampled.assignments[i] for i in keep]
+    found = _found(sampled.assignments, keep)
     # measured (seed 7): ARI 1.00 between the sampled and the full fit, for both
     assert sampled.k == full.k
-    assert adjusted_rand_score([full.assignments[i] for i in keep], found) >= 0.95
-    if question == "competitors":  # the planted themes stand alone (ARI 1.00)
-        assert adjusted_rand_score(truth, found) >= 0.9
+    assert adjusted_rand_score(_found(full.assignments, keep), found) >= 0.95
+    if question == "competitors":  # no planted theme pooled with another
+        assert min(_purity(truth, found).values()) >= 0.95
     # every answer counts, not only the sample
     n = sum(1 for x in texts if x)
     assert sampled.n == n

@@ -38,6 +38,14 @@ the effects a test can check:
 About one answer in five is skipped (``None``), and about one in twenty-five
 mentions a person's name, an e-mail address or a phone number, to exercise
 masking.
+
+Answers are rough the way real ones are: about one in twenty is off-topic
+("n/a", a greeting, a remark about the survey; planted theme ``None``); about
+one customer improvement answer in seven opens with praise before its
+complaint ("The product itself is solid, but ..."), and about one "well" answer
+in ten ends with a caveat; about one answer in eight carries a typo (two
+letters swapped, one dropped or doubled); about one in ten is written casually,
+in lower case without a full stop.
 """
 
 from __future__ import annotations
@@ -292,8 +300,62 @@ _PII = [
 ]
 
 
+# answers that speak of nothing the question asked (no planted theme)
+_OFF_TOPIC = [
+    "n/a",
+    "No comment.",
+    "Nothing to add.",
+    "see my previous answer",
+    "-",
+    "Happy new year to the whole team!",
+    "Filling this in between two meetings, sorry for being brief.",
+    "Why does this survey ask so many questions?",
+    "Our office moved to a new building last month.",
+    "Not sure, ask my colleague.",
+    "I already answered this in the last survey.",
+    "ok",
+]
+# praise before an improvement answer's complaint (mixed sentiment)
+_PRAISE_FIRST = [
+    "The product itself is solid, but ",
+    "We like working with you overall, but ",
+    "Your account manager is great, however ",
+    "Generally a good partner, although ",
+]
+# a caveat after a "well" answer's praise (mixed sentiment, no planted theme)
+_CAVEATS = [
+    ", although the portal could look more modern",
+    ", even if the onboarding took a while",
+    "; not everything is perfect though",
+    ", though the invoices can be confusing",
+]
+
+
 def _pick(rng: np.random.Generator, options: list[str]) -> str:
     return options[int(rng.integers(len(options)))]
+
+
+def _typo(rng: np.random.Generator, text: str) -> str:
+    """``text`` with one typo in a word of five or more lower-case letters:
+    two neighbouring letters swapped, one dropped or one doubled (the three
+    commonest kinds of typing error; Damerau 1964, "A technique for computer
+    detection and correction of spelling errors", CACM 7(3))."""
+    words = text.split(" ")
+    at = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha() and w.islower()]
+    if not at:
+        return text
+    i = at[int(rng.integers(len(at)))]
+    w = words[i]
+    j = int(rng.integers(1, len(w) - 1))
+    kind = int(rng.integers(3))
+    if kind == 0:
+        w = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    elif kind == 1:
+        w = w[:j] + w[j + 1 :]
+    else:
+        w = w[:j] + w[j] + w[j:]
+    words[i] = w
+    return " ".join(words)
 
 
 @functools.cache
@@ -359,9 +421,13 @@ def open_answer(
         return None, None
     if rng.random() < 0.2:
         return None, None
+    if rng.random() < 0.05:
+        return _pick(rng, _OFF_TOPIC), None
     theme = _theme_for(rng, question, audience, segment, wave)
     core = _pick(rng, _CORES[theme])
     opener = _pick(rng, _OPENERS[audience])
+    if question == "improve" and audience == "customer" and rng.random() < 0.15:
+        opener = _pick(rng, _PRAISE_FIRST)
     text = core[0].upper() + core[1:] if not opener else opener + core
     remark = _pick(rng, _REMARKS[question])
     if remark:
@@ -371,10 +437,16 @@ def open_answer(
         other = _pick(rng, _CORES[theme])
         if other != core:
             text += "; " + other
+    if question == "well" and rng.random() < 0.1:
+        text += _pick(rng, _CAVEATS)
     closer = _pick(rng, _CLOSERS)
     text += closer if closer else "."
     if not text.endswith("."):
         text += "."
+    if rng.random() < 0.12:
+        text = _typo(rng, text)
+    if rng.random() < 0.1:
+        text = text.rstrip(".").lower()
     if team and audience != "customer" and rng.random() < 0.15:
         text += f" (I work in {team.replace('_', ' ')}.)"
     if rng.random() < 0.04:
