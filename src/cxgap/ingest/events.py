@@ -166,6 +166,13 @@ def _in_vocabulary(
     return mapped.astype("string"), f"one of {', '.join(keys)} (keys or labels)"
 
 
+def _rule_of(rules: Mapping[str, OutcomeRule], value: str, field: str) -> Any:
+    """``field`` of the outcome rule for the word ``value`` (normalised);
+    ``None`` when no rule names it."""
+    rule = rules.get(normalise(value))
+    return None if rule is None else getattr(rule, field)
+
+
 def _by_value(values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
     """``fn`` of each cell of ``values`` (missing stays missing), computed
     once per distinct value: a column of a million events holds a handful.
@@ -236,8 +243,13 @@ def _locate(frame: pd.DataFrame, mapping: EventMapping, source: str) -> dict[str
 
 
 def _text(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    return text.mask(text == "")
+    """The column as stripped text, an empty cell missing; each distinct value
+    stripped once, then spread back over the rows."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object))  # NaN, None, NA: code -1
+    text = pd.Series(uniques, dtype="string").str.strip()
+    text = text.mask(text == "")
+    spread = np.append(text.to_numpy(dtype=object), np.array([pd.NA], dtype=object))[codes]
+    return pd.Series(pd.array(spread, dtype="string"), index=series.index)
 
 
 def _now_utc() -> pd.Timestamp:
@@ -299,8 +311,12 @@ def parse_events(
     bad(account.isna().to_numpy(), "account_id", account, "an account id")
     if accounts is not None:
         known = set(map(str, accounts))
-        unknown = account.notna() & ~account.isin(known)
-        bad(unknown.to_numpy(), "account_id", account, "an account listed in the accounts file")
+        # each distinct account looked up once (a million events name a few
+        # thousand accounts)
+        codes, names = pd.factorize(account.to_numpy(dtype=object))  # NaN, None, NA: code -1
+        listed = np.array([n in known for n in names] + [True], dtype=bool)
+        unknown = ~listed[codes]  # a missing id (code -1) is reported above
+        bad(unknown, "account_id", account, "an account listed in the accounts file")
 
     raw_ts = col("timestamp")
     fmt = mapping.timestamp_format or "ISO8601"
@@ -336,9 +352,8 @@ def parse_events(
 
     rules = mapping.rules()
     raw_outcome = col("outcome")
-    word = _by_value(raw_outcome, normalise)
-    outcome = word.map(lambda w: rules[w].outcome if w in rules else None, na_action="ignore")
-    implied = word.map(lambda w: rules[w].severity if w in rules else None, na_action="ignore")
+    outcome = _by_value(raw_outcome, lambda v: _rule_of(rules, v, "outcome"))
+    implied = _by_value(raw_outcome, lambda v: _rule_of(rules, v, "severity"))
     others = ", ".join(sorted(w for w in rules if w not in OUTCOMES))
     bad(
         outcome.isna().to_numpy(),

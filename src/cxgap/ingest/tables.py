@@ -54,8 +54,11 @@ def without_missing_tokens(values: pd.Series) -> pd.Series:
     >>> list(without_missing_tokens(pd.Series(["4", " NA ", "N/A", None, "Nadia"])))
     ['4', nan, nan, nan, 'Nadia']
     """
-    as_text = values.astype("string").str.strip()
-    return values.mask(as_text.isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool))
+    # each distinct value looked at once (a column of a million severities
+    # holds a handful)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # NaN, None, NA: code -1
+    token = np.array([str(u).strip() in MISSING_TOKENS for u in uniques] + [False], dtype=bool)
+    return values.mask(token[codes])
 
 
 #: What a damaged or mislabelled XLSX file makes openpyxl raise.
@@ -329,7 +332,10 @@ def read_yaml_file(path: str | Path) -> Any:
 
 def unstorable(values: pd.Series) -> np.ndarray:
     """Which text cells no database can store: a NUL character (PostgreSQL
-    refuses it) or an unpaired surrogate (not UTF-8; a JSON body can hold one)."""
+    refuses it) or an unpaired surrogate (not UTF-8; a JSON body can hold one).
+
+    Each distinct value is looked at once (an events file's touchpoint,
+    moment and account columns repeat a few values a million times)."""
 
     def bad(v: object) -> bool:
         if not isinstance(v, str):
@@ -342,7 +348,9 @@ def unstorable(values: pd.Series) -> np.ndarray:
             return True
         return False
 
-    return np.array([bad(v) for v in values], dtype=bool)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # NaN, None, NA: code -1
+    flags = np.array([bad(v) for v in uniques] + [False], dtype=bool)
+    return flags[codes]  # a missing value's code is -1: the last flag, False
 
 
 def file_row(frame: pd.DataFrame, position: int) -> int:
