@@ -46,7 +46,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cxgap.contracts.records import EVENT_COLUMNS, EVENT_REQUIRED, OUTCOMES
 from cxgap.errors import InputError, Problem
 from cxgap.ingest.mapping import normalise
-from cxgap.ingest.tables import file_row, read_yaml_file, unstorable, without_missing_tokens
+from cxgap.ingest.tables import (
+    file_row,
+    per_distinct,
+    read_yaml_file,
+    unstorable,
+    without_missing_tokens,
+)
 
 __all__ = [
     "OUTCOME_WORDS",
@@ -180,9 +186,9 @@ def _by_value(values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
     >>> _by_value(pd.Series(["A", None, "A", "b"]), str.lower).tolist()
     ['a', None, 'a', 'b']
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.array([None, *(fn(str(u)) for u in uniques)], dtype=object)
-    return pd.Series(mapped[codes + 1], index=values.index, dtype=object)
+    return pd.Series(
+        per_distinct(values, lambda u: fn(str(u)), None), index=values.index, dtype=object
+    )
 
 
 def load_mapping(path: str | Path) -> EventMapping:
@@ -244,11 +250,8 @@ def _locate(frame: pd.DataFrame, mapping: EventMapping, source: str) -> dict[str
 
 def _text(series: pd.Series) -> pd.Series:
     """The column as stripped text, an empty cell missing; each distinct value
-    stripped once, then spread back over the rows."""
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object))  # NaN, None, NA: code -1
-    text = pd.Series(uniques, dtype="string").str.strip()
-    text = text.mask(text == "")
-    spread = np.append(text.to_numpy(dtype=object), np.array([pd.NA], dtype=object))[codes]
+    stripped once."""
+    spread = per_distinct(series, lambda u: str(u).strip() or pd.NA, pd.NA)
     return pd.Series(pd.array(spread, dtype="string"), index=series.index)
 
 
@@ -311,12 +314,9 @@ def parse_events(
     bad(account.isna().to_numpy(), "account_id", account, "an account id")
     if accounts is not None:
         known = set(map(str, accounts))
-        # each distinct account looked up once (a million events name a few
-        # thousand accounts)
-        codes, names = pd.factorize(account.to_numpy(dtype=object))  # NaN, None, NA: code -1
-        listed = np.array([n in known for n in names] + [True], dtype=bool)
-        unknown = ~listed[codes]  # a missing id (code -1) is reported above
-        bad(unknown, "account_id", account, "an account listed in the accounts file")
+        # a missing id is reported above
+        listed = per_distinct(account, lambda n: n in known, True, dtype=bool)
+        bad(~listed, "account_id", account, "an account listed in the accounts file")
 
     raw_ts = col("timestamp")
     fmt = mapping.timestamp_format or "ISO8601"

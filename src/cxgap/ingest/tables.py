@@ -19,7 +19,7 @@ import itertools
 import warnings
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -47,6 +47,16 @@ MISSING_TOKENS = frozenset(
 )
 
 
+def per_distinct(
+    values: pd.Series, fn: Callable[[Any], Any], missing: Any, dtype: Any = object
+) -> np.ndarray:
+    """``fn`` of each cell of ``values``, computed once per distinct value and
+    spread back over the rows (a column of a million events holds a few
+    thousand values); a missing cell (NaN, None, NA) gets ``missing``."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # missing: code -1
+    return np.array([*(fn(u) for u in uniques), missing], dtype=dtype)[codes]
+
+
 def without_missing_tokens(values: pd.Series) -> pd.Series:
     """``values`` with every cell that is one of :data:`MISSING_TOKENS`
     (spaces around it aside) made empty (``NaN``).
@@ -54,11 +64,9 @@ def without_missing_tokens(values: pd.Series) -> pd.Series:
     >>> list(without_missing_tokens(pd.Series(["4", " NA ", "N/A", None, "Nadia"])))
     ['4', nan, nan, nan, 'Nadia']
     """
-    # each distinct value looked at once (a column of a million severities
-    # holds a handful)
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # NaN, None, NA: code -1
-    token = np.array([str(u).strip() in MISSING_TOKENS for u in uniques] + [False], dtype=bool)
-    return values.mask(token[codes])
+    return values.mask(
+        per_distinct(values, lambda u: str(u).strip() in MISSING_TOKENS, False, dtype=bool)
+    )
 
 
 #: What a damaged or mislabelled XLSX file makes openpyxl raise.
@@ -348,9 +356,7 @@ def unstorable(values: pd.Series) -> np.ndarray:
             return True
         return False
 
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # NaN, None, NA: code -1
-    flags = np.array([bad(v) for v in uniques] + [False], dtype=bool)
-    return flags[codes]  # a missing value's code is -1: the last flag, False
+    return per_distinct(values, bad, False, dtype=bool)
 
 
 def file_row(frame: pd.DataFrame, position: int) -> int:
