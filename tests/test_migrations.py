@@ -13,6 +13,7 @@ from cxgap.store.db import Database
 from cxgap.store.migrate import current_revision, ensure_schema, head_revision, upgrade
 from cxgap.store.schema import metadata
 from cxgap.store.studies import load_study
+from cxgap.study.defaults import CASE_RULES
 from cxgap.study.wording import question_text
 
 
@@ -73,9 +74,16 @@ def test_a_study_stored_before_inside_wording_loads_and_reads_as_before(
     upgrade(empty_db, "0003")
     with empty_db.begin() as conn:
         org = conn.execute(insert(t.organisation).values(name="Acme")).inserted_primary_key[0]
-        sid = conn.execute(
-            insert(t.study).values(organisation_id=org, slug="old", name="Old study")
-        ).inserted_primary_key[0]
+        # Raw SQL: the declared table has columns revision 0003 did not.
+        conn.execute(
+            text(
+                "INSERT INTO study (organisation_id, slug, name, description,"
+                " anonymity_threshold, competitors, ledger, revision)"
+                " VALUES (:org, 'old', 'Old study', '', 5, '[]', '{}', 1)"
+            ),
+            {"org": org},
+        )
+        sid = conn.execute(text("SELECT id FROM study WHERE slug = 'old'")).scalar_one()
         conn.execute(insert(t.factor).values(study_id=sid, key="speed", label="Speed", position=0))
         conn.execute(insert(t.wave).values(study_id=sid, key="w1", label="Wave 1", position=0))
         conn.execute(
@@ -96,3 +104,5 @@ def test_a_study_stored_before_inside_wording_loads_and_reads_as_before(
     q = load_study(empty_db, "old").question("imp.speed")
     assert q.internal_text is None
     assert question_text(q, "staff") == "How important is speed to our customers?"
+    # Stored before cases existed: the study opens cases by the default rules.
+    assert [r.key for r in load_study(empty_db, "old").cases.rules] == [r.key for r in CASE_RULES]

@@ -77,6 +77,7 @@ study = Table(
     Column("anonymity_threshold", Integer, nullable=False, default=5),
     Column("competitors", JSON, nullable=False, default=list),
     Column("ledger", JSON, nullable=False, default=dict),
+    Column("cases", JSON, nullable=False, default=dict),
     # Bumped by every change of the definition, so a process may cache the
     # definition and know, from one column, when its copy is stale.
     Column("revision", Integer, nullable=False, default=1, server_default="1"),
@@ -337,6 +338,97 @@ alert_run = Table(
     Column("crossed_below", Integer, nullable=False),
     Column("recovered", Integer, nullable=False),
     Column("delivered", Boolean),
+)
+
+# A case opened by a rule of the study (analysis/plan/cases.py) for the
+# account's owner: one per (study, dedupe_key), so a scan run twice or a
+# retried submission opens nothing new. ``number`` is what people quote.
+cx_case = Table(
+    "cx_case",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("number", Integer, nullable=False),
+    Column("rule_key", String(100), nullable=False),
+    Column("trigger", String(30), nullable=False),
+    Column("priority", String(20), nullable=False),
+    Column("dedupe_key", String(300), nullable=False),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="SET NULL"), index=True),
+    Column("respondent_id", Integer, ForeignKey("respondent.id", ondelete="SET NULL")),
+    Column("response_id", Integer, ForeignKey("response.id", ondelete="SET NULL")),
+    Column("owner", String(200)),
+    Column("status", String(20), nullable=False, default="new"),
+    Column("title", String(300), nullable=False),
+    Column("evidence", JSON, nullable=False, default=dict),
+    Column("root_factor", String(100)),
+    Column("root_touchpoint", String(100)),
+    Column("root_moment", String(100)),
+    Column("resolution", String(20)),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("loop_closed_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("study_id", "number", name="uq_cx_case_study_number"),
+    UniqueConstraint("study_id", "dedupe_key", name="uq_cx_case_study_dedupe"),
+)
+
+# A case's history: opening, status and owner changes, notes, root cause,
+# the close-the-loop e-mail. Append-only.
+case_entry = Table(
+    "case_entry",
+    metadata,
+    _id(),
+    Column(
+        "case_id", Integer, ForeignKey("cx_case.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("author", String(300), nullable=False, default=""),
+    Column("kind", String(30), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+)
+
+# Who hears of what: a user (or nobody: a shared channel) subscribes a
+# channel to a study's cases, all of them or only the user's own, for some
+# rules or every rule, at once or in a daily digest.
+notification_rule = Table(
+    "notification_rule",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE")),
+    Column("channel", String(20), nullable=False),
+    Column("target", String(1000), nullable=False),
+    Column("secret", String(300)),
+    Column("rule_keys", JSON, nullable=False, default=list),
+    Column("scope", String(10), nullable=False, default="mine"),
+    Column("mode", String(10), nullable=False, default="immediate"),
+    _created(),
+)
+
+# The outbox and log of notifications: written in the transaction that opens
+# the case, delivered afterwards (never in the request), retried with
+# backoff, and kept with the outcome.
+notification = Table(
+    "notification",
+    metadata,
+    _id(),
+    _study_fk(),
+    Column("case_id", Integer, ForeignKey("cx_case.id", ondelete="SET NULL")),
+    Column("rule_id", Integer, ForeignKey("notification_rule.id", ondelete="SET NULL"), index=True),
+    Column("channel", String(20), nullable=False),
+    Column("target", String(1000), nullable=False),
+    Column("mode", String(10), nullable=False, default="immediate"),
+    Column("subject", String(300), nullable=False),
+    Column("notice", JSON, nullable=False, default=dict),
+    Column("status", String(20), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    _created(),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("delivered_at", DateTime(timezone=True)),
+    Index("ix_notification_status", "status"),
 )
 
 app_user = Table(

@@ -12,8 +12,10 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from cxgap.errors import ConflictError, CxgapError, NotFoundError, StudyInUseError
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
+from cxgap.study.defaults import default_cases
 from cxgap.study.model import (
     Attribute,
+    CaseSettings,
     DefectionReason,
     Factor,
     Item,
@@ -202,6 +204,7 @@ def save_study(
             "anonymity_threshold": definition.anonymity_threshold,
             "competitors": list(definition.competitors),
             "ledger": definition.ledger.model_dump(),
+            "cases": definition.cases.model_dump(),
         }
         org = _organisation_id(conn, definition.organisation)
         if found is None:
@@ -419,6 +422,8 @@ def _definition(conn: Connection, row: Any) -> StudyDefinition:
             for r in _ordered(conn, t.question, sid)
         ],
         ledger=LedgerParameters(**(row.ledger or {})),
+        # '{}' (a study from before cases): the default rules.
+        cases=CaseSettings(**row.cases) if row.cases else default_cases(),
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from cxgap.study.model import (
     AUDIENCES,
     Audience,
+    CaseRule,
+    CaseSettings,
     DefectionReason,
     Factor,
     Item,
@@ -367,6 +369,53 @@ def default_questions(
     return qs
 
 
+CASE_RULES: list[CaseRule] = [
+    CaseRule(
+        key="detractor",
+        trigger="detractor",
+        label="A customer would not recommend us (0-6)",
+        priority="high",
+        sla_days=2,
+    ),
+    CaseRule(
+        key="reason_to_leave",
+        trigger="reason_to_leave",
+        label="Not excellent, and a reason to leave named",
+        priority="high",
+        sla_days=2,
+    ),
+    CaseRule(
+        key="below_threshold",
+        trigger="below_threshold",
+        label="The account fell below its threshold",
+        priority="urgent",
+        sla_days=1,
+    ),
+    CaseRule(
+        key="failure_burst",
+        trigger="failure_burst",
+        label="Three failures within 30 days",
+        priority="normal",
+        sla_days=3,
+        failures=3,
+        within_days=30,
+    ),
+    CaseRule(
+        key="negative_text",
+        trigger="negative_text",
+        label="A negative open answer about a touchpoint",
+        priority="normal",
+        sla_days=5,
+    ),
+]
+
+
+def default_cases() -> CaseSettings:
+    """The default case rules: every trigger on, detractors and reasons to
+    leave answered within two days, an account below its threshold within one."""
+    return CaseSettings(rules=[r.model_copy() for r in CASE_RULES])
+
+
 def default_study(slug: str, *, organisation: str, name: str | None = None) -> StudyDefinition:
     """A new study with every default: six pillars, touchpoints, moments,
     segments, one wave and the default instrument."""
@@ -383,4 +432,5 @@ def default_study(slug: str, *, organisation: str, name: str | None = None) -> S
         defection_reasons=[r.model_copy() for r in DEFECTION_REASONS],
         competitors=[],
         questions=default_questions(FACTORS, TOUCHPOINTS, DEFECTION_REASONS),
+        cases=default_cases(),
     )

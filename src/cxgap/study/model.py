@@ -187,6 +187,76 @@ class LedgerParameters(_Strict):
     default_threshold: float = -10.0
 
 
+CaseTrigger = Literal[
+    "detractor", "reason_to_leave", "below_threshold", "failure_burst", "negative_text"
+]
+CASE_TRIGGERS: tuple[CaseTrigger, ...] = (
+    "detractor",
+    "reason_to_leave",
+    "below_threshold",
+    "failure_burst",
+    "negative_text",
+)
+CasePriority = Literal["low", "normal", "high", "urgent"]
+CASE_PRIORITIES: tuple[CasePriority, ...] = ("low", "normal", "high", "urgent")
+
+
+class CaseRule(_Strict):
+    """A rule that opens a case for the account's owner (``docs/CASES.md``).
+
+    ``trigger`` is what opens it:
+
+    - ``detractor``: a customer's likelihood to recommend at or below
+      ``max_ltr`` (0-6 by default, the NPS detractors);
+    - ``reason_to_leave``: a customer who does not call the service excellent
+      (below the top of the ``excellent`` scale) and names a reason to leave
+      (any, or one of ``reasons``);
+    - ``below_threshold``: an account whose balance crosses below its
+      threshold (the ledger's alerts);
+    - ``failure_burst``: ``failures`` or more failed interactions of one
+      account within ``within_days`` (the compounding of the ledger);
+    - ``negative_text``: a customer's open answer with a sentiment at or
+      below ``max_sentiment`` that names a touchpoint (or ``touchpoint``).
+
+    Only customers' answers open cases: leadership and staff answer
+    anonymously, so their answers never open a case that names them.
+    ``sla_days`` sets the due date from the day the case opens.
+    """
+
+    key: str
+    trigger: CaseTrigger
+    label: str = ""
+    enabled: bool = True
+    priority: CasePriority = "normal"
+    sla_days: float = Field(default=3.0, gt=0)
+    max_ltr: float = Field(default=6.0, ge=0, le=10)
+    reasons: list[str] = Field(default_factory=list)
+    failures: int = Field(default=3, ge=2)
+    within_days: float = Field(default=30.0, gt=0)
+    max_sentiment: float = Field(default=-0.3, ge=-1, le=1)
+    touchpoint: str | None = None
+    factor: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _valid_key(cls, v: str) -> str:
+        return _check_key(v)
+
+
+class CaseSettings(_Strict):
+    """Case rules of a study; ``lookback_days``: how far back a scan looks
+    for answers and events that open cases (older ones open none)."""
+
+    rules: list[CaseRule] = Field(default_factory=list)
+    lookback_days: int = Field(default=30, ge=1)
+
+    def rule(self, key: str) -> CaseRule:
+        for r in self.rules:
+            if r.key == key:
+                return r
+        raise KeyError(key)
+
+
 class StudyDefinition(_Strict):
     """The whole editable definition of a study."""
 
@@ -206,6 +276,7 @@ class StudyDefinition(_Strict):
     competitors: list[str] = Field(default_factory=list)
     questions: list[Question]
     ledger: LedgerParameters = Field(default_factory=LedgerParameters)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
 
     @field_validator("slug")
     @classmethod
@@ -244,7 +315,33 @@ class StudyDefinition(_Strict):
         for i, r in enumerate(self.defection_reasons):
             if r.factor is not None and r.factor not in factors:
                 raise ValueError(f"defection_reasons[{i}] ({r.key}): unknown factor {r.factor!r}")
+        self._check_case_rules(factors, touchpoints)
         return self
+
+    def _check_case_rules(self, factors: set[str], touchpoints: set[str]) -> None:
+        keys = [r.key for r in self.cases.rules]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"cases.rules: duplicate key(s) {', '.join(dupes)}")
+        reasons = {r.key for r in self.defection_reasons}
+        for i, rule in enumerate(self.cases.rules):
+            where = f"cases.rules[{i}] ({rule.key})"
+            if rule.factor is not None and rule.factor not in factors:
+                raise ValueError(
+                    f"{where}: unknown factor {rule.factor!r} (the study's factors: "
+                    f"{', '.join(sorted(factors))})"
+                )
+            if rule.touchpoint is not None and rule.touchpoint not in touchpoints:
+                raise ValueError(
+                    f"{where}: unknown touchpoint {rule.touchpoint!r} (the study's touchpoints: "
+                    f"{', '.join(sorted(touchpoints)) or 'none'})"
+                )
+            unknown = [r for r in rule.reasons if r not in reasons]
+            if unknown:
+                raise ValueError(
+                    f"{where}: unknown reason(s) to leave {', '.join(map(repr, unknown))} "
+                    f"(the study's reasons: {', '.join(sorted(reasons)) or 'none'})"
+                )
 
     # Convenience look-ups used across the library -------------------------
     def question(self, key: str) -> Question:
