@@ -627,6 +627,8 @@ class Submission:
 
     already_answered: bool
     state: SurveyState
+    #: The stored response (``None`` only when nothing was stored).
+    response_id: int | None = None
 
 
 def submit(
@@ -676,7 +678,7 @@ def submit(
                     _mark_answered(conn, state.link, now)
                     state.answers = _merge({}, values)
                     state.status = "complete"
-                    return Submission(False, state)
+                    return Submission(False, state, rid)
                 rid, _ = _response_row(conn, state.link, key)  # created a moment ago
             if rid is None or not _complete(conn, rid, day):
                 return _already(conn, state, rid)
@@ -689,10 +691,10 @@ def submit(
             _mark_answered(conn, state.link, now)
     state.answers = merged
     state.status = "complete"
-    return Submission(False, state)
+    return Submission(False, state, rid)
 
 
 def _already(conn: Connection, state: SurveyState, response_id: int | None) -> Submission:
     state.answers = _load_answers(conn, response_id) if response_id is not None else {}
     state.status = "complete"
-    return Submission(True, state)
+    return Submission(True, state, response_id)

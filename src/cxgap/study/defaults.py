@@ -380,9 +380,10 @@ CASE_RULES: list[CaseRule] = [
     CaseRule(
         key="reason_to_leave",
         trigger="reason_to_leave",
-        label="Not excellent, and a reason to leave named",
+        label="Far from excellent (3 or lower of 5), and a reason to leave named",
         priority="high",
         sla_days=2,
+        max_excellent=3,
     ),
     CaseRule(
         key="below_threshold",

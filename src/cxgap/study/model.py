@@ -209,8 +209,9 @@ class CaseRule(_Strict):
     - ``detractor``: a customer's likelihood to recommend at or below
       ``max_ltr`` (0-6 by default, the NPS detractors);
     - ``reason_to_leave``: a customer who does not call the service excellent
-      (below the top of the ``excellent`` scale) and names a reason to leave
-      (any, or one of ``reasons``);
+      (at or below ``max_excellent``; left out, anything below the top of the
+      ``excellent`` scale) and names a reason to leave (any, or one of
+      ``reasons``);
     - ``below_threshold``: an account whose balance crosses below its
       threshold (the ledger's alerts);
     - ``failure_burst``: ``failures`` or more failed interactions of one
@@ -230,6 +231,7 @@ class CaseRule(_Strict):
     priority: CasePriority = "normal"
     sla_days: float = Field(default=3.0, gt=0)
     max_ltr: float = Field(default=6.0, ge=0, le=10)
+    max_excellent: float | None = None
     reasons: list[str] = Field(default_factory=list)
     failures: int = Field(default=3, ge=2)
     within_days: float = Field(default=30.0, gt=0)

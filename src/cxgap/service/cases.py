@@ -1,0 +1,358 @@
+"""Opening cases from a study's stored answers and ledger, with their
+evidence and their notifications (``docs/CASES.md``).
+
+:func:`cases_for_response` runs after a survey submission commits;
+:func:`scan_cases` evaluates every rule over the last ``lookback_days``
+(the CLI, the demo, a nightly job). Both open only what is not open already
+and queue the notifications in the same transaction; delivering them is
+:mod:`cxgap.notify.outbox`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from cxgap.analysis.plan.cases import AnswerRecord, CaseCandidate, account_cases, answer_cases
+from cxgap.errors import CxgapError
+from cxgap.store import schema as t
+from cxgap.store.accounts import load_accounts, load_events
+from cxgap.store.cases import get_case, insert_cases
+from cxgap.store.db import Database
+from cxgap.store.notifications import queue
+from cxgap.store.studies import load_study, study_id
+from cxgap.study.model import StudyDefinition
+
+__all__ = ["ScanResult", "case_notice", "cases_for_response", "scan_cases"]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scan opened: case numbers, and how many notifications it queued."""
+
+    since: datetime
+    as_of: datetime
+    considered: int
+    opened: list[int]
+    notifications: int
+
+
+def _at(day: date | datetime | None, fallback: datetime) -> datetime:
+    if day is None:
+        return fallback
+    if isinstance(day, datetime):
+        return day if day.tzinfo else day.replace(tzinfo=UTC)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+def _records(
+    conn: Connection,
+    study: StudyDefinition,
+    sid: int,
+    *,
+    ids: Sequence[int] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    now: datetime,
+) -> list[AnswerRecord]:
+    """Customers' complete responses (by id, or submitted in a date range)."""
+    r, p, a = t.response, t.respondent, t.account
+    q = (
+        select(
+            r.c.id,
+            r.c.source_key,
+            r.c.audience,
+            r.c.submitted_on,
+            t.wave.c.closes,
+            p.c.external_id.label("respondent"),
+            p.c.name.label("contact"),
+            a.c.external_id.label("account"),
+            a.c.name.label("account_name"),
+        )
+        .select_from(
+            r.join(t.wave, t.wave.c.id == r.c.wave_id)
+            .outerjoin(p, p.c.id == r.c.respondent_id)
+            .outerjoin(a, a.c.id == r.c.account_id)
+        )
+        .where(r.c.study_id == sid, r.c.status == "complete", r.c.audience == "customer")
+    )
+    if ids is not None:
+        q = q.where(r.c.id.in_(list(ids)))
+    rows = conn.execute(q).all()
+    if since is not None or until is not None:
+        # Imported answers carry no day: they count on their wave's closing day;
+        # a response with neither is not placed in time and not scanned.
+        rows = [
+            row
+            for row in rows
+            if (day := row.submitted_on or row.closes) is not None
+            and (since is None or day > since)
+            and (until is None or day <= until)
+        ]
+    if not rows:
+        return []
+    multi = {x.key for x in study.questions if x.kind == "multi"}
+    answers: dict[int, dict[str, Any]] = {row.id: {} for row in rows}
+    ids_all = list(answers)
+    for start in range(0, len(ids_all), 500):
+        chunk = ids_all[start : start + 500]
+        for rid, key, item, num, text in conn.execute(
+            select(
+                t.answer.c.response_id,
+                t.answer.c.question_key,
+                t.answer.c.item,
+                t.answer.c.value_num,
+                t.answer.c.value_text,
+            ).where(t.answer.c.response_id.in_(chunk))
+        ):
+            got = answers[rid]
+            if key in multi and item:
+                if num is not None and num > 0:
+                    got.setdefault(key, []).append(item)
+            elif not item:
+                got[key] = float(num) if num is not None else text
+    return [
+        AnswerRecord(
+            response_key=row.source_key,
+            audience=row.audience,
+            submitted_at=_at(row.submitted_on or row.closes, now),
+            answers=answers[row.id],
+            account=row.account,
+            account_name=row.account_name,
+            respondent=row.respondent,
+            contact_name=row.contact,
+        )
+        for row in rows
+    ]
+
+
+def _text_tools(study: StudyDefinition) -> tuple[Any, Any]:
+    """Sentiment and tagging for the ``negative_text`` rule (loaded only
+    when an enabled rule needs them)."""
+    if not any(r.enabled and r.trigger == "negative_text" for r in study.cases.rules):
+        return None, None
+    from cxgap.analysis.voice.sentiment import sentiment_scores
+    from cxgap.analysis.voice.tagging import build_lexicon, tag_text
+
+    lexicon = build_lexicon(study)
+    return (lambda texts: list(sentiment_scores(texts))), (lambda text: tag_text(text, lexicon))
+
+
+def _ledger_evidence(
+    db: Database, slug: str, study: StudyDefinition, accounts: set[str], as_of: datetime
+) -> dict[str, dict[str, Any]]:
+    """Balance, threshold and largest debits of each account, for the case
+    evidence (empty where the study has no events)."""
+    if not accounts:
+        return {}
+    from cxgap.analysis.ledger.balance import score_events
+    from cxgap.analysis.ledger.risk import account_detail, ledger_report
+
+    events = load_events(db, slug)
+    if events.empty:
+        return {}
+    known = set(events["account_id"].astype(str))
+    when = min(pd.Timestamp(as_of.astimezone(UTC).replace(tzinfo=None)), events["timestamp"].max())
+    weights = {m.key: m.weight for m in study.moments}
+    try:
+        report = ledger_report(
+            events, study.ledger, weights, when, accounts=load_accounts(db, slug)
+        )
+    except CxgapError:  # evidence is a courtesy: a ledger that cannot be computed leaves it out
+        return {}
+    scored = score_events(events, study.ledger, weights)
+    out: dict[str, dict[str, Any]] = {}
+    for acc in sorted(accounts & known):
+        d = account_detail(scored, acc, when, report.threshold)
+        out[acc] = {
+            "balance": round(d.balance, 2),
+            "threshold": round(d.threshold, 2),
+            "distance": round(d.distance, 2),
+            "below_threshold": d.below_threshold,
+            "balance_as_of": d.as_of.isoformat(),
+            "largest_debits": [
+                {
+                    "timestamp": x.timestamp.isoformat(),
+                    "touchpoint": x.touchpoint,
+                    "moment": x.moment,
+                    "severity": x.severity,
+                    "contribution": round(x.contribution, 2),
+                    "weight_now": round(x.weight_now, 2),
+                    "compounded": x.compounded,
+                }
+                for x in d.largest_debits[:3]
+            ],
+        }
+    return out
+
+
+def case_notice(case: Any, *, base_url: str, kind: str = "case_opened") -> dict[str, Any]:
+    """The notice of a case, as the channels send it (subject, text, link, fields)."""
+    account = case.account_name or case.account or "no account"
+    due = case.due_at.strftime("%Y-%m-%d %H:%M UTC")
+    verb = {"case_opened": "opened", "case_overdue": "overdue"}.get(kind, kind)
+    lines = [
+        case.title,
+        f"Account: {account}. Contact: {case.contact}. Owner: {case.owner or 'nobody yet'}.",
+        f"Priority {case.priority}, due {due}.",
+    ]
+    text = case.evidence.get("text")
+    if text:
+        lines.append(f'They wrote: "{str(text)[:300]}"')
+    bal = case.evidence.get("ledger", {}).get("balance", case.evidence.get("balance"))
+    if bal is not None:
+        lines.append(f"Relationship balance {bal:.1f}.")
+    return {
+        "kind": kind,
+        "subject": f"Case #{case.number} {verb}: {case.title}"[:300],
+        "text": "\n".join(lines),
+        "url": f"{base_url.rstrip('/')}/dashboard/studies/{case.study}/cases/{case.number}",
+        "fields": {
+            "Account": account,
+            "Owner": case.owner or "–",
+            "Priority": case.priority,
+            "Due": due,
+            "Rule": case.rule_key,
+        },
+    }
+
+
+def _open(
+    db: Database,
+    slug: str,
+    study: StudyDefinition,
+    candidates: list[CaseCandidate],
+    *,
+    now: datetime,
+    base_url: str,
+    as_of: datetime | None = None,
+) -> tuple[list[int], int]:
+    """Add ledger evidence, open the cases and queue their notices in one
+    transaction; return the new case numbers and the notices queued."""
+    if not candidates:
+        return [], 0
+    accounts = {c.account for c in candidates if c.account}
+    ledger = _ledger_evidence(db, slug, study, accounts, as_of or now)
+    proposed = []
+    for c in candidates:
+        fields = c.model_dump()
+        if c.account in ledger:
+            fields["evidence"] = {**fields["evidence"], "ledger": ledger[c.account]}
+        proposed.append(fields)
+    with db.begin() as conn:
+        ids = insert_cases(conn, slug, proposed, now=now)
+        numbers = dict(
+            conn.execute(select(t.cx_case.c.id, t.cx_case.c.number).where(t.cx_case.c.id.in_(ids)))
+            .tuples()
+            .all()
+        )
+    notices = {}
+    for cid, number in numbers.items():
+        notices[cid] = case_notice(get_case(db, slug, number, now=now), base_url=base_url)
+    with db.begin() as conn:
+        queued = queue(conn, slug, ids, notices, now=now)
+    return sorted(numbers.values()), queued
+
+
+def cases_for_response(
+    db: Database, slug: str, response_id: int, *, base_url: str, now: datetime | None = None
+) -> list[int]:
+    """Open the cases one just-submitted response calls for; return their numbers."""
+    when = now or datetime.now(UTC)
+    study = load_study(db, slug)
+    if not any(r.enabled for r in study.cases.rules):
+        return []
+    with db.connect() as conn:
+        records = _records(conn, study, study_id(conn, slug), ids=[response_id], now=when)
+    sentiment, tags = _text_tools(study)
+    candidates = answer_cases(study, records, sentiment=sentiment, tags=tags)
+    return _open(db, slug, study, candidates, now=when, base_url=base_url)[0]
+
+
+def scan_cases(
+    db: Database,
+    slug: str,
+    *,
+    base_url: str,
+    as_of: datetime | None = None,
+    lookback_days: int | None = None,
+    now: datetime | None = None,
+) -> ScanResult:
+    """Evaluate every enabled rule over ``(as_of - lookback, as_of]``
+    (default: now and the study's ``cases.lookback_days``); open what is not
+    open yet. Running it twice opens nothing the second time."""
+    when = now or datetime.now(UTC)
+    end = as_of or when
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    study = load_study(db, slug)
+    days = lookback_days if lookback_days is not None else study.cases.lookback_days
+    start = end - timedelta(days=days)
+    with db.connect() as conn:
+        records = _records(
+            conn,
+            study,
+            study_id(conn, slug),
+            since=start.date(),
+            until=end.date(),
+            now=end,
+        )
+    sentiment, tags = _text_tools(study)
+    candidates = answer_cases(study, records, sentiment=sentiment, tags=tags)
+    considered = len(records)
+    account_rules = [
+        r
+        for r in study.cases.rules
+        if r.enabled and r.trigger in ("below_threshold", "failure_burst")
+    ]
+    if account_rules:
+        events = load_events(db, slug)
+        if not events.empty:
+            accounts = load_accounts(db, slug)
+            names = {
+                str(a): str(n)
+                for a, n in zip(accounts["account_id"], accounts["name"], strict=True)
+                if isinstance(n, str)
+            }
+            retained = set(accounts[accounts["defected_at"].isna()]["account_id"].astype(str))
+            naive_end = pd.Timestamp(end.astimezone(UTC).replace(tzinfo=None))
+            naive_start = pd.Timestamp(start.astimezone(UTC).replace(tzinfo=None))
+            alerts = None
+            if any(r.trigger == "below_threshold" for r in account_rules):
+                from cxgap.analysis.ledger.risk import alerts_since
+
+                # The threshold is learned from every account, defected ones
+                # included; only accounts still with us open a case.
+                found = alerts_since(
+                    events,
+                    study.ledger,
+                    {m.key: m.weight for m in study.moments},
+                    since=naive_start,
+                    as_of=naive_end,
+                    accounts=accounts,
+                )
+                alerts = found.model_copy(
+                    update={
+                        "as_of": end,
+                        "since": start,
+                        "crossed_below": [a for a in found.crossed_below if a.account in retained],
+                    }
+                )
+            events = events[events["account_id"].astype(str).isin(retained)]
+            candidates += account_cases(
+                study,
+                alerts=alerts,
+                events=events,
+                since=naive_start,
+                as_of=naive_end,
+                names=names,
+            )
+            considered += int(events["account_id"].nunique()) if len(events) else 0
+    opened, queued = _open(db, slug, study, candidates, now=when, base_url=base_url, as_of=end)
+    return ScanResult(
+        since=start, as_of=end, considered=considered, opened=opened, notifications=queued
+    )
