@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": {"errors", "contracts", "study"},
     "store": _BASE,
     "ingest": _BASE | {"store"},
-    "demo": _BASE | {"store", "ingest"},
+    "demo": _BASE | {"store", "ingest", "service"},
     "invite": _BASE | {"store", "ingest"},
     "operations": _BASE | {"cxgap", "store"},
     "service": _BASE | {"store", "ingest", "analysis"},

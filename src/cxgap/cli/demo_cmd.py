@@ -10,7 +10,7 @@ import typer
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, console, settings_from
 
-_STEPS = 9
+_STEPS = 10
 
 
 @app.command()

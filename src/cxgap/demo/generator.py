@@ -117,6 +117,9 @@ class DemoData:
     #: expected value of each answer given the latent experience (see
     #: :mod:`cxgap.demo.truth`)
     expected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: cases opened and closed by the study's rules once stored
+    #: (:mod:`cxgap.demo.cases`); empty until then
+    case_counts: dict[str, int] = field(default_factory=dict)
 
     def invited(self) -> pd.DataFrame:
         """The people invited to each wave (rows of :attr:`expected`):
@@ -142,6 +145,7 @@ class DemoData:
             "interview notes": len(self.interviews),
             "interaction events": len(self.events),
             "action items": len(self.actions),
+            **self.case_counts,
         }
 
 

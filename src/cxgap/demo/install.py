@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from cxgap.demo.generator import SLUG, DemoData, generate_demo
+from cxgap.demo.cases import demo_wave_ends, work_demo_cases
+from cxgap.demo.generator import EVENTS_END, SLUG, DemoData, generate_demo
+from cxgap.settings import Settings
 from cxgap.store import schema as t
 from cxgap.store.accounts import write_accounts, write_events, write_interviews
 from cxgap.store.actions import add_action
@@ -20,7 +22,12 @@ Step = Callable[[str, int], None]
 
 
 def install_demo(
-    db: Database, *, seed: int = 7, scale: int = 1, step: Step | None = None
+    db: Database,
+    *,
+    seed: int = 7,
+    scale: int = 1,
+    step: Step | None = None,
+    base_url: str | None = None,
 ) -> DemoData:
     """Generate the demo company and store it, replacing any earlier demo.
 
@@ -62,6 +69,11 @@ def install_demo(
     for item in demo.actions:
         add_action(db, SLUG, item)
     report("Action plan")
+    ends = demo_wave_ends([w.closes for w in demo.study.waves], EVENTS_END.to_pydatetime())
+    demo.case_counts = work_demo_cases(
+        db, SLUG, seed=seed, wave_ends=ends, base_url=base_url or Settings().base_url
+    )
+    report("Cases")
     return demo
 
 

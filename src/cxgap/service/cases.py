@@ -146,18 +146,22 @@ def _text_tools(study: StudyDefinition) -> tuple[Any, Any]:
 def _ledger_evidence(
     db: Database, slug: str, study: StudyDefinition, accounts: set[str], as_of: datetime
 ) -> dict[str, dict[str, Any]]:
-    """Balance, threshold and largest debits of each account, for the case
-    evidence (empty where the study has no events)."""
+    """Balance, threshold and largest debits of each account at ``as_of``,
+    for the case evidence (empty where the study has no events, or its
+    ledger cannot be computed yet)."""
     if not accounts:
         return {}
-    from cxgap.analysis.ledger.balance import score_events
-    from cxgap.analysis.ledger.risk import account_detail, ledger_report
+    from cxgap.analysis.ledger.balance import balances_at, score_events
+    from cxgap.analysis.ledger.risk import largest_debits, ledger_report
 
     events = load_events(db, slug)
     if events.empty:
         return {}
-    known = set(events["account_id"].astype(str))
-    when = min(pd.Timestamp(as_of.astimezone(UTC).replace(tzinfo=None)), events["timestamp"].max())
+    when = pd.Timestamp(as_of.astimezone(UTC).replace(tzinfo=None))
+    events = events[events["timestamp"] <= when]
+    wanted = sorted(accounts & set(events["account_id"].astype(str)))
+    if not wanted:
+        return {}
     weights = {m.key: m.weight for m in study.moments}
     try:
         report = ledger_report(
@@ -166,15 +170,16 @@ def _ledger_evidence(
     except CxgapError:  # evidence is a courtesy: a ledger that cannot be computed leaves it out
         return {}
     scored = score_events(events, study.ledger, weights)
-    out: dict[str, dict[str, Any]] = {}
-    for acc in sorted(accounts & known):
-        d = account_detail(scored, acc, when, report.threshold)
-        out[acc] = {
-            "balance": round(d.balance, 2),
-            "threshold": round(d.threshold, 2),
-            "distance": round(d.distance, 2),
-            "below_threshold": d.below_threshold,
-            "balance_as_of": d.as_of.isoformat(),
+    balances = balances_at(scored, when, accounts=pd.Index(wanted))["balance"]
+    debits = largest_debits(scored, when, wanted, top=3)
+    threshold = report.threshold
+    return {
+        acc: {
+            "balance": round(float(balances[acc]), 2),
+            "threshold": round(threshold, 2),
+            "distance": round(float(balances[acc]) - threshold, 2),
+            "below_threshold": bool(balances[acc] < threshold),
+            "balance_as_of": when.isoformat(),
             "largest_debits": [
                 {
                     "timestamp": x.timestamp.isoformat(),
@@ -185,10 +190,11 @@ def _ledger_evidence(
                     "weight_now": round(x.weight_now, 2),
                     "compounded": x.compounded,
                 }
-                for x in d.largest_debits[:3]
+                for x in debits.get(acc, [])
             ],
         }
-    return out
+        for acc in wanted
+    }
 
 
 def case_notice(case: Any, *, base_url: str, kind: str = "case_opened") -> dict[str, Any]:

@@ -23,6 +23,7 @@ from cxgap.errors import InputError, NotFoundError
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_study, organisation_of, study_id
+from cxgap.study.model import StudyDefinition
 
 __all__ = [
     "CASE_STATUSES",
@@ -416,13 +417,16 @@ def update_case(
     resolution: str | None = None,
     severity: int | None = None,
     now: datetime | None = None,
-) -> Case:
+    study: StudyDefinition | None = None,
+) -> Case | None:
     """Change a case: status, owner, root cause, a note; closing needs the
     outcome (``resolution``: exceeded, met or failed) and, for a case of an
     account, the root cause's touchpoint and moment, and records the outcome
     in the account's ledger. Every change is one history line; nothing is
-    written when any part is invalid."""
+    written when any part is invalid. Returns the case as it now is (``None``
+    when ``study`` is given: a batch of changes does not read each back)."""
     when = now or now_utc()
+    batch = study is not None
     if status is not None and status not in CASE_STATUSES:
         raise InputError(f"unknown status {status!r}: expected one of {', '.join(CASE_STATUSES)}")
     if resolution is not None and resolution not in RESOLUTIONS:
@@ -431,7 +435,7 @@ def update_case(
         )
     if severity is not None and severity not in (1, 2, 3):
         raise InputError(f"severity {severity}: expected 1, 2 or 3")
-    study = load_study(db, slug)
+    study = study or load_study(db, slug)
     factor = _check_key(root_factor, [f.key for f in study.factors], "factor")
     touchpoint = _check_key(root_touchpoint, [x.key for x in study.touchpoints], "touchpoint")
     moment = _check_key(root_moment, [m.key for m in study.moments], "moment")
@@ -507,7 +511,7 @@ def update_case(
             conn.execute(update(t.cx_case).where(t.cx_case.c.id == row.id).values(**changes))
         for kind, text in lines:
             _entry(conn, row.id, when, author, kind, text)
-    return get_case(db, slug, number, now=when)
+    return None if batch else get_case(db, slug, number, now=when)
 
 
 def _ledger_event(

@@ -21,7 +21,7 @@ accounts are compared at matched times.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,7 @@ __all__ = [
     "account_detail",
     "alerts_since",
     "fit_defection_model",
+    "largest_debits",
     "ledger_report",
 ]
 
@@ -157,6 +158,19 @@ def _largest_debits(
             )
         )
     return out
+
+
+def largest_debits(
+    scored: pd.DataFrame, as_of: Any, accounts: Sequence[str], *, top: int = 3
+) -> dict[str, list[Debit]]:
+    """The ``top`` failures of each of ``accounts`` with the largest debit
+    still weighing at ``as_of`` (most negative first): ``contribution`` as
+    scored when it happened, ``weight_now`` what is left of it after decay.
+
+    ``scored`` is :func:`cxgap.analysis.ledger.balance.score_events`' output;
+    the same debits as :attr:`AccountDetail.largest_debits`.
+    """
+    return _largest_debits(scored, _timestamp_ns(as_of, "as_of"), pd.Index(list(accounts)), top)
 
 
 def ledger_report(
