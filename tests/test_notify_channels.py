@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -387,6 +388,28 @@ def test_too_many_requests_is_retried_until_the_retries_run_out(webhook: Webhook
     assert sleeps.waits == [0.5, 1.0]
 
 
+def test_a_retry_after_header_is_waited_for(webhook: Webhook) -> None:
+    webhook.statuses, webhook.reply_headers = [429], {"Retry-After": "7"}
+    sleeps = Sleeps()
+    result = deliver(Channel("slack", webhook.url), case_notice(), smtp=None, sleep=sleeps)
+    assert result.delivered and [a.status for a in result.attempts] == [429, 204]
+    assert sleeps.waits == [7.0]
+
+
+def test_a_webhook_that_does_not_answer_times_out_and_is_retried() -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+        sleeps = Sleeps()
+        result = deliver(
+            Channel("webhook", url), case_notice(), smtp=None, retries=1, sleep=sleeps, timeout=0.2
+        )
+    assert not result.delivered and len(result.attempts) == 2
+    assert "timed out" in (result.error or "")
+    assert sleeps.waits == [0.5]
+
+
 def test_an_unreachable_webhook_is_retried_then_reported() -> None:
     sleeps = Sleeps()
     result = deliver(
@@ -484,6 +507,7 @@ def test_an_unreachable_smtp_server_is_retried_then_reported() -> None:
     result = deliver(Channel("email", "kim@acme.test"), case_notice(), smtp=smtp, sleep=sleeps)
     assert not result.delivered and len(result.attempts) == 4
     assert "cannot send through SMTP server 127.0.0.1" in (result.error or "")
+    assert (result.error or "").endswith(": connection refused")
     assert sleeps.waits == [0.5, 1.0, 2.0]
 
 

@@ -27,7 +27,8 @@ class Webhook:
 
     ``received`` holds each JSON body parsed, ``requests`` each request as it
     arrived. It answers the statuses in ``statuses`` first, one per request,
-    then ``status``; an error answer carries ``reply`` as its body.
+    then ``status``; an error answer carries ``reply`` as its body and the
+    headers in ``reply_headers``.
     """
 
     url: str
@@ -36,6 +37,7 @@ class Webhook:
     requests: list[Request] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     reply: bytes = b""
+    reply_headers: dict[str, str] = field(default_factory=dict)
 
 
 class _WebhookHandler(BaseHTTPRequestHandler):
@@ -53,6 +55,8 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         status = hook.statuses.pop(0) if hook.statuses else hook.status
         self.send_response(status)
         reply = hook.reply if status >= 400 else b""
+        for name, value in (hook.reply_headers if status >= 400 else {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)

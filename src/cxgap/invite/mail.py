@@ -148,8 +148,11 @@ def send_messages(
     except (OSError, smtplib.SMTPException) as exc:
         if isinstance(exc, MailError):
             raise
+        reason = str(exc)
+        if not isinstance(exc, smtplib.SMTPException) and exc.strerror:
+            reason = exc.strerror.lower()  # "connection refused", not "[Errno 111] ..."
         raise MailError(
-            f"cannot send through SMTP server {where}: {exc}", temporary=_temporary(exc)
+            f"cannot send through SMTP server {where}: {reason}", temporary=_temporary(exc)
         ) from None
     return sent
 
