@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
+from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -527,3 +529,16 @@ def test_the_smtp_config_comes_from_the_settings() -> None:
     assert (config.host, config.port, config.sender) == ("mail.acme.test", 587, "cx@a")
     with pytest.raises(ConfigError, match="CXGAP_SMTP_HOST"):
         SmtpConfig.from_settings(Settings.load(database_url="sqlite://", environ={}))
+
+
+def test_the_documented_receiver_check_verifies_a_real_post(webhook: Webhook) -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "NOTIFICATIONS.md").read_text(encoding="utf-8")
+    section = doc.split("## Verifying a signature", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the receiver's code exactly as documented
+    verify = namespace["verify"]
+    assert deliver(Channel("webhook", webhook.url, SECRET), case_notice(), smtp=None).delivered
+    req = webhook.requests[0]
+    assert verify(req.body, req.headers["X-Cxgap-Signature"], SECRET)
+    assert not verify(req.body, req.headers["X-Cxgap-Signature"], "another-secret-entirely")
