@@ -86,6 +86,7 @@ def test_valid_channels_are_built_from_user_input() -> None:
     hook = validate_channel("webhook", "http://127.0.0.1:8080/in", secret=SECRET)
     assert hook.secret == SECRET
     assert SECRET not in repr(hook)
+    assert validate_channel("webhook", "https://x.test/in", secret="  ").secret is None
 
 
 @pytest.mark.parametrize(
@@ -95,6 +96,7 @@ def test_valid_channels_are_built_from_user_input() -> None:
         ("email", "kim@", None, "not an e-mail address: 'kim@'"),
         ("email", "Kim <kim@acme.test>", None, "not an e-mail address"),
         ("email", "kim@acme", None, "not an e-mail address"),
+        ("email", "kim\x00@acme.test", None, "not an e-mail address"),
         ("email", "   ", None, "no e-mail address given"),
         ("webhook", "ftp://acme.test/in", None, "must start with http:// or https:// (it has ftp"),
         ("webhook", "acme.test/in", None, "must start with http:// or https:// (it has no scheme"),

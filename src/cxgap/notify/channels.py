@@ -67,7 +67,8 @@ __all__ = [
 MAX_WAIT_S = 60.0
 MIN_SECRET_CHARS = 16
 _EMAIL = re.compile(  # one bare address: local part @ a dotted domain
-    r"[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+    r"[^@\s<>(),;:\"\[\]\x00-\x1f\x7f]+"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
 )
 _LABELS = {"email": "e-mail", "slack": "Slack", "teams": "Teams", "webhook": "webhook"}
 
@@ -105,7 +106,8 @@ def validate_channel(kind: str, target: str, *, secret: str | None = None) -> Ch
     """A :class:`Channel` from user input, or :class:`ChannelError` naming
     the bad part: an unknown kind, a malformed e-mail address, a URL that is
     not http(s) (Slack and Teams: not https), a secret where none belongs or
-    one shorter than :data:`MIN_SECRET_CHARS`.
+    one shorter than :data:`MIN_SECRET_CHARS`. A blank secret (an empty
+    form field) is no secret.
 
     Errors never repeat a webhook URL's path: it is the webhook's token.
     """
@@ -125,6 +127,8 @@ def validate_channel(kind: str, target: str, *, secret: str | None = None) -> Ch
             )
     else:
         _validate_url(kind, target, https_only=kind in ("slack", "teams"))
+    if secret is not None and not secret.strip():
+        secret = None
     if secret is not None:
         if kind != "webhook":
             raise ChannelError(

@@ -27,8 +27,10 @@ class Notice:
 
     ``subject`` is one line (``Case #12 opened: Acme Corp — detractor
     (LTR 3)``), ``text`` a plain-text body of a few lines, ``url`` the link
-    to the case page, ``fields`` short labelled facts in order (``Account``,
-    ``Priority``, ``Due``) and ``kind`` one of :data:`NOTICE_KINDS`.
+    to the case page (absolute, from the base URL of the settings: Slack and
+    Teams messages leave out a link that is not http(s)), ``fields`` short
+    labelled facts in order (``Account``, ``Priority``, ``Due``) and
+    ``kind`` one of :data:`NOTICE_KINDS`.
     """
 
     subject: str
