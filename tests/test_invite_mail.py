@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -26,47 +23,18 @@ from cxgap.store.migrate import upgrade
 from cxgap.store.studies import save_study
 from cxgap.store.survey import open_survey, save_answers, submit
 from cxgap.study.defaults import default_study
+from tests.smtpserver import Inbox as _Inbox
+from tests.smtpserver import free_port as _free_port
+from tests.smtpserver import receive_mail
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 runner = CliRunner()
 
 
-class _Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address in self.refuse:
-            return "550 no such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with receive_mail() as inbox:
+        yield inbox, inbox.port
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "invite": _BASE | {"store", "ingest"},
     "operations": _BASE | {"cxgap", "store"},
     "service": _BASE | {"store", "ingest", "analysis"},
-    "notify": _BASE | {"store", "analysis", "service"},
+    "notify": _BASE | {"store", "invite", "analysis", "service"},
     "report": _BASE | {"store", "analysis", "service"},
     "web": _BASE
     | {"cxgap", "store", "ingest", "invite", "analysis", "service", "notify", "report"},

@@ -1,5 +1,5 @@
 """A real webhook receiver: an HTTP server on 127.0.0.1 in a thread that
-records the JSON posted to it (the ``webhook`` fixture)."""
+records what is posted to it (the ``webhook`` fixture)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,32 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 
+@dataclass(frozen=True)
+class Request:
+    """One POST as it arrived: the path, the headers and the raw body."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
 @dataclass
 class Webhook:
-    """A real HTTP server on 127.0.0.1 that records the JSON posted to it and
-    answers ``status``."""
+    """A real HTTP server on 127.0.0.1 that records what is posted to it.
+
+    ``received`` holds each JSON body parsed, ``requests`` each request as it
+    arrived. It answers the statuses in ``statuses`` first, one per request,
+    then ``status``; an error answer carries ``reply`` as its body and the
+    headers in ``reply_headers``.
+    """
 
     url: str
     received: list[Any] = field(default_factory=list)
     status: int = 204
+    requests: list[Request] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    reply: bytes = b""
+    reply_headers: dict[str, str] = field(default_factory=dict)
 
 
 class _WebhookHandler(BaseHTTPRequestHandler):
@@ -28,9 +46,20 @@ class _WebhookHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         hook = self.server.hook
         length = int(self.headers["Content-Length"])
-        hook.received.append(json.loads(self.rfile.read(length)))
-        self.send_response(hook.status)
+        body = self.rfile.read(length)
+        hook.requests.append(Request(self.path, dict(self.headers.items()), body))
+        try:
+            hook.received.append(json.loads(body))
+        except ValueError:
+            hook.received.append(body)
+        status = hook.statuses.pop(0) if hook.statuses else hook.status
+        self.send_response(status)
+        reply = hook.reply if status >= 400 else b""
+        for name, value in (hook.reply_headers if status >= 400 else {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
+        self.wfile.write(reply)
 
     def log_message(self, *args: Any) -> None:
         pass

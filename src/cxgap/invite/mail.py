@@ -9,6 +9,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
@@ -26,7 +27,60 @@ _ANONYMOUS_NOTE = (
 
 
 class MailError(CxgapError):
-    """The SMTP server refused a message or could not be reached."""
+    """The SMTP server refused a message or could not be reached.
+
+    ``temporary`` is true where trying again later may succeed: the server
+    could not be reached, dropped the connection, timed out or answered with
+    a 4xx code; a 5xx refusal (unknown recipient, bad login) is permanent.
+    """
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to send e-mail: the SMTP part of :class:`Settings`.
+
+    ``sender`` is the ``From`` address; messages that carry their own
+    ``From`` header can be sent without one.
+    """
+
+    host: str
+    port: int = 25
+    sender: str | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpConfig:
+        """The SMTP server of ``settings``; :class:`ConfigError` naming the
+        variable to set when there is none."""
+        if not settings.smtp_host:
+            raise ConfigError(
+                f"no SMTP server: set {env_var('smtp_host')} (and {env_var('smtp_from')}) to send"
+            )
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        )
+
+
+def _temporary(exc: BaseException) -> bool:
+    """Whether an SMTP failure may pass if the message is sent again later."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPException):  # itself an OSError
+        return isinstance(exc, smtplib.SMTPServerDisconnected)
+    return isinstance(exc, OSError)  # refused, unreachable, timed out
 
 
 def invitation_message(
@@ -60,34 +114,33 @@ def invitation_message(
 
 
 def send_messages(
-    settings: Settings,
+    settings: Settings | SmtpConfig,
     messages: Sequence[EmailMessage],
     *,
     on_sent: Callable[[int], None] | None = None,
+    timeout: float = TIMEOUT_S,
 ) -> int:
     """Send ``messages`` through the SMTP server of ``settings``; return how many.
 
     ``on_sent(i)`` is called after message ``i`` was accepted, so a caller can
     record progress even if a later message fails (:class:`MailError`).
     """
-    if not settings.smtp_host:
-        raise ConfigError(
-            f"no SMTP server: set {env_var('smtp_host')} (and {env_var('smtp_from')}) to send"
-        )
-    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    config = settings if isinstance(settings, SmtpConfig) else SmtpConfig.from_settings(settings)
+    where = f"{config.host}:{config.port}"
     sent = 0
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
-            if settings.smtp_starttls:
+        with smtplib.SMTP(config.host, config.port, timeout=timeout) as smtp:
+            if config.starttls:
                 smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            if config.user:
+                smtp.login(config.user, config.password or "")
             for i, msg in enumerate(messages):
                 try:
                     smtp.send_message(msg)
                 except smtplib.SMTPException as exc:
                     raise MailError(
-                        f"SMTP server {where} refused the message to {msg['To']}: {exc}"
+                        f"SMTP server {where} refused the message to {msg['To']}: {exc}",
+                        temporary=_temporary(exc),
                     ) from None
                 sent += 1
                 if on_sent:
@@ -95,7 +148,12 @@ def send_messages(
     except (OSError, smtplib.SMTPException) as exc:
         if isinstance(exc, MailError):
             raise
-        raise MailError(f"cannot send through SMTP server {where}: {exc}") from None
+        reason = str(exc)
+        if not isinstance(exc, smtplib.SMTPException) and exc.strerror:
+            reason = exc.strerror.lower()  # "connection refused", not "[Errno 111] ..."
+        raise MailError(
+            f"cannot send through SMTP server {where}: {reason}", temporary=_temporary(exc)
+        ) from None
     return sent
 
 
@@ -142,4 +200,11 @@ def send_links(
     return len(sent_ids)
 
 
-__all__ = ["MailError", "can_send", "invitation_message", "send_links", "send_messages"]
+__all__ = [
+    "MailError",
+    "SmtpConfig",
+    "can_send",
+    "invitation_message",
+    "send_links",
+    "send_messages",
+]
