@@ -8,6 +8,7 @@ from cxgap.cli import (  # noqa: F401  (imported for their side effect)
     actions_cmd,
     analyze_cmd,
     backup_cmd,
+    cases_cmd,
     compare_cmd,
     db_cmd,
     demo_cmd,

@@ -51,8 +51,21 @@ def demo(
         def step(what: str, n: int) -> None:
             progress.update(task, description=what, advance=n)
 
-        data = install_demo(database, seed=seed, scale=scale, step=step)
+        folder = out / "notifications"
+        data = install_demo(
+            database,
+            seed=seed,
+            scale=scale,
+            step=step,
+            base_url=settings.base_url,
+            notify_folder=str(folder.resolve()),
+        )
         url = database.url
+        progress.update(task, description="Notifications")
+        from cxgap.notify.outbox import deliver_outbox
+
+        sent = deliver_outbox(database, settings, slug="demo", digests=False)
+        cases = _cases_summary(database)
     table = Table(title=f"Demo company {data.study.organisation} — study 'demo'", show_header=True)
     table.add_column("created")
     table.add_column("count", justify="right")
@@ -60,8 +73,34 @@ def demo(
         table.add_row(what, f"{n:,}")
     console.print(table)
     console.print(f"Database: {url}")
+    console.print(cases)
+    if sent.delivered:
+        console.print(
+            f"Notified: {sent.delivered} e-mail(s) about accounts below their threshold "
+            f"in {folder.resolve()}"
+        )
+    for error in sent.errors[:3]:
+        console.print(f"Not notified: {error}")
     truth = write_truth(data, out / TRUTH_FILE)
     _after_demo(url, out, truth)
+
+
+def _cases_summary(database: object) -> str:
+    """One line on the demo's cases: open, overdue, and the latest alert."""
+    from cxgap.store.cases import list_cases
+
+    cases = list_cases(database, "demo")  # type: ignore[arg-type]
+    open_ = [c for c in cases if c.status != "closed"]
+    late = sum(c.overdue for c in open_)
+    below = [c for c in open_ if c.trigger == "below_threshold"]
+    names = ", ".join(c.account_name or c.account or "?" for c in below[:3])
+    alert = (
+        f" Alert: {len(below)} account(s) fell below their threshold ({names})." if below else ""
+    )
+    return (
+        f"Cases: {len(open_)} open ({late} overdue), {len(cases) - len(open_)} closed "
+        f"with their outcome in the ledger.{alert} See: cxgap cases list demo --open"
+    )
 
 
 def _after_demo(url: str, out: Path, truth: Path) -> None:

@@ -135,23 +135,19 @@ def _work(
 def work_demo_cases(
     db: Database, slug: str, *, seed: int, wave_ends: list[datetime], base_url: str
 ) -> dict[str, int]:
-    """Scan after each wave (and the last one up to ``wave_ends[-1]``) and
-    work the cases; return how many were opened and closed."""
+    """Scan a few days after each wave and once more at the demo's today
+    (``wave_ends[-1]``), and work the cases as a team would have by then:
+    an earlier wave's mostly closed, the last wave's half, today's not yet.
+    Return how many cases were opened and closed."""
     rng = np.random.default_rng(seed + 2020)
     opened = 0
     for i, end in enumerate(wave_ends):
-        last = i == len(wave_ends) - 1
-        result = scan_cases(
-            db,
-            slug,
-            base_url=base_url,
-            as_of=end,
-            lookback_days=60 if last else 30,
-            now=end,
-        )
+        result = scan_cases(db, slug, base_url=base_url, as_of=end, lookback_days=30, now=end)
         opened += len(result.opened)
-        if last:
-            shares = {"new": 0.45, "acknowledged": 0.25, "in_progress": 0.2, "closed": 0.1}
+        if i == len(wave_ends) - 1:
+            continue  # opened today: nobody has looked yet
+        if i == len(wave_ends) - 2:
+            shares = {"new": 0.1, "acknowledged": 0.15, "in_progress": 0.25, "closed": 0.5}
         else:
             shares = {"new": 0.05, "acknowledged": 0.05, "in_progress": 0.1, "closed": 0.8}
         _work(db, slug, result.opened, rng, shares=shares)
@@ -160,11 +156,11 @@ def work_demo_cases(
 
 
 def demo_wave_ends(closes: list[date | None], events_end: datetime) -> list[datetime]:
-    """When the demo scans: three days after each wave but the last closed,
-    and at the last event (the demo's "today")."""
+    """When the demo scans: three days after each wave closed, and at the
+    last event (the demo's today)."""
     ends = [
         datetime(c.year, c.month, c.day, tzinfo=UTC) + timedelta(days=3)
-        for c in closes[:-1]
+        for c in closes
         if c is not None
     ]
     return [*ends, events_end.replace(tzinfo=UTC)]

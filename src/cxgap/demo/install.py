@@ -16,6 +16,7 @@ from cxgap.store.db import Database
 from cxgap.store.frames import write_frame
 from cxgap.store.invitations import Contact, create_invitations
 from cxgap.store.migrate import ensure_schema
+from cxgap.store.notifications import add_rule
 from cxgap.store.studies import delete_study, save_study
 
 Step = Callable[[str, int], None]
@@ -28,6 +29,7 @@ def install_demo(
     scale: int = 1,
     step: Step | None = None,
     base_url: str | None = None,
+    notify_folder: str | None = None,
 ) -> DemoData:
     """Generate the demo company and store it, replacing any earlier demo.
 
@@ -35,6 +37,10 @@ def install_demo(
     display. Re-running with the same seed gives the same data; a run that
     was interrupted is repaired by running again (the old demo is deleted
     first, in one transaction).
+
+    With ``notify_folder``, the cases of accounts falling below their
+    threshold are also notified as e-mail files in that folder (queued here,
+    delivered by :func:`cxgap.notify.outbox.deliver_outbox`).
     """
 
     def report(what: str, n: int = 1) -> None:
@@ -69,6 +75,15 @@ def install_demo(
     for item in demo.actions:
         add_action(db, SLUG, item)
     report("Action plan")
+    if notify_folder is not None:
+        add_rule(
+            db,
+            SLUG,
+            channel="folder",
+            target=notify_folder,
+            scope="all",
+            rule_keys=["below_threshold"],
+        )
     ends = demo_wave_ends([w.closes for w in demo.study.waves], EVENTS_END.to_pydatetime())
     demo.case_counts = work_demo_cases(
         db, SLUG, seed=seed, wave_ends=ends, base_url=base_url or Settings().base_url

@@ -1,5 +1,6 @@
 """Telling someone: a :class:`Notice` delivered to a :class:`Channel` (e-mail,
-Slack, Microsoft Teams or a signed generic webhook), retried with backoff,
+Slack, Microsoft Teams, a signed generic webhook, or e-mail files written to a
+folder), retried with backoff,
 every attempt recorded. No database: the caller keeps the outbox.
 
 - :func:`validate_channel` turns what a user typed into a :class:`Channel`,
@@ -20,6 +21,7 @@ or SMTP refusal fails at once: sending the same thing again cannot help.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import urllib.parse
@@ -27,6 +29,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 from cxgap.errors import CxgapError
@@ -70,7 +74,13 @@ _EMAIL = re.compile(  # one bare address: local part @ a dotted domain
     r"[^@\s<>(),;:\"\[\]\x00-\x1f\x7f]+"
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
 )
-_LABELS = {"email": "e-mail", "slack": "Slack", "teams": "Teams", "webhook": "webhook"}
+_LABELS = {
+    "email": "e-mail",
+    "slack": "Slack",
+    "teams": "Teams",
+    "webhook": "webhook",
+    "folder": "folder",
+}
 
 
 class ChannelError(CxgapError):
@@ -118,13 +128,18 @@ def validate_channel(kind: str, target: str, *, secret: str | None = None) -> Ch
         )
     target = target.strip()
     if not target:
-        what = "e-mail address" if kind == "email" else f"{_LABELS[kind]} URL"
+        what = {"email": "e-mail address", "folder": "folder path"}.get(
+            kind, f"{_LABELS[kind]} URL"
+        )
         raise ChannelError(f"no {what} given for the {_LABELS[kind]} channel")
     if kind == "email":
         if len(target) > 254 or not _EMAIL.fullmatch(target):
             raise ChannelError(
                 f"not an e-mail address: {target!r} (expected one address such as name@example.com)"
             )
+    elif kind == "folder":
+        if "\x00" in target:
+            raise ChannelError(f"not a folder path: {target!r}")
     else:
         _validate_url(kind, target, https_only=kind in ("slack", "teams"))
     if secret is not None and not secret.strip():
@@ -151,7 +166,7 @@ def payload_for(
     """What :func:`deliver` sends to ``channel``: an :class:`EmailMessage`
     (without ``From``, which the SMTP settings give) or the JSON of a Slack,
     Teams or generic webhook post."""
-    if channel.kind == "email":
+    if channel.kind in ("email", "folder"):
         return email_message(notice, to=channel.target)
     if channel.kind == "slack":
         return slack_payload(notice)
@@ -178,6 +193,32 @@ class _Failure(Exception):
         self.status = status
         self.temporary = temporary
         self.wait = wait
+
+
+def _to_folder(folder: str, notice: Notice) -> Callable[[], int | None]:
+    """One attempt writing the notice's e-mail as an ``.eml`` file into
+    ``folder`` (a drop folder a mail client opens, or a pickup directory a
+    mail server sends from): written to a temporary name and renamed, so a
+    reader never sees half a message."""
+    msg = email_message(notice, to="", sender="cxgap@localhost")
+    del msg["To"]
+    msg["Date"] = format_datetime(_now())
+
+    def write() -> int | None:
+        path = Path(folder)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            name = f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+            tmp = path / f".{name}.tmp"
+            tmp.write_bytes(bytes(msg))
+            os.replace(tmp, path / name)
+        except OSError as exc:
+            raise _Failure(
+                f"cannot write to {folder}: {exc.strerror or exc}", status=None, temporary=False
+            ) from None
+        return None
+
+    return write
 
 
 def _sender(
@@ -207,6 +248,9 @@ def _sender(
             return None
 
         return send_mail
+
+    if channel.kind == "folder":
+        return _to_folder(channel.target, notice)
 
     sent_at = _now()
     payload = payload_for(channel, notice, sent_at=sent_at)

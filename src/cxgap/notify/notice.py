@@ -16,8 +16,8 @@ from cxgap.notify.webhook import where
 
 __all__ = ["CHANNEL_KINDS", "NOTICE_KINDS", "Attempt", "Channel", "DeliveryResult", "Notice"]
 
-ChannelKind = Literal["email", "slack", "teams", "webhook"]
-CHANNEL_KINDS: tuple[ChannelKind, ...] = ("email", "slack", "teams", "webhook")
+ChannelKind = Literal["email", "slack", "teams", "webhook", "folder"]
+CHANNEL_KINDS: tuple[ChannelKind, ...] = ("email", "slack", "teams", "webhook", "folder")
 NOTICE_KINDS = ("case_opened", "case_overdue", "alert", "digest")
 
 
@@ -66,6 +66,8 @@ class Channel:
         a webhook URL (its path is the token of Slack and Teams)."""
         if self.kind == "email":
             return f"e-mail to {self.target}"
+        if self.kind == "folder":
+            return f"e-mail files in {self.target}"
         return f"{self.kind} webhook at {where(self.target)}"
 
 

@@ -362,3 +362,97 @@ def scan_cases(
     return ScanResult(
         since=start, as_of=end, considered=considered, opened=opened, notifications=queued
     )
+
+
+def case_followup(db: Database, slug: str, number: int) -> dict[str, Any] | None:
+    """Whether the answer changed: the case's customer (or, for an account
+    case or an anonymous answer, the account's customers on average) in the
+    case's wave and in the next wave, likelihood to recommend and the
+    "excellent" rating, each with its n. ``None`` when there is no next wave
+    with answers yet.
+    """
+    from cxgap.store.cases import get_case
+
+    case = get_case(db, slug, number)
+    study = load_study(db, slug)
+    order = {w.key: i for i, w in enumerate(study.waves)}
+    ltr = next((q.key for q in study.questions if q.key == "ltr"), None)
+    keys = [k for k in (ltr, "excellent") if k]
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        c = conn.execute(
+            select(
+                t.cx_case.c.respondent_id, t.cx_case.c.account_id, t.cx_case.c.response_id
+            ).where(t.cx_case.c.study_id == sid, t.cx_case.c.number == number)
+        ).one()
+        r = t.response
+        q = (
+            select(r.c.id, r.c.respondent_id, t.wave.c.key, t.wave.c.opens)
+            .join(t.wave, t.wave.c.id == r.c.wave_id)
+            .where(r.c.study_id == sid, r.c.status == "complete", r.c.audience == "customer")
+        )
+        if c.account_id is not None:
+            q = q.where(r.c.account_id == c.account_id)
+        elif c.respondent_id is not None:
+            q = q.where(r.c.respondent_id == c.respondent_id)
+        else:
+            return None
+        rows = conn.execute(q).all()
+        own_wave = next((row.key for row in rows if row.id == c.response_id), None)
+        if own_wave is None:  # an account case: the wave before it opened
+            before = [
+                row.key for row in rows if row.opens is None or row.opens <= case.opened_at.date()
+            ]
+            own_wave = max(before, key=lambda k: order.get(k, -1)) if before else None
+        later = sorted(
+            {row.key for row in rows if order.get(row.key, -1) > order.get(own_wave or "", -1)},
+            key=order.get,
+        )
+        if own_wave is None or not later:
+            return None
+        nxt = later[0]
+        ids = [row.id for row in rows if row.key in (own_wave, nxt)]
+        answers = conn.execute(
+            select(t.answer.c.response_id, t.answer.c.question_key, t.answer.c.value_num).where(
+                t.answer.c.response_id.in_(ids), t.answer.c.question_key.in_(keys)
+            )
+        ).all()
+    person = c.respondent_id if c.response_id is not None else None
+    wave_of = {row.id: row.key for row in rows}
+    who = {row.id: row.respondent_id for row in rows}
+
+    def side(wave: str, person: int | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"wave": wave}
+        for key in keys:
+            vals = [
+                v
+                for rid, k, v in answers
+                if k == key
+                and v is not None
+                and wave_of[rid] == wave
+                and (person is None or who[rid] == person)
+            ]
+            out[key] = round(sum(vals) / len(vals), 2) if vals else None
+            out[f"{key}_n"] = len(vals)
+        return out
+
+    def answered(part: dict[str, Any]) -> bool:
+        return any(part.get(f"{k}_n") for k in keys)
+
+    before, after = side(own_wave, person), side(nxt, person)
+    if person is not None and not answered(after):  # they did not answer again: their account
+        person = None
+        before, after = side(own_wave, None), side(nxt, None)
+    if not answered(after):
+        return None
+    change = {
+        k: round(after[k] - before[k], 2)
+        for k in keys
+        if after.get(k) is not None and before.get(k) is not None
+    }
+    return {
+        "scope": "contact" if person is not None else "account",
+        "before": before,
+        "after": after,
+        "change": change,
+    }

@@ -247,12 +247,14 @@ def insert_cases(
             "owner": owner,
             "status": "new",
             "title": cand.title[:300],
-            "evidence": cand.evidence,
+            "evidence": {**cand.evidence, "triggered_at": _utc(cand.opened_at).isoformat()},
             "root_factor": cand.root_factor,
             "root_touchpoint": cand.root_touchpoint,
             "root_moment": cand.root_moment,
-            "opened_at": _utc(cand.opened_at),
-            "due_at": _utc(cand.due_at),
+            # The SLA runs from when the case reached its owner, not from
+            # when the answer or event happened (kept in the evidence).
+            "opened_at": now,
+            "due_at": now + (_utc(cand.due_at) - _utc(cand.opened_at)),
             "updated_at": now,
         }
         case_id = _insert_numbered(conn, sid, values, cand.dedupe_key)

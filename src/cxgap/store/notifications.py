@@ -35,8 +35,8 @@ __all__ = [
     "remove_rule",
 ]
 
-Channel = Literal["email", "slack", "teams", "webhook"]
-CHANNELS: tuple[Channel, ...] = ("email", "slack", "teams", "webhook")
+Channel = Literal["email", "slack", "teams", "webhook", "folder"]
+CHANNELS: tuple[Channel, ...] = ("email", "slack", "teams", "webhook", "folder")
 Mode = Literal["immediate", "digest"]
 MODES: tuple[Mode, ...] = ("immediate", "digest")
 Scope = Literal["mine", "all"]
