@@ -252,11 +252,12 @@ def _open(
         proposed.append(fields)
     with db.begin() as conn:
         ids = insert_cases(conn, slug, proposed, now=now)
-        numbers = dict(
-            conn.execute(select(t.cx_case.c.id, t.cx_case.c.number).where(t.cx_case.c.id.in_(ids)))
-            .tuples()
-            .all()
-        )
+        numbers = {
+            int(cid): int(number)
+            for cid, number in conn.execute(
+                select(t.cx_case.c.id, t.cx_case.c.number).where(t.cx_case.c.id.in_(ids))
+            )
+        }
     notices = {}
     for cid, number in numbers.items():
         notices[cid] = case_notice(get_case(db, slug, number, now=now), base_url=base_url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 
@@ -19,6 +19,7 @@ from cxgap.store.survey import (
 )
 from cxgap.study.answers import MAX_TEXT
 from cxgap.web._errors import error_responses
+from cxgap.web.closed_loop import open_cases_later
 from cxgap.web.deps import DbDep
 from cxgap.web.limits import guard_survey_token
 
@@ -170,8 +171,13 @@ def put_answers(token: str, body: AnswersIn, db: DbDep) -> SurveyOut:
     response_model=SubmitOut,
     responses=error_responses(400, 404, 409, 413, 422, 429, 503),
 )
-def post_submit(token: str, body: AnswersIn, db: DbDep) -> SubmitOut:
+def post_submit(
+    token: str, body: AnswersIn, db: DbDep, request: Request, background: BackgroundTasks
+) -> SubmitOut:
     """Save the given answers and submit, exactly once: a repeated or retried
-    call returns ``already_answered: true`` and creates nothing."""
+    call returns ``already_answered: true`` and creates nothing. A customer's
+    answers that call for a case open it after the answer is sent."""
     result = submit(db, token, dict(body.answers), draft=body.draft, section=body.section)
+    if not result.already_answered:
+        open_cases_later(request, background, result.state.link.slug, result.response_id)
     return SubmitOut(status="complete", already_answered=result.already_answered)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -30,6 +30,7 @@ from cxgap.store.survey import (
 from cxgap.study.answers import RawAnswers
 from cxgap.study.model import Question
 from cxgap.study.wording import framing, item_label, question_text
+from cxgap.web.closed_loop import open_cases_later
 from cxgap.web.deps import DbDep, TemplatesDep
 from cxgap.web.limits import guard_survey_token
 
@@ -139,7 +140,13 @@ def survey_page(
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
-async def survey_post(request: Request, token: str, db: DbDep, templates: TemplatesDep) -> Response:
+async def survey_post(
+    request: Request,
+    token: str,
+    db: DbDep,
+    templates: TemplatesDep,
+    background: BackgroundTasks,
+) -> Response:
     """Save one section; go back, go on, or submit."""
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     probe = open_survey(db, token)
@@ -155,6 +162,7 @@ async def survey_post(request: Request, token: str, db: DbDep, templates: Templa
             result = submit(db, token, raw, draft=draft, section=index)
             if result.already_answered:
                 return _answered(request, templates, result.state, 200)
+            open_cases_later(request, background, state.link.slug, result.response_id)
             return RedirectResponse(f"/s/{token}/thanks", status_code=303)
         save_answers(db, token, raw, draft=draft, section=index, require=action == "next")
     except AlreadyAnsweredError:
