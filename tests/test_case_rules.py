@@ -160,7 +160,7 @@ def test_account_cases_from_bursts_and_crossings() -> None:
         since = datetime(2026, 1, 1)
         as_of = datetime(2026, 2, 1)
         threshold = -10.0
-        crossed_below = [_Alert()]
+        crossed_below = (_Alert(),)
 
     ev = _events(["2026-01-05", "2026-01-06", "2026-01-07"])
     cases = account_cases(

@@ -109,6 +109,17 @@ class InputError(CxgapError):
         super().__init__("; ".join(lines) if len(lines) == 1 else "\n".join(lines))
 
 
+class FieldError(InputError):
+    """One field of a form, a request or a command cannot take the value
+    given. ``problems`` holds it (its ``column`` is the field), so a form
+    shows it beside the field; the message is the sentence itself."""
+
+    def __init__(self, field: str, message: str, *, value: object = None) -> None:
+        super().__init__([Problem(field, None, field, value, message)])
+        self.field = field
+        self.args = (message,)
+
+
 class AnalysisError(CxgapError):
     """The data cannot support the requested analysis (too few rows, a
     constant or collinear column, a non-numeric outcome, ...)."""

@@ -10,7 +10,7 @@ import typer
 
 from cxgap.cli._app import app
 from cxgap.cli._common import DbOption, JsonOption, console, print_json, settings_from
-from cxgap.errors import InputError
+from cxgap.errors import FieldError
 
 if TYPE_CHECKING:
     from cxgap.store.cases import Case
@@ -35,7 +35,7 @@ def _day(value: str | None, option: str) -> datetime | None:
     try:
         day = datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        raise InputError(f"{option} {value!r}: expected a date YYYY-MM-DD") from None
+        raise FieldError(option, f"{option} {value!r}: expected a date YYYY-MM-DD") from None
     return day.replace(hour=23, minute=59, second=59, tzinfo=UTC)
 
 
@@ -342,8 +342,8 @@ def cases_notify(
     with _open_db(db) as database:
         if retry_failed:
             if slug is None:
-                raise InputError(
-                    "--retry-failed needs the study: cxgap cases notify SLUG --retry-failed"
+                raise FieldError(
+                    "slug", "--retry-failed needs the study: cxgap cases notify SLUG --retry-failed"
                 )
             requeue(database, slug, now=datetime.now(UTC))
         run = deliver_outbox(database, settings, slug=slug, force_digest=digest_now)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cxgap.errors import ConfigError, InputError
+from cxgap.errors import ConfigError, FieldError
 from cxgap.invite.mail import SmtpConfig
 from cxgap.notify.channels import deliver
 from cxgap.notify.notice import Channel, Notice
@@ -62,9 +62,10 @@ def close_the_loop(
     the server does not take the message."""
     case = get_case(db, slug, number)
     if not case.contact_email:
-        raise InputError(
+        raise FieldError(
+            "contact",
             f"case #{number} has no contact e-mail ({case.contact}): close the loop "
-            "by phone and record it with a note"
+            "by phone and record it with a note",
         )
     try:
         smtp = SmtpConfig.from_settings(settings)
@@ -76,8 +77,9 @@ def close_the_loop(
     )
     result = deliver(Channel("email", case.contact_email), letter, smtp=smtp, retries=1)
     if not result.delivered:
-        raise InputError(
-            f"case #{number}: the e-mail to {case.contact_email} was not sent: {result.error}"
+        raise FieldError(
+            "message",
+            f"case #{number}: the e-mail to {case.contact_email} was not sent: {result.error}",
         )
     record_loop_closed(
         db,

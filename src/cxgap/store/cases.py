@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cxgap.errors import InputError, NotFoundError
+from cxgap.errors import FieldError, NotFoundError
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import load_study, organisation_of, study_id
@@ -400,7 +400,9 @@ def _check_key(value: str | None, known: Sequence[str], what: str) -> str | None
     if value is None or value == "":
         return None
     if value not in known:
-        raise InputError(f"unknown {what} {value!r}: expected one of {', '.join(known)}")
+        raise FieldError(
+            f"root_{what}", f"unknown {what} {value!r}: expected one of {', '.join(known)}"
+        )
     return value
 
 
@@ -430,13 +432,16 @@ def update_case(
     when = now or now_utc()
     batch = study is not None
     if status is not None and status not in CASE_STATUSES:
-        raise InputError(f"unknown status {status!r}: expected one of {', '.join(CASE_STATUSES)}")
+        raise FieldError(
+            "status", f"unknown status {status!r}: expected one of {', '.join(CASE_STATUSES)}"
+        )
     if resolution is not None and resolution not in RESOLUTIONS:
-        raise InputError(
-            f"unknown outcome {resolution!r}: expected one of {', '.join(RESOLUTIONS)}"
+        raise FieldError(
+            "resolution",
+            f"unknown outcome {resolution!r}: expected one of {', '.join(RESOLUTIONS)}",
         )
     if severity is not None and severity not in (1, 2, 3):
-        raise InputError(f"severity {severity}: expected 1, 2 or 3")
+        raise FieldError("severity", f"severity {severity}: expected 1, 2 or 3")
     study = study or load_study(db, slug)
     factor = _check_key(root_factor, [f.key for f in study.factors], "factor")
     touchpoint = _check_key(root_touchpoint, [x.key for x in study.touchpoints], "touchpoint")
@@ -475,17 +480,19 @@ def update_case(
         if target is not None and target != row.status:
             if target == "closed":
                 if resolution is None:
-                    raise InputError(
+                    raise FieldError(
+                        "resolution",
                         f"case #{number}: closing needs the outcome for the customer "
-                        f"(--outcome {'|'.join(RESOLUTIONS)})"
+                        f"(--outcome {'|'.join(RESOLUTIONS)})",
                     )
                 tp = changes.get("root_touchpoint", row.root_touchpoint)
                 mo = changes.get("root_moment", row.root_moment)
                 if row.account_id is not None and (tp is None or mo is None):
-                    raise InputError(
+                    raise FieldError(
+                        "root_touchpoint",
                         f"case #{number}: closing needs the root cause's touchpoint and moment "
                         "(--touchpoint, --moment), so the ledger records the outcome where it "
-                        "happened"
+                        "happened",
                     )
                 changes.update(closed_at=when, resolution=resolution)
                 if row.account_id is not None:
@@ -503,11 +510,11 @@ def update_case(
                     changes["acknowledged_at"] = when
             changes["status"] = target
         elif resolution is not None and row.status == "closed":
-            raise InputError(f"case #{number} is already closed ({row.resolution})")
+            raise FieldError("resolution", f"case #{number} is already closed ({row.resolution})")
         if note:
             lines.append(("note", note.strip()))
         if not lines and not changes:
-            raise InputError(f"case #{number}: nothing to change")
+            raise FieldError("note", f"case #{number}: nothing to change")
         if changes:
             changes["updated_at"] = when
             conn.execute(update(t.cx_case).where(t.cx_case.c.id == row.id).values(**changes))

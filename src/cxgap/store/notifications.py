@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from cxgap.errors import InputError, NotFoundError
+from cxgap.errors import FieldError, NotFoundError
 from cxgap.store import schema as t
 from cxgap.store.db import Database, inserted_id
 from cxgap.store.studies import organisation_of, study_id
@@ -104,15 +104,18 @@ def add_rule(
     """Subscribe ``target`` on ``channel`` to the study's cases; return the
     rule's id. ``scope`` "mine" needs a user: the cases they own."""
     if channel not in CHANNELS:
-        raise InputError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}")
+        raise FieldError(
+            "channel", f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}"
+        )
     if mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
+        raise FieldError("mode", f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
     if scope not in SCOPES:
-        raise InputError(f"unknown scope {scope!r}: expected one of {', '.join(SCOPES)}")
+        raise FieldError("scope", f"unknown scope {scope!r}: expected one of {', '.join(SCOPES)}")
     unknown = [k for k in rule_keys if known_rules and k not in known_rules]
     if unknown:
-        raise InputError(
-            f"unknown case rule(s) {', '.join(unknown)}: expected some of {', '.join(known_rules)}"
+        raise FieldError(
+            "rule_keys",
+            f"unknown case rule(s) {', '.join(unknown)}: expected some of {', '.join(known_rules)}",
         )
     with db.begin() as conn:
         sid = study_id(conn, slug)
@@ -124,7 +127,9 @@ def add_rule(
             if user_id is None:
                 raise NotFoundError(f"no user {user_email!r}: add one with `cxgap users add`")
         if scope == "mine" and user_id is None:
-            raise InputError("scope 'mine' needs a user (--user EMAIL); use --scope all otherwise")
+            raise FieldError(
+                "scope", "scope 'mine' needs a user (--user EMAIL); use --scope all otherwise"
+            )
         result = conn.execute(
             insert(t.notification_rule).values(
                 study_id=sid,
