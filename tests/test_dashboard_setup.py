@@ -388,3 +388,66 @@ def test_answered_waves_and_questions_cannot_be_removed(
         r.status_code == 200 and 'id="q-key-error"' in r.text and "its key cannot change" in r.text
     )
     assert load_study(db, "demo") == study
+
+
+def _case_rows(study: Any) -> dict[str, list[str]]:
+    from cxgap.study.edits import case_rule_rows
+
+    rows = case_rule_rows(study)
+    return {
+        "key": [r.key for r in rows],
+        "enabled": [r.key for r in rows if r.enabled],
+        "priority": [r.priority for r in rows],
+        "sla_days": [r.sla_days for r in rows],
+        "limit": [r.limit for r in rows],
+        "within_days": [r.within_days for r in rows],
+    }
+
+
+def test_case_rules_are_switched_and_tuned_on_the_set_up_page(acme: Any, owner: TestClient) -> None:
+    _, db = acme
+    page = owner.get(SETUP).text
+    assert f'action="{SETUP}/cases"' in page and "Case rules" in page
+    rows = _case_rows(load_study(db, "acme"))
+    rows["enabled"].remove("negative_text")
+    i = rows["key"].index("detractor")
+    rows["sla_days"][i], rows["limit"][i], rows["priority"][i] = "1", "4", "urgent"
+    r = owner.post(
+        f"{SETUP}/cases",
+        data={**_form(owner), **rows, "lookback_days": "14"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"{SETUP}?saved=cases#cases"
+    cases = load_study(db, "acme").cases
+    assert not cases.rule("negative_text").enabled and cases.rule("below_threshold").enabled
+    assert (cases.rule("detractor").sla_days, cases.rule("detractor").max_ltr) == (1.0, 4.0)
+    assert cases.rule("detractor").priority == "urgent" and cases.lookback_days == 14
+
+
+def test_a_bad_case_rule_value_is_shown_beside_its_field_and_nothing_is_saved(
+    acme: Any, owner: TestClient
+) -> None:
+    _, db = acme
+    before = load_study(db, "acme")
+    rows = _case_rows(before)
+    i = rows["key"].index("detractor") + 1
+    j = rows["key"].index("failure_burst") + 1
+    rows["limit"][i - 1] = "11"
+    rows["within_days"][j - 1] = "soon"
+    r = owner.post(f"{SETUP}/cases", data={**_form(owner), **rows, "lookback_days": "30"})
+    assert r.status_code == 200
+    assert f'id="cases-{i}-limit-error"' in r.text and "from 0 to 10" in r.text
+    assert f'id="cases-{j}-within_days-error"' in r.text and 'value="soon"' in r.text
+    assert load_study(db, "acme") == before
+
+
+def test_a_viewer_reads_the_case_rules_but_cannot_change_them(acme: Any) -> None:
+    app, db = acme
+    with TestClient(app) as client:
+        sign_in(client, "val@example.com")
+        page = client.get(SETUP).text
+        assert f'action="{SETUP}/cases"' not in page and "Case rules" in page
+        rows = _case_rows(load_study(db, "acme"))
+        r = client.post(f"{SETUP}/cases", data={**_form(client), **rows, "lookback_days": "9"})
+        assert r.status_code == 403
+    assert load_study(db, "acme").cases.lookback_days == 30

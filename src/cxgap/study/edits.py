@@ -30,6 +30,7 @@ from cxgap.study.answers import parse_number
 from cxgap.study.defaults import factor_questions, touchpoint_question
 from cxgap.study.model import (
     AUDIENCES,
+    CASE_PRIORITIES,
     Factor,
     Item,
     Question,
@@ -39,14 +40,18 @@ from cxgap.study.model import (
 )
 
 __all__ = [
+    "CASE_LIMITS",
     "ITEM_SECTIONS",
     "QUESTION_KINDS",
+    "CaseRuleRow",
     "ItemRow",
     "ItemSection",
     "QuestionEdit",
     "WaveRow",
     "add_wave",
+    "case_rule_rows",
     "edit_anonymity",
+    "edit_cases",
     "edit_general",
     "edit_items",
     "edit_promise",
@@ -624,3 +629,143 @@ def remove_question(study: StudyDefinition, key: str) -> StudyDefinition:
     if key not in [q.key for q in study.questions]:
         raise InputError([Problem("questions", None, "key", key, "an existing question")])
     return study.model_copy(update={"questions": [q for q in study.questions if q.key != key]})
+
+
+#: The field of each trigger's own limit: (field, what it takes, low, high, whole number).
+CASE_LIMITS: dict[str, tuple[str, str, float, float, bool]] = {
+    "detractor": ("max_ltr", "a likelihood to recommend from 0 to 10", 0, 10, False),
+    "reason_to_leave": (
+        "max_excellent",
+        "an 'excellent' rating on its scale, or empty",
+        0,
+        100,
+        False,
+    ),
+    "failure_burst": ("failures", "a whole number of failures, 2 or more", 2, 1000, True),
+    "negative_text": ("max_sentiment", "a sentiment from -1 to 1", -1, 1, False),
+}
+
+
+@dataclass(frozen=True)
+class CaseRuleRow:
+    """One row of the case rules form: its switch, priority, SLA (days) and
+    the trigger's own limit (``limit``; ``within_days`` for a burst)."""
+
+    key: str
+    enabled: bool
+    priority: str
+    sla_days: str
+    limit: str = ""
+    within_days: str = ""
+
+
+def _form_number(text: str) -> float | None:
+    """A form's number, ``None`` when empty or not a number."""
+    try:
+        return parse_number(text)
+    except ValueError:
+        return None
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def case_rule_rows(study: StudyDefinition) -> list[CaseRuleRow]:
+    """The study's case rules as the form shows them (text values)."""
+    rows = []
+    for r in study.cases.rules:
+        limit = CASE_LIMITS.get(r.trigger)
+        value = getattr(r, limit[0]) if limit else None
+        rows.append(
+            CaseRuleRow(
+                key=r.key,
+                enabled=r.enabled,
+                priority=r.priority,
+                sla_days=_text(r.sla_days),
+                limit=_text(value),
+                within_days=_text(r.within_days) if r.trigger == "failure_burst" else "",
+            )
+        )
+    return rows
+
+
+def edit_cases(
+    study: StudyDefinition, rows: Sequence[CaseRuleRow], lookback_days: str
+) -> StudyDefinition:
+    """Switch case rules on and off and set their priority, SLA and limit;
+    rules are added or removed in the study file (``docs/CASES.md``).
+
+    >>> from cxgap.study.defaults import default_study
+    >>> s = default_study("a", organisation="A")
+    >>> rows = [r if r.key != "negative_text" else CaseRuleRow(r.key, False, r.priority, "4",
+    ...         r.limit) for r in case_rule_rows(s)]
+    >>> e = edit_cases(s, rows, "14")
+    >>> [(r.key, r.enabled, r.sla_days) for r in e.cases.rules][-1], e.cases.lookback_days
+    (('negative_text', False, 4.0), 14)
+    """
+    problems: list[Problem] = []
+    rules = {r.key: r for r in study.cases.rules}
+    updated = []
+    for number, row in enumerate(rows, 1):
+        rule = rules.get(row.key.strip())
+        if rule is None:
+            problems.append(Problem("cases", number, "key", row.key, "a rule of the study"))
+            continue
+        changes: dict[str, Any] = {"enabled": row.enabled}
+        if row.priority not in CASE_PRIORITIES:
+            problems.append(
+                Problem(
+                    "cases",
+                    number,
+                    "priority",
+                    row.priority,
+                    f"one of {', '.join(CASE_PRIORITIES)}",
+                )
+            )
+        else:
+            changes["priority"] = row.priority
+        sla = _form_number(row.sla_days)
+        if sla is None or sla <= 0:
+            problems.append(
+                Problem("cases", number, "sla_days", row.sla_days, "a number of days above 0")
+            )
+        else:
+            changes["sla_days"] = sla
+        limit = CASE_LIMITS.get(rule.trigger)
+        if limit is not None:
+            field, expected, low, high, whole = limit
+            text = row.limit.strip()
+            value = _form_number(text) if text else None
+            if text == "" and field == "max_excellent":
+                changes[field] = None
+            elif value is None or not low <= value <= high or (whole and value != int(value)):
+                problems.append(Problem("cases", number, "limit", row.limit, expected))
+            else:
+                changes[field] = int(value) if whole else value
+        if rule.trigger == "failure_burst":
+            days = _form_number(row.within_days)
+            if days is None or days <= 0:
+                problems.append(
+                    Problem(
+                        "cases", number, "within_days", row.within_days, "a number of days above 0"
+                    )
+                )
+            else:
+                changes["within_days"] = days
+        updated.append(rule.model_copy(update=changes))
+    lookback = lookback_days.strip()
+    if not lookback.isdigit() or int(lookback) < 1:
+        problems.append(
+            Problem("cases", None, "lookback_days", lookback, "a whole number of days, 1 or more")
+        )
+    if problems:
+        raise InputError(problems)
+    kept = {r.key for r in updated}
+    data = study.model_dump()
+    data["cases"] = {
+        "rules": [r.model_dump() for r in updated]
+        + [r.model_dump() for r in study.cases.rules if r.key not in kept],
+        "lookback_days": int(lookback),
+    }
+    return _validated(data, "cases")

@@ -25,7 +25,7 @@ from cxgap.store.db import Database
 from cxgap.store.studies import answer_counts, edit_study, load_study, study_revision
 from cxgap.store.users import User
 from cxgap.study import edits
-from cxgap.study.model import StudyDefinition
+from cxgap.study.model import CASE_PRIORITIES, StudyDefinition
 from cxgap.web.auth import CurrentUser, FormUser
 from cxgap.web.dashboard._common import (
     StudyRef,
@@ -93,6 +93,10 @@ def render_setup(
         **{s: {"rows": rows, "add_questions": True} for s, rows in tables.items()},
     }
     forms["new_wave"] = new_wave
+    forms["cases"] = {
+        "rows": [{**vars(r), "existing": True} for r in edits.case_rule_rows(study)],
+        "lookback_days": study.cases.lookback_days,
+    }
     if section is not None and values is not None:
         forms[section] = values
     return page(
@@ -117,6 +121,9 @@ def render_setup(
             "can_edit": user.can_edit(ref.organisation_id),
             "is_owner": user.role_in(ref.organisation_id) == "owner",
             "saved": request.query_params.get("saved"),
+            "case_rules": {r.key: r for r in study.cases.rules},
+            "case_limits": edits.CASE_LIMITS,
+            "case_priorities": CASE_PRIORITIES,
             "tab": "setup",
         },
     )
@@ -542,6 +549,49 @@ def add_wave(
         ref,
         "new_wave",
         lambda s: edits.add_wave(s, row),
+        revision,
+        values,
+    )
+
+
+@router.post("/dashboard/studies/{slug}/setup/cases")
+def save_cases(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    user: FormUser,
+    slug: str,
+    revision: Revision = None,
+    key: Texts = None,
+    enabled: Texts = None,
+    priority: Texts = None,
+    sla_days: Texts = None,
+    limit: Texts = None,
+    within_days: Texts = None,
+    lookback_days: Line = "",
+) -> Response:
+    """The case rules: each one's switch, priority, SLA and limit."""
+    ref = study_of(db, user, slug)
+    require_editor(user, ref, EDIT_WHAT)
+    on = set(enabled or [])
+    rows = [
+        edits.CaseRuleRow(k, k in on, p, d, lim, w)
+        for k, p, d, lim, w in zip_longest(
+            key or [], priority or [], sla_days or [], limit or [], within_days or [], fillvalue=""
+        )
+    ]
+    values: dict[str, Any] = {
+        "rows": [{**vars(r), "existing": True} for r in rows],
+        "lookback_days": lookback_days,
+    }
+    return _save(
+        request,
+        db,
+        templates,
+        user,
+        ref,
+        "cases",
+        lambda s: edits.edit_cases(s, rows, lookback_days),
         revision,
         values,
     )
