@@ -172,7 +172,7 @@ def build_accounts(
         One :class:`AccountRow` per account, the as-of date, the threshold
         and its method.
     """
-    balances = ledger.balances if ledger is not None else None
+    figures: dict[Any, Any] = {} if ledger is None else ledger.balances.to_dict("index")
     threshold = ledger.threshold if ledger is not None else None
     last = {str(r["account_id"]): r for r in answers.to_dict("records")}
     rows: list[AccountRow] = []
@@ -196,8 +196,8 @@ def build_accounts(
                 last_ltr_on=_day(ans["answered_on"]),
                 last_ltr_wave=_text(ans["wave"]),
             )
-        if balances is not None and threshold is not None and key in balances.index:
-            b = balances.loc[key]
+        if threshold is not None and key in figures:
+            b: dict[Any, Any] = figures[key]
             balance = float(b["balance"])
             distance = balance - threshold
             when = b["last_event"]

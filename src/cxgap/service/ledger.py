@@ -168,7 +168,9 @@ def _trend(
     scored = score_events(inputs.events, inputs.params, inputs.weights)
     scored = scored.assign(account_id=scored["account_id"].astype(str))
     if accounts is None:
-        known = [] if inputs.accounts is None else inputs.accounts["account_id"].astype(str)
+        known: list[str] = (
+            [] if inputs.accounts is None else inputs.accounts["account_id"].astype(str).tolist()
+        )
         accounts = list(dict.fromkeys([*known, *pd.unique(scored["account_id"])]))
     index = pd.Index(accounts, name="account_id", dtype=object)
     return scored, balance_change(scored, inputs.as_of, days=days, accounts=index)
