@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from datetime import date, datetime
 
 import pandas as pd
@@ -16,6 +17,7 @@ import pytest
 from cxgap.analysis.ledger.balance import balance_change, score_events
 from cxgap.analysis.ledger.risk import account_detail
 from cxgap.errors import InputError, NotFoundError
+from cxgap.report.charts import timeline_chart, to_svg
 from cxgap.service.accounts_view import (
     NEAR_MARGIN,
     AccountRow,
@@ -349,3 +351,19 @@ def test_setting_an_owner(study_db: Database) -> None:
     with pytest.raises(InputError):
         set_account_owner(study_db, "acme", "B", "Tom\nBecker")
     assert load_accounts(study_db, "acme").set_index("account_id")["owner"]["B"] == "Tom Becker"
+
+
+def test_the_balance_timeline_dates_carry_the_year() -> None:
+    scored = score_events(_events(), LedgerParameters(), WEIGHTS)
+    detail = account_detail(scored, "A", AS_OF, -5.0)
+    chart = timeline_chart([detail], -5.0, {"A": "Acme"})
+    assert chart is not None
+    spec = chart.to_dict()
+    [axis] = [
+        layer["encoding"]["x"]["axis"]
+        for layer in spec["layer"]
+        if "x" in layer.get("encoding", {})
+    ]
+    assert "%Y" in axis["format"]
+    labels = re.findall(r">(\d{2} [A-Z][a-z]{2} \d{4})<", to_svg(chart) or "")
+    assert labels and all(label.endswith("2025") for label in labels)
