@@ -181,6 +181,14 @@ def test_sorting(key: str, descending: bool, expected: list[str]) -> None:
     assert [r.account for r in sort_accounts(ROWS, key, descending=descending)] == expected
 
 
+def test_defected_accounts_follow_the_others_unless_sorting_by_defection() -> None:
+    rows = [*ROWS, AccountRow("E", "Echo", balance=-50.0, defected_at=date(2025, 1, 1))]
+    assert [r.account for r in sort_accounts(rows, "balance")] == ["A", "B", "D", "C", "E"]
+    by_defection = sort_accounts(rows, "defected", descending=True)
+    assert by_defection[0].account == "E"
+    assert sort_accounts(rows, "balance", defected_last=False)[0].account == "E"
+
+
 def test_an_unknown_sort_key_is_refused() -> None:
     with pytest.raises(ValueError, match="sort by one of"):
         sort_accounts(ROWS, "size")

@@ -285,21 +285,38 @@ def _sort_value(row: AccountRow, key: str) -> Any:
 
 
 def sort_accounts(
-    rows: Sequence[AccountRow], key: str = "distance", *, descending: bool = False
+    rows: Sequence[AccountRow],
+    key: str = "distance",
+    *,
+    descending: bool = False,
+    defected_last: bool = True,
 ) -> list[AccountRow]:
     """The rows sorted by one of :data:`SORT_KEYS`; rows without a value
     (no balance, no owner, ...) come last in either direction, and ties keep
-    the accounts' order.
+    the accounts' order. With ``defected_last`` (the default), accounts that
+    have left follow the others, each part sorted, except when sorting by
+    ``defected`` itself: the list is for the accounts still to keep.
 
     >>> rows = [AccountRow("A", "A", balance=2.0), AccountRow("B", "B"),
-    ...         AccountRow("C", "C", balance=-1.0)]
+    ...         AccountRow("C", "C", balance=-1.0),
+    ...         AccountRow("D", "D", balance=-9.0, defected_at=date(2025, 1, 1))]
     >>> [r.account for r in sort_accounts(rows, "balance")]
-    ['C', 'A', 'B']
+    ['C', 'A', 'B', 'D']
     >>> [r.account for r in sort_accounts(rows, "balance", descending=True)]
-    ['A', 'C', 'B']
+    ['A', 'C', 'B', 'D']
+    >>> [r.account for r in sort_accounts(rows, "balance", defected_last=False)]
+    ['D', 'C', 'A', 'B']
     """
     if key not in SORT_KEYS:
         raise ValueError(f"sort by one of {', '.join(SORT_KEYS)}, not {key!r}")
+    if defected_last and key != "defected":
+        staying = [r for r in rows if not r.defected]
+        left = [r for r in rows if r.defected]
+        return _sorted(staying, key, descending) + _sorted(left, key, descending)
+    return _sorted(rows, key, descending)
+
+
+def _sorted(rows: Sequence[AccountRow], key: str, descending: bool) -> list[AccountRow]:
     present = [r for r in rows if _sort_value(r, key) is not None]
     missing = [r for r in rows if _sort_value(r, key) is None]
     # Python's sort stays stable with reverse=True: ties keep the accounts' order
