@@ -581,6 +581,21 @@ def hot_spot_chart(consistency: ConsistencyResult, labels: dict[str, str]) -> An
     )
 
 
+def _date_format(dates: pd.Series) -> str:
+    """A time axis' label format that always carries the year: month and
+    year over a long span, day, month and year over a short one (d3 format).
+
+    >>> _date_format(pd.Series(["2025-01-01", "2026-06-30"]))
+    '%b %Y'
+    >>> _date_format(pd.Series(["2025-01-01", "2025-02-15"]))
+    '%d %b %Y'
+
+    """
+    days = pd.to_datetime(dates)
+    span = (days.max() - days.min()).days if len(days) else 0
+    return "%b %Y" if span > 120 else "%d %b %Y"
+
+
 def timeline_chart(
     timelines: Sequence[AccountDetail], threshold: float, names: dict[str, str]
 ) -> Any | None:
@@ -602,7 +617,7 @@ def timeline_chart(
         alt.Chart(df)
         .mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2)
         .encode(
-            x=alt.X("date:T", title="Date"),
+            x=alt.X("date:T", title="Date", axis=alt.Axis(format=_date_format(df["date"]))),
             y=alt.Y("balance:Q", title="Relationship balance"),
             color=alt.Color(
                 "account:N",

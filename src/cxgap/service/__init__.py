@@ -8,4 +8,7 @@ command and route calls one of them and formats its result.
   candidates, an account's ledger and the ledger alerts of a study.
 - :mod:`~cxgap.service.search`: search over a study's open answers and
   interview notes, with the anonymity rules of the study.
+- :mod:`~cxgap.service.accounts_view`: the accounts list an account manager
+  triages (balance, trend, revenue, owner, last NPS; sort, search, filters,
+  CSV) and one account's page (debits, suggested action).
 """

@@ -14,7 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from cxgap.analysis.ledger.alerts import AlertsResult
-from cxgap.analysis.ledger.risk import AccountDetail, LedgerReport, account_at, alerts_since
+from cxgap.analysis.ledger.balance import balance_change, score_events
+from cxgap.analysis.ledger.risk import (
+    AccountDetail,
+    LedgerReport,
+    account_at,
+    account_detail,
+    alerts_since,
+)
 from cxgap.analysis.ledger.risk import ledger_report as _ledger_report
 from cxgap.errors import CxgapError, NotFoundError
 from cxgap.ingest.events import load_mapping, parse_accounts, parse_events, vocabulary
@@ -27,8 +34,12 @@ from cxgap.study.defaults import MOMENTS
 from cxgap.study.model import LedgerParameters
 
 __all__ = [
+    "TREND_DAYS",
+    "AccountsLedger",
     "LedgerInputs",
     "account_ledger",
+    "account_with_trend",
+    "accounts_ledger",
     "file_account",
     "file_alerts",
     "file_ledger",
@@ -38,6 +49,9 @@ __all__ = [
 
 #: How far back alerts look when no start is given.
 DEFAULT_ALERT_DAYS = 30
+
+#: How far back the accounts' trend looks: balance now minus balance then.
+TREND_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,83 @@ def account_ledger(
     if account not in set(known):
         raise NotFoundError(f"study {slug!r} has no account {account!r}")
     return _account(inputs, account)
+
+
+@dataclass(frozen=True)
+class AccountsLedger:
+    """Every account's balance and trend at one date, against the threshold.
+
+    ``balances`` is indexed by ``account_id`` (every account of the study,
+    defected ones too, 0 for an account without events) with the columns of
+    :func:`cxgap.analysis.ledger.balance.balance_change`: ``balance``,
+    ``balance_before``, ``change`` (the trend over ``trend_days``),
+    ``events`` and ``last_event``."""
+
+    as_of: pd.Timestamp
+    threshold: float
+    threshold_method: str
+    trend_days: float
+    balances: pd.DataFrame
+
+
+def accounts_ledger(
+    db: Database, slug: str, *, as_of: datetime | None = None, trend_days: float = TREND_DAYS
+) -> AccountsLedger:
+    """Every account's balance at ``as_of`` (default: the last event), its
+    change over ``trend_days`` and the threshold learned from all accounts."""
+    inputs = _study_inputs(db, slug, as_of)
+    report = file_ledger(inputs)
+    _, table = _trend(inputs, None, trend_days)
+    return AccountsLedger(
+        as_of=inputs.as_of,
+        threshold=report.threshold,
+        threshold_method=report.threshold_method,
+        trend_days=trend_days,
+        balances=table,
+    )
+
+
+def account_with_trend(
+    db: Database,
+    slug: str,
+    account: str,
+    *,
+    as_of: datetime | None = None,
+    trend_days: float = TREND_DAYS,
+) -> tuple[AccountDetail, AccountsLedger]:
+    """One account's ledger (as :func:`account_ledger`) and its row of
+    :func:`accounts_ledger`, from one reading of the events."""
+    inputs = _study_inputs(db, slug, as_of)
+    known = inputs.accounts["account_id"] if inputs.accounts is not None else ()
+    if account not in set(known):
+        raise NotFoundError(f"study {slug!r} has no account {account!r}")
+    report = file_ledger(inputs)
+    scored, table = _trend(inputs, [account], trend_days)
+    detail = account_detail(scored, account, inputs.as_of, report.threshold)
+    summary = AccountsLedger(
+        as_of=inputs.as_of,
+        threshold=report.threshold,
+        threshold_method=report.threshold_method,
+        trend_days=trend_days,
+        balances=table,
+    )
+    return detail, summary
+
+
+def _trend(
+    inputs: LedgerInputs, accounts: list[str] | None, days: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scored events (account ids as text) and the balance change of
+    ``accounts`` (default: every account, with or without events)."""
+    scored = score_events(inputs.events, inputs.params, inputs.weights)
+    scored = scored.assign(account_id=scored["account_id"].astype(str))
+    if accounts is None:
+        known: list[str] = (
+            [] if inputs.accounts is None else inputs.accounts["account_id"].astype(str).tolist()
+        )
+        accounts = list(dict.fromkeys([*known, *pd.unique(scored["account_id"])]))
+    index = pd.Index(accounts, name="account_id", dtype=object)
+    return scored, balance_change(scored, inputs.as_of, days=days, accounts=index)
 
 
 def ledger_alerts(

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from cxgap.contracts.records import ACCOUNT_COLUMNS, EVENT_COLUMNS, INTERVIEW_COLUMNS
-from cxgap.errors import InputError, Problem
+from cxgap.errors import InputError, NotFoundError, Problem
 from cxgap.store import schema as t
 from cxgap.store.bulk import SHARED, insert_rows, read_columns
 from cxgap.store.db import Database
@@ -90,6 +90,108 @@ def load_accounts(db: Database, slug: str) -> pd.DataFrame:
         frame[c] = pd.to_datetime(frame[c])
     frame["annual_revenue"] = frame["annual_revenue"].astype(float)
     return frame
+
+
+#: The longest owner an account holds (the column's size).
+OWNER_MAX = 200
+
+
+def parse_owner(value: str | None) -> str | None:
+    """An account owner as typed: trimmed, ``None`` when blank; refused
+    (:class:`InputError`) when longer than :data:`OWNER_MAX` or holding
+    control characters.
+
+    >>> parse_owner("  Priya Shah "), parse_owner("")
+    ('Priya Shah', None)
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    if len(text) > OWNER_MAX or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InputError(
+            [
+                Problem(
+                    "account",
+                    None,
+                    "owner",
+                    text[:60],
+                    f"a name or e-mail address of at most {OWNER_MAX} characters, on one line",
+                )
+            ]
+        )
+    return text
+
+
+def set_account_owner(db: Database, slug: str, account: str, owner: str | None) -> str | None:
+    """Set the owner of ``account`` (an external id of the study's
+    organisation), or clear it with ``None`` or a blank; return the owner
+    stored. The value is checked by :func:`parse_owner`."""
+    value = parse_owner(owner)
+    with db.begin() as conn:
+        org = organisation_of(conn, study_id(conn, slug))
+        done = conn.execute(
+            update(t.account)
+            .where(t.account.c.organisation_id == org, t.account.c.external_id == str(account))
+            .values(owner=value)
+        )
+        if done.rowcount == 0:
+            raise NotFoundError(f"study {slug!r} has no account {account!r}")
+    return value
+
+
+def last_account_answers(
+    db: Database, slug: str, question: str = "ltr", *, audience: str = "customer"
+) -> pd.DataFrame:
+    """The latest numeric answer to ``question`` per account, from the
+    complete responses of the study's ``audience`` (default: customer
+    contacts; staff and leadership answers never count for an account).
+
+    A response belongs to an account through its own ``account_id``, else
+    through its respondent's. Its date is the day it was submitted, else the
+    closing (or opening) day of its wave; the latest is the one with the
+    latest date, then the later wave, then the later response.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_id``, ``value`` (float), ``answered_on`` (datetime, NaT
+        when neither the response nor its wave has a date) and ``wave``.
+    """
+    account_key = func.coalesce(t.response.c.account_id, t.respondent.c.account_id)
+    day = func.coalesce(t.response.c.submitted_on, t.wave.c.closes, t.wave.c.opens)
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        rows = conn.execute(
+            select(
+                t.account.c.external_id,
+                t.answer.c.value_num,
+                day.label("answered_on"),
+                t.wave.c.key,
+                t.wave.c.position,
+                t.response.c.id,
+            )
+            .select_from(t.response)
+            .join(t.wave, t.wave.c.id == t.response.c.wave_id)
+            .join(t.answer, t.answer.c.response_id == t.response.c.id)
+            .outerjoin(t.respondent, t.respondent.c.id == t.response.c.respondent_id)
+            .join(t.account, t.account.c.id == account_key)
+            .where(
+                t.response.c.study_id == sid,
+                t.response.c.status == "complete",
+                t.response.c.audience == audience,
+                t.answer.c.question_key == question,
+                t.answer.c.item == "",
+                t.answer.c.value_num.is_not(None),
+            )
+        ).all()
+    frame = pd.DataFrame(
+        rows, columns=["account_id", "value", "answered_on", "wave", "position", "id"]
+    )
+    frame["answered_on"] = pd.to_datetime(frame["answered_on"])
+    frame["value"] = frame["value"].astype(float)
+    frame = frame.sort_values(["answered_on", "position", "id"], na_position="first")
+    latest = frame.drop_duplicates("account_id", keep="last").sort_values("account_id")
+    return latest[["account_id", "value", "answered_on", "wave"]].reset_index(drop=True)
 
 
 def write_events(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from cxgap.analysis._lazy import lazy_exports
 
 _EXPORTS = {
+    "balance_change": "balance",
     "balance_history": "balance",
     "balances_at": "balance",
     "ledger": "balance",

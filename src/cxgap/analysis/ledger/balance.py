@@ -42,6 +42,7 @@ __all__ = [
     "OUTCOMES",
     "AccountBalance",
     "LedgerResult",
+    "balance_change",
     "balance_history",
     "balances_at",
     "ledger",
@@ -335,6 +336,75 @@ def balances_at(
             "failures": np.bincount(codes, weights=failed, minlength=size).astype(np.int64),
         },
         index=accounts,
+    )
+
+
+def balance_change(
+    scored: pd.DataFrame,
+    as_of: Any,
+    *,
+    days: float = 90.0,
+    accounts: pd.Index | None = None,
+) -> pd.DataFrame:
+    """Each account's balance at ``as_of``, ``days`` before it, and the change.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        Output of :func:`score_events`.
+    as_of : datetime-like
+        The evaluation date.
+    days : float
+        How far back the earlier balance is read (default 90 days).
+    accounts : pandas.Index, optional
+        Accounts to report; accounts without events get balance 0 (and no
+        last event). Default: the accounts in ``scored``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``account_id``: ``balance`` (:math:`B(t)` at ``as_of``),
+        ``balance_before`` (:math:`B(t - days)`), ``change`` (their
+        difference: the trend over ``days``), ``events`` (count at or before
+        ``as_of``) and ``last_event`` (the time of the account's last event
+        at or before ``as_of``, NaT for none).
+
+    References
+    ----------
+    Both balances are :func:`balances_at`; the memory formula is in the
+    module docstring and ``docs/LEDGER.md``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxgap.study.model import LedgerParameters
+    >>> ev = pd.DataFrame({"account_id": ["a", "a"],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-03-01"]),
+    ...     "moment": ["routine"] * 2, "outcome": ["exceeded", "failed"], "severity": [None, 1]})
+    >>> s = score_events(ev, LedgerParameters(), {"routine": 1.0})
+    >>> t = balance_change(s, "2025-04-01", days=90)
+    >>> t[["balance_before", "change"]].round(3).values.tolist()  # 2025-01-01: +2 that day
+    [[2.0, -2.886]]
+    """
+    if days < 0:
+        raise AnalysisError(f"days: the trend looks back 0 days or more, not {days}")
+    as_of_ns = _timestamp_ns(as_of, "as_of")
+    now = balances_at(scored, as_of, accounts=accounts)
+    before = balances_at(
+        scored, pd.Timestamp(as_of_ns, unit="ns") - pd.Timedelta(days=days), accounts=now.index
+    )
+    ns = scored["ns"].to_numpy()
+    seen = scored.loc[ns <= as_of_ns]
+    last = pd.to_datetime(seen.groupby("account_id", sort=False, observed=True)["ns"].max())
+    return pd.DataFrame(
+        {
+            "balance": now["balance"],
+            "balance_before": before["balance"],
+            "change": now["balance"] - before["balance"],
+            "events": now["events"],
+            "last_event": last.reindex(now.index),
+        },
+        index=now.index,
     )
 
 
