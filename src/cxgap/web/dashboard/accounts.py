@@ -36,6 +36,7 @@ from cxgap.service.accounts_view import (
     sort_accounts,
 )
 from cxgap.store.accounts import OWNER_MAX, set_account_owner
+from cxgap.store.cases import list_cases, open_case_counts
 from cxgap.store.db import Database
 from cxgap.store.studies import load_study
 from cxgap.store.users import User
@@ -83,8 +84,7 @@ def _listing(
     order = choice(direction, DIRECTIONS, "dir") or "asc"
     flags = {name: choice(v, ["1"], name) == "1" for name, v in (("near", near), ("mine", mine))}
     text = (q or "").strip()[:200]
-    # open cases are filled in by the cases engine; none until it exists
-    listing = load_accounts_list(db, slug, open_cases={})
+    listing = load_accounts_list(db, slug, open_cases=open_case_counts(db, slug))
     rows = filter_accounts(
         listing.rows,
         q=text,
@@ -187,8 +187,8 @@ def _account_page(
 ) -> Response:
     study = load_study(db, ref.slug)
     labels = labels_of(study)
-    # open cases are filled in by the cases engine; none until it exists
-    view = load_account_page(db, ref.slug, account, labels, open_cases=[])
+    cases = list_cases(db, ref.slug, account=account, open_only=True)
+    view = load_account_page(db, ref.slug, account, labels, open_cases=cases)
     name = view.row.name
     chart = None
     if view.detail is not None:
