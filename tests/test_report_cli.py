@@ -92,10 +92,16 @@ def test_demo_ends_by_writing_its_report(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     shown = readme.split("Database: sqlite:////home/you/cxgap/cxgap.db\n", 1)[1]
     shown = shown.split("Report: ", 1)[0]
-    printed = [line.rstrip() for line in result.stdout.splitlines()]
+    out = result.stdout.replace(str(tmp_path / "out"), "cxgap-demo")
+    printed = [line.rstrip() for line in out.splitlines()]
+    start = next(i for i, line in enumerate(printed) if line.startswith("Database: ")) + 1
     assert [line.rstrip() for line in shown.splitlines()] == printed[
-        printed.index(headline) : printed.index(headline) + len(shown.splitlines())
+        start : start + len(shown.splitlines())
     ]
+    # So does the table of what it created (the rows before "Database:").
+    created = readme.split("┃ created", 1)[1].split("Database: ", 1)[0]
+    rows = [line for line in created.splitlines() if line.startswith("│")]
+    assert rows == [line for line in printed[:start] if line.startswith("│")]
 
 
 def test_report_reads_sqlite_and_postgresql_alike(db_url: str, tmp_path: Path) -> None:

@@ -75,10 +75,7 @@ def demo(
     console.print(f"Database: {url}")
     console.print(cases)
     if sent.delivered:
-        console.print(
-            f"Notified: {sent.delivered} e-mail(s) about accounts below their threshold "
-            f"in {folder.resolve()}"
-        )
+        console.print(f"Notified: {sent.delivered} e-mails in {folder}")
     for error in sent.errors[:3]:
         console.print(f"Not notified: {error}")
     truth = write_truth(data, out / TRUTH_FILE)
@@ -86,20 +83,25 @@ def demo(
 
 
 def _cases_summary(database: object) -> str:
-    """One line on the demo's cases: open, overdue, and the latest alert."""
+    """One line on the demo's cases as of its "today" (the last event, so the
+    line is the same whenever the demo runs): open, overdue, the latest alert."""
+    from datetime import UTC
+
+    from cxgap.demo.generator import EVENTS_END
     from cxgap.store.cases import list_cases
 
-    cases = list_cases(database, "demo")  # type: ignore[arg-type]
+    today = EVENTS_END.to_pydatetime().replace(hour=23, minute=59, tzinfo=UTC)
+    cases = list_cases(database, "demo", now=today)  # type: ignore[arg-type]
     open_ = [c for c in cases if c.status != "closed"]
     late = sum(c.overdue for c in open_)
     below = [c for c in open_ if c.trigger == "below_threshold"]
     names = ", ".join(c.account_name or c.account or "?" for c in below[:3])
-    alert = (
-        f" Alert: {len(below)} account(s) fell below their threshold ({names})." if below else ""
-    )
+    more = ", ..." if len(below) > 3 else ""
+    alert = f"\nAlert: {len(below)} accounts below their threshold ({names}{more})." if below else ""
     return (
-        f"Cases: {len(open_)} open ({late} overdue), {len(cases) - len(open_)} closed "
-        f"with their outcome in the ledger.{alert} See: cxgap cases list demo --open"
+        f"Cases on {today:%Y-%m-%d}: {len(open_)} open ({late} overdue), "
+        f"{len(cases) - len(open_)} closed with their outcome in the ledger "
+        f"(cxgap cases list demo --open).{alert}"
     )
 
 
