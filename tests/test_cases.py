@@ -406,3 +406,19 @@ def test_cli_lists_shows_updates_and_closes(demo_copy_url: str) -> None:
     shown = json.loads(ok("cases", "show", "demo", n, "--json", *db))
     assert shown["status"] == "closed" and shown["resolution"] == "exceeded"
     assert [e["kind"] for e in shown["entries"]][-2:] == ["root_cause", "closed"]
+
+
+def test_two_senders_at_once_send_each_notification_once(acme: Database, webhook: Webhook) -> None:
+    from cxgap.store.notifications import claim, due_notifications
+
+    add_rule(acme, "acme", channel="webhook", target=webhook.url, scope="all")
+    webhook.status = 500  # nothing gets through while the first sender works
+    _detractor_case(acme)
+    now = datetime.now(UTC) + timedelta(hours=2)  # past the retry wait
+    due = [n.id for n in due_notifications(acme, now=now)]
+    assert len(due) == 1
+    assert claim(acme, due, now=now) == due
+    assert claim(acme, due, now=now) == []  # the second sender gets nothing
+    # The first sender stopped without recording anything: due again after the lease.
+    later = now + timedelta(minutes=11)
+    assert claim(acme, due, now=later) == due

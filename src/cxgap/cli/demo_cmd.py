@@ -97,7 +97,9 @@ def _cases_summary(database: object) -> str:
     below = [c for c in open_ if c.trigger == "below_threshold"]
     names = ", ".join(c.account_name or c.account or "?" for c in below[:3])
     more = ", ..." if len(below) > 3 else ""
-    alert = f"\nAlert: {len(below)} accounts below their threshold ({names}{more})." if below else ""
+    alert = (
+        f"\nAlert: {len(below)} accounts below their threshold ({names}{more})." if below else ""
+    )
     return (
         f"Cases on {today:%Y-%m-%d}: {len(open_)} open ({late} overdue), "
         f"{len(cases) - len(open_)} closed with their outcome in the ledger "

@@ -8,6 +8,10 @@ written back with its reason. A permanent failure (an answer of 4xx, an
 address the server refuses, no SMTP server configured) fails at once; `cxgap
 cases notify --retry-failed` puts failed ones back.
 
+Each notification is claimed before it is sent (:func:`cxgap.store.notifications.claim`),
+so two senders at once (the cron run and a request's background task) send
+it once.
+
 Digest subscriptions collect their notifications and send one message a day
 per channel: when the oldest waiting one is a day old (or when asked).
 """
@@ -26,7 +30,7 @@ from cxgap.notify.notice import Channel, DeliveryResult, Notice
 from cxgap.notify.payloads import digest
 from cxgap.settings import Settings
 from cxgap.store.db import Database
-from cxgap.store.notifications import Notification, due_notifications, record_attempt
+from cxgap.store.notifications import Notification, claim, due_notifications, record_attempt
 
 __all__ = ["OutboxRun", "deliver_outbox"]
 
@@ -116,7 +120,9 @@ def deliver_outbox(
         else:
             run.retrying += len(ids)
 
-    for n in due_notifications(db, now=when, slug=slug):
+    due = due_notifications(db, now=when, slug=slug)
+    mine = set(claim(db, [n.id for n in due], now=when))
+    for n in (n for n in due if n.id in mine):
         channel = Channel(n.channel, n.target, n.secret)  # type: ignore[arg-type]
         result, error = _send(channel, _notice(n), smtp, retries=retries, sleep=sleep)
         outcome([n.id], result, error, channel.describe())
@@ -128,6 +134,10 @@ def deliver_outbox(
         for (kind, target, secret), items in groups.items():
             oldest = min(n.created_at for n in items)
             if not force_digest and when - oldest < DIGEST_EVERY:
+                continue
+            taken = set(claim(db, [n.id for n in items], now=when))
+            items = [n for n in items if n.id in taken]
+            if not items:
                 continue
             channel = Channel(kind, target, secret)  # type: ignore[arg-type]
             studies = sorted({n.study for n in items})

@@ -27,6 +27,7 @@ __all__ = [
     "Notification",
     "NotificationRule",
     "add_rule",
+    "claim",
     "due_notifications",
     "list_notifications",
     "list_rules",
@@ -345,6 +346,35 @@ def due_notifications(
             q = q.where(t.notification.c.study_id == study_id(conn, slug))
         rows = conn.execute(q.order_by(t.notification.c.id)).all()
     return [_notification(r, with_secret=True) for r in rows]
+
+
+#: How long a sender holds the notifications it claimed before another may.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+def claim(db: Database, ids: Sequence[int], *, now: datetime) -> list[int]:
+    """Take ``ids`` for delivery: each is taken by one sender only (a second
+    sender, or the cron run beside a request's background task, gets the
+    others). A taken notification is due again after :data:`CLAIM_LEASE`, so
+    one whose sender stopped mid-way is sent by the next run."""
+    taken = []
+    with db.begin() as conn:
+        for nid in ids:
+            done = conn.execute(
+                update(t.notification)
+                .where(
+                    t.notification.c.id == nid,
+                    t.notification.c.status == "pending",
+                    or_(
+                        t.notification.c.next_attempt_at.is_(None),
+                        t.notification.c.next_attempt_at <= now,
+                    ),
+                )
+                .values(next_attempt_at=now + CLAIM_LEASE)
+            ).rowcount
+            if done == 1:
+                taken.append(nid)
+    return taken
 
 
 def record_attempt(
