@@ -253,9 +253,9 @@ def _open(
     with db.begin() as conn:
         ids = insert_cases(conn, slug, proposed, now=now)
         numbers = dict(
-            conn.execute(select(t.cx_case.c.id, t.cx_case.c.number).where(t.cx_case.c.id.in_(ids)))
-            .tuples()
-            .all()
+            conn.execute(
+                select(t.cx_case.c.id, t.cx_case.c.number).where(t.cx_case.c.id.in_(ids))
+            ).all()
         )
     notices = {}
     for cid, number in numbers.items():
