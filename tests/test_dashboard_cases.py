@@ -92,11 +92,11 @@ def test_my_cases_is_the_default_for_an_owner_of_cases(demo: Any, mei: TestClien
     mine = [c.number for c in list_cases(db, "demo", open_only=True, owner="mei lin")]
     assert mine and _rows(r.text) == mine  # overdue first, then by due date: the store's order
     assert 'aria-current="page">My cases' in r.text
-    assert f'My cases <span class="dash-count">({len(mine)})</span>' in r.text
+    assert f'My cases&nbsp;<span class="dash-count">({len(mine)})</span>' in r.text
     every = list_cases(db, "demo")
     closed = sum(c.status == "closed" for c in every)
-    assert f'Closed <span class="dash-count">({closed})</span>' in r.text
-    assert f'All <span class="dash-count">({len(every)})</span>' in r.text
+    assert f'Closed&nbsp;<span class="dash-count">({closed})</span>' in r.text
+    assert f'All&nbsp;<span class="dash-count">({len(every)})</span>' in r.text
     assert 'href="/dashboard/studies/demo/accounts?filter=mine"' in r.text
     assert (
         ">Cases</a>" in r.text
