@@ -238,7 +238,7 @@ def test_a_bad_outcome_shows_the_error_and_writes_nothing(demo: Any, mei: TestCl
             "note": "keep me",
         },
     )
-    assert r.status_code == 422
+    assert r.status_code == 200
     assert (
         "unknown outcome &#39;delighted&#39;" in r.text or "unknown outcome 'delighted'" in r.text
     )
@@ -246,9 +246,9 @@ def test_a_bad_outcome_shows_the_error_and_writes_nothing(demo: Any, mei: TestCl
     assert get_case(db, "demo", case.number) == before
     # closing an account's case without where it happened: said, nothing written
     r = mei.post(page, data={"csrf_token": token, "part": "close", "resolution": "met"})
-    assert r.status_code == 422 and "touchpoint and moment" in r.text
+    assert r.status_code == 200 and "touchpoint and moment" in r.text
     r = mei.post(page, data={"csrf_token": token, "part": "close"})
-    assert r.status_code == 422 and "Choose the outcome" in r.text
+    assert r.status_code == 200 and "Choose the outcome" in r.text
     assert get_case(db, "demo", case.number) == before
 
 
@@ -272,7 +272,7 @@ def test_telling_the_customer_without_smtp_records_nothing(demo: Any, mei: TestC
     html = mei.get(page).text
     assert "Tell the customer" in html
     r = mei.post(f"{page}/tell", data={"csrf_token": csrf_of(html), "message": "We fixed it."})
-    assert r.status_code == 422
+    assert r.status_code == 200
     assert "cannot e-mail the customer" in r.text and "We fixed it.</textarea>" in r.text
     assert get_case(db, "demo", case.number).loop_closed_at is None
 
@@ -367,13 +367,13 @@ def test_a_bad_subscription_is_said_and_kept(demo: Any, ann: TestClient) -> None
         f"{page}/subscriptions",
         data={"csrf_token": token, "channel": "email", "target": "not-an-address", "scope": "mine"},
     )
-    assert r.status_code == 422 and "not an e-mail address" in r.text
+    assert r.status_code == 200 and "not an e-mail address" in r.text
     assert 'value="not-an-address"' in r.text
     r = ann.post(
         f"{page}/subscriptions",
         data={"csrf_token": token, "channel": "folder", "target": "/tmp/x", "scope": "all"},
     )
-    assert r.status_code == 422 and "unknown channel" in r.text
+    assert r.status_code == 200 and "unknown channel" in r.text
     assert list_rules(db, "demo") == before
     r = ann.post(
         f"{page}/subscriptions",

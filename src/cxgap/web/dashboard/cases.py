@@ -284,7 +284,6 @@ def _failed(
         failed=part,
         error=error,
         values=values,
-        status=422,
     )
 
 

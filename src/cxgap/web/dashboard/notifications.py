@@ -162,7 +162,7 @@ def subscribe(
             known_rules=[r.key for r in load_study(db, slug).cases.rules],
         )
     except CxgapError as exc:
-        return _page(request, db, templates, user, ref, error=str(exc), values=values, status=422)
+        return _page(request, db, templates, user, ref, error=str(exc), values=values)
     return RedirectResponse(_url(slug, "subscribed"), status_code=303)
 
 
