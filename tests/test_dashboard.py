@@ -95,6 +95,8 @@ def _url(path: str, slug: str, account: str, action: int) -> str:
         .replace("{account}", account)
         .replace("{action_id}", str(action))
         .replace("{key}", "perf.empathy")
+        .replace("{number}", "1")
+        .replace("{rule_id}", "1")
     )
     assert "{" not in url, f"a new path parameter to fill in: {url}"
     return url

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -32,7 +33,9 @@ from cxgap.store import schema as t
 from cxgap.store.accounts import write_accounts, write_events
 from cxgap.store.actions import ActionItem, add_action
 from cxgap.store.api_tokens import create_token
+from cxgap.store.cases import insert_cases
 from cxgap.store.db import Database
+from cxgap.store.notifications import add_rule
 from cxgap.store.studies import save_study
 from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
@@ -80,17 +83,30 @@ def _events_body(org: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: Routes behind an API token: the JSON body naming one organisation's objects.
-TOKEN_API: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
+def _case_change(org: dict[str, Any]) -> dict[str, Any]:
+    return {"note": f"scoping {org['slug']}"}
+
+
+def _no_body(org: dict[str, Any]) -> None:
+    return None
+
+
+#: Routes behind an API token: the JSON body naming one organisation's objects
+#: (routes naming them in the path are filled as the signed-in walk fills them).
+TOKEN_API: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     ("POST", "/api/v1/events"): _events_body,
+    ("GET", "/api/v1/studies/{slug}/cases"): _no_body,
+    ("GET", "/api/v1/studies/{slug}/cases/{number}"): _no_body,
+    ("PATCH", "/api/v1/studies/{slug}/cases/{number}"): _case_change,
 }
 
 #: Path and query parameters that name an object, and the object of each
 #: organisation they are filled with.
-OBJECT_PARAMS = ("slug", "account", "action_id")
+OBJECT_PARAMS = ("slug", "account", "action_id", "rule_id")
 #: Path parameters that name a part of the study in the path (so the study's
-#: slug decides whose it is), filled with the same value for both organisations.
-LOCAL_PARAMS = {"key": "ltr"}
+#: slug decides whose it is), filled with the same value for both organisations
+#: (each study has its case #1).
+LOCAL_PARAMS = {"key": "ltr", "number": "1"}
 
 
 def _accounts(prefix: str) -> pd.DataFrame:
@@ -123,6 +139,29 @@ def _events(prefix: str) -> pd.DataFrame:
     return parse_events(raw, accounts={f"{prefix}1"})
 
 
+def _open_case(db: Database, slug: str, account: str) -> None:
+    """Case #1 of the study, about ``account``."""
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    case = {
+        "rule_key": "detractor",
+        "trigger": "detractor",
+        "priority": "high",
+        "dedupe_key": f"scoping-{slug}",
+        "title": f"{account} would not recommend us",
+        "opened_at": now,
+        "due_at": now + timedelta(days=2),
+        "account": account,
+        "respondent": None,
+        "response_key": None,
+        "evidence": {},
+        "root_factor": None,
+        "root_touchpoint": None,
+        "root_moment": None,
+    }
+    with db.begin() as conn:
+        insert_cases(conn, slug, [case], now=now)
+
+
 @pytest.fixture
 def orgs(fresh_db: Database, db_url: str) -> tuple[FastAPI, Database, dict[str, dict[str, Any]]]:
     """Acme and Beta, each with a study, an account, an action, an owner and
@@ -135,10 +174,13 @@ def orgs(fresh_db: Database, db_url: str) -> tuple[FastAPI, Database, dict[str, 
         action = add_action(fresh_db, slug, ActionItem(title=f"{slug} action", factor="empathy"))
         email = f"owner@{slug}.test"
         add_user(fresh_db, email, organisation=org, role="owner", password=PASSWORD)
+        _open_case(fresh_db, slug, f"{prefix}1")
+        rule_id = add_rule(fresh_db, slug, channel="email", target=email, scope="all")
         out[slug] = {
             "slug": slug,
             "account": f"{prefix}1",
             "action_id": str(action.id),
+            "rule_id": str(rule_id),
             "email": email,
             "api_token": create_token(fresh_db, email, "feed")[1],
             "names": [f"{org} secret study", f"{prefix} Holdings", f"{slug} action"],
@@ -337,18 +379,21 @@ def test_api_tokens_reach_only_their_organisation(orgs: Any) -> None:
             body = TOKEN_API[(method, route.path)]
             headers = {"Authorization": f"Bearer {acme['api_token']}"}
             before = _counts(db)
-            r = client.request(method, route.path, json=body(beta), headers=headers)
-            assert r.status_code == 404, (method, route.path, r.status_code, r.text)
+            theirs = _fill(route, {n: str(beta[n]) for n in OBJECT_PARAMS})[0]
+            r = client.request(method, theirs, json=body(beta), headers=headers)
+            assert r.status_code == 404, (method, theirs, r.status_code, r.text)
             for name in beta["names"]:
                 assert name not in r.text
             assert _counts(db) == before
-            # A mixed body (Acme's study, Beta's account) writes nothing either.
-            mixed = body({**acme, "account": beta["account"]})
-            r = client.request(method, route.path, json=mixed, headers=headers)
-            assert r.status_code in (404, 422), (method, route.path, r.status_code)
-            assert _counts(db) == before
-            ok = client.request(method, route.path, json=body(acme), headers=headers)
-            assert ok.status_code in (200, 201), (method, route.path, ok.text)
+            own = _fill(route, {n: str(acme[n]) for n in OBJECT_PARAMS})[0]
+            if own == route.path:
+                # A mixed body (Acme's study, Beta's account) writes nothing either.
+                mixed = body({**acme, "account": beta["account"]})
+                r = client.request(method, own, json=mixed, headers=headers)
+                assert r.status_code in (404, 422), (method, own, r.status_code)
+                assert _counts(db) == before
+            ok = client.request(method, own, json=body(acme), headers=headers)
+            assert ok.status_code in (200, 201), (method, own, ok.text)
 
 
 def test_a_new_unclassified_route_fails_the_walk(orgs: Any) -> None:

@@ -95,10 +95,17 @@ class InputError(CxgapError):
     """An input file has problems; nothing from it was written.
 
     ``problems`` lists every problem found (file, row, column, value, expected);
-    the message shows the first few and the total count.
+    the message shows the first few and the total count. A plain sentence is
+    one problem, and the message.
     """
 
-    def __init__(self, problems: Sequence[Problem], shown: int = 5) -> None:
+    def __init__(self, problems: Sequence[Problem] | str, shown: int = 5) -> None:
+        if isinstance(problems, str):
+            # One problem told in a sentence (a command's option, a case's
+            # change): the message is the sentence itself.
+            self.problems = [Problem("input", None, None, None, problems)]
+            super().__init__(problems)
+            return
         if not problems:
             raise ValueError("InputError needs at least one problem")
         self.problems = list(problems)

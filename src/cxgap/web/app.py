@@ -19,7 +19,15 @@ from cxgap.contracts import numbers
 from cxgap.settings import Settings
 from cxgap.store.db import Database
 from cxgap.store.migrate import ensure_schema
-from cxgap.web import _errors, api_docs, dashboard, events_api, survey_api, survey_pages
+from cxgap.web import (
+    _errors,
+    api_docs,
+    cases_api,
+    dashboard,
+    events_api,
+    survey_api,
+    survey_pages,
+)
 from cxgap.web._headers import CSP, SecurityHeaders
 from cxgap.web.body_limit import BodyLimit
 from cxgap.web.ratelimit import RateLimiter, RedisLimiter, open_limiter
@@ -93,6 +101,7 @@ def create_app(
     app.include_router(survey_api.router)
     app.include_router(dashboard.router)
     app.include_router(events_api.router)
+    app.include_router(cases_api.router)
     app.include_router(api_docs.router)
     return app
 

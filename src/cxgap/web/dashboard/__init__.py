@@ -6,7 +6,8 @@ every study route looks the study up *within the user's organisations*, so
 a study of another organisation is a 404 that names nothing. One router
 module per resource: :mod:`.overview` (the studies and the overview, computed
 in the background by :mod:`.jobs`),
-:mod:`.accounts`, :mod:`.actions`, :mod:`.study_setup` (and its
+:mod:`.accounts`, :mod:`.cases` (and :mod:`.notifications`), :mod:`.actions`,
+:mod:`.study_setup` (and its
 :mod:`.setup_questions`), :mod:`.invitations`
 (and response rates), :mod:`.import_page` (a survey export imported with its
 inferred plan), :mod:`.new_study` (a study made from an export),
@@ -24,9 +25,11 @@ from cxgap.web import auth
 from cxgap.web.dashboard import (
     accounts,
     actions,
+    cases,
     import_page,
     invitations,
     new_study,
+    notifications,
     overview,
     setup_questions,
     study_setup,
@@ -53,6 +56,8 @@ for _module in (
     overview,
     accounts,
     actions,
+    cases,
+    notifications,
     study_setup,
     setup_questions,
     invitations,
