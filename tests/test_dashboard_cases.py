@@ -97,7 +97,7 @@ def test_my_cases_is_the_default_for_an_owner_of_cases(demo: Any, mei: TestClien
     closed = sum(c.status == "closed" for c in every)
     assert f'Closed&nbsp;<span class="dash-count">({closed})</span>' in r.text
     assert f'All&nbsp;<span class="dash-count">({len(every)})</span>' in r.text
-    assert 'href="/dashboard/studies/demo/accounts?filter=mine"' in r.text
+    assert 'href="/dashboard/studies/demo/accounts?mine=1"' in r.text
     assert (
         ">Cases</a>" in r.text
         and 'href="/dashboard/studies/demo/cases" aria-current="page"' in r.text
