@@ -96,7 +96,8 @@ class Settings(BaseModel):
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server that e-mails invitations (`cxgap invite --send`, "
-        "`cxgap invite remind`, the dashboard); needed to send.",
+        "`cxgap invite remind`, the dashboard), case notifications and the "
+        "close-the-loop e-mail to a customer (docs/CASES.md); needed to send.",
         json_schema_extra={"env": "CXGAP_SMTP_HOST"},
     )
     smtp_port: int = Field(
