@@ -422,3 +422,20 @@ def test_two_senders_at_once_send_each_notification_once(acme: Database, webhook
     # The first sender stopped without recording anything: due again after the lease.
     later = now + timedelta(minutes=11)
     assert claim(acme, due, now=later) == due
+
+
+def test_a_case_past_its_due_date_is_told_once(acme: Database) -> None:
+    n = _detractor_case(acme)  # priya, the owner, was e-mailed at opening
+    case = get_case(acme, "acme", n)
+    early = scan_cases(acme, "acme", base_url="http://x", now=case.due_at - timedelta(hours=1))
+    assert early.overdue == []
+    late = case.due_at + timedelta(hours=1)
+    first = scan_cases(acme, "acme", base_url="http://x", now=late)
+    assert first.overdue == [n] and first.notifications == 1
+    notes = [
+        x for x in list_notifications(acme, "acme") if x.subject.startswith(f"Case #{n} overdue")
+    ]
+    assert [x.target for x in notes] == ["priya@acme.example"]
+    assert get_case(acme, "acme", n, now=late).entries[-1].kind == "overdue"
+    again = scan_cases(acme, "acme", base_url="http://x", now=late + timedelta(days=1))
+    assert again.overdue == [] and again.notifications == 0

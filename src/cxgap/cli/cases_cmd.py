@@ -280,8 +280,9 @@ def cases_scan(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Open the cases the study's rules call for in the last days: answers,
-    accounts below their threshold, bursts of failures. Safe to run again."""
+    """Open the cases the study's rules call for in the last days (answers,
+    accounts below their threshold, bursts of failures) and tell the people
+    of cases that went past their due date. Safe to run again."""
     from cxgap.service.cases import scan_cases
 
     settings = settings_from(db)
@@ -305,6 +306,7 @@ def cases_scan(
                 "as_of": result.as_of.isoformat(),
                 "considered": result.considered,
                 "opened": result.opened,
+                "overdue": result.overdue,
                 "notifications": result.notifications,
                 "delivered": run.delivered if run else 0,
                 "failed": run.failed if run else 0,
@@ -314,7 +316,8 @@ def cases_scan(
         return
     console.print(
         f"Scanned {result.since:%Y-%m-%d} to {result.as_of:%Y-%m-%d}: {len(result.opened)} new "
-        f"case(s), {result.notifications} notification(s) queued."
+        f"case(s), {len(result.overdue)} newly overdue, {result.notifications} "
+        "notification(s) queued."
     )
     if run is not None:
         console.print(f"Delivered {run.delivered}, failed {run.failed}, retrying {run.retrying}.")

@@ -11,7 +11,7 @@ and queue the notifications in the same transaction; delivering them is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -33,13 +33,16 @@ __all__ = ["ScanResult", "case_notice", "cases_for_response", "scan_cases"]
 
 @dataclass(frozen=True)
 class ScanResult:
-    """What a scan opened: case numbers, and how many notifications it queued."""
+    """What a scan opened (case numbers), the open cases it found overdue,
+    and how many notifications it queued for both."""
 
     since: datetime
     as_of: datetime
     considered: int
     opened: list[int]
     notifications: int
+    #: cases that went past their due date since the last scan (told once)
+    overdue: list[int] = field(default_factory=list)
 
 
 def _at(day: date | datetime | None, fallback: datetime) -> datetime:
@@ -360,9 +363,59 @@ def scan_cases(
             )
             considered += int(events["account_id"].nunique()) if len(events) else 0
     opened, queued = _open(db, slug, study, candidates, now=when, base_url=base_url, as_of=end)
+    late, told = _tell_overdue(db, slug, now=when, base_url=base_url)
     return ScanResult(
-        since=start, as_of=end, considered=considered, opened=opened, notifications=queued
+        since=start,
+        as_of=end,
+        considered=considered,
+        opened=opened,
+        notifications=queued + told,
+        overdue=late,
     )
+
+
+def _tell_overdue(
+    db: Database, slug: str, *, now: datetime, base_url: str
+) -> tuple[list[int], int]:
+    """Cases past their due date that nobody was told of yet: one notice
+    each (to the same people as its opening) and a line in its history.
+    Returns their numbers and the notices queued."""
+    from cxgap.store.cases import list_cases, record_entry
+
+    late = [
+        c for c in list_cases(db, slug, open_only=True, now=now) if c.overdue and c.opened_at <= now
+    ]
+    if not late:
+        return [], 0
+    with db.connect() as conn:
+        sid = study_id(conn, slug)
+        told = set(
+            conn.execute(
+                select(t.cx_case.c.number)
+                .join(t.case_entry, t.case_entry.c.case_id == t.cx_case.c.id)
+                .where(t.cx_case.c.study_id == sid, t.case_entry.c.kind == "overdue")
+            ).scalars()
+        )
+        ids = dict(
+            conn.execute(
+                select(t.cx_case.c.number, t.cx_case.c.id).where(t.cx_case.c.study_id == sid)
+            ).all()
+        )
+    fresh = [c for c in late if c.number not in told]
+    if not fresh:
+        return [], 0
+    notices = {ids[c.number]: case_notice(c, base_url=base_url, kind="case_overdue") for c in fresh}
+    with db.begin() as conn:
+        for c in fresh:
+            record_entry(
+                conn,
+                ids[c.number],
+                at=now,
+                kind="overdue",
+                text=f"Past its due date ({c.due_at:%Y-%m-%d %H:%M} UTC): its people were told.",
+            )
+        queued = queue(conn, slug, list(notices), notices, now=now)
+    return [c.number for c in fresh], queued
 
 
 def case_followup(db: Database, slug: str, number: int) -> dict[str, Any] | None:

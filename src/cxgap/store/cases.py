@@ -302,6 +302,13 @@ def _insert_numbered(conn: Connection, sid: int, values: dict[str, Any], key: st
     raise RuntimeError("could not number a new case: too many concurrent writers")
 
 
+def record_entry(
+    conn: Connection, case_id: int, *, at: datetime, kind: str, text: str, author: str = "cxgap"
+) -> None:
+    """Add one line to a case's history (in the caller's transaction)."""
+    _entry(conn, case_id, at, author, kind, text)
+
+
 def _entry(conn: Connection, case_id: int, at: datetime, author: str, kind: str, text: str) -> None:
     conn.execute(
         insert(t.case_entry).values(case_id=case_id, at=at, author=author, kind=kind, text=text)

@@ -237,10 +237,11 @@ def queue(
     ).all()
     users = _org_users(conn, org)
     with_rules = {r.user_id for r in rules if r.user_id is not None}
-    rows: list[dict[str, Any]] = []
+    queued = 0
     for case in cases:
         notice = notice_of[case.id]
         owner = owner_user(conn, org, case.owner) if users else None
+        rows: list[dict[str, Any]] = []
         for rule in rules:
             if rule.rule_keys and case.rule_key not in rule.rule_keys:
                 continue
@@ -271,14 +272,8 @@ def queue(
             )
         if rows:
             conn.execute(insert(t.notification), rows)
-        rows = []
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(t.notification)
-            .where(t.notification.c.case_id.in_(list(case_ids)))
-        ).scalar_one()
-    )
+            queued += len(rows)
+    return queued
 
 
 def _query() -> Any:
