@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from cxgap.service.cases import scan_cases
-from cxgap.store.cases import list_cases, record_loop_closed, update_case
+from cxgap.store.cases import change_case, list_cases, record_loop_closed
 from cxgap.store.db import Database
 from cxgap.store.studies import load_study
 
@@ -87,13 +87,13 @@ def _work(
         start = case.opened_at
         ack = start + timedelta(hours=float(rng.uniform(2, 60)))
         note = _NOTES["acknowledged"] if state == "acknowledged" else None
-        update_case(
+        change_case(
             db, slug, number, study=study, author=owner, status="acknowledged", note=note, now=ack
         )
         if state == "acknowledged":
             continue
         work = ack + timedelta(days=float(rng.uniform(0.5, 4)))
-        update_case(
+        change_case(
             db,
             slug,
             number,
@@ -108,7 +108,7 @@ def _work(
         tp, moment = _root(case)
         outcome = str(rng.choice(["exceeded", "met", "failed"], p=[0.2, 0.6, 0.2]))
         closed = work + timedelta(days=float(rng.uniform(1, 12)))
-        update_case(
+        change_case(
             db,
             slug,
             number,

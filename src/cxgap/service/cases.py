@@ -454,13 +454,13 @@ def case_followup(db: Database, slug: str, number: int) -> dict[str, Any] | None
         rows = conn.execute(q).all()
         own_wave = next((row.key for row in rows if row.id == c.response_id), None)
         if own_wave is None:  # an account case: the wave before it opened
-            before = [
+            earlier = [
                 row.key for row in rows if row.opens is None or row.opens <= case.opened_at.date()
             ]
-            own_wave = max(before, key=lambda k: order.get(k, -1)) if before else None
+            own_wave = max(earlier, key=lambda k: order.get(k, -1)) if earlier else None
         later = sorted(
             {row.key for row in rows if order.get(row.key, -1) > order.get(own_wave or "", -1)},
-            key=order.get,
+            key=lambda k: order.get(k, -1),
         )
         if own_wave is None or not later:
             return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, and_, func, insert, select, update
@@ -31,6 +31,7 @@ __all__ = [
     "Case",
     "CaseEntry",
     "CaseNotification",
+    "change_case",
     "get_case",
     "insert_cases",
     "list_cases",
@@ -106,6 +107,10 @@ class Case(BaseModel):
     notifications: list[CaseNotification] = []
 
 
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -272,7 +277,13 @@ class _Proposed:
     """Attribute access to one proposed case's fields."""
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
-        self.__dict__.update(fields)
+        self._fields = dict(fields)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def _insert_numbered(conn: Connection, sid: int, values: dict[str, Any], key: str) -> int | None:
@@ -413,7 +424,7 @@ def _check_key(value: str | None, known: Sequence[str], what: str) -> str | None
     return value
 
 
-def update_case(
+def change_case(
     db: Database,
     slug: str,
     number: int,
@@ -429,15 +440,15 @@ def update_case(
     severity: int | None = None,
     now: datetime | None = None,
     study: StudyDefinition | None = None,
-) -> Case | None:
+) -> None:
     """Change a case: status, owner, root cause, a note; closing needs the
     outcome (``resolution``: exceeded, met or failed) and, for a case of an
     account, the root cause's touchpoint and moment, and records the outcome
     in the account's ledger. Every change is one history line; nothing is
-    written when any part is invalid. Returns the case as it now is (``None``
-    when ``study`` is given: a batch of changes does not read each back)."""
+    written when any part is invalid. ``study`` saves reading the
+    definition again in a batch of changes; :func:`update_case` also returns
+    the case as it now is."""
     when = now or now_utc()
-    batch = study is not None
     if status is not None and status not in CASE_STATUSES:
         raise FieldError(
             "status", f"unknown status {status!r}: expected one of {', '.join(CASE_STATUSES)}"
@@ -527,7 +538,21 @@ def update_case(
             conn.execute(update(t.cx_case).where(t.cx_case.c.id == row.id).values(**changes))
         for kind, text in lines:
             _entry(conn, row.id, when, author, kind, text)
-    return None if batch else get_case(db, slug, number, now=when)
+
+
+def update_case(
+    db: Database,
+    slug: str,
+    number: int,
+    *,
+    author: str,
+    now: datetime | None = None,
+    **changes: Any,
+) -> Case:
+    """:func:`change_case`, then the case as it now is."""
+    when = now or now_utc()
+    change_case(db, slug, number, author=author, now=when, **changes)
+    return get_case(db, slug, number, now=when)
 
 
 def _ledger_event(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
@@ -83,6 +83,10 @@ class Notification(BaseModel):
     delivered_at: datetime | None
 
 
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -191,11 +195,13 @@ def remove_rule(db: Database, slug: str, rule_id: int) -> None:
 
 
 def _org_users(conn: Connection, org: int) -> list[Any]:
-    return conn.execute(
-        select(t.app_user.c.id, t.app_user.c.email, t.app_user.c.name)
-        .join(t.membership, t.membership.c.user_id == t.app_user.c.id)
-        .where(t.membership.c.organisation_id == org)
-    ).all()
+    return list(
+        conn.execute(
+            select(t.app_user.c.id, t.app_user.c.email, t.app_user.c.name)
+            .join(t.membership, t.membership.c.user_id == t.app_user.c.id)
+            .where(t.membership.c.organisation_id == org)
+        ).all()
+    )
 
 
 def owner_user(conn: Connection, org: int, owner: str | None) -> Any | None:

@@ -122,6 +122,10 @@ def _chosen(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _first(keys: Sequence[str] | None) -> str | None:
+    return keys[0] if keys else None
+
+
 def _due(rule: CaseRule, opened: datetime) -> datetime:
     return opened + timedelta(days=rule.sla_days)
 
@@ -181,7 +185,7 @@ def answer_cases(
     out: list[CaseCandidate] = []
     for rec in customers:
         for rule in rules:
-            base = {
+            base: dict[str, Any] = {
                 "rule_key": rule.key,
                 "trigger": rule.trigger,
                 "priority": rule.priority,
@@ -239,7 +243,7 @@ def answer_cases(
                 hit = _negative_text(rec, rule, texts, scored, tags)
                 if hit is not None:
                     question, text, score, about = hit
-                    touchpoint = rule.touchpoint or (about["touchpoint"] or [None])[0]
+                    touchpoint = rule.touchpoint or _first(about["touchpoint"])
                     out.append(
                         CaseCandidate(
                             **base,
@@ -253,9 +257,9 @@ def answer_cases(
                                 "touchpoints": about["touchpoint"],
                                 "factors": about["factor"],
                             },
-                            root_factor=rule.factor or (about["factor"] or [None])[0],
+                            root_factor=rule.factor or _first(about["factor"]),
                             root_touchpoint=touchpoint,
-                            root_moment=(about.get("moment") or [None])[0],
+                            root_moment=_first(about.get("moment")),
                         )
                     )
     return _one_per_response(out)
