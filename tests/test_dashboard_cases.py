@@ -314,11 +314,10 @@ def test_telling_the_customer_sends_and_records(demo_copy_url: str) -> None:
             after = get_case(db, "demo", case.number)
     [mail] = inbox.messages
     assert mail["To"] == case.contact_email
-    text = next(
-        part.get_payload(decode=True).decode()
-        for part in mail.walk()
-        if part.get_content_type() == "text/plain"
-    )
+    [plain] = [p for p in mail.walk() if p.get_content_type() == "text/plain"]
+    body = plain.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    text = body.decode()
     assert "We refunded the invoice." in text
     assert after.loop_closed_at is not None and after.entries[-1].kind == "loop_closed"
 
