@@ -219,6 +219,13 @@ def test_the_owner_acknowledges_notes_and_closes(demo: Any, mei: TestClient) -> 
     assert all(e.author == "Mei Lin" for e in after.entries[-5:])
     shown = mei.get(r.headers["location"]).text
     assert "Saved: the case is closed" in shown and "Called them." in shown
+    r = mei.post(page, data={"csrf_token": token, "part": "status", "status": "in_progress"})
+    reopened = get_case(db, "demo", case.number)
+    assert (reopened.status, reopened.resolution, reopened.entries[-1].kind) == (
+        "in_progress",
+        None,
+        "reopened",
+    )
 
 
 def test_a_bad_outcome_shows_the_error_and_writes_nothing(demo: Any, mei: TestClient) -> None:
