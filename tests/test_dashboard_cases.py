@@ -219,6 +219,13 @@ def test_the_owner_acknowledges_notes_and_closes(demo: Any, mei: TestClient) -> 
     assert all(e.author == "Mei Lin" for e in after.entries[-5:])
     shown = mei.get(r.headers["location"]).text
     assert "Saved: the case is closed" in shown and "Called them." in shown
+    r = mei.post(page, data={"csrf_token": token, "part": "status", "status": "in_progress"})
+    reopened = get_case(db, "demo", case.number)
+    assert (reopened.status, reopened.resolution, reopened.entries[-1].kind) == (
+        "in_progress",
+        None,
+        "reopened",
+    )
 
 
 def test_a_bad_outcome_shows_the_error_and_writes_nothing(demo: Any, mei: TestClient) -> None:
@@ -314,11 +321,10 @@ def test_telling_the_customer_sends_and_records(demo_copy_url: str) -> None:
             after = get_case(db, "demo", case.number)
     [mail] = inbox.messages
     assert mail["To"] == case.contact_email
-    text = next(
-        part.get_payload(decode=True).decode()
-        for part in mail.walk()
-        if part.get_content_type() == "text/plain"
-    )
+    [plain] = [p for p in mail.walk() if p.get_content_type() == "text/plain"]
+    body = plain.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    text = body.decode()
     assert "We refunded the invoice." in text
     assert after.loop_closed_at is not None and after.entries[-1].kind == "loop_closed"
 

@@ -461,6 +461,12 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                 follow_redirects=False,
             )
             assert r.status_code == 303
+            r = client.post(
+                "/dashboard/studies/demo/cases/1",
+                data={"csrf_token": csrf, "part": "note", "note": hostile("answer")},
+                follow_redirects=False,
+            )
+            assert r.status_code == 303, r.text[:500]
             expected = {
                 "/dashboard": ["study", "org"],
                 "/dashboard/studies/{slug}": ["study", "account", "action", "answer"],
@@ -477,6 +483,9 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                 "/dashboard/studies/{slug}/setup/questions/{key}": ["study"],
                 "/dashboard/studies/{slug}/import": ["study"],
                 "/dashboard/import": ["org"],
+                "/dashboard/studies/{slug}/cases": ["study", "account"],
+                "/dashboard/studies/{slug}/cases/{number}": ["study", "account", "answer"],
+                "/dashboard/studies/{slug}/notifications": ["study"],
             }
             pages = 0
             for route in iter_routes(app):
@@ -490,6 +499,7 @@ def test_every_dashboard_page_shows_the_payloads_as_text(hostile_url: str) -> No
                     .replace("{account}", str(account))
                     .replace("{action_id}", str(action_id))
                     .replace("{key}", "ltr")
+                    .replace("{number}", "1")
                 )
                 page = client.get(url)
                 if route.path == "/dashboard/studies/{slug}":

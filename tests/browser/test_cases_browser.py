@@ -141,5 +141,11 @@ def test_an_owner_works_a_case_to_its_close(
         "Called them and fixed the invoice.",
     ):
         assert text in history.inner_text()
+    assert page.get_by_role("button", name="Reopen").is_visible()
     _no_sideways_scroll(page)
     _shot(page, f"case-closed-{size}")
+
+    page.get_by_role("link", name="The study's notifications and subscriptions").click()
+    page.get_by_role("heading", name="Delivery log").wait_for()
+    _no_sideways_scroll(page)
+    _shot(page, f"notifications-{size}")

@@ -108,11 +108,9 @@ def _shown(case: Case, user: User, org: int) -> dict[str, Any]:
 
 def _detail(db: Database, slug: str, number: int, user: User, org: int) -> CaseDetail:
     case = get_case(db, slug, number)
-    followup = case_followup(db, slug, number)
-    return CaseDetail(
-        **_shown(case, user, org),
-        followup=Followup.model_validate(followup) if followup is not None else None,
-    )
+    found = case_followup(db, slug, number)
+    followup = Followup.model_validate(found) if found is not None else None
+    return CaseDetail(**_shown(case, user, org), followup=followup)
 
 
 @router.get(

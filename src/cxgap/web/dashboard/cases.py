@@ -34,6 +34,7 @@ from cxgap.store.cases import (
     list_cases,
     update_case,
 )
+from cxgap.store.db import Database
 from cxgap.store.studies import load_study
 from cxgap.store.users import User
 from cxgap.web.auth import CurrentUser, FormUser
@@ -126,7 +127,7 @@ def cases_page(
 
 def _case_page(
     request: Request,
-    db: DbDep,
+    db: Database,
     templates: Any,
     user: User,
     ref: StudyRef,
@@ -182,7 +183,7 @@ def case_page(
     return _case_page(request, db, templates, user, ref, number)
 
 
-def _checked(db: DbDep, user: User, ref: StudyRef, number: int) -> Case:
+def _checked(db: Database, user: User, ref: StudyRef, number: int) -> Case:
     case = get_case(db, ref.slug, number)
     if not may_change(user, ref, case):
         raise AccessDeniedError(
@@ -265,7 +266,7 @@ _NO_OUTCOME = "Choose the outcome for the customer: exceeded, met or failed."
 
 def _failed(
     request: Request,
-    db: DbDep,
+    db: Database,
     templates: Any,
     user: User,
     ref: StudyRef,
