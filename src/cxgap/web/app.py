@@ -72,7 +72,8 @@ def create_app(
     app = FastAPI(
         title="cxgap",
         version=__version__,
-        description="Survey pages for respondents and the JSON API of the same flow.",
+        description="Survey pages for respondents and the JSON API of the same flow; "
+        "interaction events and a study's cases with an API token.",
         lifespan=lifespan,
         # Our own reference page (cxgap.web.api_docs): Swagger UI loads from a CDN.
         docs_url=None,
