@@ -46,10 +46,14 @@ class ScanResult:
 
 
 def _at(day: date | datetime | None, fallback: datetime) -> datetime:
+    """When an answer was given: its day at noon (the store keeps the day),
+    or ``fallback`` (now) for an answer of today or of no known day."""
     if day is None:
         return fallback
     if isinstance(day, datetime):
         return day if day.tzinfo else day.replace(tzinfo=UTC)
+    if day == fallback.date():
+        return fallback
     return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
