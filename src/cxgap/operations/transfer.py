@@ -18,8 +18,10 @@ The import reads the tables back in one transaction and gives every row a
 new id, remapping the references between them, so a study lands in a
 database that already holds others. Accounts of an organisation already
 present are matched by their external id and kept as stored; events already
-stored for them (same source id) are kept too. Users, memberships, API
-tokens and dashboard sessions are never exported.
+stored for them (same source id) are kept too. Cases and their history
+travel with the study. Users, memberships, API tokens, dashboard sessions,
+notification subscriptions (they name users and hold webhook secrets) and the
+notification log are never exported.
 """
 
 from __future__ import annotations
@@ -84,8 +86,12 @@ FORMAT = "cxgap-study"
 FORMAT_VERSION = 1
 CHUNK = 5_000
 
-#: Tables that hold no study data and are never exported.
-NOT_EXPORTED = frozenset({"app_user", "membership", "api_token", "session"})
+#: Tables that hold no study data and are never exported: people and their
+#: access, and who hears of cases (subscriptions name users and hold webhook
+#: secrets; the notification log is their delivery record).
+NOT_EXPORTED = frozenset(
+    {"app_user", "membership", "api_token", "session", "notification_rule", "notification"}
+)
 
 #: Every table of a study, parents before children.
 STUDY_TABLES: list[Table] = [tb for tb in t.metadata.sorted_tables if tb.name not in NOT_EXPORTED]
@@ -455,6 +461,8 @@ def _study_query(table: Table, sid: int, org: int) -> Select[Any]:
         q = q.where(
             table.c.account_id.in_(select(t.account.c.id).where(t.account.c.organisation_id == org))
         )
+    elif table is t.case_entry:
+        q = q.where(table.c.case_id.in_(select(t.cx_case.c.id).where(t.cx_case.c.study_id == sid)))
     else:  # a new table: decide whether it belongs to a study, and say how here
         raise RuntimeError(f"export does not know how table {table.name!r} belongs to a study")
     return q.order_by(table.c.id)
