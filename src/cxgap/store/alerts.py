@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Row, Select, select
 
 from cxgap.store import schema as t
-from cxgap.store.db import Database, inserted_id
+from cxgap.store.db import Database, as_utc, inserted_id
 from cxgap.store.studies import study_id
 
 __all__ = ["AlertRun", "alert_runs", "last_alert_run", "record_alert_run"]
@@ -51,14 +51,9 @@ class AlertRun:
         }
 
 
-def _aware(moment: datetime) -> datetime:
-    """A naive time taken as UTC, or an aware one converted to UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _naive(moment: datetime) -> datetime:
     """A stored time as naive UTC (SQLite returns naive UTC, PostgreSQL aware)."""
-    return _aware(moment).replace(tzinfo=None)
+    return as_utc(moment).replace(tzinfo=None)
 
 
 def _run(row: Row[tuple[object, ...]]) -> AlertRun:
@@ -92,9 +87,9 @@ def record_alert_run(
     Naive times are taken as UTC. ``ran_at`` defaults to now.
     """
     values = {
-        "ran_at": _aware(ran_at or datetime.now(UTC)),
-        "since": _aware(since),
-        "as_of": _aware(as_of),
+        "ran_at": as_utc(ran_at or datetime.now(UTC)),
+        "since": as_utc(since),
+        "as_of": as_utc(as_of),
         "threshold": float(threshold),
         "crossed_below": int(crossed_below),
         "recovered": int(recovered),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, overload
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, and_, func, insert, select, update
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cxgap.errors import FieldError, NotFoundError
 from cxgap.store import schema as t
-from cxgap.store.db import Database, inserted_id
+from cxgap.store.db import Database, as_utc, inserted_id
 from cxgap.store.studies import load_study, organisation_of, study_id
 from cxgap.study.model import StudyDefinition
 
@@ -107,16 +107,6 @@ class Case(BaseModel):
     notifications: list[CaseNotification] = []
 
 
-@overload
-def _utc(value: datetime) -> datetime: ...
-@overload
-def _utc(value: None) -> None: ...
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -143,7 +133,7 @@ def _case_query(sid: int) -> Any:
 
 
 def _case(row: Any, slug: str, now: datetime) -> Case:
-    due = _utc(row.due_at)
+    due = as_utc(row.due_at)
     assert due is not None
     contact = (
         row.contact_name
@@ -169,12 +159,12 @@ def _case(row: Any, slug: str, now: datetime) -> Case:
         root_touchpoint=row.root_touchpoint,
         root_moment=row.root_moment,
         resolution=row.resolution,
-        opened_at=_utc(row.opened_at),
+        opened_at=as_utc(row.opened_at),
         due_at=due,
-        acknowledged_at=_utc(row.acknowledged_at),
-        closed_at=_utc(row.closed_at),
-        loop_closed_at=_utc(row.loop_closed_at),
-        updated_at=_utc(row.updated_at),
+        acknowledged_at=as_utc(row.acknowledged_at),
+        closed_at=as_utc(row.closed_at),
+        loop_closed_at=as_utc(row.loop_closed_at),
+        updated_at=as_utc(row.updated_at),
         overdue=row.status != "closed" and due < now,
     )
 
@@ -252,14 +242,14 @@ def insert_cases(
             "owner": owner,
             "status": "new",
             "title": cand.title[:300],
-            "evidence": {**cand.evidence, "triggered_at": _utc(cand.opened_at).isoformat()},
+            "evidence": {**cand.evidence, "triggered_at": as_utc(cand.opened_at).isoformat()},
             "root_factor": cand.root_factor,
             "root_touchpoint": cand.root_touchpoint,
             "root_moment": cand.root_moment,
             # The SLA runs from when the case reached its owner, not from
             # when the answer or event happened (kept in the evidence).
             "opened_at": now,
-            "due_at": now + (_utc(cand.due_at) - _utc(cand.opened_at)),
+            "due_at": now + (as_utc(cand.due_at) - as_utc(cand.opened_at)),
             "updated_at": now,
         }
         case_id = _insert_numbered(conn, sid, values, cand.dedupe_key)
@@ -394,7 +384,7 @@ def get_case(db: Database, slug: str, number: int, *, now: datetime | None = Non
         ).all()
     case = _case(row, slug, now or now_utc())
     case.entries = [
-        CaseEntry(at=_utc(e.at), author=e.author, kind=e.kind, text=e.text) for e in entries
+        CaseEntry(at=as_utc(e.at), author=e.author, kind=e.kind, text=e.text) for e in entries
     ]
     case.notifications = [
         CaseNotification(
@@ -406,8 +396,8 @@ def get_case(db: Database, slug: str, number: int, *, now: datetime | None = Non
             status=n.status,
             attempts=n.attempts,
             error=n.error,
-            created_at=_utc(n.created_at),
-            delivered_at=_utc(n.delivered_at),
+            created_at=as_utc(n.created_at),
+            delivered_at=as_utc(n.delivered_at),
         )
         for n in notes
     ]

@@ -9,15 +9,15 @@ happens afterwards (:mod:`cxgap.notify.outbox`), never inside a request.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, overload
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from cxgap.errors import FieldError, NotFoundError
 from cxgap.store import schema as t
-from cxgap.store.db import Database, inserted_id
+from cxgap.store.db import Database, as_utc, inserted_id
 from cxgap.store.studies import organisation_of, study_id
 
 __all__ = [
@@ -81,16 +81,6 @@ class Notification(BaseModel):
     created_at: datetime
     next_attempt_at: datetime | None
     delivered_at: datetime | None
-
-
-@overload
-def _utc(value: datetime) -> datetime: ...
-@overload
-def _utc(value: None) -> None: ...
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def add_rule(
@@ -175,7 +165,7 @@ def list_rules(db: Database, slug: str) -> list[NotificationRule]:
             rule_keys=list(r.rule_keys or []),
             scope=r.scope,
             mode=r.mode,
-            created_at=_utc(r.created_at),
+            created_at=as_utc(r.created_at),
         )
         for r in rows
     ]
@@ -310,9 +300,9 @@ def _notification(r: Any, *, with_secret: bool = False) -> Notification:
         status=r.status,
         attempts=r.attempts,
         error=r.error,
-        created_at=_utc(r.created_at),
-        next_attempt_at=_utc(r.next_attempt_at),
-        delivered_at=_utc(r.delivered_at),
+        created_at=as_utc(r.created_at),
+        next_attempt_at=as_utc(r.next_attempt_at),
+        delivered_at=as_utc(r.delivered_at),
     )
 
 
