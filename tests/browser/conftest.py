@@ -4,8 +4,6 @@ Debian's headless Chromium driven by Playwright. Screenshots go to
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from cxgap.store.studies import save_study
 from cxgap.study.defaults import default_study
 from cxgap.web import create_app
 
-from .live import Server, free_port
+from .live import Server, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -38,29 +36,14 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """``cxgap serve`` in a thread: the default study ``acme`` on a temp SQLite file."""
-    import uvicorn
-
     settings = Settings.load(database_url=f"sqlite:///{tmp_path / 'web.db'}")
     db = Database.open(settings)
     upgrade(db)
     save_study(db, default_study("acme", organisation="Acme", name="Acme service study"))
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, database=db), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline:  # pragma: no cover - reported as a failure
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield Server(f"http://127.0.0.1:{port}", db)
+        with serving(create_app(settings, database=db)) as base:
+            yield Server(base, db)
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.close()
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from cxgap.store.cases import get_case, list_cases
 from cxgap.store.db import Database
 from cxgap.store.users import add_user
 
-from .live import PASSWORD, Server, sign_in
+from .live import PASSWORD, Server, serving, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +43,6 @@ def _port() -> int:
 @pytest.fixture
 def cases_server(demo_db_url: str, tmp_path: Path) -> Iterator[Server]:
     """``cxgap serve`` on a private copy of the demo, with Mei Lin as a user."""
-    import uvicorn
-
     from cxgap.web import create_app
 
     source = Path(demo_db_url.removeprefix("sqlite:///"))
@@ -65,24 +61,10 @@ def cases_server(demo_db_url: str, tmp_path: Path) -> Iterator[Server]:
         password=PASSWORD,
         name="Mei Lin",
     )
-    port = _port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, database=db), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline:  # pragma: no cover - reported as a failure
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield Server(f"http://127.0.0.1:{port}", db)
+        with serving(create_app(settings, database=db), _port()) as base:
+            yield Server(base, db)
     finally:
-        srv.should_exit = True
-        thread.join(timeout=60)
         db.close()
 
 

@@ -7,7 +7,6 @@ with its outcome and root cause, and the ledger holds the outcome."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from cxgap.store.users import add_user
 from cxgap.study.defaults import default_study
 from tests.smtpserver import Inbox, receive_mail
 
-from .live import PASSWORD, Server, free_port, sign_in
+from .live import PASSWORD, Server, free_port, serving, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +39,6 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 def loop_server(tmp_path: Path) -> Iterator[tuple[Server, Inbox]]:
     """Study acme with account A1 owned by Priya Shah (a dashboard user), a
     server whose SMTP settings point at a real SMTP server on loopback."""
-    import uvicorn
-
     from cxgap.web import create_app
 
     port = free_port()
@@ -81,23 +78,10 @@ def loop_server(tmp_path: Path) -> Iterator[tuple[Server, Inbox]]:
             password=PASSWORD,
             name="Priya Shah",
         )
-        srv = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, database=db), host="127.0.0.1", port=port, log_level="warning"
-            )
-        )
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not srv.started:
-            if time.monotonic() > deadline:  # pragma: no cover - reported as a failure
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
         try:
-            yield Server(f"http://127.0.0.1:{port}", db), inbox
+            with serving(create_app(settings, database=db), port) as base:
+                yield Server(base, db), inbox
         finally:
-            srv.should_exit = True
-            thread.join(timeout=30)
             db.close()
 
 
